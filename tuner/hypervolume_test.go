@@ -95,7 +95,7 @@ func TestHypervolumeMatchesInclusionExclusion(t *testing.T) {
 		n := r.IntN(11)
 		var pts [][]float64
 		if trial%2 == 0 {
-			pts = randomPoints(r, n, d, 5) // ties and duplicates
+			pts = randomVectors(r, n, d, 5) // ties and duplicates
 		} else {
 			pts = make([][]float64, n)
 			for i := range pts {

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// randomPoints draws n points of d objectives on a coarse integer grid, so
+// randomVectors draws n points of d objectives on a coarse integer grid, so
 // ties and duplicates (the cases that break naive fronts) are common.
-func randomPoints(r *rand.Rand, n, d, levels int) [][]float64 {
+func randomVectors(r *rand.Rand, n, d, levels int) [][]float64 {
 	pts := make([][]float64, n)
 	for i := range pts {
 		p := make([]float64, d)
@@ -86,7 +86,7 @@ func TestNonDominatedSortMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for trial := range 300 {
 		d := 1 + trial%4
-		pts := randomPoints(r, r.IntN(40), d, 6)
+		pts := randomVectors(r, r.IntN(40), d, 6)
 		fronts, err := NonDominatedSort(pts)
 		if err != nil {
 			t.Fatal(err)
@@ -129,7 +129,7 @@ func TestFront2DMatchesBruteForce(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	for trial := range 500 {
-		pts := randomPoints(r, r.IntN(50), 2, 1+trial%8)
+		pts := randomVectors(r, r.IntN(50), 2, 1+trial%8)
 		got, err := Front2D(pts)
 		if err != nil {
 			t.Fatal(err)
