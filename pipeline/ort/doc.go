@@ -1,0 +1,11 @@
+// Package ort owns splatbench's use of ONNX Runtime: finding the shared
+// library (flag, SPLATBENCH_ORT_LIB, the set-up cache), initialising it once
+// per process, probing which execution providers the library has, checking a
+// model file's inputs and outputs against what a stage expects (Spec), and
+// sessions that pick the first working provider from a profile's order and
+// run float32 data through preallocated tensors (converting to and from fp16,
+// bf16 and uint8 where a model wants those).
+//
+// It is the only package in splatbench that uses cgo (through
+// github.com/yalue/onnxruntime_go).
+package ort

@@ -1,0 +1,227 @@
+package ort
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	onnx "github.com/yalue/onnxruntime_go"
+)
+
+// SessionOption tunes a session.
+type SessionOption func(*sessionConfig)
+
+type sessionConfig struct {
+	intraThreads int
+}
+
+// WithIntraOpThreads sets ORT's intra-op thread count (0: ORT's default, one
+// per core).
+func WithIntraOpThreads(n int) SessionOption {
+	return func(c *sessionConfig) { c.intraThreads = n }
+}
+
+// Session is a loaded model bound to one execution provider. Tensors whose
+// shapes are fully static are allocated once and reused by every Run. A
+// Session is safe for concurrent use; runs are serialised.
+type Session struct {
+	path     string
+	provider string
+	sess     *onnx.DynamicAdvancedSession
+	runOpts  *onnx.RunOptions
+	inputs   []slot
+	outputs  []slot
+	log      *slog.Logger
+
+	mu sync.Mutex
+}
+
+// slot is one input or output: its resolved type and shape and, when the
+// shape is static, its preallocated tensor.
+type slot struct {
+	Tensor
+	value onnx.Value
+}
+
+// NewSession loads the model at path for a stage that expects spec. It tries
+// the providers in order (cpu is always tried last, whether listed or not),
+// logs why each one that fails was skipped, and uses the first that creates
+// a session; Provider says which. The model must fit spec (see Check).
+func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, providers []string, opts ...SessionOption) (*Session, error) {
+	var cfg sessionConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sig, err := rt.Inspect(path)
+	if err != nil {
+		return nil, err
+	}
+	if p := sig.Mismatches(spec); len(p) > 0 {
+		return nil, &MismatchError{Path: path, Problems: p}
+	}
+	s := &Session{path: path, log: rt.log}
+	s.inputs = resolve(sig.Inputs, spec.Inputs)
+	s.outputs = resolve(sig.Outputs, spec.Outputs)
+	for _, sl := range append(slices.Clone(s.inputs), s.outputs...) {
+		if sl.DType.size() == 0 {
+			return nil, fmt.Errorf("model %s: tensor %q has element type %s, which splatbench cannot convert", path, sl.Name, sl.DType)
+		}
+	}
+	order := make([]string, 0, len(providers)+1)
+	for _, p := range providers {
+		if p = NormalizeProvider(p); !slices.Contains(order, p) {
+			order = append(order, p)
+		}
+	}
+	if !slices.Contains(order, CPU) {
+		order = append(order, CPU)
+	}
+	var reasons []string
+	for i, p := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("model %s: %w", path, err)
+		}
+		sess, err := rt.create(path, names(s.inputs), names(s.outputs), p, cfg)
+		if err == nil {
+			s.sess, s.provider = sess, p
+			break
+		}
+		reasons = append(reasons, fmt.Sprintf("%s unavailable: %s", p, oneLine(err)))
+		if i+1 < len(order) {
+			rt.log.Warn("execution provider unavailable, falling back", "model", path, "provider", p, "next", order[i+1], "reason", oneLine(err))
+		}
+	}
+	if s.sess == nil {
+		return nil, fmt.Errorf("model %s: no execution provider could load it: %s", path, strings.Join(reasons, "; "))
+	}
+	if len(reasons) > 0 {
+		rt.log.Info("session fell back", "model", path, "why", strings.Join(reasons, "; ")+"; using "+s.provider)
+	}
+	if err := s.allocate(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	}
+	if s.runOpts, err = onnx.NewRunOptions(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("model %s: run options: %w", path, err)
+	}
+	rt.log.Debug("session ready", "model", path, "provider", s.provider, "inputs", s.inputs, "outputs", s.outputs)
+	return s, nil
+}
+
+func (rt *Runtime) create(path string, in, out []string, provider string, cfg sessionConfig) (*onnx.DynamicAdvancedSession, error) {
+	so, err := onnx.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	defer so.Destroy()
+	if cfg.intraThreads > 0 {
+		if err := so.SetIntraOpNumThreads(cfg.intraThreads); err != nil {
+			return nil, err
+		}
+	}
+	if provider != CPU {
+		// ORT logs a failed provider load at error level; the caller logs
+		// the reason once, as a fallback.
+		_ = onnx.SetEnvironmentLogLevel(onnx.LoggingLevelFatal)
+		defer onnx.SetEnvironmentLogLevel(onnx.LoggingLevelError)
+	}
+	if err := appendProvider(so, provider); err != nil {
+		return nil, err
+	}
+	return onnx.NewDynamicAdvancedSession(path, in, out, so)
+}
+
+// resolve pairs each wanted tensor with the model's declaration: the model's
+// element type, and a shape with the Spec's sizes filled in where the model
+// leaves a dimension dynamic.
+func resolve(have, want []Tensor) []slot {
+	out := make([]slot, len(want))
+	for i, w := range want {
+		m := have[slices.IndexFunc(have, func(m Tensor) bool { return m.Name == w.Name })]
+		shape := slices.Clone(m.Shape)
+		for d := range shape {
+			if shape[d] < 0 && d < len(w.Shape) {
+				shape[d] = w.Shape[d]
+			}
+		}
+		out[i] = slot{Tensor: Tensor{Name: w.Name, DType: m.DType, Shape: shape}}
+	}
+	return out
+}
+
+func names(ss []slot) []string {
+	n := make([]string, len(ss))
+	for i, s := range ss {
+		n[i] = s.Name
+	}
+	return n
+}
+
+func static(shape []int64) bool {
+	return len(shape) > 0 && !slices.ContainsFunc(shape, func(d int64) bool { return d < 0 })
+}
+
+// allocate creates the tensors of every static slot.
+func (s *Session) allocate() error {
+	for _, ss := range [][]slot{s.inputs, s.outputs} {
+		for i := range ss {
+			if !static(ss[i].Shape) {
+				continue
+			}
+			v, err := newValue(ss[i].DType, ss[i].Shape)
+			if err != nil {
+				return fmt.Errorf("tensor %q %v: %w", ss[i].Name, ss[i].Shape, err)
+			}
+			ss[i].value = v
+		}
+	}
+	return nil
+}
+
+// Provider is the execution provider that serves this session.
+func (s *Session) Provider() string { return s.provider }
+
+// Path is the model file.
+func (s *Session) Path() string { return s.path }
+
+// Inputs and Outputs describe the session's tensors as the model has them
+// (element type) with the Spec's sizes where the model is dynamic.
+func (s *Session) Inputs() []Tensor  { return tensors(s.inputs) }
+func (s *Session) Outputs() []Tensor { return tensors(s.outputs) }
+
+func tensors(ss []slot) []Tensor {
+	t := make([]Tensor, len(ss))
+	for i, s := range ss {
+		t[i] = Tensor{Name: s.Name, DType: s.DType, Shape: slices.Clone(s.Shape)}
+	}
+	return t
+}
+
+// Close releases the session and its tensors.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, ss := range [][]slot{s.inputs, s.outputs} {
+		for i := range ss {
+			if ss[i].value != nil {
+				errs = append(errs, ss[i].value.Destroy())
+				ss[i].value = nil
+			}
+		}
+	}
+	if s.runOpts != nil {
+		errs = append(errs, s.runOpts.Destroy())
+		s.runOpts = nil
+	}
+	if s.sess != nil {
+		errs = append(errs, s.sess.Destroy())
+		s.sess = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,152 @@
+package ort
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMismatches(t *testing.T) {
+	t.Parallel()
+	sig := &Signature{
+		Path:    "m.onnx",
+		Inputs:  []Tensor{T("input", Float16, 1, 3, 512, -1), T("extra", Int64, 1)},
+		Outputs: []Tensor{T("output", Float32, 1, 1, 512, 512), T("side", Float32, 1)},
+	}
+	tests := []struct {
+		name string
+		spec Spec
+		want []string
+	}{
+		{
+			name: "fits: dynamic model dims and dtype sets",
+			spec: Spec{
+				Inputs:  []Tensor{T("input", Float32|Float16, 1, 3, 512, 512), T("extra", 0, -1)},
+				Outputs: []Tensor{T("output", Float32, 1, 1, -1, -1)},
+			},
+		},
+		{
+			name: "every problem at once",
+			spec: Spec{
+				Inputs:  []Tensor{T("input", Float32, 1, 3, 1024, 1024), T("mask", Float32, 1)},
+				Outputs: []Tensor{T("output", Float32, 1, 1, 512), T("alphas", Float32, 1)},
+			},
+			want: []string{
+				`input "input": element type float16, want float32`,
+				`input "input": dimension 2 is 512, want 1024 (shape [1 3 512 -1], want [1 3 1024 1024])`,
+				`missing input "mask" (want float32 [1]); the model's inputs are ["input" "extra"]`,
+				`output "output": rank 4 [1 1 512 512], want rank 3 [1 1 512]`,
+				`missing output "alphas" (want float32 [1]); the model's outputs are ["output" "side"]`,
+				`input "extra" (int64 [1]) is not one this stage feeds`,
+			},
+		},
+		{
+			name: "nil spec shape accepts any rank",
+			spec: Spec{Inputs: []Tensor{{Name: "input"}, {Name: "extra"}}, Outputs: []Tensor{{Name: "side"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if diff := cmp.Diff(tt.want, sig.Mismatches(tt.spec)); diff != "" {
+				t.Errorf("Mismatches (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMismatchErrorNamesFileOnEveryLine(t *testing.T) {
+	t.Parallel()
+	err := &MismatchError{Path: "dir/m.onnx", Problems: []string{"a", "b"}}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3: %q", len(lines), err)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "dir/m.onnx") {
+			t.Errorf("line %q does not name the model", l)
+		}
+	}
+}
+
+func TestDTypeString(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[DType]string{0: "any", Float32: "float32", Float32 | Float16: "float32|float16", Int64: "int64", 1 << 15: "dtype(0x8000)"} {
+		if got := d.String(); got != want {
+			t.Errorf("DType(%#x).String() = %q, want %q", uint16(d), got, want)
+		}
+	}
+	if !(Float32 | Float16).Accepts(Float16) || Float32.Accepts(Float16) || !DType(0).Accepts(Int64) || Float32.Accepts(0) {
+		t.Error("Accepts is wrong")
+	}
+}
+
+func TestInspectBadFiles(t *testing.T) {
+	rt := testRuntime(t)
+	dir := t.TempDir()
+	good := addModel(t, dir)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"missing", filepath.Join(dir, "none.onnx"), "file not found"},
+		{"empty", write("empty.onnx", nil), "empty file"},
+		{"text", write("text.onnx", []byte("this is a README, not a model\n")), "not a loadable ONNX model"},
+		{"truncated", write("trunc.onnx", data[:len(data)*2/3]), "not a loadable ONNX model"},
+		{"directory", dir, "not a regular file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rt.Inspect(tt.path)
+			if err == nil {
+				t.Fatal("Inspect succeeded, want an error")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.path) || !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line naming %s and saying %q", msg, tt.path, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	rt := testRuntime(t)
+	path := addModel(t, t.TempDir())
+	sig, err := rt.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)}
+	if diff := cmp.Diff(want, sig.Inputs); diff != "" {
+		t.Errorf("inputs (-want +got):\n%s", diff)
+	}
+	ok := Spec{Inputs: want, Outputs: []Tensor{T("prod", Float32, 1, 3, -1, -1)}}
+	if err := rt.Check(path, ok); err != nil {
+		t.Errorf("Check(fitting spec) = %v", err)
+	}
+	if err := Check(path, ok); err != nil {
+		t.Errorf("package Check(fitting spec) = %v", err)
+	}
+	bad := Spec{Inputs: []Tensor{T("a", Float16, 1, 3, 8, 4)}, Outputs: []Tensor{T("out", Float32)}}
+	err = rt.Check(path, bad)
+	var me *MismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("Check(bad spec) = %v, want a *MismatchError", err)
+	}
+	if len(me.Problems) != 4 { // dtype, dim 2, missing output, unfed input b
+		t.Errorf("got %d problems, want 4:\n%v", len(me.Problems), err)
+	}
+}
