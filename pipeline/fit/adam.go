@@ -3,7 +3,6 @@ package fit
 import (
 	"fmt"
 	"math"
-
 )
 
 // Adam hyper-parameters of 3DGS (PyTorch Adam with eps 1e-15).

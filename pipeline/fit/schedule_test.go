@@ -8,10 +8,10 @@ import (
 func TestExpLR(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name              string
-		init, final       float64
-		maxSteps, step    int
-		want              float64
+		name           string
+		init, final    float64
+		maxSteps, step int
+		want           float64
 	}{
 		{"start", 1e-2, 2e-4, 500, 0, 1e-2},
 		{"end", 1e-2, 2e-4, 500, 500, 2e-4},
