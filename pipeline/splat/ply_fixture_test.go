@@ -42,7 +42,9 @@ func codecRandCloud(seed uint64, n, deg int) *Cloud {
 		c.Rot[i] = u(-1, 1)
 	}
 	for i := range n {
-		c.Rot[4*i] += 1.5 // keep away from the zero quaternion
+		if c.Rot[4*i] == 0 && c.Rot[4*i+1] == 0 {
+			c.Rot[4*i] = 1 // never the zero quaternion
+		}
 	}
 	for i := range c.OpacityLogit {
 		c.OpacityLogit[i] = u(-6, 6)
@@ -192,4 +194,14 @@ func checkGolden(t *testing.T, dir, name string, got []byte) []byte {
 		t.Fatalf("%s differs from the generator's output (%d vs %d bytes); run with -update if the change is intended", path, len(want), len(got))
 	}
 	return want
+}
+
+// checkGoldenRead returns testdata/<dir>/<name>.
+func checkGoldenRead(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", dir, name))
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	return b
 }
