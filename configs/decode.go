@@ -159,6 +159,7 @@ func ParseSweep(name string, data []byte) (Sweep, error) {
 		return Sweep{}, err
 	}
 	s.src = src
+	s.normalize()
 	if err := s.Validate(); err != nil {
 		return Sweep{}, err
 	}

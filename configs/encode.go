@@ -48,6 +48,7 @@ func (s *Sweep) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	q.src = src
+	q.normalize()
 	if err := q.Validate(); err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"time"
 )
 
@@ -94,6 +96,26 @@ func DefaultSweep() Sweep {
 	}
 }
 
+// normalize converts each knob value that fits its field to the field's Go
+// type (int, int64, float64, bool, string, time.Duration, []string), so
+// the tuner gets typed values and 1 and 1.0 mean the same for a float knob.
+// Values that do not fit are left for Validate to report.
+func (s *Sweep) normalize() {
+	for i, k := range s.Knobs {
+		f, err := lookupField(k.Name)
+		if err != nil || k.Values == nil {
+			continue
+		}
+		vals := slices.Clone(k.Values)
+		for j, v := range vals {
+			if c, err := coerce(f.kind(), v); err == nil {
+				vals[j] = reflect.ValueOf(c).Convert(f.typ).Interface()
+			}
+		}
+		s.Knobs[i].Values = vals
+	}
+}
+
 // Path returns the knob's canonical profile path, with the "flux." alias
 // replaced by "text2img.".
 func (k Knob) Path() string { return canonicalPath(k.Name) }
@@ -131,7 +153,9 @@ func (k Knob) GridValues() []any {
 	}
 	out := make([]any, 0, n)
 	for i := range n {
-		v := *k.Min + float64(i)*k.Step
+		// Round off the representation error of repeated steps (0.7, not
+		// 0.7000000000000001).
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(*k.Min+float64(i)*k.Step, 'g', 12, 64), 64)
 		if isInt {
 			out = append(out, int(math.Round(v)))
 		} else {
