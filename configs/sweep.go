@@ -121,16 +121,22 @@ func (s *Sweep) normalize() {
 func (k Knob) Path() string { return canonicalPath(k.Name) }
 
 // IsRange reports whether the knob is a Min..Max range rather than a list.
-func (k Knob) IsRange() bool { return k.Values == nil && (k.Min != nil || k.Max != nil) }
+func (k Knob) IsRange() bool { return len(k.Values) == 0 && (k.Min != nil || k.Max != nil) }
 
 // GridPoints returns the number of grid points of the knob: len(Values), or
-// for a stepped range floor((Max-Min)/Step)+1. It is 0 for a range without a
-// step, which cannot be gridded.
+// for a stepped range floor((Max-Min)/Step)+1 (1 when Min == Max). It is 0
+// for a wider range without a step, which cannot be gridded.
 func (k Knob) GridPoints() int {
 	if !k.IsRange() {
 		return len(k.Values)
 	}
-	if k.Min == nil || k.Max == nil || k.Step <= 0 || *k.Max < *k.Min {
+	if k.Min == nil || k.Max == nil || *k.Max < *k.Min {
+		return 0
+	}
+	if *k.Min == *k.Max {
+		return 1
+	}
+	if k.Step <= 0 {
 		return 0
 	}
 	n := math.Floor((*k.Max-*k.Min)/k.Step+1e-9) + 1

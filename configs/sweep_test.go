@@ -22,6 +22,7 @@ func TestKnobGrid(t *testing.T) {
 		{"int range", Knob{Name: "fit.iterations", Min: ptr(100), Max: ptr(350), Step: 100}, 3, []any{100, 200, 300}},
 		{"alias int range", Knob{Name: "flux.steps", Min: ptr(1), Max: ptr(4), Step: 1}, 4, []any{1, 2, 3, 4}},
 		{"single point", Knob{Name: "fit.iterations", Min: ptr(5), Max: ptr(5), Step: 1}, 1, []any{5}},
+		{"single point no step", Knob{Name: "score.threshold", Min: ptr(0.5), Max: ptr(0.5)}, 1, []any{0.5}},
 		{"no step", Knob{Name: "fit.lr_scale", Min: ptr(0.001), Max: ptr(0.1), Log: true}, 0, []any{}},
 		{"inverted", Knob{Name: "fit.lr_scale", Min: ptr(1), Max: ptr(0), Step: 0.1}, 0, []any{}},
 	}
@@ -57,6 +58,7 @@ func TestSweepValidateInCode(t *testing.T) {
 			s.Knobs = []Knob{{Name: "fit.max_gaussians", Values: []any{1000}}, {Name: "fit.init_count", Values: []any{500}}}
 		}, nil},
 		{"no knobs", func(s *Sweep) { s.Knobs = nil }, []string{"knobs: a sweep needs at least one knob"}},
+		{"empty non-nil values", func(s *Sweep) { s.Knobs[0].Values = []any{} }, []string{"knobs[0].values: must not be empty"}},
 		{"both forms", func(s *Sweep) { s.Knobs[0].Min = ptr(1) }, []string{"knobs[0]: give either values or min/max, not both"}},
 		{"log bad", func(s *Sweep) {
 			s.Sampling, s.Samples = "lhs", 4

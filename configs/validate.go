@@ -274,11 +274,11 @@ func (s Sweep) Validate() error {
 func (s Sweep) validateKnob(c *checker, base string, k Knob, f field) {
 	hasRange := k.Min != nil || k.Max != nil || k.Step != 0 || k.Log
 	switch {
-	case k.Values != nil && hasRange:
+	case len(k.Values) > 0 && hasRange:
 		c.add(base, "give either values or min/max, not both")
-	case k.Values == nil && !hasRange:
+	case len(k.Values) == 0 && !hasRange:
 		c.add(base+".values", "must not be empty")
-	case k.Values != nil:
+	case len(k.Values) > 0:
 		for j, v := range k.Values {
 			vp := fmt.Sprintf("%s.values[%d]", base, j)
 			checkKnobValue(c, vp, f, v)
@@ -319,7 +319,7 @@ func (s Sweep) validateKnob(c *checker, base string, k Knob, f field) {
 		if k.Log && k.Step > 0 {
 			c.add(base+".step", "log sampling takes no step")
 		}
-		if s.Sampling == "grid" && k.Step == 0 {
+		if s.Sampling == "grid" && k.Step == 0 && *k.Min != *k.Max {
 			c.add(base+".step", "grid sampling of a range needs a step (or use values)")
 		}
 	}
