@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -92,4 +93,12 @@ func ResolveSweep(ref string) (Sweep, error) {
 		return Sweep{}, fmt.Errorf("%w: %q is neither a sweep preset (%s) nor a file", ErrInvalid, ref, strings.Join(SweepPresetNames(), ", "))
 	}
 	return LoadSweep(ref)
+}
+
+// looksLikePath reports whether a profile reference is a file path rather
+// than a preset name.
+func looksLikePath(ref string) bool {
+	ext := strings.ToLower(filepath.Ext(ref))
+	return strings.ContainsRune(ref, filepath.Separator) || strings.ContainsRune(ref, '/') ||
+		ext == ".yaml" || ext == ".yml"
 }

@@ -343,11 +343,3 @@ func checkKnobValue(c *checker, path string, f field, v any) {
 		}
 	}
 }
-
-// looksLikePath reports whether a profile reference is a file path rather
-// than a preset name.
-func looksLikePath(ref string) bool {
-	ext := strings.ToLower(filepath.Ext(ref))
-	return strings.ContainsRune(ref, filepath.Separator) || strings.ContainsRune(ref, '/') ||
-		ext == ".yaml" || ext == ".yml"
-}
