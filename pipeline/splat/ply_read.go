@@ -175,6 +175,38 @@ func (c *Cloud) set(s *plySlot, i int, v float32) {
 	}
 }
 
+// slotTarget is a resolved destination for one vertex property.
+type slotTarget struct {
+	dst          []float32
+	stride, comp int
+	off          int
+	typ          plyType
+}
+
+// slotTargets resolves the non-ignored slots against c's current arrays.
+func (c *Cloud) slotTargets(slots []plySlot) []slotTarget {
+	var out []slotTarget
+	for _, s := range slots {
+		t := slotTarget{comp: s.comp, off: s.off, typ: s.typ}
+		switch s.dest {
+		case dIgnore:
+			continue
+		case dPos:
+			t.dst, t.stride = c.Pos, 3
+		case dScale:
+			t.dst, t.stride = c.LogScale, 3
+		case dRot:
+			t.dst, t.stride = c.Rot, 4
+		case dOpacity:
+			t.dst, t.stride = c.OpacityLogit, 1
+		case dSH:
+			t.dst, t.stride = c.SH, 3*c.K()
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
 func readBinaryBody(b *plyBody, h *plyHeader, lay *plyLayout) (*Cloud, error) {
 	var order binary.ByteOrder = binary.LittleEndian
 	if h.format == plyBinaryBE {
@@ -209,21 +241,17 @@ func readBinaryBody(b *plyBody, h *plyHeader, lay *plyLayout) (*Cloud, error) {
 				Err: fmt.Errorf("%w: vertex %d of %d: %w", ErrTruncated, done+int(b.off-start)/max(rs, 1), n, unwrapTrunc(err))}
 		}
 		c.extend(m)
+		targets := c.slotTargets(lay.slots)
 		for j := range m {
 			rec := buf[j*rs : (j+1)*rs]
 			i := done + j
-			for k := range lay.slots {
-				s := &lay.slots[k]
-				if s.dest == dIgnore {
-					continue
-				}
-				var v float32
+			for k := range targets {
+				tg := &targets[k]
 				if allF32LE {
-					v = math.Float32frombits(binary.LittleEndian.Uint32(rec[s.off:]))
+					tg.dst[i*tg.stride+tg.comp] = math.Float32frombits(binary.LittleEndian.Uint32(rec[tg.off:]))
 				} else {
-					v = float32(decodeBinary(rec[s.off:], s.typ, order))
+					tg.dst[i*tg.stride+tg.comp] = float32(decodeBinary(rec[tg.off:], tg.typ, order))
 				}
-				c.set(s, i, v)
 			}
 		}
 		done += m

@@ -1,7 +1,6 @@
 package splat
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -46,36 +45,40 @@ func WritePLY(w io.Writer, c *Cloud) error {
 		return fmt.Errorf("write ply: %w", err)
 	}
 	n, k := c.Len(), c.K()
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.WriteString(plyWriteHeader(n, c.SHDegree)); err != nil {
+	if _, err := io.WriteString(w, plyWriteHeader(n, c.SHDegree)); err != nil {
 		return fmt.Errorf("write ply header: %w", err)
 	}
-	nprops := 14 + 3*k
-	rec := make([]float32, nprops)
-	buf := make([]byte, 4*nprops)
+	rs := 4 * (14 + 3*k)
+	per := max(1, (256<<10)/rs) // records per write
+	buf := make([]byte, 0, per*rs)
+	put := func(v float32) { buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v)) }
 	for i := range n {
-		p := rec[:0]
-		p = append(p, c.Pos[3*i:3*i+3]...)
-		p = append(p, 0, 0, 0)
+		for _, v := range c.Pos[3*i : 3*i+3] {
+			put(v)
+		}
+		buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // normals
 		sh := c.SH[3*k*i : 3*k*(i+1)]
-		p = append(p, sh[0], sh[1], sh[2])
+		put(sh[0])
+		put(sh[1])
+		put(sh[2])
 		for ch := range 3 {
 			for j := 1; j < k; j++ {
-				p = append(p, sh[3*j+ch])
+				put(sh[3*j+ch])
 			}
 		}
-		p = append(p, c.OpacityLogit[i])
-		p = append(p, c.LogScale[3*i:3*i+3]...)
-		p = append(p, c.Rot[4*i:4*i+4]...)
-		for j, v := range p {
-			binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(v))
+		put(c.OpacityLogit[i])
+		for _, v := range c.LogScale[3*i : 3*i+3] {
+			put(v)
 		}
-		if _, err := bw.Write(buf); err != nil {
-			return fmt.Errorf("write ply: vertex %d: %w", i, err)
+		for _, v := range c.Rot[4*i : 4*i+4] {
+			put(v)
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write ply: %w", err)
+		if len(buf)+rs > cap(buf) || i == n-1 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write ply: vertex %d: %w", i, err)
+			}
+			buf = buf[:0]
+		}
 	}
 	return nil
 }
