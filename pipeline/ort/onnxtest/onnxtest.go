@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -53,11 +54,13 @@ type Node struct {
 	Attrs   []Attr
 }
 
-// Init is a float32 initializer (constant).
+// Init is an initializer (constant): float32 Values, or int64 Ints when
+// Ints is not nil.
 type Init struct {
 	Name   string
 	Shape  []int64
 	Values []float32
+	Ints   []int64
 }
 
 // Model is a single-graph ONNX model in the default domain.
@@ -97,12 +100,19 @@ func (m Model) Bytes() []byte {
 		for _, d := range in.Shape {
 			tb.varint(1, uint64(d))
 		}
-		tb.varint(2, Float)
-		tb.str(8, in.Name)
-		raw := make([]byte, 4*len(in.Values))
-		for i, v := range in.Values {
-			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+		var raw []byte
+		if in.Ints != nil {
+			tb.varint(2, Int64)
+			for _, v := range in.Ints {
+				raw = binary.LittleEndian.AppendUint64(raw, uint64(v))
+			}
+		} else {
+			tb.varint(2, Float)
+			for _, v := range in.Values {
+				raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+			}
 		}
+		tb.str(8, in.Name)
 		tb.bytes(9, raw)
 		g.msg(5, tb)
 	}
@@ -197,4 +207,29 @@ func (b *buf) msg(field int, m buf)    { b.bytes(field, m) }
 // V builds a Value: V("input", Float, 1, 3, 1024, 1024).
 func V(name string, typ int, shape ...int64) Value {
 	return Value{Name: name, Type: typ, Shape: shape}
+}
+
+// Signature returns a model with the given inputs and outputs whose float32
+// outputs are zeros made by ConstantOfShape (dynamic dimensions become 1);
+// the inputs are declared and unused. An output with dynamic dimensions gets
+// its shape from an initializer that is also a graph input (ONNX Runtime
+// lists it with the overridable initializers, not the inputs), so that it
+// stays dynamic. It stands in for a real model when
+// only the signature matters.
+func Signature(inputs, outputs []Value) Model {
+	m := Model{Inputs: inputs, Outputs: outputs}
+	for _, o := range outputs {
+		shape := make([]int64, len(o.Shape))
+		for i, d := range o.Shape {
+			shape[i] = max(d, 1)
+		}
+		m.Inits = append(m.Inits, Init{Name: o.Name + "_shape", Shape: []int64{int64(len(shape))}, Ints: shape})
+		if slices.ContainsFunc(o.Shape, func(d int64) bool { return d < 0 }) {
+			// An initializer that is also a graph input may be overridden,
+			// so shape inference cannot fix the output's dynamic dims.
+			m.Inputs = append(m.Inputs, V(o.Name+"_shape", Int64, int64(len(shape))))
+		}
+		m.Nodes = append(m.Nodes, Node{Op: "ConstantOfShape", Inputs: []string{o.Name + "_shape"}, Outputs: []string{o.Name}})
+	}
+	return m
 }

@@ -1,0 +1,132 @@
+package matte
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestResizeBilinear(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   plane
+		w, h int
+		want []uint8
+	}{
+		{
+			// 2→4: srcX = x/2 → 0, .5, 1, 1.5; taps clamp to the last column,
+			// so the right edge repeats (no half-pixel centres).
+			name: "upscale row",
+			in:   plane{w: 2, h: 1, c: 1, pix: []uint8{0, 101}},
+			w:    4, h: 1,
+			want: []uint8{0, 51, 101, 101}, // 50.5 rounds half up
+		},
+		{
+			// 4→2: srcX = 2x → taps 0 and 2 exactly, no blending.
+			name: "downscale picks samples",
+			in:   plane{w: 4, h: 1, c: 1, pix: []uint8{10, 20, 30, 40}},
+			w:    2, h: 1,
+			want: []uint8{10, 30},
+		},
+		{
+			name: "2d with channels",
+			in:   plane{w: 2, h: 2, c: 2, pix: []uint8{0, 200, 100, 200, 100, 0, 200, 0}},
+			w:    3, h: 3,
+			// srcX = x·2/3 = 0, .667, 1.333 (clamped tap 1 and weight .333)
+			want: func() []uint8 {
+				p := func(x, y, c int) float64 {
+					src := []uint8{0, 200, 100, 200, 100, 0, 200, 0}
+					return float64(src[(y*2+x)*2+c])
+				}
+				var out []uint8
+				for y := range 3 {
+					for x := range 3 {
+						sx, sy := float64(x)*2/3, float64(y)*2/3
+						x1, y1 := int(math.Floor(sx)), int(math.Floor(sy))
+						x2, y2 := min(int(math.Ceil(sx)), 1), min(int(math.Ceil(sy)), 1)
+						dx, dy := sx-float64(x1), sy-float64(y1)
+						for c := range 2 {
+							v := (1-dx)*(1-dy)*p(x1, y1, c) + dx*(1-dy)*p(x2, y1, c) + (1-dx)*dy*p(x1, y2, c) + dx*dy*p(x2, y2, c)
+							out = append(out, uint8(math.Floor(v+0.5)))
+						}
+					}
+				}
+				return out
+			}(),
+		},
+		{
+			name: "identity size",
+			in:   plane{w: 3, h: 1, c: 1, pix: []uint8{7, 8, 9}},
+			w:    3, h: 1,
+			want: []uint8{7, 8, 9},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := resizeBilinear(tt.in, tt.w, tt.h)
+			if diff := cmp.Diff(tt.want, got.pix); diff != "" {
+				t.Errorf("pixels (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestToMask(t *testing.T) {
+	t.Parallel()
+	nan := float32(math.NaN())
+	in := []float32{0, 1, 0.5, 0.999, 1.2, -0.3, nan, 1.0 / 255, 0.9999999}
+	// 0.5·255 = 127.5 → 127 (truncation, as imgly's Uint8Array store); 1.2
+	// would wrap to 50 in JavaScript, we clamp to 255; -0.3 would wrap to
+	// 180, we clamp to 0.
+	want := []uint8{0, 255, 127, 254, 255, 0, 0, 1, 254}
+	if diff := cmp.Diff(want, toMask(in, len(in), 1).pix); diff != "" {
+		t.Errorf("mask (-want +got):\n%s", diff)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	p := plane{w: 2, h: 1, c: 3, pix: []uint8{0, 128, 255, 10, 20, 30}}
+	isnet := normalize(p, 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
+	want := []float32{-0.5, (10 - 128) / 256.0, 0, (20 - 128) / 256.0, 127 / 256.0, (30 - 128) / 256.0}
+	if diff := cmp.Diff(want, isnet); diff != "" {
+		t.Errorf("isnet CHW (-want +got):\n%s", diff)
+	}
+	bire := normalize(p, 255, [3]float64{0.485, 0.456, 0.406}, [3]float64{0.229, 0.224, 0.225})
+	if got, want := bire[2], float32((128/255.0-0.456)/0.224); got != want { // G plane starts at 2
+		t.Errorf("birefnet G of pixel 0 = %v, want %v", got, want)
+	}
+}
+
+func TestSigmoidIfLogits(t *testing.T) {
+	t.Parallel()
+	probs := []float32{0, 0.5, 1, 1.0005}
+	if sigmoidIfLogits(probs) || probs[1] != 0.5 {
+		t.Errorf("probabilities were changed: %v", probs)
+	}
+	logits := []float32{-4, 0, 4}
+	if !sigmoidIfLogits(logits) || logits[1] != 0.5 || logits[0] > 0.02 || logits[2] < 0.98 {
+		t.Errorf("logits not squashed: %v", logits)
+	}
+}
+
+func TestRGBPlaneDropsAlphaKeepsColours(t *testing.T) {
+	t.Parallel()
+	img := image.NewNRGBA(image.Rect(5, 5, 7, 6)) // offset bounds
+	img.SetNRGBA(5, 5, color.NRGBA{200, 100, 50, 0})
+	img.SetNRGBA(6, 5, color.NRGBA{1, 2, 3, 128})
+	if diff := cmp.Diff([]uint8{200, 100, 50, 1, 2, 3}, rgbPlane(img).pix); diff != "" {
+		t.Errorf("NRGBA (-want +got):\n%s", diff)
+	}
+	// Premultiplied input is converted to straight colour.
+	rgba := image.NewRGBA(image.Rect(0, 0, 1, 1))
+	rgba.SetRGBA(0, 0, color.RGBA{100, 50, 0, 128})
+	if got := rgbPlane(rgba).pix; got[0] < 198 || got[0] > 200 {
+		t.Errorf("RGBA → straight colour red = %d, want about 199", got[0])
+	}
+}
