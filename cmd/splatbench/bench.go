@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"bytes"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/prompts"
+	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/table"
+)
+
+type benchOptions struct {
+	profileOptions
+	stage  string
+	n      int
+	warmup int
+	prompt string
+	seed   int64
+}
+
+func benchCommand() *command {
+	o := &benchOptions{}
+	return &command{
+		name:    "bench",
+		summary: "measure a pipeline stage's latency, throughput and peak memory",
+		usage:   "splatbench bench [--stage matte|fit|score|encode|all] [-n N] [flags]",
+		long: `Prepares one job (the stages before --stage run once), then runs --stage
+--warmup times untimed and -n times timed, and prints p50/p90/p99 latency
+(nearest rank), throughput and peak RSS. --stage all times the whole job.
+The run directory gets run.json, trials.jsonl (one record per timed run) and
+bench.txt in Go benchmark format, which benchstat reads:
+
+  benchstat runs/A/bench.txt runs/B/bench.txt
+
+Exit status: 0 success, 1 the stage failed, 2 bad flags or profile, 130 interrupted.
+
+Examples:
+  splatbench bench --stage matte
+  splatbench bench --stage matte --set matte.model=isnet-medium -n 20
+  splatbench bench --stage fit --set fit.iterations=100 --prompt "a blue sphere"`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, fit, score, encode or all (the whole job)")
+			fs.IntVarP(&o.n, "runs", "n", 10, "timed runs")
+			fs.IntVar(&o.warmup, "warmup", 2, "untimed warm-up runs")
+			fs.StringVar(&o.prompt, "prompt", "a red cube", "the job's prompt (a reference scene name on the default profile)")
+			fs.Int64Var(&o.seed, "seed", 1, "the job's seed")
+			o.profileOptions.addFlags(fs)
+		},
+		run: func(ctx context.Context, e *env, args []string) error { return runBench(ctx, e, o, args) },
+	}
+}
+
+func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("bench takes no arguments (got %q)", args)
+	}
+	if o.n < 1 || o.warmup < 0 {
+		return usageErrorf("-n must be >= 1 and --warmup >= 0")
+	}
+	p, err := o.load(e.global)
+	if err != nil {
+		return err
+	}
+	b := pipeline.NewBuilder(e.log, p.OrtLib)
+	defer b.Close()
+	pl, err := b.Build(ctx, p)
+	if err != nil {
+		return err
+	}
+	job := pipeline.Job{ID: "bench", Prompt: prompts.Text(o.prompt), Seed: o.seed}
+	timeOnce, device, err := benchTarget(ctx, pl, job, o.stage)
+	if err != nil {
+		return err
+	}
+
+	run, err := results.Create(e.global.out, "bench", time.Now())
+	if err != nil {
+		return err
+	}
+	meta := newMeta(ctx, e, "bench", p, b)
+	if err := run.WriteMeta(meta); err != nil {
+		return err
+	}
+	w, err := run.AppendRecords()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+
+	bar := newBar(e.stderr, o.warmup+o.n, "bench "+o.stage)
+	var secs []float64
+	for i := range o.warmup + o.n {
+		warm := i < o.warmup
+		start := time.Now()
+		d, runErr := timeOnce(ctx)
+		rec := results.Record{
+			ID: fmt.Sprintf("bench-%s-%d", o.stage, i), Kind: "bench", Prompt: o.prompt, Seed: o.seed,
+			Repeat: i, Warmup: warm, TotalSeconds: d, Started: start,
+			Stages: []results.StageTiming{{Name: o.stage, Seconds: d, Device: device}},
+		}
+		if runErr != nil {
+			rec.Error = runErr.Error()
+		}
+		if err := w.Append(rec); err != nil {
+			return err
+		}
+		if runErr != nil {
+			return runErr
+		}
+		if !warm {
+			secs = append(secs, d)
+		}
+		bar.Add(1)
+	}
+	bar.Finish()
+	meta.End = time.Now().UTC()
+	if err := run.WriteMeta(meta); err != nil {
+		return err
+	}
+	rss, _ := results.PeakRSS()
+	sum := results.Summarize(secs)
+	if err := benchTable(o.stage, device, p, sum, rss).WriteText(e.stdout); err != nil {
+		return err
+	}
+	if err := writeBenchTxt(run.Path("bench.txt"), meta, o.stage, p, sum, rss); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nrun directory: %s\n", run.Dir())
+	return nil
+}
+
+// benchTarget returns a function that runs the chosen stage once on a
+// prepared job and reports its wall time.
+func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, stage string) (func(context.Context) (float64, error), string, error) {
+	if stage == "all" {
+		return func(ctx context.Context) (float64, error) {
+			start := time.Now()
+			_, _, err := pl.Run(ctx, job)
+			return time.Since(start).Seconds(), err
+		}, "mixed", nil
+	}
+	st, target, err := pl.Prepare(ctx, job, stage)
+	if err != nil {
+		if target == nil && st == nil {
+			return nil, "", usageErrorf("--stage %s: %v", stage, err)
+		}
+		return nil, "", err
+	}
+	return func(ctx context.Context) (float64, error) {
+		start := time.Now()
+		err := target.Run(ctx, st)
+		return time.Since(start).Seconds(), err
+	}, pipeline.StageDevice(target), nil
+}
+
+func benchTable(stage, device string, p configs.Profile, s results.Summary, rss uint64) *table.Table {
+	t := &table.Table{
+		Title: fmt.Sprintf("bench: stage %s on %s (%d timed runs)", stage, device, s.N),
+		Columns: []table.Column{
+			{Name: "stage"}, {Name: "p50", Unit: "ms"}, {Name: "p90", Unit: "ms"}, {Name: "p99", Unit: "ms"},
+			{Name: "min", Unit: "ms"}, {Name: "max", Unit: "ms"}, {Name: "throughput", Unit: "jobs/s"}, {Name: "peak RSS", Unit: "MiB"},
+		},
+		Notes: []string{"Percentiles are nearest-rank over the timed runs; warm-up runs are excluded. Peak RSS is the process's high-water mark."},
+	}
+	if stage == "matte" {
+		t.Notes = append(t.Notes, fmt.Sprintf("Model %s at %d px.", p.Matte.Model, p.Matte.Resolution))
+	}
+	t.AddRow(table.Text(stage), table.Number(s.P50*1e3, 1), table.Number(s.P90*1e3, 1), table.Number(s.P99*1e3, 1),
+		table.Number(s.Min*1e3, 1), table.Number(s.Max*1e3, 1), table.Number(1/s.Mean, 3), table.Number(float64(rss)/(1<<20), 0))
+	return t
+}
+
+func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profile, s results.Summary, rss uint64) error {
+	params := []table.KeyValue{{Key: "stage", Value: stage}}
+	if stage == "matte" {
+		params = append(params, table.KeyValue{Key: "model", Value: p.Matte.Model})
+	}
+	f := table.BenchFile{
+		Config: append(table.BenchConfig(meta.Host.CPUModel, "splatbench"),
+			table.KeyValue{Key: "commit", Value: meta.GitCommit}, table.KeyValue{Key: "ort", Value: meta.ORTVersion}),
+		Better: map[string]string{"jobs/s": "higher"},
+		Lines: []table.BenchLine{{
+			Name: "Stage", Params: params, Procs: runtime.GOMAXPROCS(0), Iters: s.N,
+			Metrics: []table.Metric{
+				{Value: s.Mean * 1e9, Unit: "ns/op"}, {Value: s.P50 * 1e9, Unit: "p50-ns/op"},
+				{Value: s.P90 * 1e9, Unit: "p90-ns/op"}, {Value: s.P99 * 1e9, Unit: "p99-ns/op"},
+				{Value: 1 / s.Mean, Unit: "jobs/s"}, {Value: float64(rss), Unit: "peak-RSS-B"},
+			},
+		}},
+	}
+	return writeFileWith(path, func(w io.Writer) error { return table.WriteBench(w, f) })
+}
+
+// writeFileWith writes what write produces to path atomically.
+func writeFileWith(path string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return results.WriteFileAtomic(path, buf.Bytes())
+}
+
+// newBar returns a progress bar on a terminal and a silent one otherwise.
+func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
+	if !isTerminal(w) {
+		return progressbar.NewOptions(n, progressbar.OptionSetWriter(io.Discard))
+	}
+	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+}

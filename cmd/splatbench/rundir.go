@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/results"
+)
+
+// newMeta starts run.json for a command: build facts, host, the effective
+// profile, and ONNX Runtime's version when the builder loaded it.
+func newMeta(ctx context.Context, e *env, command string, p configs.Profile, b *pipeline.Builder) results.Meta {
+	m := results.NewMeta(command, e.args, time.Now())
+	host, err := results.CollectHost(ctx)
+	if err != nil {
+		e.log.Warn("host facts incomplete", "err", err)
+	}
+	m.Host = host
+	if raw, err := json.Marshal(p); err == nil {
+		m.Profile = raw
+	}
+	m.Device = map[string]string{"device": p.Device}
+	if b != nil {
+		if rt, err := b.Runtime(); err == nil {
+			m.ORTVersion = rt.Version()
+			m.Device["ort_providers"] = joinComma(rt.Providers())
+		}
+	}
+	return m
+}
+
+func joinComma(xs []string) string {
+	s := ""
+	for i, x := range xs {
+		if i > 0 {
+			s += ","
+		}
+		s += x
+	}
+	return s
+}

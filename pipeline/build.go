@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/matte"
+	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// Builder turns profiles into pipelines. It loads ONNX Runtime on first
+// use and keeps model sessions open across pipelines, so a sweep that
+// builds a pipeline per trial loads each model once.
+type Builder struct {
+	log    *slog.Logger
+	ortLib string // flag value; empty: environment, then the set-up cache
+
+	mu     sync.Mutex
+	rt     *ort.Runtime
+	mattes map[string]*matte.Matte
+}
+
+// NewBuilder returns a Builder; ortLib overrides library discovery.
+func NewBuilder(log *slog.Logger, ortLib string) *Builder {
+	return &Builder{log: log, ortLib: ortLib, mattes: map[string]*matte.Matte{}}
+}
+
+// Runtime loads ONNX Runtime once.
+func (b *Builder) Runtime() (*ort.Runtime, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.runtimeLocked()
+}
+
+func (b *Builder) runtimeLocked() (*ort.Runtime, error) {
+	if b.rt != nil {
+		return b.rt, nil
+	}
+	path, src, err := ort.FindLibrary(b.ortLib)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := ort.Init(path, b.log)
+	if err != nil {
+		return nil, err
+	}
+	b.log.Debug("onnx runtime loaded", "path", path, "from", src, "version", rt.Version(), "providers", rt.Providers())
+	b.rt = rt
+	return rt, nil
+}
+
+// Matte returns the (shared) matting model a profile names.
+func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	model := p.Matte.Model
+	if model != "isnet-small" && model != "isnet-medium" {
+		model = p.ModelPath(model)
+	}
+	key := fmt.Sprintf("%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
+	if m, ok := b.mattes[key]; ok {
+		return m, nil
+	}
+	rt, err := b.runtimeLocked()
+	if err != nil {
+		return nil, err
+	}
+	m, err := matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
+	if err != nil {
+		return nil, fmt.Errorf("matte.model %s: %w", p.Matte.Model, err)
+	}
+	b.mattes[key] = m
+	return m, nil
+}
+
+// Close releases every model session.
+func (b *Builder) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []error
+	for k, m := range b.mattes {
+		errs = append(errs, m.Close())
+		delete(b.mattes, k)
+	}
+	return errors.Join(errs...)
+}
+
+// Build wires the stages a profile configures.
+func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, error) {
+	var stages []Stage
+	switch p.Text2Img.Source {
+	case "scenes":
+		stages = append(stages, sceneSource{
+			imageSize:  p.Text2Img.Resolution,
+			fitSize:    p.Fit.Resolution,
+			trainViews: max(1, p.Fit.Views),
+			heldOut:    max(1, p.Score.FidelityViews),
+		})
+	case "flux":
+		return nil, fmt.Errorf("text2img.source=flux: FLUX.1-schnell text-to-image is %w", ErrNotBuilt)
+	default:
+		return nil, fmt.Errorf("text2img.source %q: want scenes or flux", p.Text2Img.Source)
+	}
+	if p.Views.Model != "" {
+		return nil, fmt.Errorf("views.model: the multi-view stage is %w", ErrNotBuilt)
+	}
+	if p.Matte.Enabled {
+		m, err := b.Matte(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, matteStage{m: m})
+	} else {
+		stages = append(stages, unmatted{})
+	}
+	stages = append(stages, fitStage{opt: FitOptions(p), log: b.log})
+	if p.Score.ClipModel != "" {
+		return nil, fmt.Errorf("score.clip_model: CLIP scoring is %w; leave it empty for the fidelity score", ErrNotBuilt)
+	}
+	stages = append(stages, fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats})
+	f := splat.FormatPLY
+	if p.Encoding.Format == "spz" {
+		f = splat.FormatSPZ
+	}
+	stages = append(stages, encodeStage{format: f, maxBytes: p.Encoding.MaxBytes})
+	return New(b.log, stages...), nil
+}
+
+// FitOptions maps a profile's fit section onto the fit stage's options.
+func FitOptions(p configs.Profile) fit.Options {
+	f := p.Fit
+	o := fit.DefaultOptions()
+	o.Iterations = f.Iterations
+	o.InitCount = f.InitCount
+	o.InitKind = f.Init
+	o.SHDegree = f.SHDegree
+	o.Resolution = f.Resolution
+	o.Background = background
+	o.DensifyFrom, o.DensifyUntil, o.DensifyInterval = f.DensifyFrom, f.DensifyUntil, f.DensifyInterval
+	o.DensifyGradThreshold = f.DensifyGradThreshold
+	o.PruneOpacity = f.PruneOpacity
+	o.OpacityResetInterval = f.OpacityResetInterval
+	o.MaxGaussians = f.MaxGaussians
+	o.LRPositionInit, o.LRPositionFinal = f.LRPosition, f.LRPositionFinal
+	o.PositionLRMaxSteps = f.Iterations
+	o.LRFeature, o.LROpacity, o.LRScale, o.LRRotation = f.LRFeature, f.LROpacity, f.LRScale, f.LRRotation
+	o.LambdaDSSIM, o.LambdaAlpha = f.LambdaDSSIM, f.LambdaAlpha
+	o.Seed = uint64(f.Seed)
+	return o
+}

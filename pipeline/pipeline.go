@@ -1,0 +1,143 @@
+// Package pipeline owns the job model of splatbench and the Pipeline that
+// carries a job through its stages (text2img, matte, views, fit, score,
+// encode), timing each one. The stages themselves live in the
+// subpackages; Build wires them from a configs.Profile.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"log/slog"
+	"time"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/splat"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+// Job is one generation request.
+type Job struct {
+	ID     string
+	Prompt prompts.Prompt
+	Seed   int64
+}
+
+// State is what a job carries from stage to stage. Each stage reads what
+// earlier stages left and fills its own fields.
+type State struct {
+	Job Job
+	// Image is the text2img output (or the image prompt), RGB.
+	Image *image.NRGBA
+	// RGBA is the matte output: Image's colours with the predicted alpha.
+	RGBA *image.NRGBA
+	// Views are the posed RGBA views the fit stage trains on; view 0 is the
+	// reference view.
+	Views []fit.View
+	// Truth holds ground truth when the image source has it (reference
+	// scenes): used by the weight-free fidelity score.
+	Truth *Truth
+	// Cloud is the fitted Gaussian cloud.
+	Cloud *splat.Cloud
+	// Scores are named scores ("score" is the one compared with the
+	// threshold) and ScoreKind says what "score" is: "fidelity" or "validator".
+	Scores    map[string]float64
+	ScoreKind string
+	// Accepted is whether the self-check passed the profile's threshold.
+	Accepted bool
+	// Encoded is the output file (PLY or SPZ) and Format its kind.
+	Encoded []byte
+	Format  string
+}
+
+// Truth is ground truth for held-out views.
+type Truth struct {
+	Cameras []splat.Camera
+	Views   []*splat.Image
+	// Mask is the reference view's true foreground mask, when known.
+	Mask *image.Gray
+}
+
+// Stage is one step of the pipeline.
+type Stage interface {
+	// Name is the stage's name in records and tables ("matte", "fit", ...).
+	Name() string
+	// Run advances s; it must honour ctx.
+	Run(ctx context.Context, s *State) error
+}
+
+// Timing is one stage's measured cost in one job.
+type Timing struct {
+	Stage   string
+	Seconds float64
+	// Device names what ran the stage ("cpu", "cuda:0", "ort:cpu", ...).
+	Device string
+}
+
+// deviceNamer is implemented by stages that know where they ran.
+type deviceNamer interface{ Device() string }
+
+// Pipeline runs stages in order.
+type Pipeline struct {
+	stages []Stage
+	log    *slog.Logger
+}
+
+// New returns a pipeline of the given stages.
+func New(log *slog.Logger, stages ...Stage) *Pipeline {
+	return &Pipeline{stages: stages, log: log}
+}
+
+// Stages returns the stage names in order.
+func (p *Pipeline) Stages() []string {
+	names := make([]string, len(p.stages))
+	for i, s := range p.stages {
+		names[i] = s.Name()
+	}
+	return names
+}
+
+// Run carries job through every stage. It returns the state reached and
+// the timings of the stages that finished, also on error.
+func (p *Pipeline) Run(ctx context.Context, job Job) (*State, []Timing, error) {
+	s := &State{Job: job, Scores: map[string]float64{}}
+	var timings []Timing
+	for _, st := range p.stages {
+		if err := ctx.Err(); err != nil {
+			return s, timings, err
+		}
+		start := time.Now()
+		err := st.Run(ctx, s)
+		t := Timing{Stage: st.Name(), Seconds: time.Since(start).Seconds(), Device: StageDevice(st)}
+		if err != nil {
+			return s, timings, fmt.Errorf("stage %s: %w", st.Name(), err)
+		}
+		timings = append(timings, t)
+		p.log.Debug("stage done", "job", job.ID, "stage", t.Stage, "seconds", t.Seconds)
+	}
+	return s, timings, nil
+}
+
+// Prepare runs the stages before the one named stage and returns the state
+// they produced with that stage, so it can be run (and timed) on its own,
+// repeatedly. Stages are idempotent on a prepared state.
+func (p *Pipeline) Prepare(ctx context.Context, job Job, stage string) (*State, Stage, error) {
+	s := &State{Job: job, Scores: map[string]float64{}}
+	for _, st := range p.stages {
+		if st.Name() == stage {
+			return s, st, nil
+		}
+		if err := st.Run(ctx, s); err != nil {
+			return s, nil, fmt.Errorf("stage %s: %w", st.Name(), err)
+		}
+	}
+	return nil, nil, fmt.Errorf("pipeline has no stage %q (stages: %v)", stage, p.Stages())
+}
+
+// StageDevice says where a stage runs ("cpu" unless it knows better).
+func StageDevice(st Stage) string {
+	if d, ok := st.(deviceNamer); ok {
+		return d.Device()
+	}
+	return "cpu"
+}

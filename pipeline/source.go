@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/matte"
+	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// ErrNotBuilt is returned by Build for stages whose implementation has not
+// landed (FLUX text-to-image, CLIP scoring, multi-view models).
+var ErrNotBuilt = errors.New("not built yet")
+
+// background is the colour views are rendered and fitted on.
+var background = [3]float32{1, 1, 1}
+
+// sceneSource is the text2img stage of the embedded default: the prompt
+// names a built-in reference scene whose ground-truth cloud is rendered.
+// View 0 (the reference view) is composited on a textured background and
+// becomes the image the matte stage sees; views 1..K−1 stand in for a
+// multi-view model's output and carry their true alpha; held-out views are
+// kept as ground truth for the fidelity score.
+type sceneSource struct {
+	gtCount    int // Gaussians in the ground-truth cloud (0: the scene's default)
+	imageSize  int // reference image size (text2img.resolution)
+	fitSize    int // training and held-out view size (fit.resolution)
+	trainViews int
+	heldOut    int
+}
+
+func (s sceneSource) Name() string { return "text2img" }
+
+func (s sceneSource) Run(ctx context.Context, st *State) error {
+	if st.Job.Prompt.IsImage() {
+		return imageSource{fitSize: s.fitSize}.Run(ctx, st)
+	}
+	scene, err := scenes.Get(st.Job.Prompt.Text)
+	if err != nil {
+		return fmt.Errorf("text2img.source=scenes: %w; for free text configure text2img.source=flux", err)
+	}
+	gt := scene.Build(st.Job.Seed, s.gtCount)
+	opt := splat.RenderOptions{Background: background, SHDegree: -1}
+
+	train := scenes.TrainViews(s.trainViews, s.fitSize)
+	ref := train[0]
+	refBig := scaleCamera(ref, s.imageSize)
+	cams := append([]splat.Camera{refBig}, train...)
+	cams = append(cams, scenes.HeldOutViews(s.heldOut, s.fitSize)...)
+	ims, err := scene.Views(ctx, gt, cams, opt)
+	if err != nil {
+		return err
+	}
+	fg := scenes.Foreground(ims[0], background)
+	composite, mask := scenes.Composite(fg, scenes.Background{Kind: scenes.BackgroundKind(int(st.Job.Seed) % 4), Seed: st.Job.Seed})
+	st.Image = composite
+	st.Views = make([]fit.View, s.trainViews)
+	for i, cam := range train {
+		st.Views[i] = fit.ViewFromImage(cam, ims[1+i], background)
+	}
+	st.Truth = &Truth{Cameras: cams[1+s.trainViews:], Views: ims[1+s.trainViews:], Mask: mask}
+	return nil
+}
+
+// scaleCamera returns cam at a new square size with the same field of view.
+func scaleCamera(cam splat.Camera, size int) splat.Camera {
+	k := float64(size) / float64(cam.Width)
+	cam.Width, cam.Height = size, int(math.Round(float64(cam.Height)*k))
+	cam.Fx, cam.Fy, cam.Cx, cam.Cy = cam.Fx*k, cam.Fy*k, cam.Cx*k, cam.Cy*k
+	return cam
+}
+
+// imageSource turns an image prompt into the reference view: one front
+// camera on the scenes' orbit, no ground truth.
+type imageSource struct{ fitSize int }
+
+func (imageSource) Name() string { return "text2img" }
+
+func (s imageSource) Run(_ context.Context, st *State) error {
+	img, err := matte.DecodeFile(st.Job.Prompt.Image)
+	if err != nil {
+		return err
+	}
+	st.Image = toNRGBA(img)
+	cam := scenes.TrainViews(1, s.fitSize)[0]
+	st.Views = []fit.View{{Camera: cam}}
+	return nil
+}
+
+func toNRGBA(img image.Image) *image.NRGBA {
+	if n, ok := img.(*image.NRGBA); ok {
+		return n
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/draw"
+	"log/slog"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/matte"
+	"github.com/splatbench/splatbench/pipeline/score"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// matteStage removes the reference image's background and makes the
+// result training view 0.
+type matteStage struct{ m *matte.Matte }
+
+func (matteStage) Name() string     { return "matte" }
+func (s matteStage) Device() string { return "ort:" + s.m.Provider() }
+
+func (s matteStage) Run(ctx context.Context, st *State) error {
+	if st.Image == nil || len(st.Views) == 0 {
+		return fmt.Errorf("no reference image to matte")
+	}
+	rgba, err := s.m.Run(ctx, st.Image)
+	if err != nil {
+		return err
+	}
+	st.RGBA = rgba
+	if st.Truth != nil && st.Truth.Mask != nil {
+		iou, err := score.MaskIoU(alphaOf(rgba), grayOf(st.Truth.Mask), 0.5)
+		if err != nil {
+			return err
+		}
+		st.Scores["matte_iou"] = iou
+	}
+	cam := st.Views[0].Camera
+	st.Views[0] = viewFromNRGBA(cam, rgba)
+	return nil
+}
+
+// viewFromNRGBA resizes img to cam's size and splits straight colour and alpha.
+func viewFromNRGBA(cam splat.Camera, img *image.NRGBA) fit.View {
+	w, h := cam.Width, cam.Height
+	small := image.NewNRGBA(image.Rect(0, 0, w, h))
+	xdraw.BiLinear.Scale(small, small.Bounds(), img, img.Bounds(), draw.Src, nil)
+	v := fit.View{Camera: cam, RGB: make([]float32, 3*w*h), Alpha: make([]float32, w*h)}
+	for i := range w * h {
+		p := small.Pix[4*i : 4*i+4]
+		v.RGB[3*i], v.RGB[3*i+1], v.RGB[3*i+2] = float32(p[0])/255, float32(p[1])/255, float32(p[2])/255
+		v.Alpha[i] = float32(p[3]) / 255
+	}
+	return v
+}
+
+func alphaOf(img *image.NRGBA) []float32 {
+	n := img.Bounds().Dx() * img.Bounds().Dy()
+	a := make([]float32, n)
+	for i := range n {
+		a[i] = float32(img.Pix[4*i+3]) / 255
+	}
+	return a
+}
+
+func grayOf(g *image.Gray) []float32 {
+	a := make([]float32, len(g.Pix))
+	for i, v := range g.Pix {
+		a[i] = float32(v) / 255
+	}
+	return a
+}
+
+// unmatted makes view 0 from the reference image as it is, with its own
+// alpha, when matting is off.
+type unmatted struct{}
+
+func (unmatted) Name() string { return "matte" }
+
+func (unmatted) Run(_ context.Context, st *State) error {
+	if st.Image == nil || len(st.Views) == 0 {
+		return fmt.Errorf("no reference image")
+	}
+	if st.Views[0].RGB == nil {
+		st.Views[0] = viewFromNRGBA(st.Views[0].Camera, st.Image)
+	}
+	return nil
+}
+
+// fitStage optimises Gaussians to the posed views.
+type fitStage struct {
+	opt fit.Options
+	log *slog.Logger
+}
+
+func (fitStage) Name() string { return "fit" }
+
+func (s fitStage) Run(ctx context.Context, st *State) error {
+	opt := s.opt
+	opt.Seed ^= uint64(st.Job.Seed)
+	res, err := fit.Fit(ctx, st.Views, opt, s.log, nil)
+	if err != nil {
+		return err
+	}
+	st.Cloud = res.Cloud
+	st.Scores["fit_loss"] = res.FinalLoss
+	st.Scores["gaussians"] = float64(res.Cloud.Len())
+	return nil
+}
+
+// fidelityStage is the weight-free self-check: novel-view PSNR/SSIM
+// against ground truth mapped to a 0..1 score, zeroed when the validator's
+// validity gates fail (as the validator does), and compared with the
+// threshold.
+type fidelityStage struct {
+	threshold float64
+	minSplats int
+}
+
+func (fidelityStage) Name() string { return "score" }
+
+func (s fidelityStage) Run(ctx context.Context, st *State) error {
+	if st.Cloud == nil {
+		return fmt.Errorf("no cloud to score")
+	}
+	st.ScoreKind = "fidelity"
+	gate := splat.CheckGate(st.Cloud)
+	ok := gate.OK && st.Cloud.Len() >= s.minSplats
+	st.Scores["gate"] = b2f(ok)
+	if st.Truth == nil || len(st.Truth.Views) == 0 {
+		return fmt.Errorf("the fidelity score needs ground-truth views (reference scenes); configure score.clip_model for other prompts")
+	}
+	pred, err := splat.RenderBatch(ctx, st.Cloud, st.Truth.Cameras, splat.RenderOptions{Background: background, SHDegree: -1})
+	if err != nil {
+		return err
+	}
+	p, r := make([][]float32, len(pred)), make([][]float32, len(pred))
+	for i := range pred {
+		p[i], r[i] = pred[i].RGB, st.Truth.Views[i].RGB
+	}
+	cam := st.Truth.Cameras[0]
+	f, err := score.CompareViews(ctx, p, r, cam.Width, cam.Height)
+	if err != nil {
+		return err
+	}
+	st.Scores["psnr"], st.Scores["ssim"], st.Scores["fidelity"] = f.PSNR, f.SSIM, f.Score
+	st.Scores["score"] = f.Score
+	if !ok {
+		st.Scores["score"] = 0
+	}
+	st.Accepted = st.Scores["score"] >= s.threshold
+	return nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeStage writes the cloud as the profile's format.
+type encodeStage struct {
+	format   splat.Format
+	maxBytes int64
+}
+
+func (encodeStage) Name() string { return "encode" }
+
+func (s encodeStage) Run(_ context.Context, st *State) error {
+	data, err := splat.Encode(st.Cloud, s.format)
+	if err != nil {
+		return err
+	}
+	if s.maxBytes > 0 && int64(len(data)) > s.maxBytes {
+		return fmt.Errorf("encoded %s is %d bytes, over encode.max_bytes %d", s.format, len(data), s.maxBytes)
+	}
+	st.Encoded, st.Format = data, string(s.format)
+	st.Scores["bytes"] = float64(len(data))
+	return nil
+}
