@@ -163,6 +163,15 @@ func newFitter(s *state, views []View, targets []*target, maxPix int, opt Option
 	}
 }
 
+// densifyEnd is the last iteration at which statistics are gathered and
+// densification or opacity resets may happen: DensifyUntil, but never in
+// the final DensifyInterval iterations of the run, so that the last
+// clone/split (whose children are randomly placed) and the last prune are
+// followed by optimisation before the cloud is returned.
+func (f *fitter) densifyEnd() int {
+	return min(f.opt.DensifyUntil, f.opt.Iterations-f.opt.DensifyInterval)
+}
+
 // step runs iteration it (1-based): forward, loss, backward, Adam, and the
 // densification schedule. Phase times are added to st.
 func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
@@ -211,7 +220,7 @@ func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
 	td := time.Now()
 	st.AdamSeconds += td.Sub(ta).Seconds()
 
-	if it >= opt.DensifyFrom && it <= opt.DensifyUntil {
+	if it >= opt.DensifyFrom && it <= f.densifyEnd() {
 		s.accumulate(g.MeanNDC, g.Visible)
 		if opt.DensifyInterval > 0 && it%opt.DensifyInterval == 0 {
 			ev := s.densifyAndPrune(f.dcfg, f.rng)

@@ -55,8 +55,11 @@ type Options struct {
 	Background [3]float32
 
 	// Densification schedule: statistics are accumulated and the cloud is
-	// densified/pruned every DensifyInterval iterations for iterations in
-	// [DensifyFrom, DensifyUntil].
+	// densified/pruned at multiples of DensifyInterval for iterations in
+	// [DensifyFrom, min(DensifyUntil, Iterations − DensifyInterval)]: the
+	// last DensifyInterval iterations never densify, prune or reset, so the
+	// returned cloud is an optimised one, not freshly split. DensifyInterval
+	// 0 disables densification.
 	DensifyFrom, DensifyUntil, DensifyInterval int
 	// DensifyGradThreshold is the threshold on the mean view-space (NDC)
 	// position-gradient norm over the steps a Gaussian was visible.
@@ -73,7 +76,8 @@ type Options struct {
 	// MaxGaussians caps the cloud size during densification (0 = no cap).
 	MaxGaussians int
 	// OpacityResetInterval resets every opacity to min(α, 0.01) at
-	// multiples of it inside the densification window (0 disables).
+	// multiples of it inside the densification window (0 disables). Adam's
+	// opacity moments are zeroed with it, as 3DGS does.
 	OpacityResetInterval int
 
 	// Learning rates per parameter group. The position rate decays

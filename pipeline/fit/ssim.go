@@ -158,7 +158,15 @@ func blur(dst, src, tmp []float64, w, h, workers int) {
 		for y := lo; y < hi; y++ {
 			row := src[3*y*w : 3*(y+1)*w]
 			out := tmp[3*y*w : 3*(y+1)*w]
+			// Interior values: all 11 taps (neighbours are 3 values apart).
+			for i := 3 * ssimRadius; i < len(row)-3*ssimRadius; i++ {
+				out[i] = g[0]*(row[i-15]+row[i+15]) + g[1]*(row[i-12]+row[i+12]) + g[2]*(row[i-9]+row[i+9]) +
+					g[3]*(row[i-6]+row[i+6]) + g[4]*(row[i-3]+row[i+3]) + g[5]*row[i]
+			}
 			for x := range w {
+				if x >= ssimRadius && x+ssimRadius < w {
+					continue
+				}
 				var r, gg, b float64
 				t0, t1 := max(-ssimRadius, -x), min(ssimRadius, w-1-x)
 				for t := t0; t <= t1; t++ {
@@ -176,6 +184,19 @@ func blur(dst, src, tmp []float64, w, h, workers int) {
 	parallelFor(h, workers, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			out := dst[y*stride : (y+1)*stride]
+			if y >= ssimRadius && y+ssimRadius < h {
+				// Interior row: all 11 taps, one store per value.
+				r := make([][]float64, 2*ssimRadius+1)
+				for t := range r {
+					r[t] = tmp[(y+t-ssimRadius)*stride : (y+t-ssimRadius+1)*stride]
+				}
+				r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]
+				for i := range out {
+					out[i] = g[0]*(r0[i]+r10[i]) + g[1]*(r1[i]+r9[i]) + g[2]*(r2[i]+r8[i]) +
+						g[3]*(r3[i]+r7[i]) + g[4]*(r4[i]+r6[i]) + g[5]*r5[i]
+				}
+				continue
+			}
 			clear(out)
 			t0, t1 := max(-ssimRadius, -y), min(ssimRadius, h-1-y)
 			for t := t0; t <= t1; t++ {
