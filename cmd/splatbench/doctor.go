@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"syscall"
+
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/models"
+	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/results"
+)
+
+// check is one line of doctor's report.
+type check struct {
+	name, status, detail, fix string
+}
+
+const (
+	statusOK   = "ok"
+	statusWarn = "warn"
+	statusFail = "fail"
+)
+
+var errDoctorFailed = errors.New("doctor found failures")
+
+func doctorCommand() *command {
+	o := &profileOptions{}
+	return &command{
+		name:    "doctor",
+		summary: "check this machine's set-up: CPU, memory, GPU, ONNX Runtime, models, disk",
+		usage:   "splatbench doctor [--profile PROFILE]",
+		long: `The set-up check a miner runs first. One line per check, ok / warn / fail, with
+what to do about anything that is not ok: CPU and memory, GPU and driver (or
+their absence), the ONNX Runtime library and its execution providers, every
+model the profile names (it loads and has the signature its stage expects),
+the set-up cache and free disk space, and the output directory.
+
+Exit status: 0 when nothing failed (warnings allowed), 1 when a check failed.
+
+Examples:
+  splatbench doctor
+  splatbench doctor --profile my-gpu-profile.yaml --ort-lib /opt/ort-gpu/libonnxruntime.so.1`,
+		flags: o.addFlags,
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("doctor takes no arguments")
+			}
+			return runDoctor(ctx, e, o)
+		},
+	}
+}
+
+func runDoctor(ctx context.Context, e *env, o *profileOptions) error {
+	var checks []check
+	add := func(c check) { checks = append(checks, c) }
+
+	host, _ := results.CollectHost(ctx)
+	add(check{"cpu", statusOK, fmt.Sprintf("%s, %d cores (GOMAXPROCS %d)", orUnknown(host.CPUModel), runtime.NumCPU(), runtime.GOMAXPROCS(0)), ""})
+	add(memoryCheck(host))
+	add(gpuCheck(host))
+
+	p, perr := o.load(e.global)
+	if perr != nil {
+		add(check{"profile", statusFail, perr.Error(), "fix the profile (see configs/presets/default.yaml)"})
+	} else {
+		add(check{"profile", statusOK, fmt.Sprintf("%s (text2img %s, matte %s, fit %d iterations)", p.Name, p.Text2Img.Source, p.Matte.Model, p.Fit.Iterations), ""})
+	}
+	b := pipeline.NewBuilder(e.log, e.global.ortLib)
+	rt, err := b.Runtime()
+	if err != nil {
+		add(check{"onnx runtime", statusFail, err.Error(), "run 'make setup', or pass --ort-lib / set SPLATBENCH_ORT_LIB"})
+	} else {
+		add(check{"onnx runtime", statusOK, fmt.Sprintf("%s (%s), providers %v", rt.Version(), rt.Path(), rt.Providers()), ""})
+		if perr == nil {
+			checks = append(checks, providerChecks(rt, p.Providers)...)
+			checks = append(checks, modelChecks(ctx, rt, p)...)
+		}
+	}
+	add(diskCheck("cache", ort.CacheDir(), 1<<30))
+	add(diskCheck("output", e.global.out, 1<<30))
+
+	failed := 0
+	for _, c := range checks {
+		fmt.Fprintf(e.stdout, "%-4s  %-14s %s\n", c.status, c.name, c.detail)
+		if c.fix != "" && c.status != statusOK {
+			fmt.Fprintf(e.stdout, "      %-14s -> %s\n", "", c.fix)
+		}
+		if c.status == statusFail {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d", errDoctorFailed, failed)
+	}
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown CPU"
+	}
+	return s
+}
+
+func memoryCheck(h results.Host) check {
+	gib := float64(h.MemoryBytes) / (1 << 30)
+	switch {
+	case h.MemoryBytes == 0:
+		return check{"memory", statusWarn, "unknown", "could not read /proc/meminfo"}
+	case gib < 8:
+		return check{"memory", statusWarn, fmt.Sprintf("%.1f GiB", gib), "ISNet and the fit want at least 8 GiB"}
+	}
+	return check{"memory", statusOK, fmt.Sprintf("%.1f GiB", gib), ""}
+}
+
+func gpuCheck(h results.Host) check {
+	if len(h.GPUs) == 0 {
+		return check{"gpu", statusWarn, "no NVIDIA GPU found (nvidia-smi absent or no device)", "stages run on the CPU; install the NVIDIA driver to use a GPU"}
+	}
+	g := h.GPUs[0]
+	return check{"gpu", statusOK, fmt.Sprintf("%d x %s, driver %s, %d MiB", len(h.GPUs), g.Name, g.Driver, g.MemoryBytes>>20), ""}
+}
+
+func providerChecks(rt *ort.Runtime, order []string) []check {
+	var out []check
+	have := rt.Providers()
+	for _, p := range order {
+		p = ort.NormalizeProvider(p)
+		if slices.Contains(have, p) {
+			out = append(out, check{"provider " + p, statusOK, "available", ""})
+			continue
+		}
+		out = append(out, check{"provider " + p, statusWarn, "not available: " + rt.Unavailable(p), "sessions fall back to the next provider; for CUDA see docs/gpu.md"})
+	}
+	return out
+}
+
+func modelChecks(ctx context.Context, rt *ort.Runtime, p configs.Profile) []check {
+	var out []check
+	if p.Matte.Enabled {
+		out = append(out, modelCheck(ctx, rt, "matte model", matteModelPath(p)))
+	}
+	if p.Text2Img.Source == "flux" {
+		out = append(out, modelCheck(ctx, rt, "flux model", p.ModelPath(p.Text2Img.Model)))
+	}
+	if p.Score.ClipModel != "" {
+		out = append(out, modelCheck(ctx, rt, "clip model", p.ModelPath(p.Score.ClipModel)))
+	}
+	return out
+}
+
+func matteModelPath(p configs.Profile) string {
+	if p.Matte.Model == "isnet-small" || p.Matte.Model == "isnet-medium" {
+		return filepath.Join(ort.CacheDir(), "models", p.Matte.Model+".onnx")
+	}
+	return p.ModelPath(p.Matte.Model)
+}
+
+func modelCheck(ctx context.Context, rt *ort.Runtime, name, path string) check {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return check{name, statusFail, err.Error(), "run 'make setup' or fix the path in the profile"}
+	}
+	var fs []models.Finding
+	if fi.IsDir() {
+		fs, err = models.CheckDir(ctx, rt, path)
+	} else {
+		var f models.Finding
+		f, err = models.CheckFile(ctx, rt, path)
+		fs = []models.Finding{f}
+	}
+	if err != nil {
+		return check{name, statusFail, err.Error(), "splatbench models check " + path}
+	}
+	for _, f := range fs {
+		if f.Status != models.OK {
+			return check{name, string(f.Status), f.Path + ": " + f.Message, "splatbench models check " + path}
+		}
+	}
+	return check{name, statusOK, fmt.Sprintf("%s (%d file(s), signatures match)", path, len(fs)), ""}
+}
+
+func diskCheck(name, dir string, want uint64) check {
+	probe := dir
+	for {
+		if _, err := os.Stat(probe); err == nil {
+			break
+		}
+		parent := filepath.Dir(probe)
+		if parent == probe {
+			break
+		}
+		probe = parent
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(probe, &st); err != nil {
+		return check{name + " disk", statusWarn, err.Error(), ""}
+	}
+	free := st.Bavail * uint64(st.Bsize)
+	detail := fmt.Sprintf("%s: %.1f GiB free", dir, float64(free)/(1<<30))
+	if free < want {
+		return check{name + " disk", statusWarn, detail, "free some space: runs and models need a few GiB"}
+	}
+	return check{name + " disk", statusOK, detail, ""}
+}
