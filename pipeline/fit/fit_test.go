@@ -87,7 +87,7 @@ func TestFitTinyTarget(t *testing.T) {
 	}{
 		{"sphere init 48px", 48, 150, InitSphere, 30, false},
 		{"mask init 48px", 48, 150, InitMask, 30, false},
-		{"sphere init 64px long", 64, 600, InitSphere, 24, true},
+		{"sphere init 64px long", 64, 600, InitSphere, 30, true},
 	}
 	gt := groundTruth(12, 1)
 	for _, tc := range tests {
