@@ -25,6 +25,18 @@ type Builder struct {
 	mu     sync.Mutex
 	rt     *ort.Runtime
 	mattes map[string]*matte.Matte
+	memo   *memo // matte outputs, when reuse is on
+}
+
+// ReuseOutputs makes pipelines built afterwards reuse the matte output of
+// an input image they have matted before (up to n images). Sweeps turn it
+// on: every point runs the same reference images, and the matte's cost is
+// independent of the knobs being swept. Timings of reused outputs carry
+// the measured cost and Reused.
+func (b *Builder) ReuseOutputs(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.memo = newMemo(n)
 }
 
 // NewBuilder returns a Builder; ortLib overrides library discovery.
@@ -116,7 +128,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		if err != nil {
 			return nil, err
 		}
-		stages = append(stages, matteStage{m: m})
+		stages = append(stages, matteStage{m: m, memo: b.memo})
 	} else {
 		stages = append(stages, unmatted{})
 	}

@@ -72,6 +72,15 @@ type Timing struct {
 	Seconds float64
 	// Device names what ran the stage ("cpu", "cuda:0", "ort:cpu", ...).
 	Device string
+	// Reused is set when the stage reused the output of an earlier job
+	// with byte-identical input; Seconds is then what computing it cost.
+	Reused bool
+}
+
+// reuser is implemented by stages that can reuse earlier outputs: after
+// Run, Reused reports whether the last run did and what computing it cost.
+type reuser interface {
+	Reused(s *State) (seconds float64, ok bool)
 }
 
 // deviceNamer is implemented by stages that know where they ran.
@@ -109,6 +118,11 @@ func (p *Pipeline) Run(ctx context.Context, job Job) (*State, []Timing, error) {
 		start := time.Now()
 		err := st.Run(ctx, s)
 		t := Timing{Stage: st.Name(), Seconds: time.Since(start).Seconds(), Device: StageDevice(st)}
+		if r, ok := st.(reuser); ok {
+			if secs, reused := r.Reused(s); reused {
+				t.Seconds, t.Reused = secs, true
+			}
+		}
 		if err != nil {
 			return s, timings, fmt.Errorf("stage %s: %w", st.Name(), err)
 		}

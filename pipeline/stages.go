@@ -16,17 +16,37 @@ import (
 )
 
 // matteStage removes the reference image's background and makes the
-// result training view 0.
-type matteStage struct{ m *matte.Matte }
+// result training view 0. With a memo, an image it has matted before (a
+// sweep runs each reference image through every point) is not matted
+// again: the output is reused and the timing says so.
+type matteStage struct {
+	m    *matte.Matte
+	memo *memo
+}
 
 func (matteStage) Name() string     { return "matte" }
 func (s matteStage) Device() string { return "ort:" + s.m.Provider() }
+
+// Reused implements reuser.
+func (s matteStage) Reused(st *State) (float64, bool) {
+	if s.memo == nil {
+		return 0, false
+	}
+	return s.memo.reused(st.Job.ID)
+}
 
 func (s matteStage) Run(ctx context.Context, st *State) error {
 	if st.Image == nil || len(st.Views) == 0 {
 		return fmt.Errorf("no reference image to matte")
 	}
-	rgba, err := s.m.Run(ctx, st.Image)
+	run := func() (*image.NRGBA, error) { return s.m.Run(ctx, st.Image) }
+	var rgba *image.NRGBA
+	var err error
+	if s.memo != nil {
+		rgba, err = s.memo.do(st.Job.ID, s.m.Model()+"|"+imageKey(st.Image), run)
+	} else {
+		rgba, err = run()
+	}
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,10 @@ type StageTiming struct {
 	PeakBytes uint64 `json:"peak_bytes,omitempty"`
 	// Device names what ran the stage ("cpu", "cuda:0", "ort:CUDAExecutionProvider").
 	Device string `json:"device,omitempty"`
+	// Reused marks a stage whose output was reused from an earlier job
+	// with byte-identical input (a sweep mattes each reference image once);
+	// Seconds is then the measured cost of computing that output.
+	Reused bool `json:"reused,omitempty"`
 }
 
 // OK reports whether the job finished without error.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"syscall"
 
-
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/models"

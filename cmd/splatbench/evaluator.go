@@ -60,7 +60,7 @@ func (ev *pipelineEvaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner
 func stageTimings(ts []pipeline.Timing) []results.StageTiming {
 	out := make([]results.StageTiming, len(ts))
 	for i, t := range ts {
-		out[i] = results.StageTiming{Name: t.Stage, Seconds: t.Seconds, Device: t.Device}
+		out[i] = results.StageTiming{Name: t.Stage, Seconds: t.Seconds, Device: t.Device, Reused: t.Reused}
 	}
 	return out
 }

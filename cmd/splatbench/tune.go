@@ -187,6 +187,7 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 	}
 	b := pipeline.NewBuilder(e.log, plan.base.OrtLib)
 	defer b.Close()
+	b.ReuseOutputs(4 * len(plan.prompts))
 
 	var run *results.Run
 	if !o.fresh {

@@ -13,4 +13,6 @@ func writeTuneOutputs(_ context.Context, e *env, run *results.Run, _ *tunePlan) 
 	return nil
 }
 
-func runCompare(context.Context, *env, []string) error { return notBuilt("tune compare")(nil, nil, nil) }
+func runCompare(context.Context, *env, []string) error {
+	return notBuilt("tune compare")(nil, nil, nil)
+}

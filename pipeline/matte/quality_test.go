@@ -9,13 +9,15 @@ import (
 )
 
 // minIoU is the floor for mask IoU (alpha ≥ 0.5 against the exact sphere
-// mask of scene()). Measured on this code with ORT 1.30.0 CPU (2-core x86-64,
-// 2026-11-25): isnet-small 0.9992 / 0.9997 / 0.9995 / 0.9996 and
-// isnet-medium 0.9993 / ≥0.999 for seeds 1, 2 at 640×480 and 512×512; the
-// misses are anti-aliasing pixels on the silhouette. 0.98 leaves room for
-// other CPUs' kernels and thread counts (quantised matmuls differ by ISA)
-// while still failing when the silhouette moves by a few pixels — the size of
-// error a resize off by one source pixel or a wrong normalisation produces.
+// mask of scene()). Measured with this code and ORT 1.30.0 CPU on the 2-core
+// x86-64 dev machine (2026-11-25), seeds 1 and 2 at 640×480 and 512×512:
+// isnet-small 0.9992, 0.9997, 0.9995, 0.9996; isnet-medium 0.9993, 0.9998,
+// 0.9995, 0.9996. The misses are anti-aliasing pixels on the silhouette
+// (a 1-pixel ring around a 130-pixel-radius disc is about 1.5 % of its
+// area, so the models are well inside one pixel). 0.98 leaves room for other
+// CPUs' kernels and thread counts (the quantised small model's matmuls
+// differ by ISA) and still fails if the silhouette moves or swells by about
+// a pixel all round, or the mask comes back shifted, flipped or inverted.
 const minIoU = 0.98
 
 // TestISNetQuality runs the real models once each (about 1–2 s per 1024²
@@ -101,5 +103,20 @@ func BenchmarkMatte(b *testing.B) {
 			b.ReportMetric(float64(len(times))/b.Elapsed().Seconds(), "images/s")
 			b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 		})
+	}
+}
+
+// BenchmarkPreprocess is the Go side of one image: the 640×480 → 1024²
+// resize and normalisation before inference, and the mask's way back.
+func BenchmarkPreprocess(b *testing.B) {
+	img, _ := scene(640, 480, 1)
+	pred := make([]float32, 1024*1024)
+	for i := range pred {
+		pred[i] = float32(i%1024) / 1024
+	}
+	for b.Loop() {
+		rgb := rgbPlane(img)
+		_ = normalize(resizeBilinear(rgb, 1024, 1024), 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
+		_ = resizeBilinear(toMask(pred, 1024, 1024), rgb.w, rgb.h)
 	}
 }

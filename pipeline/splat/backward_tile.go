@@ -46,18 +46,20 @@ func (f *frame) backTile(tx, ty int, st *backState, dRGB, dAlpha []float32, acc 
 		rlo, rhi := g.rows(y0, y1)
 		for py := rlo; py <= rhi; py++ {
 			lo, hi, dy := g.span(py, x0, x1)
+			if lo > hi {
+				continue
+			}
 			base := (py - y0) * tileSize
+			Gn, R := g.rowStart(lo, dy) // the forward pass's exact G sequence
 			for px := lo; px <= hi; px++ {
-				k := base + px - x0
+				G := Gn
+				Gn *= R
+				R *= g.q
+				k := (base + px - x0) & (tilePixels - 1)
 				if int32(pos) > st.last[k] {
 					continue
 				}
 				dx := g.mx - (float32(px) + 0.5)
-				power := -0.5*(g.ca*dx*dx+g.cc*dy*dy) - g.cb*dx*dy
-				if power > 0 {
-					continue
-				}
-				G := fastExp(power)
 				raw := g.op * G
 				alpha := min(aMax, raw)
 				if alpha < alphaMin {

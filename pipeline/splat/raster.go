@@ -53,6 +53,10 @@ type splat2D struct {
 	depth      float32
 	tau        float32 // α ≥ 1/255 only where A dx² + 2B dx dy + C dy² ≤ tau (with margin)
 	hx, hy     float32 // half-extents of that ellipse in pixels
+	q          float32 // exp(−A), the second-order step of G along a row
+	invA       float32 // 1/A
+	aTau       float32 // A·tau
+	det        float32 // AC − B²
 }
 
 // frame is one view's forward state. A Trace keeps it for the backward pass;
@@ -109,6 +113,9 @@ func (f *frame) prepare(ctx context.Context, c *Cloud, workers int) error {
 				ca: p.conic[0], cb: p.conic[1], cc: p.conic[2],
 				op: p.op, col: p.col, depth: p.tc[2], tau: tau,
 				hx: sqrt32(tau * p.a), hy: sqrt32(tau * p.c),
+				q:    fastExp(-p.conic[0]),
+				invA: 1 / p.conic[0], aTau: p.conic[0] * tau,
+				det: p.conic[0]*p.conic[2] - p.conic[1]*p.conic[1],
 			}
 		}
 	})

@@ -2,19 +2,27 @@ package splat
 
 import "math"
 
-// fastExp returns e^x for x ≤ 0 with a relative error below 2e-7 (a degree-6
-// Taylor polynomial after reduction by ln 2). It is the compositing loop's
-// exponential; math.Exp in float64 costs several times more.
+// fastExp returns e^x with a relative error below 2e-7 (a degree-6 Taylor
+// polynomial after reduction by ln 2); it returns 0 below −87 and saturates
+// at e^88. It is the compositing loop's exponential; math.Exp in float64
+// costs several times more.
 func fastExp(x float32) float32 {
 	if x < -87 {
 		return 0
 	}
+	x = min(x, 88)
 	const (
 		log2e = 1.4426950408889634
 		ln2hi = 0.693145751953125
 		ln2lo = 1.4286068203094172321e-6
 	)
-	k := float32(int32(x*log2e - 0.5)) // round to nearest for x ≤ 0
+	t := x * log2e
+	if t < 0 {
+		t -= 0.5
+	} else {
+		t += 0.5
+	}
+	k := float32(int32(t)) // round to nearest
 	r := x - k*ln2hi - k*ln2lo
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
 	return p * math.Float32frombits(uint32(int32(k)+127)<<23)

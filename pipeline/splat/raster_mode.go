@@ -1,6 +1,9 @@
 package splat
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Mode selects the rasteriser convention. Both modes run the same code; they
 // differ only in the constants of modeParams (pipeline-algorithms.md §4).
@@ -65,6 +68,15 @@ func paramsFor(m Mode) (modeParams, error) {
 		return modeParams{near: 0.01, alphaMax: 0.999, stopInclusive: true, perAxisRadius: true}, nil
 	}
 	return modeParams{}, fmt.Errorf("splat: unknown raster mode %d", int(m))
+}
+
+// stopAt returns the largest next-T at which a pixel stops, so that the
+// test is one comparison: next ≤ stopAt.
+func (p *modeParams) stopAt() float32 {
+	if p.stopInclusive {
+		return tStop
+	}
+	return math.Nextafter32(tStop, 0)
 }
 
 // stops reports whether a pixel whose transmittance would become next is
