@@ -125,6 +125,10 @@ func Fit(ctx context.Context, views []View, opt Options, log *slog.Logger, progr
 		} else {
 			recent[(it-1)%len(views)] = loss.Total // one slot per view: the last cycle
 		}
+		if it%100 == 0 {
+			log.Debug("fit progress", "iter", it, "loss", loss.Total, "l1", loss.L1, "dssim", loss.DSSIM,
+				"alpha", loss.Alpha, "gaussians", cloud.Len())
+		}
 		if progress != nil {
 			progress(it, loss.Total)
 		}

@@ -123,6 +123,19 @@ func TestFitTinyTarget(t *testing.T) {
 			train := heldOutPSNR(t, res.Cloud, gt, cams)
 			t.Logf("loss %.4f → %.4f, %d Gaussians, train PSNR %.2f dB, held-out PSNR %.2f dB (%d densify steps)",
 				first, res.FinalLoss, res.Cloud.Len(), train, psnr, len(res.Stats.Densify))
+			st := res.Stats
+			if n := len(st.Counts); n < 2 || st.Counts[0] != (CountSample{0, o.InitCount}) && tc.init == InitSphere ||
+				st.Counts[n-1] != (CountSample{tc.iters, res.Cloud.Len()}) {
+				t.Errorf("Stats.Counts = %v, want the init count first and the final count last", st.Counts)
+			}
+			for _, ev := range st.Densify {
+				if ev.After != ev.Before+ev.Cloned+ev.Split-ev.Pruned || ev.Iteration > tc.iters-o.DensifyInterval {
+					t.Errorf("densify event %+v inconsistent", ev)
+				}
+			}
+			if !(st.ForwardSeconds > 0 && st.BackwardSeconds > 0 && st.LossSeconds > 0 && st.AdamSeconds > 0) {
+				t.Errorf("phase times not recorded: %+v", st)
+			}
 			if !(res.FinalLoss < first/2) {
 				t.Errorf("final loss %v not below half the first cycle's %v", res.FinalLoss, first)
 			}
