@@ -3,6 +3,7 @@ package matte
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	pngenc "image/png"
@@ -200,6 +201,35 @@ func TestDecodeFile(t *testing.T) {
 	for _, p := range []string{trunc, text, filepath.Join(dir, "missing.png")} {
 		if _, err := DecodeFile(p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("DecodeFile(%s) = %v, want an error naming the file", p, err)
+		}
+	}
+}
+
+func TestConcurrentRuns(t *testing.T) {
+	rt := testRuntime(t)
+	path := fakeModel(t, t.TempDir(), "isnet-fake.onnx", "input", "output", 32, 0.5)
+	m, err := New(context.Background(), rt, Options{Model: path, Resolution: 32}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want, err := m.Mask(context.Background(), greyImage(50, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := m.Mask(context.Background(), greyImage(50, 40))
+			if err == nil && !bytes.Equal(got.Pix, want.Pix) {
+				err = errors.New("concurrent run gave a different mask")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
