@@ -159,9 +159,11 @@ func blur(dst, src, tmp []float64, w, h, workers int) {
 			row := src[3*y*w : 3*(y+1)*w]
 			out := tmp[3*y*w : 3*(y+1)*w]
 			// Interior values: all 11 taps (neighbours are 3 values apart).
+			g0, g1, g2, g3, g4, g5 := g[0], g[1], g[2], g[3], g[4], g[5]
 			for i := 3 * ssimRadius; i < len(row)-3*ssimRadius; i++ {
-				out[i] = g[0]*(row[i-15]+row[i+15]) + g[1]*(row[i-12]+row[i+12]) + g[2]*(row[i-9]+row[i+9]) +
-					g[3]*(row[i-6]+row[i+6]) + g[4]*(row[i-3]+row[i+3]) + g[5]*row[i]
+				r := (*[31]float64)(row[i-15 : i+16])
+				out[i] = g0*(r[0]+r[30]) + g1*(r[3]+r[27]) + g2*(r[6]+r[24]) +
+					g3*(r[9]+r[21]) + g4*(r[12]+r[18]) + g5*r[15]
 			}
 			for x := range w {
 				if x >= ssimRadius && x+ssimRadius < w {
@@ -190,10 +192,13 @@ func blur(dst, src, tmp []float64, w, h, workers int) {
 				for t := range r {
 					r[t] = tmp[(y+t-ssimRadius)*stride : (y+t-ssimRadius+1)*stride]
 				}
-				r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10 := r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]
+				m := len(out)
+				r0, r1, r2, r3, r4, r5 := r[0][:m], r[1][:m], r[2][:m], r[3][:m], r[4][:m], r[5][:m]
+				r6, r7, r8, r9, r10 := r[6][:m], r[7][:m], r[8][:m], r[9][:m], r[10][:m]
+				g0, g1, g2, g3, g4, g5 := g[0], g[1], g[2], g[3], g[4], g[5]
 				for i := range out {
-					out[i] = g[0]*(r0[i]+r10[i]) + g[1]*(r1[i]+r9[i]) + g[2]*(r2[i]+r8[i]) +
-						g[3]*(r3[i]+r7[i]) + g[4]*(r4[i]+r6[i]) + g[5]*r5[i]
+					out[i] = g0*(r0[i]+r10[i]) + g1*(r1[i]+r9[i]) + g2*(r2[i]+r8[i]) +
+						g3*(r3[i]+r7[i]) + g4*(r4[i]+r6[i]) + g5*r5[i]
 				}
 				continue
 			}
