@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the command in-process and returns its exit code and output.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	badProfile := writeFile(t, "bad.yaml", "name: x\nfit:\n  iterations: many\n")
+	unknownField := writeFile(t, "unknown.yaml", "name: x\nfit:\n  iteratons: 3\n")
+	truncated := writeFile(t, "t.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\n")
+	notSplat := writeFile(t, "mesh.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n0 0 0\n")
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantStderr string
+	}{
+		{"no args", nil, exitUsage, ""},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"bad flag", []string{"bench", "--nope"}, exitUsage, "unknown flag: --nope"},
+		{"version", []string{"version"}, exitOK, ""},
+		{"mine not built", []string{"mine"}, exitUsage, "not built yet"},
+		{"serve not built", []string{"serve"}, exitUsage, "not built yet"},
+		{"profile wrong type", []string{"bench", "--profile", badProfile}, exitUsage, "bad.yaml:3:3: fit.iterations"},
+		{"profile unknown field", []string{"bench", "--profile", unknownField}, exitUsage, "unknown.yaml:3:3"},
+		{"bad --set", []string{"bench", "--set", "fit.nope=3"}, exitUsage, "fit.nope"},
+		{"bad --set value", []string{"bench", "--set", "fit.iterations=many"}, exitUsage, "fit.iterations"},
+		{"missing file", []string{"ply", "info", "/nonexistent/x.ply"}, exitFailure, "/nonexistent/x.ply"},
+		{"truncated ply", []string{"ply", "check", truncated}, exitFailure, "t.ply"},
+		{"mesh ply", []string{"ply", "info", notSplat}, exitFailure, "mesh.ply"},
+		{"unknown ply verb", []string{"ply", "eat", truncated}, exitUsage, "unknown ply verb"},
+		{"render no file", []string{"render"}, exitUsage, "render takes one"},
+		{"bad log level", []string{"version", "--log-level", "loud"}, exitUsage, "--log-level"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, stderr := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.wantStderr)
+			}
+			if tc.code != exitOK && tc.wantStderr != "" && strings.Count(strings.TrimSpace(stderr), "\n") > 3 {
+				t.Errorf("error is not short:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	t.Parallel()
+	for name := range commands() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			code, out, _ := runCLI(t, name, "--help")
+			if code != exitOK {
+				t.Fatalf("exit %d", code)
+			}
+			for _, want := range []string{"Usage: splatbench " + name, "Example", "--log-format"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("help lacks %q:\n%s", want, out)
+				}
+			}
+		})
+	}
+}
