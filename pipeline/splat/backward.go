@@ -76,7 +76,7 @@ func Backward(ctx context.Context, tr *Trace, dRGB, dAlpha []float32, g *Grads) 
 	if len(g.Pos) != 3*n || len(g.SH) != len(c.SH) || len(g.Rot) != 4*n || len(g.MeanNDC) != n || len(g.Visible) != n {
 		return fmt.Errorf("splat: backward: gradients shaped for %d Gaussians, cloud has %d", len(g.MeanNDC), n)
 	}
-	workers := max(1, min(RenderOptions{}.workers(), f.v.tilesX*f.v.tilesY))
+	workers := max(1, min(tr.workers, f.v.tilesX*f.v.tilesY))
 	accs := make([][]float32, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup

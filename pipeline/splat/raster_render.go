@@ -13,8 +13,9 @@ import (
 // must not change between Forward and Backward.
 type Trace struct {
 	f     *frame
-	cloud *Cloud
-	cam   Camera
+	cloud   *Cloud
+	cam     Camera
+	workers int // Backward uses the forward call's worker count
 }
 
 // Camera returns the camera the trace was rendered with.
@@ -176,5 +177,5 @@ func Forward(ctx context.Context, c *Cloud, cam Camera, opt RenderOptions) (*Ima
 	if err != nil {
 		return nil, nil, err
 	}
-	return im, &Trace{f: f, cloud: c, cam: cam}, nil
+	return im, &Trace{f: f, cloud: c, cam: cam, workers: opt.workers()}, nil
 }
