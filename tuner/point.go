@@ -56,7 +56,7 @@ func FormatValue(v any) string {
 	case nil:
 		return "null"
 	case string:
-		if x == "" || strings.ContainsAny(x, ",=;[] \t\n\"") {
+		if x == "" || strings.ContainsAny(x, ",=;|[] \t\n\"") {
 			return strconv.Quote(x)
 		}
 		return x
