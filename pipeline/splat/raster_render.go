@@ -12,7 +12,7 @@ import (
 // the last contributor. It references the cloud it was made from; the cloud
 // must not change between Forward and Backward.
 type Trace struct {
-	f     *frame
+	f       *frame
 	cloud   *Cloud
 	cam     Camera
 	workers int // Backward uses the forward call's worker count
