@@ -71,9 +71,13 @@ func Fit(ctx context.Context, views []View, opt Options, log *slog.Logger, progr
 	if len(views) == 0 {
 		return nil, errors.New("fit: no views")
 	}
+	views = append([]View(nil), views...)
 	for i, v := range views {
-		if err := v.validate(i, opt.Resolution); err != nil {
+		if err := v.validate(i); err != nil {
 			return nil, err
+		}
+		if w, h := fitSize(v.Camera.Width, v.Camera.Height, opt.Resolution); w != v.Camera.Width || h != v.Camera.Height {
+			views[i] = resizeView(v, w, h)
 		}
 	}
 	res := &Result{FinalLoss: math.NaN()}

@@ -146,6 +146,23 @@ func TestFitTinyTarget(t *testing.T) {
 	}
 }
 
+// TestFitResamples fits 64² views at Resolution 32: the views are
+// resampled, not rejected.
+func TestFitResamples(t *testing.T) {
+	t.Parallel()
+	gt := groundTruth(6, 2)
+	views, _ := renderViews(t, gt, splat.OrbitCameras(2, 2.5, -15, 30, 64, 64))
+	o := tinyOptions(20)
+	o.Resolution = 32
+	res, err := Fit(context.Background(), views, o, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Iterations != 20 || views[0].Camera.Width != 64 {
+		t.Errorf("Iterations %d, caller's view now %d wide", res.Iterations, views[0].Camera.Width)
+	}
+}
+
 func TestFitCancel(t *testing.T) {
 	t.Parallel()
 	gt := groundTruth(6, 2)
@@ -188,7 +205,6 @@ func TestFitRejectsBadInput(t *testing.T) {
 		{"short RGB", []View{{Camera: cam, RGB: make([]float32, 10), Alpha: make([]float32, 64)}}, o},
 		{"short alpha", []View{{Camera: cam, RGB: make([]float32, 192), Alpha: make([]float32, 3)}}, o},
 		{"alpha out of range", []View{{Camera: cam, RGB: make([]float32, 192), Alpha: append(make([]float32, 63), 2)}}, o},
-		{"resolution mismatch", []View{good}, func() Options { o := o; o.Resolution = 256; return o }()},
 		{"bad options", []View{good}, func() Options { o := o; o.InitCount = 0; return o }()},
 		{"empty mask for mask init", []View{good}, func() Options { o := o; o.InitKind = InitMask; return o }()},
 	}

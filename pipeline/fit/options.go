@@ -47,9 +47,10 @@ type Options struct {
 	// bands are switched on one at a time every SHUpInterval iterations.
 	SHDegree     int
 	SHUpInterval int
-	// Resolution, if > 0, is the expected longest side of the views;
-	// Fit rejects views of another size. 0 accepts any size. Views are
-	// never resampled here: the caller renders or resizes them.
+	// Resolution, if > 0, is the longest side the views are fitted at:
+	// views of another size are resampled (exact area averaging of
+	// premultiplied colour and alpha, intrinsics scaled, aspect kept)
+	// before the fit. 0 fits every view at its own size.
 	Resolution int
 	// Background is the colour the render and the target are composited on.
 	Background [3]float32

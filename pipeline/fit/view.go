@@ -18,13 +18,10 @@ type View struct {
 }
 
 // validate checks sizes and values; i is the view's index for the error.
-func (v View) validate(i, resolution int) error {
+func (v View) validate(i int) error {
 	w, h := v.Camera.Width, v.Camera.Height
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("fit: view %d: camera size %d×%d", i, w, h)
-	}
-	if resolution > 0 && max(w, h) != resolution {
-		return fmt.Errorf("fit: view %d: %d×%d does not match Resolution %d", i, w, h, resolution)
 	}
 	if len(v.RGB) != 3*w*h {
 		return fmt.Errorf("fit: view %d: RGB has %d values, want %d for %d×%d", i, len(v.RGB), 3*w*h, w, h)
