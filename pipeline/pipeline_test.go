@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"log/slog"
+	"math"
+	"testing"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/splat"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+// tinyProfile is the default profile shrunk to run in well under a second.
+func tinyProfile() configs.Profile {
+	p := configs.DefaultProfile()
+	p.Matte.Enabled = false
+	p.Fit.Iterations = 8
+	p.Fit.InitCount = 500
+	p.Fit.Resolution = 32
+	p.Fit.Views = 2
+	p.Text2Img.Resolution = 64
+	p.Score.FidelityViews = 2
+	return p
+}
+
+func TestPipelineRunsEveryStage(t *testing.T) {
+	t.Parallel()
+	b := NewBuilder(slog.New(slog.DiscardHandler), "")
+	pl, err := b.Build(context.Background(), tinyProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, timings, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Text("a red cube"), Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tm := range timings {
+		names = append(names, tm.Stage)
+		if tm.Seconds <= 0 {
+			t.Errorf("stage %s: %v seconds", tm.Stage, tm.Seconds)
+		}
+	}
+	if got, want := len(names), 5; got != want {
+		t.Fatalf("stages %v, want %d", names, want)
+	}
+	if st.Cloud == nil || st.Cloud.Len() == 0 || len(st.Encoded) == 0 || st.Format != "spz" {
+		t.Fatalf("no output: cloud %v, %d bytes %q", st.Cloud, len(st.Encoded), st.Format)
+	}
+	if st.ScoreKind != "fidelity" {
+		t.Errorf("score kind %q", st.ScoreKind)
+	}
+	// 500 Gaussians fail the validator's 7000 gate: the score must be 0
+	// whatever the fidelity, as the validator would score it.
+	if st.Scores["gate"] != 0 || st.Scores["score"] != 0 || st.Accepted {
+		t.Errorf("gate %v score %v accepted %v: a cloud under the gate must score 0", st.Scores["gate"], st.Scores["score"], st.Accepted)
+	}
+	if _, _, err := splat.ReadSPZ(bytes.NewReader(st.Encoded)); err != nil {
+		t.Errorf("encoded output does not decode: %v", err)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mod    func(*configs.Profile)
+		notYet bool
+	}{
+		{"flux", func(p *configs.Profile) { p.Text2Img.Source = "flux" }, true},
+		{"clip", func(p *configs.Profile) { p.Score.ClipModel = "clip/" }, true},
+		{"views", func(p *configs.Profile) { p.Views.Model = "mv.onnx" }, true},
+		{"source", func(p *configs.Profile) { p.Text2Img.Source = "dreams" }, false},
+	}
+	b := NewBuilder(slog.New(slog.DiscardHandler), "")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tinyProfile()
+			tc.mod(&p)
+			_, err := b.Build(context.Background(), p)
+			if err == nil || errors.Is(err, ErrNotBuilt) != tc.notYet {
+				t.Fatalf("err = %v, want not-built %v", err, tc.notYet)
+			}
+		})
+	}
+}
+
+func TestUnknownScenePrompt(t *testing.T) {
+	t.Parallel()
+	pl, err := NewBuilder(slog.New(slog.DiscardHandler), "").Build(context.Background(), tinyProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, timings, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Text("a unicorn")})
+	if err == nil || len(timings) != 0 {
+		t.Fatalf("err = %v, timings %v: want an error before any stage finished", err, timings)
+	}
+}
+
+func TestPrepareAndStageNames(t *testing.T) {
+	t.Parallel()
+	pl, err := NewBuilder(slog.New(slog.DiscardHandler), "").Build(context.Background(), tinyProfile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, stage, err := pl.Prepare(context.Background(), Job{ID: "j", Prompt: prompts.Text("a blue sphere")}, "fit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stage.Name() != "fit" || len(st.Views) != 2 || st.Cloud != nil {
+		t.Fatalf("prepared %s with %d views, cloud %v", stage.Name(), len(st.Views), st.Cloud)
+	}
+	if _, _, err := pl.Prepare(context.Background(), Job{}, "nope"); err == nil {
+		t.Fatal("Prepare of an unknown stage succeeded")
+	}
+}
+
+func TestMemoReuse(t *testing.T) {
+	t.Parallel()
+	m := newMemo(1)
+	calls := 0
+	f := func() (*image.NRGBA, error) { calls++; return image.NewNRGBA(image.Rect(0, 0, 1, 1)), nil }
+	if _, err := m.do("a", "k1", f); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.reused("a"); ok {
+		t.Error("first call reported as reused")
+	}
+	m.do("b", "k1", f)
+	if _, ok := m.reused("b"); !ok || calls != 1 {
+		t.Errorf("second call: reused %v, %d computations", ok, calls)
+	}
+	m.do("c", "k2", f) // evicts k1
+	m.do("d", "k1", f)
+	if calls != 3 {
+		t.Errorf("%d computations, want 3 after eviction", calls)
+	}
+}
+
+// TestMatteStageReuse runs the real ISNet model: twice on one image, the
+// second run reuses the first's output and keeps its measured cost.
+func TestMatteStageReuse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ISNet at 1024² twice")
+	}
+	if _, _, err := ort.FindLibrary(""); err != nil {
+		t.Skipf("no ONNX Runtime (run make setup): %v", err)
+	}
+	b := NewBuilder(slog.New(slog.DiscardHandler), "")
+	defer b.Close()
+	b.ReuseOutputs(4)
+	p := tinyProfile()
+	p.Matte.Enabled = true
+	pl, err := b.Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first float64
+	for i, id := range []string{"j1", "j2"} {
+		st, timings, err := pl.Run(context.Background(), Job{ID: id, Prompt: prompts.Text("a red cube"), Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := timings[1]
+		if m.Stage != "matte" || m.Reused != (i == 1) {
+			t.Fatalf("run %d: %+v", i, m)
+		}
+		if i == 0 {
+			first = m.Seconds
+		} else if math.Abs(m.Seconds-first) > 0.05*first {
+			// The memo times the model call; the first run's timing also
+			// covers the IoU and the view resize.
+			t.Errorf("reused matte reports %v s, want about the measured %v s", m.Seconds, first)
+		}
+		// ISNet on a composited reference scene: see pipeline/matte's
+		// quality test for the floor's justification.
+		if iou := st.Scores["matte_iou"]; iou < 0.9 {
+			t.Errorf("matte IoU %.3f < 0.9", iou)
+		}
+	}
+}
