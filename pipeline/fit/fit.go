@@ -49,8 +49,8 @@ type Result struct {
 // Fit optimises a Gaussian cloud to reproduce the views.
 //
 // Iteration i (1-based) renders view (i−1) mod K with the classic 3DGS
-// rasteriser on opt.Background, so every view is used equally and in a
-// fixed order (DreamGaussian renders its single reference view every step;
+// rasteriser on opt.Background (or, with RandomBackground, on its inverse
+// half of the time), so every view is used equally and in a fixed order (DreamGaussian renders its single reference view every step;
 // with K = 1 this is the same). The loss is
 // (1−λd)·L1 + λd·(1−SSIM) on the colour composited on the background plus
 // λa·L1 (or MSE) on alpha; Adam updates every parameter group; the
@@ -145,23 +145,27 @@ type fitter struct {
 	s       *state
 	views   []View
 	targets []*target
-	opt     Options
-	rng     *rand.Rand
-	log     *slog.Logger
-	grads   *splat.Grads
-	dRGB    []float32
-	dAlpha  []float32
-	scratch ssimScratch
-	lcfg    lossConfig
-	dcfg    densifyConfig
+	// inverted are the targets on the inverted background, made on first
+	// use (RandomBackground).
+	inverted []*target
+	opt      Options
+	rng      *rand.Rand
+	log      *slog.Logger
+	grads    *splat.Grads
+	dRGB     []float32
+	dAlpha   []float32
+	scratch  ssimScratch
+	lcfg     lossConfig
+	dcfg     densifyConfig
 }
 
 func newFitter(s *state, views []View, targets []*target, maxPix int, opt Options, rng *rand.Rand, log *slog.Logger) *fitter {
 	return &fitter{
 		s: s, views: views, targets: targets, opt: opt, rng: rng, log: log,
-		grads:  splat.NewGrads(s.cloud),
-		dRGB:   make([]float32, 3*maxPix),
-		dAlpha: make([]float32, maxPix),
+		inverted: make([]*target, len(views)),
+		grads:    splat.NewGrads(s.cloud),
+		dRGB:     make([]float32, 3*maxPix),
+		dAlpha:   make([]float32, maxPix),
 		lcfg: lossConfig{lambdaDSSIM: opt.LambdaDSSIM, lambdaAlpha: opt.LambdaAlpha,
 			alphaMSE: opt.AlphaLoss == AlphaMSE, workers: opt.Workers},
 		dcfg: densifyConfig{
@@ -187,8 +191,16 @@ func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
 	cloud := s.cloud
 	vi := (it - 1) % len(f.views)
 	v, tgt := f.views[vi], f.targets[vi]
+	bg := opt.Background
+	if opt.RandomBackground && f.rng.IntN(2) == 1 {
+		bg = [3]float32{1 - bg[0], 1 - bg[1], 1 - bg[2]}
+		if f.inverted[vi] == nil {
+			f.inverted[vi] = newTarget(v, bg, opt.Workers)
+		}
+		tgt = f.inverted[vi]
+	}
 	ropt := splat.RenderOptions{
-		Background: opt.Background, Mode: splat.ModeClassic,
+		Background: bg, Mode: splat.ModeClassic,
 		SHDegree: activeSHDegree(it, opt.SHUpInterval, opt.SHDegree), Workers: opt.Workers,
 	}
 	tp := time.Now()

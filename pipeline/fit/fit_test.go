@@ -3,6 +3,7 @@ package fit
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -160,6 +161,47 @@ func TestFitResamples(t *testing.T) {
 	}
 	if res.Iterations != 20 || views[0].Camera.Width != 64 {
 		t.Errorf("Iterations %d, caller's view now %d wide", res.Iterations, views[0].Camera.Width)
+	}
+}
+
+// TestFitRandomBackground checks that the fit converges with random
+// backgrounds and that both backgrounds are used.
+func TestFitRandomBackground(t *testing.T) {
+	t.Parallel()
+	gt := groundTruth(6, 2)
+	views, _ := renderViews(t, gt, splat.OrbitCameras(2, 2.5, -15, 30, 32, 32))
+	o := tinyOptions(60)
+	o.RandomBackground = true
+	var first, last float64
+	res, err := Fit(context.Background(), views, o, nil, func(it int, l float64) {
+		if it <= 10 {
+			first += l / 10
+		}
+		if it > 50 {
+			last += l / 10
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(last < first/2) {
+		t.Errorf("mean loss of the last 10 iterations %v not below half the first 10's %v", last, first)
+	}
+	if res.Iterations != 60 {
+		t.Errorf("Iterations = %d", res.Iterations)
+	}
+	// Both backgrounds are used: the inverted targets get made.
+	rng := rand.New(rand.NewPCG(1, 1))
+	targets := []*target{newTarget(views[0], o.Background, 1), newTarget(views[1], o.Background, 1)}
+	f := newFitter(newState(initSphere(50, 0.5, 0, rng)), views, targets, 32*32, o, rng, slog.New(slog.DiscardHandler))
+	var st Stats
+	for it := 1; it <= 20; it++ {
+		if _, err := f.step(context.Background(), it, &st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.inverted[0] == nil || f.inverted[1] == nil {
+		t.Error("20 iterations with RandomBackground never used the inverted background of some view")
 	}
 }
 

@@ -54,6 +54,11 @@ type Options struct {
 	Resolution int
 	// Background is the colour the render and the target are composited on.
 	Background [3]float32
+	// RandomBackground composites render and target on the inverted
+	// background (1 − Background) in a random half of the iterations, as
+	// DreamGaussian does for its novel views (invert_bg_prob 0.5), so that
+	// colour cannot stand in for transparency.
+	RandomBackground bool
 
 	// Densification schedule: statistics are accumulated and the cloud is
 	// densified/pruned at multiples of DensifyInterval for iterations in
