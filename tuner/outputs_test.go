@@ -1,0 +1,115 @@
+package tuner
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/table"
+)
+
+// golden compares got with testdata/<name>, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", name, diff)
+	}
+}
+
+func fixtureRun(t *testing.T) (*results.Run, OutputOptions) {
+	t.Helper()
+	run, err := results.Create(t.TempDir(), "tune", time.Date(2026, 11, 25, 20, 30, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts, recs := sweepFixture()
+	return run, OutputOptions{
+		Base:        configs.DefaultProfile(),
+		Points:      pts,
+		Records:     recs,
+		Aggregate:   AggregateOptions{Threshold: 0.6, Reward: DefaultRewardModel(1, 1)},
+		BenchConfig: []table.KeyValue{{Key: "goos", Value: "linux"}, {Key: "device", Value: "cpu"}},
+		Now:         func() time.Time { return time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC) },
+	}
+}
+
+func TestWriteOutputsGolden(t *testing.T) {
+	t.Parallel()
+	run, opt := fixtureRun(t)
+	var text bytes.Buffer
+	opt.Text = &text
+	out, err := WriteOutputs(run, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary.txt", text.Bytes())
+	for _, name := range []string{FrontierFile, PointsCSV, TrialsCSV, BenchFileTxt} {
+		b, err := os.ReadFile(run.Path(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, b)
+	}
+	onDisk, err := os.ReadFile(run.Path(SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(onDisk, text.Bytes()) {
+		t.Error("summary.txt differs from the printed table")
+	}
+	for _, stem := range []string{"pareto", "stages", "scores"} {
+		for _, ext := range []string{".png", ".svg"} {
+			if fi, err := os.Stat(run.Path(PlotsDir + "/" + stem + ext)); err != nil || fi.Size() == 0 {
+				t.Errorf("plot %s%s: %v", stem, ext, err)
+			}
+		}
+	}
+	html, err := os.ReadFile(run.Path(ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Pareto front", "best-reward-rate", "<svg", "Reward rate"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if len(out.Profiles) != 4 || len(out.Warnings) != 0 {
+		t.Errorf("profiles %v, warnings %v", out.Profiles, out.Warnings)
+	}
+}
+
+func TestWriteOutputsWithoutResults(t *testing.T) {
+	t.Parallel()
+	run, opt := fixtureRun(t)
+	opt.Records = nil
+	_, err := WriteOutputs(run, opt)
+	if err == nil || !strings.Contains(err.Error(), ErrNoResults.Error()) {
+		t.Fatalf("err = %v, want ErrNoResults", err)
+	}
+	for _, name := range []string{FrontierFile, PointsCSV, ReportFile} {
+		if _, err := os.Stat(run.Path(name)); err != nil {
+			t.Errorf("%s not written: %v", name, err)
+		}
+	}
+}
