@@ -59,6 +59,7 @@ type fakeGen struct {
 	err     error
 	panics  bool
 	release chan struct{} // when set, each call waits for a receive (or ctx)
+	deaf    bool          // wait for release even after ctx is done
 	started chan string   // when set, each call sends its job id on start
 	calls   atomic.Int64
 
@@ -74,7 +75,9 @@ func (g *fakeGen) Generate(ctx context.Context, job pipeline.Job) (*pipeline.Sta
 	if g.started != nil {
 		g.started <- job.ID
 	}
-	if g.release != nil {
+	if g.release != nil && g.deaf {
+		<-g.release
+	} else if g.release != nil {
 		select {
 		case <-g.release:
 		case <-ctx.Done():

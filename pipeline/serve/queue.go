@@ -75,6 +75,12 @@ func (s *Server) worker(id int) {
 			return
 		case t := <-s.queue:
 			s.metrics.queueDepth.Dec()
+			select {
+			case <-s.quit: // Close answers what is still queued
+				t.finish(result{err: errShuttingDown})
+				continue
+			default:
+			}
 			if err := t.ctx.Err(); err != nil {
 				t.log.Info("dropped before generation", "worker", id, "err", err)
 				t.finish(result{err: err})

@@ -116,7 +116,7 @@ type Server struct {
 	handler http.Handler
 
 	queue   chan *task
-	admit   sync.RWMutex // submit holds it shared; Close exclusively to stop admissions
+	admit   sync.RWMutex   // submit holds it shared; Close exclusively to stop admissions
 	wg      sync.WaitGroup // workers
 	quit    chan struct{}
 	closing sync.Once
