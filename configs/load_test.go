@@ -38,7 +38,7 @@ var goodFixtures = map[string]func(t *testing.T, p Profile, s Sweep){
 			{"lr_position (1e-2)", p.Fit.LRPosition, 0.01},
 			{"lambda_alpha (int 2)", p.Fit.LambdaAlpha, 2.0},
 			{"seed", p.Fit.Seed, int64(-7)},
-			{"untouched default", p.Fit.InitCount, 5000},
+			{"untouched default", p.Fit.InitCount, 8000},
 			{"matte kind", p.MatteKind(), "birefnet"},
 			{"model path", p.ModelPath(p.Text2Img.Model), filepath.Join("/models", "flux1-schnell-onnx")},
 			{"builtin matte path", p.ModelPath("isnet-small"), "isnet-small"},

@@ -75,14 +75,14 @@ func TestSweepDefaultPreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Knob{
-		{Name: "fit.iterations", Values: []any{50, 100, 200}},
-		{Name: "fit.init_count", Values: []any{1000, 3000}},
+		{Name: "fit.iterations", Values: []any{100, 200, 300}},
+		{Name: "fit.views", Values: []any{4, 8}},
 		{Name: "score.threshold", Values: []any{0.5, 0.6, 0.7}},
 	}
 	if diff := cmp.Diff(want, s.Knobs); diff != "" {
 		t.Errorf("knobs (-want +got):\n%s", diff)
 	}
-	if s.GridSize() != 18 || s.Repeats != 1 || s.Warmup != 1 || s.Prompts.Count != 4 ||
+	if s.GridSize() != 18 || s.Repeats != 1 || s.Warmup != 0 || s.Prompts.Count != 4 ||
 		!slices.Equal(s.Prompts.Corpus, []string{"scenes"}) || s.Profile != "default" {
 		t.Errorf("sweep-default = %+v", s)
 	}

@@ -248,14 +248,17 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 		r.Progress = e.stderr
 	}
 	fmt.Fprintf(e.stderr, "tune: %d points x %d prompts -> %s\n", len(plan.points), len(plan.prompts), run.Dir())
-	stats, err := r.Run(ctx, plan.points, plan.prompts, prior)
-	if err != nil {
+	stats, runErr := r.Run(ctx, plan.points, plan.prompts, prior)
+	e.log.Info("sweep", "evaluated", stats.Evaluated, "failed", stats.Failed, "skipped", stats.Skipped, "err", runErr)
+	if runErr == nil {
+		meta.End = time.Now().UTC()
+		if err := run.WriteMeta(meta); err != nil {
+			return err
+		}
+	}
+	// Outputs are written for what finished, also after an interrupt.
+	if err := writeTuneOutputs(ctx, e, run, plan, meta); err != nil && runErr == nil {
 		return err
 	}
-	e.log.Info("sweep done", "evaluated", stats.Evaluated, "failed", stats.Failed, "skipped", stats.Skipped)
-	meta.End = time.Now().UTC()
-	if err := run.WriteMeta(meta); err != nil {
-		return err
-	}
-	return writeTuneOutputs(ctx, e, run, plan)
+	return runErr
 }
