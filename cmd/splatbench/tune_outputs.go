@@ -74,4 +74,3 @@ func runCompare(_ context.Context, e *env, args []string) error {
 	}
 	return t.WriteText(e.stdout)
 }
-
