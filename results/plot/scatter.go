@@ -34,10 +34,11 @@ func Scatter(points, front []Point, xLabel, yLabel, title string) (*Figure, erro
 
 	p := newPlot(title, xLabel, yLabel)
 	p.Add(plotter.NewGrid())
-	// For a front that minimises X and maximises Y, nothing lies above and
-	// left of it, so the legend goes there.
-	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
+	// For a front that minimises X and maximises Y the best points sit top
+	// left, and slow low-scoring settings (bottom right) are the rarest, so
+	// the legend goes bottom right.
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(6), vg.Points(6)
 	d := Data{Title: title, XLabel: xLabel, YLabel: yLabel}
 
 	if len(all) > 0 {
