@@ -160,15 +160,24 @@ type fakeNet struct {
 	fault func(method string, v Validator, call int) fault
 	mu    sync.Mutex
 	calls map[string]int
+	// times records when each call started, by method + hotkey.
+	times map[string][]time.Time
+}
+
+func (n *fakeNet) callTimes(method string, v Validator) []time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]time.Time(nil), n.times[method+v.Hotkey]...)
 }
 
 func (n *fakeNet) inject(ctx context.Context, method string, v Validator) (fault, error) {
 	n.mu.Lock()
 	if n.calls == nil {
-		n.calls = map[string]int{}
+		n.calls, n.times = map[string]int{}, map[string][]time.Time{}
 	}
 	key := method + v.Hotkey
 	n.calls[key]++
+	n.times[key] = append(n.times[key], time.Now())
 	call := n.calls[key]
 	n.mu.Unlock()
 	if n.fault == nil {

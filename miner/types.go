@@ -38,6 +38,9 @@ type PullResponse struct {
 
 // Submission is what the miner sends with SubmitResults (protocol §1.3).
 type Submission struct {
+	// Task is the task answered (its id is TaskID; the deprecated task
+	// field of the synapse carries it whole).
+	Task   Task
 	TaskID string
 	// Results is base64(SPZ) or "" to skip the task without penalty.
 	Results string

@@ -105,7 +105,7 @@ func (m *Miner) submitter(work context.Context) {
 func (m *Miner) submit(work context.Context, j *job) {
 	l := labels(j.v)
 	now := m.opts.Now()
-	sub := Submission{TaskID: j.task.ID, Results: j.results, SubmitTime: now.UnixNano()}
+	sub := Submission{Task: j.task, TaskID: j.task.ID, Results: j.results, SubmitTime: now.UnixNano()}
 	sig, err := m.signer.SignSubmission(sub.SubmitTime, j.task.Prompt, j.v.Hotkey)
 	if err != nil {
 		j.log.Error("signing submission; releasing task", "task", j.task.ID, "err", err)
@@ -158,6 +158,8 @@ func (m *Miner) submit(work context.Context, j *job) {
 			j.log.Info("will resubmit", "task", j.task.ID, "at", h.NotBefore)
 		} else if h != nil {
 			m.dropHeld(vs, j.v)
+			vs.Released++
+			m.met.released.With(l).Inc()
 			j.log.Warn("submission attempts exhausted; task released", "task", j.task.ID)
 		}
 		m.save()
