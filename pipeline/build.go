@@ -92,6 +92,15 @@ func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, e
 	return m, nil
 }
 
+// debugLog is the logger for per-job chatter (a fit's start and end): the
+// builder's logger when it logs at debug level, otherwise nil.
+func (b *Builder) debugLog(ctx context.Context) *slog.Logger {
+	if b.log.Enabled(ctx, slog.LevelDebug) {
+		return b.log
+	}
+	return nil
+}
+
 // Close releases every model session.
 func (b *Builder) Close() error {
 	b.mu.Lock()
@@ -132,7 +141,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 	} else {
 		stages = append(stages, unmatted{})
 	}
-	stages = append(stages, fitStage{opt: FitOptions(p), log: b.log})
+	stages = append(stages, fitStage{opt: FitOptions(p), log: b.debugLog(ctx)})
 	if p.Score.ClipModel != "" {
 		return nil, fmt.Errorf("score.clip_model: CLIP scoring is %w; leave it empty for the fidelity score", ErrNotBuilt)
 	}

@@ -81,7 +81,8 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		order = append(order, CPU)
 	}
 	var reasons []string
-	for i, p := range order {
+	level := slog.LevelInfo // a provider this library build lacks is expected
+	for _, p := range order {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("model %s: %w", path, err)
 		}
@@ -91,15 +92,15 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 			break
 		}
 		reasons = append(reasons, fmt.Sprintf("%s unavailable: %s", p, oneLine(err)))
-		if i+1 < len(order) {
-			rt.log.Warn("execution provider unavailable, falling back", "model", path, "provider", p, "next", order[i+1], "reason", oneLine(err))
+		if slices.Contains(rt.providers, p) {
+			level = slog.LevelWarn // the build has it, yet it failed
 		}
 	}
 	if s.sess == nil {
 		return nil, fmt.Errorf("model %s: no execution provider could load it: %s", path, strings.Join(reasons, "; "))
 	}
 	if len(reasons) > 0 {
-		rt.log.Info("session fell back", "model", path, "why", strings.Join(reasons, "; ")+"; using "+s.provider)
+		rt.log.Log(ctx, level, "execution provider fallback", "model", path, "using", s.provider, "why", strings.Join(reasons, "; "))
 	}
 	if err := s.allocate(); err != nil {
 		s.Close()

@@ -210,7 +210,7 @@ func TestSessionProviderFallback(t *testing.T) {
 			t.Errorf("log does not say why %s was skipped:\n%s", p, logs.String())
 		}
 	}
-	if !strings.Contains(logs.String(), "using cpu") {
+	if !strings.Contains(logs.String(), "using=cpu") {
 		t.Errorf("log does not say cpu served:\n%s", logs.String())
 	}
 }
