@@ -1,0 +1,282 @@
+package flux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
+)
+
+// Options configure the stage. Zero values take schnell's defaults.
+type Options struct {
+	// Dir is the model directory in BFL's ONNX layout: clip.opt/model.onnx,
+	// t5.opt/model.onnx, transformer.opt/[bf16|fp8|fp4/]model.onnx,
+	// vae.opt/model.onnx.
+	Dir string
+	// Steps is the number of Euler steps, 1..4 (0: 4).
+	Steps int
+	// Resolution is the square image side in pixels, a multiple of 16
+	// (0: 512). The transformer's token count is (Resolution/16)².
+	Resolution int
+	// MaxSeqLen is the T5 sequence length (0: 256, what schnell uses).
+	MaxSeqLen int
+	// Providers is the execution-provider order (cpu is always the last
+	// resort).
+	Providers []string
+	// Threads is ORT's intra-op thread count per session (0: one per core).
+	Threads int
+}
+
+func (o *Options) defaults() error {
+	if o.Dir == "" {
+		return errors.New("flux: no model directory (text2img.model)")
+	}
+	if o.Steps == 0 {
+		o.Steps = MaxSteps
+	}
+	if o.Resolution == 0 {
+		o.Resolution = 512
+	}
+	if o.MaxSeqLen == 0 {
+		o.MaxSeqLen = DefaultT5Len
+	}
+	if o.Resolution > 4096 {
+		return fmt.Errorf("flux: resolution %d over 4096", o.Resolution)
+	}
+	if o.MaxSeqLen < 1 || o.MaxSeqLen > 512 {
+		return fmt.Errorf("flux: max_seq_len %d outside 1..512", o.MaxSeqLen)
+	}
+	return nil
+}
+
+// Timings is what one generation measured.
+type Timings struct {
+	Text       time.Duration   // CLIP + T5 encoders (0 when cached)
+	TextCached bool            // the prompt's embeddings were reused from the previous call
+	Steps      []time.Duration // one per transformer call
+	Decode     time.Duration   // VAE decoder
+	Total      time.Duration
+	Tokens     TextInfo // how the prompt was tokenised
+}
+
+// Denoise is the total transformer time.
+func (t Timings) Denoise() time.Duration {
+	var d time.Duration
+	for _, s := range t.Steps {
+		d += s
+	}
+	return d
+}
+
+// Flux is a loaded FLUX.1-schnell. It is safe for concurrent use; runs on
+// each model are serialised by its session.
+type Flux struct {
+	opts      Options
+	grid      Grid
+	sched     []float64
+	clipTok   Tokenizer
+	t5Tok     Tokenizer
+	sess      map[string]*ort.Session
+	latentT   ort.DType // the transformer's hidden_states element type
+	imgIDs    []float32
+	txtIDs    []float32
+	log       *slog.Logger
+	mu        sync.Mutex // guards cache
+	cache     textCache
+	closeOnce sync.Once
+}
+
+type textCache struct {
+	prompt  string
+	pooled  []float32 // [768]
+	context []float32 // [seq·4096]
+	info    TextInfo
+}
+
+// New loads the four models from opts.Dir after checking every signature
+// against the models registry at this resolution and T5 length (a
+// directory that does not fit gives one *DirError listing every problem).
+// clipTok must produce 77 ids, t5Tok MaxSeqLen.
+func New(ctx context.Context, rt *ort.Runtime, opts Options, clipTok, t5Tok Tokenizer, log *slog.Logger) (*Flux, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if rt == nil {
+		return nil, errors.New("flux: no ONNX Runtime (ort.Init)")
+	}
+	if clipTok == nil || t5Tok == nil {
+		return nil, errors.New("flux: both a CLIP and a T5 tokenizer are needed")
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	sched, err := Schedule(opts.Steps)
+	if err != nil {
+		return nil, err
+	}
+	g, err := NewGrid(opts.Resolution, opts.Resolution)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := loadAll(ctx, rt, opts, g)
+	if err != nil {
+		return nil, err
+	}
+	f := &Flux{
+		opts: opts, grid: g, sched: sched, clipTok: clipTok, t5Tok: t5Tok, sess: sess,
+		latentT: sess[stageTransformer].Inputs()[0].DType,
+		imgIDs:  ImageIDs(g), txtIDs: TextIDs(opts.MaxSeqLen), log: log,
+	}
+	log.Info("flux loaded", "dir", opts.Dir, "steps", opts.Steps, "resolution", opts.Resolution,
+		"tokens", g.Tokens(), "latent_dtype", f.latentT.String(), "providers", f.Providers())
+	return f, nil
+}
+
+// Providers names the execution provider serving each model.
+func (f *Flux) Providers() map[string]string {
+	out := map[string]string{}
+	for st, s := range f.sess {
+		out[st] = s.Provider()
+	}
+	return out
+}
+
+// Options returns the options in use (defaults filled in).
+func (f *Flux) Options() Options { return f.opts }
+
+// Close releases the models.
+func (f *Flux) Close() error {
+	var errs []error
+	f.closeOnce.Do(func() {
+		for _, s := range f.sess {
+			errs = append(errs, s.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// Generate makes one Resolution² image for prompt from seed.
+func (f *Flux) Generate(ctx context.Context, prompt string, seed int64) (*image.NRGBA, Timings, error) {
+	var tm Timings
+	start := time.Now()
+	if err := checkPrompt(prompt); err != nil {
+		return nil, tm, err
+	}
+	text, cached, err := f.encode(ctx, prompt)
+	if err != nil {
+		return nil, tm, err
+	}
+	tm.Tokens, tm.TextCached = text.info, cached
+	if !cached {
+		tm.Text = time.Since(start)
+	}
+	x := Pack(Noise(seed, f.grid), f.grid)
+	roundTo(f.latentT, x)
+	tr := f.sess[stageTransformer]
+	for i := range len(f.sched) - 1 {
+		if err := ctx.Err(); err != nil {
+			return nil, tm, fmt.Errorf("flux: step %d: %w", i+1, err)
+		}
+		tCurr, tPrev := f.sched[i], f.sched[i+1]
+		t0 := time.Now()
+		out, err := tr.Run(ctx, x, text.context, text.pooled, []float32{float32(tCurr)}, f.imgIDs, f.txtIDs)
+		if err != nil {
+			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): %w", i+1, len(f.sched)-1, tCurr, err)
+		}
+		v := out[0]
+		if bad := nonFinite(v); bad > 0 {
+			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): the transformer returned %d non-finite values", i+1, len(f.sched)-1, tCurr, bad)
+		}
+		dt := float32(tPrev - tCurr)
+		for j := range x {
+			x[j] += dt * v[j]
+		}
+		roundTo(f.latentT, x)
+		tm.Steps = append(tm.Steps, time.Since(t0))
+		f.log.Debug("flux step", "step", i+1, "t", tCurr, "elapsed", tm.Steps[i])
+	}
+	z := Unpack(x, f.grid)
+	ToVAE(z)
+	t0 := time.Now()
+	out, err := f.sess[stageVAE].Run(ctx, z)
+	if err != nil {
+		return nil, tm, fmt.Errorf("flux: VAE decode: %w", err)
+	}
+	tm.Decode = time.Since(t0)
+	if bad := nonFinite(out[0]); bad > 0 {
+		return nil, tm, fmt.Errorf("flux: VAE decode returned %d non-finite values", bad)
+	}
+	img := ToImage(out[0], f.opts.Resolution, f.opts.Resolution)
+	tm.Total = time.Since(start)
+	return img, tm, nil
+}
+
+// encode returns the prompt's CLIP pooled vector and T5 context, reusing
+// the previous prompt's (a sweep over seeds encodes once).
+func (f *Flux) encode(ctx context.Context, prompt string) (textCache, bool, error) {
+	f.mu.Lock()
+	c := f.cache
+	f.mu.Unlock()
+	if c.pooled != nil && c.prompt == prompt {
+		return c, true, nil
+	}
+	clipIDs, clipUsed, err := tokenize(ctx, "CLIP", f.clipTok, prompt, CLIPSeqLen)
+	if err != nil {
+		return c, false, err
+	}
+	t5IDs, t5Used, err := tokenize(ctx, "T5", f.t5Tok, prompt, f.opts.MaxSeqLen)
+	if err != nil {
+		return c, false, err
+	}
+	pooled, err := f.sess[stageCLIP].Run(ctx, clipIDs)
+	if err != nil {
+		return c, false, fmt.Errorf("flux: CLIP text encoder: %w", err)
+	}
+	ctxEmb, err := f.sess[stageT5].Run(ctx, t5IDs)
+	if err != nil {
+		return c, false, fmt.Errorf("flux: T5 text encoder: %w", err)
+	}
+	c = textCache{prompt: prompt, pooled: pooled[0], context: ctxEmb[0], info: TextInfo{
+		CLIPTokens: clipUsed, T5Tokens: t5Used,
+		CLIPFull: clipUsed >= CLIPSeqLen, T5Full: t5Used >= f.opts.MaxSeqLen,
+	}}
+	if c.info.Truncated() {
+		f.log.Warn("prompt fills a text encoder's window and may have been cut", "clip_tokens", clipUsed, "t5_tokens", t5Used,
+			"clip_max", CLIPSeqLen, "t5_max", f.opts.MaxSeqLen)
+	}
+	f.mu.Lock()
+	f.cache = c
+	f.mu.Unlock()
+	return c, false, nil
+}
+
+// roundTo rounds values to what a bf16 or fp16 tensor holds (the reference
+// sampler keeps the latent in the model's dtype); float32 is left alone.
+func roundTo(dt ort.DType, xs []float32) {
+	switch dt {
+	case ort.BFloat16:
+		for i, x := range xs {
+			xs[i] = ort.BFloat16Value(ort.BFloat16Bits(x))
+		}
+	case ort.Float16:
+		for i, x := range xs {
+			xs[i] = ort.Float16Value(ort.Float16Bits(x))
+		}
+	}
+}
+
+func nonFinite(xs []float32) int {
+	n := 0
+	for _, x := range xs {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			n++
+		}
+	}
+	return n
+}
