@@ -22,13 +22,15 @@ const declaration = "I, as a miner on SN17, have obtained all licenses, rights a
 
 const minerHotkey = "5MinerHotkeyForTests"
 
-var errForbidden = errors.New("403 blacklisted: no task assigned")
+var errForbidden = fmt.Errorf("403 blacklisted: %w", ErrTaskNotHeld)
 
 // fakeValidator is one validator's view of our miner.
 type fakeValidator struct {
 	mu     sync.Mutex
 	hotkey string
 	pub    ed25519.PublicKey
+	// verify, when set, checks a submission's signature instead of pub.
+	verify func(s Submission, prompt string) bool
 
 	cooldown, throttle, penalty float64 // seconds
 
@@ -99,13 +101,19 @@ func (f *fakeValidator) submit(s Submission) (SubmitResponse, error) {
 		f.wrongIDs++
 		return SubmitResponse{Feedback: fb, CooldownUntil: f.cooldownUntil}, nil
 	}
-	msg := declaration + strconv.FormatInt(s.SubmitTime, 10) + f.assigned.Prompt + f.hotkey + minerHotkey
-	sig, err := base64.StdEncoding.Strict().DecodeString(s.Signature)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return SubmitResponse{}, fmt.Errorf("500: malformed signature")
+	valid := false
+	if f.verify != nil {
+		valid = f.verify(s, f.assigned.Prompt)
+	} else {
+		msg := declaration + strconv.FormatInt(s.SubmitTime, 10) + f.assigned.Prompt + f.hotkey + minerHotkey
+		sig, err := base64.StdEncoding.Strict().DecodeString(s.Signature)
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			return SubmitResponse{}, fmt.Errorf("500: malformed signature")
+		}
+		valid = ed25519.Verify(f.pub, []byte(msg), sig)
 	}
 	f.submitted++
-	if !ed25519.Verify(f.pub, []byte(msg), sig) {
+	if !valid {
 		f.badSigs++
 		f.resetTask(now, f.cooldown+f.penalty)
 		return SubmitResponse{Feedback: fb, CooldownUntil: f.cooldownUntil}, nil

@@ -98,3 +98,5 @@ func runFor(t testing.TB, m *Miner, d time.Duration) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }

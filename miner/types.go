@@ -2,8 +2,15 @@ package miner
 
 import (
 	"context"
+	"errors"
 	"strconv"
 )
+
+// ErrTaskNotHeld is what a Client's SubmitResults error wraps when the
+// validator holds no task for the miner (403: it restarted, or took an
+// earlier submission whose answer was lost). The miner then releases the
+// task at once instead of sending it again.
+var ErrTaskNotHeld = errors.New("validator holds no task for this miner")
 
 // Validator is one validator the miner pulls from.
 type Validator struct {

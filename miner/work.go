@@ -3,6 +3,7 @@ package miner
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"time"
 )
 
@@ -153,7 +154,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 			vs.CooldownUntil = resp.CooldownUntil
 		}
 		m.failure(vs, j.log, now)
-		if h != nil && h.Attempts < m.opts.MaxSubmitAttempts {
+		if h != nil && h.Attempts < m.opts.MaxSubmitAttempts && !errors.Is(err, ErrTaskNotHeld) {
 			h.NotBefore = now.Add(m.opts.SubmitFailureBackoff)
 			j.log.Info("will resubmit", "task", j.task.ID, "at", h.NotBefore)
 		} else if h != nil {
