@@ -167,27 +167,37 @@ func writeFakeDir(t testing.TB, dt int) string {
 	return dir
 }
 
-// fakeTok is a deterministic stand-in for a tokenizer: SOT 1, one id per
-// byte (3 + byte), EOT 2, then padding 0 to n; the content is cut to n−2
-// ids as CLIP's truncation does.
-type fakeTok struct{ n int }
+// fakeTok is a deterministic stand-in for pipeline/tokenizer: SOT 1, one
+// id per byte (3 + byte), EOT 2; Pad cuts the content keeping SOT and EOT
+// and pads with 0.
+type fakeTok struct{}
 
-func (f fakeTok) Encode(text string) ([]int64, []int64, error) {
-	ids := make([]int64, f.n)
-	mask := make([]int64, f.n)
-	ids[0], mask[0] = 1, 1
-	k := 1
-	for i := 0; i < len(text) && k < f.n-1; i++ {
-		ids[k], mask[k] = 3+int64(text[i]), 1
-		k++
+func (fakeTok) Encode(text string) ([]int64, error) {
+	ids := []int64{1}
+	for i := range len(text) {
+		ids = append(ids, 3+int64(text[i]))
 	}
-	ids[k], mask[k] = 2, 1
-	return ids, mask, nil
+	return append(ids, 2), nil
+}
+
+func (fakeTok) Pad(ids []int64, n int) ([]int64, []int64, int) {
+	padded, mask := make([]int64, n), make([]int64, n)
+	dropped := 0
+	if len(ids) > n {
+		dropped = len(ids) - n
+		ids = append(append([]int64{}, ids[:n-1]...), ids[len(ids)-1])
+	}
+	copy(padded, ids)
+	for i := range ids {
+		mask[i] = 1
+	}
+	return padded, mask, dropped
 }
 
 // expectedFake computes the image the fake models should produce, in Go.
 func expectedFake(prompt string, seed int64, steps, res int) []float32 {
-	ids, _, _ := fakeTok{77}.Encode(prompt)
+	raw, _ := fakeTok{}.Encode(prompt)
+	ids, _, _ := fakeTok{}.Pad(raw, 77)
 	var mean float64
 	for _, id := range ids {
 		mean += float64(id)

@@ -102,7 +102,7 @@ type textCache struct {
 // New loads the four models from opts.Dir after checking every signature
 // against the models registry at this resolution and T5 length (a
 // directory that does not fit gives one *DirError listing every problem).
-// clipTok must produce 77 ids, t5Tok MaxSeqLen.
+// clipTok feeds CLIP (77 ids), t5Tok feeds T5 (MaxSeqLen ids).
 func New(ctx context.Context, rt *ort.Runtime, opts Options, clipTok, t5Tok Tokenizer, log *slog.Logger) (*Flux, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -226,11 +226,11 @@ func (f *Flux) encode(ctx context.Context, prompt string) (textCache, bool, erro
 	if c.pooled != nil && c.prompt == prompt {
 		return c, true, nil
 	}
-	clipIDs, clipUsed, err := tokenize(ctx, "CLIP", f.clipTok, prompt, CLIPSeqLen)
+	clipIDs, clipN, clipCut, err := tokenize(ctx, "CLIP", f.clipTok, prompt, CLIPSeqLen)
 	if err != nil {
 		return c, false, err
 	}
-	t5IDs, t5Used, err := tokenize(ctx, "T5", f.t5Tok, prompt, f.opts.MaxSeqLen)
+	t5IDs, t5N, t5Cut, err := tokenize(ctx, "T5", f.t5Tok, prompt, f.opts.MaxSeqLen)
 	if err != nil {
 		return c, false, err
 	}
@@ -243,12 +243,11 @@ func (f *Flux) encode(ctx context.Context, prompt string) (textCache, bool, erro
 		return c, false, fmt.Errorf("flux: T5 text encoder: %w", err)
 	}
 	c = textCache{prompt: prompt, pooled: pooled[0], context: ctxEmb[0], info: TextInfo{
-		CLIPTokens: clipUsed, T5Tokens: t5Used,
-		CLIPFull: clipUsed >= CLIPSeqLen, T5Full: t5Used >= f.opts.MaxSeqLen,
+		CLIPTokens: clipN, T5Tokens: t5N, CLIPDropped: clipCut, T5Dropped: t5Cut,
 	}}
 	if c.info.Truncated() {
-		f.log.Warn("prompt fills a text encoder's window and may have been cut", "clip_tokens", clipUsed, "t5_tokens", t5Used,
-			"clip_max", CLIPSeqLen, "t5_max", f.opts.MaxSeqLen)
+		f.log.Warn("prompt truncated to fit the text encoders", "clip_tokens", clipN, "clip_max", CLIPSeqLen, "clip_dropped", clipCut,
+			"t5_tokens", t5N, "t5_max", f.opts.MaxSeqLen, "t5_dropped", t5Cut)
 	}
 	f.mu.Lock()
 	f.cache = c

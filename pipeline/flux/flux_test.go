@@ -16,7 +16,7 @@ const fakeRes = 64
 func newFake(t *testing.T, dir string, steps int) *Flux {
 	t.Helper()
 	f, err := New(context.Background(), testRuntime(t), Options{Dir: dir, Steps: steps, Resolution: fakeRes, Threads: 1},
-		fakeTok{77}, fakeTok{fakeSeq}, nil)
+		fakeTok{}, fakeTok{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +125,9 @@ func TestGeneratePrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img == nil || !tm.Tokens.CLIPFull || !tm.Tokens.T5Full || tm.Tokens.CLIPTokens != 77 || tm.Tokens.T5Tokens != fakeSeq {
-		t.Errorf("long prompt: %+v, want both windows full", tm.Tokens)
+	want := TextInfo{CLIPTokens: 762, T5Tokens: 762, CLIPDropped: 762 - 77, T5Dropped: 762 - fakeSeq}
+	if img == nil || tm.Tokens != want || !tm.Tokens.Truncated() {
+		t.Errorf("long prompt: %+v, want %+v", tm.Tokens, want)
 	}
 }
 
@@ -141,19 +142,19 @@ func TestGenerateCancelled(t *testing.T) {
 }
 
 // badTok returns the wrong length.
-type badTok struct{}
+type badTok struct{ fakeTok }
 
-func (badTok) Encode(string) ([]int64, []int64, error) { return []int64{1, 2}, []int64{1, 1}, nil }
+func (badTok) Pad([]int64, int) ([]int64, []int64, int) { return []int64{1, 2}, []int64{1, 1}, 0 }
 
 func TestTokenizerLength(t *testing.T) {
 	t.Parallel()
 	f, err := New(context.Background(), testRuntime(t), Options{Dir: writeFakeDir(t, onnxtest.Float), Steps: 1, Resolution: fakeRes},
-		badTok{}, fakeTok{fakeSeq}, nil)
+		badTok{}, fakeTok{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, _, err := f.Generate(context.Background(), "x", 1); err == nil || !strings.Contains(err.Error(), "CLIP tokenizer returned 2 ids") {
+	if _, _, err := f.Generate(context.Background(), "x", 1); err == nil || !strings.Contains(err.Error(), "CLIP tokenizer padded to 2 ids") {
 		t.Errorf("error %v, want one naming the CLIP tokenizer's length", err)
 	}
 }
@@ -173,12 +174,12 @@ func TestNewOptions(t *testing.T) {
 		{"seq", Options{Dir: dir, MaxSeqLen: 1000}, "max_seq_len"},
 	}
 	for _, tt := range tests {
-		_, err := New(context.Background(), rt, tt.opts, fakeTok{77}, fakeTok{fakeSeq}, nil)
+		_, err := New(context.Background(), rt, tt.opts, fakeTok{}, fakeTok{}, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want it to mention %q", tt.name, err, tt.want)
 		}
 	}
-	if _, err := New(context.Background(), rt, Options{Dir: dir}, nil, fakeTok{fakeSeq}, nil); err == nil {
+	if _, err := New(context.Background(), rt, Options{Dir: dir}, nil, fakeTok{}, nil); err == nil {
 		t.Error("no CLIP tokenizer: no error")
 	}
 }

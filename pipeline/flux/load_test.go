@@ -48,7 +48,7 @@ func TestSignatureMismatch(t *testing.T) {
 		},
 		[]onnxtest.Value{V("latent", onnxtest.Float, -1, -1, 64)}))
 	// VAE: missing.
-	_, err := New(context.Background(), rt, Options{Dir: dir, Resolution: 64}, fakeTok{77}, fakeTok{256}, nil)
+	_, err := New(context.Background(), rt, Options{Dir: dir, Resolution: 64}, fakeTok{}, fakeTok{}, nil)
 	var de *DirError
 	if !errors.As(err, &de) {
 		t.Fatalf("error %v (%T), want *DirError", err, err)
@@ -82,12 +82,12 @@ func TestFixedResolution(t *testing.T) {
 	m := fakeTransformer(onnxtest.Float)
 	m.Inputs[0].Shape = []int64{1, 16, 64} // 64×64 only
 	m.Write(t, filepath.Join(dir, "transformer.opt"), "model.onnx")
-	f, err := New(context.Background(), rt, Options{Dir: dir, Resolution: 64, Steps: 1}, fakeTok{77}, fakeTok{256}, nil)
+	f, err := New(context.Background(), rt, Options{Dir: dir, Resolution: 64, Steps: 1}, fakeTok{}, fakeTok{}, nil)
 	if err != nil {
 		t.Fatalf("64×64 on a 16-token export: %v", err)
 	}
 	f.Close()
-	_, err = New(context.Background(), rt, Options{Dir: dir, Resolution: 128}, fakeTok{77}, fakeTok{256}, nil)
+	_, err = New(context.Background(), rt, Options{Dir: dir, Resolution: 128}, fakeTok{}, fakeTok{}, nil)
 	if err == nil || !strings.Contains(err.Error(), `input "hidden_states": dimension 1 is 16, want 64`) {
 		t.Errorf("128×128 on a 16-token export: %v", err)
 	}
@@ -95,7 +95,7 @@ func TestFixedResolution(t *testing.T) {
 
 func TestMissingDir(t *testing.T) {
 	t.Parallel()
-	_, err := New(context.Background(), testRuntime(t), Options{Dir: filepath.Join(t.TempDir(), "nope")}, fakeTok{77}, fakeTok{256}, nil)
+	_, err := New(context.Background(), testRuntime(t), Options{Dir: filepath.Join(t.TempDir(), "nope")}, fakeTok{}, fakeTok{}, nil)
 	var de *DirError
 	if !errors.As(err, &de) || len(de.Problems) != 4 {
 		t.Fatalf("error %v, want a DirError with the 4 models missing", err)

@@ -14,26 +14,26 @@ const (
 	T5Dim         = 4096
 )
 
-// Tokenizer turns a prompt into one encoder's input: token ids padded (or
-// truncated) to the encoder's sequence length, and the attention mask, 1
-// for the prompt's tokens and specials and 0 for padding (same length).
-// pipeline/tokenizer's CLIP BPE and T5 Unigram tokenizers satisfy it.
+// Tokenizer is what the stage needs of a tokenizer; pipeline/tokenizer's
+// CLIP BPE and T5 Unigram tokenizers satisfy it. Encode returns the ids
+// with the special tokens and never truncates; Pad cuts (keeping the
+// specials) or pads them to exactly n, with the attention mask (1 for
+// tokens, 0 for padding) and how many tokens were cut.
 type Tokenizer interface {
-	Encode(text string) (ids, mask []int64, err error)
+	Encode(text string) ([]int64, error)
+	Pad(ids []int64, n int) (padded, mask []int64, dropped int)
 }
 
 // TextInfo says how a prompt was tokenised.
 type TextInfo struct {
-	CLIPTokens int // tokens of the CLIP window in use (mask sum, specials included)
-	T5Tokens   int // tokens of the T5 window in use
-	// CLIPFull and T5Full report a window filled to its last position: the
-	// prompt was cut to fit (or fits exactly). CLIP keeps 75 content
-	// tokens; T5 keeps MaxSeqLen − 1.
-	CLIPFull, T5Full bool
+	CLIPTokens  int // the prompt's CLIP tokens before truncation, specials included
+	T5Tokens    int // the same for T5
+	CLIPDropped int // tokens cut to fit CLIP's 77 (the end of the prompt did not reach it)
+	T5Dropped   int // tokens cut to fit T5's MaxSeqLen
 }
 
-// Truncated reports whether either window is full.
-func (t TextInfo) Truncated() bool { return t.CLIPFull || t.T5Full }
+// Truncated reports whether either encoder saw a cut prompt.
+func (t TextInfo) Truncated() bool { return t.CLIPDropped > 0 || t.T5Dropped > 0 }
 
 // checkPrompt rejects prompts with no text.
 func checkPrompt(prompt string) error {
@@ -43,33 +43,27 @@ func checkPrompt(prompt string) error {
 	return nil
 }
 
-// tokenize runs one tokenizer and checks its output against the encoder's
-// sequence length. It returns the ids as float32 (ort's feed type; every id
-// below 2^24 is exact) and the number of unmasked positions.
-func tokenize(ctx context.Context, name string, tok Tokenizer, prompt string, seqLen int) ([]float32, int, error) {
+// tokenize runs one tokenizer and fits its ids to the encoder's sequence
+// length. It returns the ids as float32 (ort's feed type; every id below
+// 2^24 is exact), the untruncated token count and how many were cut.
+func tokenize(ctx context.Context, name string, tok Tokenizer, prompt string, seqLen int) ([]float32, int, int, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, 0, fmt.Errorf("flux: %s tokenizer: %w", name, err)
+		return nil, 0, 0, fmt.Errorf("flux: %s tokenizer: %w", name, err)
 	}
-	ids, mask, err := tok.Encode(prompt)
+	raw, err := tok.Encode(prompt)
 	if err != nil {
-		return nil, 0, fmt.Errorf("flux: %s tokenizer: %w", name, err)
+		return nil, 0, 0, fmt.Errorf("flux: %s tokenizer: %w", name, err)
 	}
-	if len(ids) != seqLen {
-		return nil, 0, fmt.Errorf("flux: %s tokenizer returned %d ids; the %s encoder takes exactly %d (pad and truncate to it)", name, len(ids), name, seqLen)
-	}
-	if len(mask) != len(ids) {
-		return nil, 0, fmt.Errorf("flux: %s tokenizer returned %d ids but a mask of %d", name, len(ids), len(mask))
+	ids, mask, dropped := tok.Pad(raw, seqLen)
+	if len(ids) != seqLen || len(mask) != seqLen {
+		return nil, 0, 0, fmt.Errorf("flux: %s tokenizer padded to %d ids and a mask of %d; the %s encoder takes exactly %d", name, len(ids), len(mask), name, seqLen)
 	}
 	out := make([]float32, seqLen)
-	used := 0
 	for i, id := range ids {
 		if id < 0 || id >= 1<<24 {
-			return nil, 0, fmt.Errorf("flux: %s tokenizer: id %d at position %d is out of range", name, id, i)
+			return nil, 0, 0, fmt.Errorf("flux: %s tokenizer: id %d at position %d is out of range", name, id, i)
 		}
 		out[i] = float32(id)
-		if mask[i] != 0 {
-			used++
-		}
 	}
-	return out, used, nil
+	return out, len(raw), dropped, nil
 }
