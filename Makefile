@@ -45,3 +45,13 @@ bench:
 
 clean:
 	rm -rf bin
+
+# ptx regenerates the embedded GPU kernels from pipeline/cuda/kernels/*.cu
+# (needs nvcc, so run it on a CUDA machine and commit the .ptx files).
+NVCC     ?= nvcc
+PTX_ARCH ?= compute_75
+.PHONY: ptx
+ptx:
+	cd pipeline/cuda/kernels && for f in *.cu; do \
+	  $(NVCC) -ptx -arch=$(PTX_ARCH) -O3 -o $${f%.cu}.ptx $$f || exit 1; \
+	done

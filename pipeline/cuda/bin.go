@@ -1,0 +1,184 @@
+package cuda
+
+import (
+	"math/bits"
+	"unsafe"
+)
+
+// workspace holds the device buffers a render or training step reuses.
+type workspace struct {
+	cloud                                    DeviceCloud // Render's copy of the caller's cloud
+	views                                    devBuf
+	xy, conicOp, rgbd, rects, touched, offs  devBuf
+	scan                                     []devBuf
+	keys, vals, keysAlt, valsAlt, hist       devBuf
+	ranges                                   devBuf
+	rgb, alpha, depth, finalT, last          devBuf
+	acc, dRGB, dAlpha                        devBuf
+	gPos, gScale, gRot, gOp, gSH, gNDC, gVis devBuf
+}
+
+func (w *workspace) free(a *api) {
+	bufs := []*devBuf{&w.cloud.pos, &w.cloud.logScale, &w.cloud.rot, &w.cloud.opLogit, &w.cloud.sh,
+		&w.views, &w.xy, &w.conicOp, &w.rgbd, &w.rects, &w.touched, &w.offs,
+		&w.keys, &w.vals, &w.keysAlt, &w.valsAlt, &w.hist, &w.ranges,
+		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
+		&w.gPos, &w.gScale, &w.gRot, &w.gOp, &w.gSH, &w.gNDC, &w.gVis}
+	for i := range w.scan {
+		bufs = append(bufs, &w.scan[i])
+	}
+	for _, b := range bufs {
+		if b.ptr != 0 {
+			a.cuMemFree(b.ptr)
+		}
+		*b = devBuf{}
+	}
+}
+
+const (
+	scanChunk = 2048 // SCAN_CHUNK in kernels/sort.cu
+	sortChunk = 4096 // SORT_CHUNK
+)
+
+// scan writes the exclusive prefix sum of n uint32 at in to out (in may be
+// out), recursing on the per-block totals.
+func (d *Device) scan(in, out uint64, n, level int) error {
+	nb := int(cdiv(n, scanChunk))
+	if nb <= 1 {
+		return d.launch("scanExclusive", [3]uint32{1, 1, 1}, [3]uint32{256, 1, 1}, in, out, uint32(n), uint64(0))
+	}
+	for len(d.ws.scan) <= level {
+		d.ws.scan = append(d.ws.scan, devBuf{})
+	}
+	if err := d.ensure(&d.ws.scan[level], uint64(4*nb), "scan block sums"); err != nil {
+		return err
+	}
+	sums := d.ws.scan[level].ptr
+	if err := d.launch("scanExclusive", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, in, out, uint32(n), sums); err != nil {
+		return err
+	}
+	if err := d.scan(sums, sums, nb, level+1); err != nil {
+		return err
+	}
+	return d.launch("scanAdd", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, out, uint32(n), sums)
+}
+
+// sortPairs sorts n (key, value) pairs in ws.keys/ws.vals by the low
+// keyBits bits of the key, stably, and returns the buffers holding the
+// result.
+func (d *Device) sortPairs(n, keyBits int) (keys, vals uint64, err error) {
+	ws := &d.ws
+	src, dst := [2]uint64{ws.keys.ptr, ws.vals.ptr}, [2]uint64{ws.keysAlt.ptr, ws.valsAlt.ptr}
+	if n <= 1 {
+		return src[0], src[1], nil
+	}
+	nb := int(cdiv(n, sortChunk))
+	if err := d.ensure(&ws.hist, uint64(4*256*nb), "radix histogram"); err != nil {
+		return 0, 0, err
+	}
+	grid := [3]uint32{uint32(nb), 1, 1}
+	block := [3]uint32{256, 1, 1}
+	for shift := 0; shift < keyBits; shift += 8 {
+		if err := d.launch("radixHistogram", grid, block, src[0], uint32(n), int32(shift), ws.hist.ptr); err != nil {
+			return 0, 0, err
+		}
+		if err := d.scan(ws.hist.ptr, ws.hist.ptr, 256*nb, 0); err != nil {
+			return 0, 0, err
+		}
+		if err := d.launch("radixScatter", grid, block, src[0], src[1], dst[0], dst[1], uint32(n), int32(shift), ws.hist.ptr); err != nil {
+			return 0, 0, err
+		}
+		src, dst = dst, src
+	}
+	return src[0], src[1], nil
+}
+
+// binned is the state after projection, binning and sorting of a batch.
+type binned struct {
+	views, n   int
+	vp         []viewParams
+	mp         modeParams
+	instances  int
+	vals       uint64 // sorted Gaussian indices (view·n + i)
+	tilesPerVw int
+}
+
+// bin projects dc for every view, sorts the (tile, depth) keys and fills
+// ws.ranges; the caller holds the device.
+func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int) (*binned, error) {
+	ws := &d.ws
+	v, n := len(vp), dc.n
+	total := v * n
+	b := &binned{views: v, n: n, vp: vp, mp: mp, tilesPerVw: int(vp[0].TilesX * vp[0].TilesY)}
+	sz := func(per int) uint64 { return uint64(per * max(total, 1)) }
+	for _, e := range []struct {
+		b    *devBuf
+		size uint64
+		name string
+	}{
+		{&ws.views, uint64(len(vp)) * uint64(unsafe.Sizeof(viewParams{})), "views"},
+		{&ws.xy, sz(8), "means"}, {&ws.conicOp, sz(16), "conics"}, {&ws.rgbd, sz(16), "colours"},
+		{&ws.rects, sz(16), "rects"}, {&ws.touched, sz(4), "tile counts"}, {&ws.offs, sz(4), "offsets"},
+		{&ws.ranges, uint64(8 * v * b.tilesPerVw), "tile ranges"},
+	} {
+		if err := d.ensure(e.b, e.size, e.name); err != nil {
+			return nil, err
+		}
+	}
+	if err := upload(d, ws.views.ptr, vp); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return b, d.memset0(ws.ranges.ptr, uint64(8*v*b.tilesPerVw))
+	}
+	err := d.launch("preprocess", [3]uint32{cdiv(n, 256), uint32(v), 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, mp.near, mp.perAxis, dc.pos.ptr, dc.logScale.ptr, dc.rot.ptr, dc.opLogit.ptr, dc.sh.ptr,
+		int32(n), int32((dc.shDegree+1)*(dc.shDegree+1)), int32(shDeg),
+		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, ws.rects.ptr, ws.touched.ptr)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.scan(ws.touched.ptr, ws.offs.ptr, total, 0); err != nil {
+		return nil, err
+	}
+	var tail [2]uint32
+	if err := download(d, tail[:1], ws.offs.ptr+uint64(4*(total-1))); err != nil {
+		return nil, err
+	}
+	if err := download(d, tail[1:], ws.touched.ptr+uint64(4*(total-1))); err != nil {
+		return nil, err
+	}
+	if err := d.sync(); err != nil {
+		return nil, err
+	}
+	b.instances = int(tail[0]) + int(tail[1])
+	m := b.instances
+	for _, e := range []struct {
+		b    *devBuf
+		size uint64
+	}{{&ws.keys, uint64(8 * m)}, {&ws.keysAlt, uint64(8 * m)}, {&ws.vals, uint64(4 * m)}, {&ws.valsAlt, uint64(4 * m)}} {
+		if err := d.ensure(e.b, e.size, "sort keys"); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.memset0(ws.ranges.ptr, uint64(8*v*b.tilesPerVw)); err != nil {
+		return nil, err
+	}
+	b.vals = ws.vals.ptr
+	if m == 0 {
+		return b, nil
+	}
+	err = d.launch("duplicateKeys", [3]uint32{cdiv(total, 256), 1, 1}, [3]uint32{256, 1, 1},
+		int32(total), int32(n), ws.views.ptr, ws.touched.ptr, ws.offs.ptr, ws.rects.ptr, ws.rgbd.ptr, ws.keys.ptr, ws.vals.ptr)
+	if err != nil {
+		return nil, err
+	}
+	keyBits := 32 + bits.Len(uint(v*b.tilesPerVw-1))
+	keys, vals, err := d.sortPairs(m, keyBits)
+	if err != nil {
+		return nil, err
+	}
+	b.vals = vals
+	err = d.launch("tileRanges", [3]uint32{cdiv(m, 256), 1, 1}, [3]uint32{256, 1, 1}, keys, uint32(m), ws.ranges.ptr)
+	return b, err
+}

@@ -1,0 +1,49 @@
+// Shared definitions of the splat kernels. The constants and rules are the
+// CPU engine's (pipeline/splat raster_mode.go, project.go; docs
+// pipeline-algorithms.md §4); keep both in step.
+#pragma once
+
+#define TILE 16
+#define TILE_PIX 256
+#define ALPHA_MIN (1.0f / 255.0f)
+#define LOW_PASS 0.3f
+#define FRUSTUM_GUARD 0.3f
+#define GSPLAT_EXTEND_MAX 3.33f
+#define CLASSIC_SIGMAS 3.0f
+#define GRAD_SLOTS 9
+
+// One camera, laid out exactly as viewParams in pipeline/cuda/params.go
+// (27 four-byte words).
+struct View {
+    float r[9];  // world-to-camera rotation, row-major
+    float t[3];
+    float campos[3];
+    float fx, fy, cx, cy;
+    float limXNeg, limXPos, limYNeg, limYPos;  // t_x/t_z clamp
+    int w, h, tilesX, tilesY;
+};
+
+// The mode constants that differ between classic and gsplat.
+struct Mode {
+    float nearZ;
+    int perAxis;  // gsplat's opacity-aware per-axis radius and opacity cull
+};
+
+// The cloud's arrays, pre-activation, as splat.Cloud stores them.
+struct CloudPtrs {
+    const float* pos;
+    const float* logScale;
+    const float* rot;
+    const float* opLogit;
+    const float* sh;
+    int n;
+    int k;  // SH coefficients per channel of the cloud
+};
+
+__device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+// gaussAlpha is the one place α is computed, so the forward and backward
+// kernels see the same bits: G = exp(power), raw = o·G.
+__device__ __forceinline__ float gaussPower(float A, float B, float C, float dx, float dy) {
+    return -0.5f * (A * dx * dx + C * dy * dy) - B * dx * dy;
+}

@@ -1,0 +1,70 @@
+// Tile rasterisation forward (§4.3): one 256-thread block per 16x16 tile of
+// one view (blockIdx.z), one thread per pixel, Gaussians fetched 256 at a
+// time into shared memory and composited front to back.
+#include "common.cuh"
+
+extern "C" __global__ void __launch_bounds__(TILE_PIX)
+    rasterForward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
+                  const float4* conicOp, const float4* rgbd, float alphaMax, float stopAt, float bgR, float bgG,
+                  float bgB, float* outRGB, float* outAlpha, float* outDepth, float* finalT, int* lastOut) {
+    __shared__ float2 sxy[TILE_PIX];
+    __shared__ float4 sco[TILE_PIX];
+    __shared__ float4 scol[TILE_PIX];
+    int view = blockIdx.z;
+    int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
+    int tile = blockIdx.y * tilesX + blockIdx.x;
+    int px = blockIdx.x * TILE + (threadIdx.x & (TILE - 1));
+    int py = blockIdx.y * TILE + (threadIdx.x / TILE);
+    bool inside = px < w && py < h;
+    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    uint2 r = ranges[(size_t)view * (size_t)(tilesX * tilesY) + tile];
+    bool done = !inside;
+    float T = 1.0f, c0 = 0, c1 = 0, c2 = 0, dep = 0;
+    int last = -1;
+    int toDo = (int)(r.y - r.x);
+    for (unsigned start = r.x; start < r.y; start += TILE_PIX, toDo -= TILE_PIX) {
+        if (__syncthreads_count(done) == TILE_PIX) break;
+        unsigned p = start + threadIdx.x;
+        if (p < r.y) {
+            unsigned g = vals[p];
+            sxy[threadIdx.x] = xy[g];
+            sco[threadIdx.x] = conicOp[g];
+            scol[threadIdx.x] = rgbd[g];
+        }
+        __syncthreads();
+        int cnt = min(TILE_PIX, toDo);
+        for (int j = 0; !done && j < cnt; j++) {
+            float2 m = sxy[j];
+            float4 co = sco[j];
+            float dx = m.x - fx, dy = m.y - fy;
+            float G = __expf(gaussPower(co.x, co.y, co.z, dx, dy));
+            float alpha = fminf(alphaMax, co.w * G);
+            if (alpha < ALPHA_MIN) continue;
+            float next = T * (1.0f - alpha);
+            if (next <= stopAt) {
+                done = true;
+                continue;
+            }
+            float4 c = scol[j];
+            float wgt = alpha * T;
+            c0 += c.x * wgt;
+            c1 += c.y * wgt;
+            c2 += c.z * wgt;
+            dep += c.w * wgt;
+            T = next;
+            last = (int)start + j;
+        }
+    }
+    if (!inside) return;
+    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    outRGB[3 * o] = c0 + T * bgR;
+    outRGB[3 * o + 1] = c1 + T * bgG;
+    outRGB[3 * o + 2] = c2 + T * bgB;
+    float a = 1.0f - T;
+    outAlpha[o] = a;
+    outDepth[o] = a > 0 ? dep / a : 0.0f;
+    if (finalT != 0) {
+        finalT[o] = T;
+        lastOut[o] = last;
+    }
+}
