@@ -1,0 +1,77 @@
+package serve
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+// TestRealPipeline serves the embedded default pipeline (reference scenes,
+// CPU fit, fidelity score) with matting off and a tiny fit: warm-up, a
+// text prompt that names a reference scene, one that names none, and an
+// image prompt.
+func TestRealPipeline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real pipeline (scene render, fit, score)")
+	}
+	p := configs.DefaultProfile()
+	p.Matte.Enabled = false
+	p.Text2Img.Resolution = 64
+	p.Fit.Iterations = 5
+	p.Fit.Resolution = 32
+	p.Fit.InitCount = 8000 // five iterations do not densify: start above the validator's 7000
+	log := slog.New(slog.DiscardHandler)
+	b := pipeline.NewBuilder(log, "")
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	pl, err := b.Build(t.Context(), p)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	ts := newTestServer(t, testOptions(), GeneratorFunc(pl.Run))
+
+	if err := ts.Warmup(t.Context(), pipeline.Job{ID: "warmup", Prompt: prompts.Text("a red cube")}); err != nil {
+		t.Fatalf("Warmup: %v", err)
+	}
+	if code, body := get(t, ts, "/health"); code != http.StatusOK {
+		t.Fatalf("/health after warm-up: %d %s", code, body)
+	}
+
+	resp, body := postText(t, ts, url.Values{"prompt": {"a red cube"}, "seed": {"3"}})
+	checkPLY(t, resp, body, 8000)
+	if resp.Header.Get(HeaderKind) != "fidelity" || resp.Header.Get(HeaderScore) == "" {
+		t.Errorf("score headers %q=%q %q=%q: want the fidelity score", HeaderKind, resp.Header.Get(HeaderKind),
+			HeaderScore, resp.Header.Get(HeaderScore))
+	}
+	t.Logf("a red cube: %d bytes, score %s, accepted %s, %s s", len(body), resp.Header.Get(HeaderScore),
+		resp.Header.Get(HeaderAccepted), resp.Header.Get(HeaderSeconds))
+
+	resp, body = postText(t, ts, url.Values{"prompt": {"a purple elephant"}})
+	checkError(t, resp, body, http.StatusInternalServerError, "unknown scene")
+
+	// An image prompt either gives a PLY or fails naming the stage: the
+	// weight-free fidelity score has no ground truth for an arbitrary
+	// image, so with this profile it is the score stage.
+	resp, body = postImage(t, ts, formPart{name: FieldImage, filename: "grey.png", data: pngBytes(t, 64, 64)}, formPart{name: FieldSeed, data: []byte("1")})
+	switch resp.StatusCode {
+	case http.StatusOK:
+		checkPLY(t, resp, body, 8000)
+	case http.StatusInternalServerError:
+		checkError(t, resp, body, http.StatusInternalServerError, "stage score")
+		t.Logf("image prompt with the default profile: %s", strings.TrimSpace(string(body)))
+	default:
+		t.Errorf("image prompt: status %d %s", resp.StatusCode, body)
+	}
+	if code, _ := get(t, ts, "/health"); code != http.StatusOK {
+		t.Errorf("/health after failures: %d, want 200", code)
+	}
+}
