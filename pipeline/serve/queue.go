@@ -65,6 +65,26 @@ func (s *Server) submit(t *task) error {
 	}
 }
 
+// submitWait puts t on the queue, waiting for room.
+func (s *Server) submitWait(ctx context.Context, t *task) error {
+	s.admit.RLock()
+	defer s.admit.RUnlock()
+	if s.stopping.Load() {
+		return errShuttingDown
+	}
+	s.metrics.queueDepth.Inc()
+	select {
+	case s.queue <- t:
+		return nil
+	case <-ctx.Done():
+		s.metrics.queueDepth.Dec()
+		return ctx.Err()
+	case <-s.quit:
+		s.metrics.queueDepth.Dec()
+		return errShuttingDown
+	}
+}
+
 // worker runs queued tasks until Close. A task whose request has given
 // up (deadline, client gone) is dropped without generating.
 func (s *Server) worker(id int) {

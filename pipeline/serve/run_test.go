@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,5 +122,49 @@ func TestRunStopsOnCancel(t *testing.T) {
 	defer cancel()
 	if err := s.Run(ctx, "127.0.0.1:0"); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestSlowUploadKeepsItsDeadline: the server's read timeout (equal to
+// RequestTimeout, for slow uploads) must not cancel a generation that
+// started after a slow upload and finishes within its own deadline
+// (net/http lifts the read deadline once the body is read).
+func TestSlowUploadKeepsItsDeadline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 1.3 s of wall time")
+	}
+	t.Parallel()
+	opts := testOptions()
+	opts.RequestTimeout = time.Second
+	s := newBare(t, opts, &fakeGen{delay: 700 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	pr, pw := io.Pipe()
+	go func() {
+		time.Sleep(600 * time.Millisecond) // the upload: headers now, body later
+		_, _ = pw.Write([]byte("prompt=a+red+cube"))
+		pw.Close()
+	}()
+	resp, err := client.Post("http://"+ln.Addr().String()+"/generate/", "application/x-www-form-urlencoded", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d %s, want 200: the read deadline cut the generation", resp.StatusCode, body)
 	}
 }

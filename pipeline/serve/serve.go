@@ -116,7 +116,7 @@ type Server struct {
 	handler http.Handler
 
 	queue   chan *task
-	admit   sync.RWMutex   // submit holds it shared; Close exclusively to stop admissions
+	admit   sync.RWMutex   // submissions hold it shared; Close takes it to wait them out
 	wg      sync.WaitGroup // workers
 	quit    chan struct{}
 	closing sync.Once
@@ -171,11 +171,13 @@ func (s *Server) Ready() bool { return s.ready.Load() }
 // queued are answered 503. It is idempotent. Run calls it.
 func (s *Server) Close() {
 	s.closing.Do(func() {
-		s.admit.Lock()
-		s.stopping.Store(true)
+		s.stopping.Store(true) // refuse new submissions
 		s.metrics.ready.Set(0)
+		close(s.quit) // stop the workers and any submitWait
+		// Wait out submissions that passed the check before it: what they
+		// queued is answered below.
+		s.admit.Lock()
 		s.admit.Unlock()
-		close(s.quit)
 		s.wg.Wait()
 		for {
 			select {
@@ -188,13 +190,26 @@ func (s *Server) Close() {
 	})
 }
 
-// Warmup generates job once through the whole output path (generation,
-// PLY encoding, gates) and marks the service ready: /health answers 200
-// from then on. A failed warm-up leaves it at 503.
+// Warmup generates job once through the whole output path (queue,
+// generation, PLY encoding, gates) and marks the service ready: /health
+// answers 200 from then on. It waits for a free queue slot rather than
+// being refused, so it can run while the service already serves. A
+// failed warm-up leaves /health at 503.
 func (s *Server) Warmup(ctx context.Context, job pipeline.Job) error {
 	log := s.log.With("request_id", job.ID)
 	start := time.Now()
-	out, err := s.generate(ctx, job, log)
+	t := newTask(ctx, job, log, nil)
+	var res result
+	if err := s.submitWait(ctx, t); err != nil {
+		res.err = err
+	} else {
+		select {
+		case res = <-t.done:
+		case <-ctx.Done():
+			res.err = ctx.Err()
+		}
+	}
+	out, err := res.out, res.err
 	if err != nil {
 		log.Error("warm-up failed", "prompt", job.Prompt.String(), "err", err)
 		return fmt.Errorf("serve: warm-up job %s: %w", job.ID, err)
