@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // T5 special ids (google/t5-v1_1-xxl).
@@ -25,18 +26,34 @@ type T5 struct {
 	meta      *metaspace
 	model     *unigram
 	sp        specials
+	// wsSplit: split on Unicode white space, then Metaspace with prepend "always"
+	// (WithWhitespaceSplit).
+	wsSplit bool
 }
+
+// T5Option configures a T5 tokenizer.
+type T5Option func(*T5)
+
+// WithWhitespaceSplit splits the normalised text on Unicode white space before the
+// Metaspace step and prepends "▁" to every word. This is what transformers 5.x's
+// T5Tokenizer was observed to do (transformers 5.17 / tokenizers 0.23 reference ids):
+// it differs from tokenizer.json's own pipeline only where white space survives the
+// precompiled charsmap (U+0085 NEXT LINE is the only such character), for text that
+// directly follows an added token ("</s>x"), and for a space next to a literal "▁".
+// Without this option the tokenizer follows tokenizer.json exactly, as
+// tokenizers.Tokenizer.from_file and transformers 4.x T5TokenizerFast do.
+func WithWhitespaceSplit() T5Option { return func(t *T5) { t.wsSplit = true } }
 
 var _ Tokenizer = (*T5)(nil)
 
 // NewT5 reads a Hugging Face tokenizer.json whose model is Unigram (T5's).
-func NewT5(tokenizerJSON io.Reader) (*T5, error) {
-	return newT5(tokenizerJSON, "tokenizer.json")
+func NewT5(tokenizerJSON io.Reader, opts ...T5Option) (*T5, error) {
+	return newT5(tokenizerJSON, "tokenizer.json", opts)
 }
 
 // LoadT5 reads a T5 tokenizer from a tokenizer.json file, or from a directory
 // holding one.
-func LoadT5(path string) (*T5, error) {
+func LoadT5(path string, opts ...T5Option) (*T5, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		path = filepath.Join(path, "tokenizer.json")
 	}
@@ -45,10 +62,10 @@ func LoadT5(path string) (*T5, error) {
 		return nil, errorf("%w", err)
 	}
 	defer f.Close()
-	return newT5(f, path)
+	return newT5(f, path, opts)
 }
 
-func newT5(r io.Reader, name string) (*T5, error) {
+func newT5(r io.Reader, name string, opts []T5Option) (*T5, error) {
 	tj, err := readTokenizerJSON(r, name)
 	if err != nil {
 		return nil, err
@@ -76,6 +93,14 @@ func newT5(r io.Reader, name string) (*T5, error) {
 		return nil, errorf("%s: %w", name, err)
 	}
 	t.sp.pad = T5PadID
+	for _, o := range opts {
+		o(t)
+	}
+	if t.wsSplit {
+		m := *t.meta
+		m.prepend = "always"
+		t.meta = &m
+	}
 	for _, a := range added {
 		if a.content == "<pad>" {
 			t.sp.pad = a.id
@@ -165,11 +190,18 @@ func (t *T5) Encode(text string) ([]int64, error) {
 				content = append(content, s2.id)
 				continue
 			}
-			t.meta.apply(s2.text, s2.first, func(pre string) {
+			emit := func(pre string) {
 				if err == nil {
 					content, nodes, err = t.model.encode(pre, content, nodes)
 				}
-			})
+			}
+			if !t.wsSplit {
+				t.meta.apply(s2.text, s2.first, emit)
+				continue
+			}
+			for _, w := range strings.FieldsFunc(s2.text, unicode.IsSpace) {
+				t.meta.apply(w, true, emit)
+			}
 		}
 	}
 	if err != nil {
