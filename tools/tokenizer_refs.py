@@ -87,6 +87,16 @@ PROMPTS = [
     LONG_SENTENCE * 4,
     LONG_SENTENCE * 30,
     " ".join(str(i) for i in range(200)),
+    # Cases that separate transformers 5.x's T5Tokenizer from the bare tokenizer.json
+    # pipeline (Go: WithWhitespaceSplit): text right after an added token, a space
+    # next to a literal U+2581, U+0085 (the one white space the charsmap keeps).
+    "</s>x <extra_id_1>word word<pad>",
+    "a \u2581b c\u2581 d",
+    "x\u0085y \u0085 z\u0085",
+    "\u0085leading nel",
+    # CLIP added-token and case edge cases.
+    "<|STARTOFTEXT|> <|ENDOFTEXT|> \u0130I",
+    "IT'S \u00a0\u00a0 twice",
 ]
 
 

@@ -1,7 +1,9 @@
 package tokenizer
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -80,5 +82,51 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCLIPFromTokenizerJSON builds a BPE tokenizer.json from the vocab.json and
+// merges.txt in testdata (both merge spellings, "a b" and ["a", "b"]) and checks it
+// tokenizes like NewCLIP.
+func TestCLIPFromTokenizerJSON(t *testing.T) {
+	t.Parallel()
+	vocab, err := os.ReadFile("testdata/clip/vocab.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mergesTxt, err := os.ReadFile("testdata/clip/merges.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(mergesTxt)), "\n")[1:]
+	ref := testCLIP(t)
+	for _, pairs := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString(`{"added_tokens":[{"id":49406,"content":"<|startoftext|>","normalized":true},{"id":49407,"content":"<|endoftext|>","normalized":false}],"model":{"type":"BPE","vocab":`)
+		b.Write(vocab)
+		b.WriteString(`,"merges":[`)
+		for i, l := range lines {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			x, y, _ := strings.Cut(l, " ")
+			if pairs {
+				fmt.Fprintf(&b, "[%q,%q]", x, y)
+			} else {
+				fmt.Fprintf(&b, "%q", l)
+			}
+		}
+		b.WriteString(`]}}`)
+		c, err := NewCLIPFromJSON(strings.NewReader(b.String()))
+		if err != nil {
+			t.Fatalf("pairs=%v: %v", pairs, err)
+		}
+		for _, text := range []string{"", "a red cube", "Café 東京 🐱 it's state-of-the-art <|endoftext|>"} {
+			want, _ := ref.Encode(text)
+			got, _ := c.Encode(text)
+			if !slices.Equal(want, got) {
+				t.Errorf("pairs=%v %q: got %v, want %v", pairs, text, got, want)
+			}
+		}
 	}
 }
