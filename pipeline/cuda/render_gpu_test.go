@@ -1,0 +1,131 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+func TestDiscover(t *testing.T) {
+	infos, err := Discover(quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) == 0 {
+		t.Fatal("no devices")
+	}
+	for _, in := range infos {
+		t.Logf("device %d: %s, cc %s, %.1f GiB, %d SMs, driver CUDA %s", in.Index, in.Name, in.ComputeCapability(),
+			float64(in.TotalMemory)/(1<<30), in.SMs, in.DriverString())
+		if in.Name == "" || in.TotalMemory == 0 || in.CCMajor < 7 {
+			t.Errorf("implausible info %+v", in)
+		}
+	}
+	if _, err := Open(len(infos), quietLog()); err == nil {
+		t.Errorf("Open(%d) of a missing device succeeded", len(infos))
+	}
+}
+
+// TestRenderMatchesCPU renders random clouds on the device and with
+// splat.RenderBatch and requires PSNR ≥ 45 dB on RGB and alpha per view.
+func TestRenderMatchesCPU(t *testing.T) {
+	d := openDevice(t)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		n, deg int
+		mode   splat.Mode
+		w, h   int
+		views  int
+		bg     [3]float32
+	}{
+		{"classic sh0", 3000, 0, splat.ModeClassic, 200, 150, 3, [3]float32{0, 0, 0}},
+		{"gsplat sh0", 3000, 0, splat.ModeGsplat, 200, 150, 3, [3]float32{1, 1, 1}},
+		{"classic sh1", 2000, 1, splat.ModeClassic, 97, 131, 2, [3]float32{0.2, 0.5, 0.8}},
+		{"gsplat sh2", 2000, 2, splat.ModeGsplat, 256, 256, 4, [3]float32{1, 1, 1}},
+		{"classic sh3 dense", 20000, 3, splat.ModeClassic, 160, 120, 2, [3]float32{0, 0, 0}},
+		{"gsplat sh3", 5000, 3, splat.ModeGsplat, 300, 200, 5, [3]float32{0.5, 0.5, 0.5}},
+		{"empty cloud", 0, 0, splat.ModeGsplat, 64, 48, 2, [3]float32{1, 0, 0}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := randomCloud(uint64(100+i), tt.n, tt.deg, 0.6, 0.04)
+			cams := splat.OrbitCameras(tt.views, 2.2, -20, 50, tt.w, tt.h)
+			opt := splat.RenderOptions{Background: tt.bg, Mode: tt.mode, SHDegree: -1}
+			got, tm, err := d.RenderTimed(ctx, c, cams, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := splat.RenderBatch(ctx, c, cams, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for v := range cams {
+				pr, pa := psnr(got[v].RGB, want[v].RGB), psnr(got[v].Alpha, want[v].Alpha)
+				t.Logf("view %d: RGB %.1f dB, alpha %.1f dB", v, pr, pa)
+				if pr < 45 || pa < 45 {
+					t.Errorf("view %d: PSNR RGB %.1f dB, alpha %.1f dB, want ≥ 45", v, pr, pa)
+				}
+			}
+			t.Logf("%d instances, %.3f ms device", tm.Instances, tm.DeviceMs)
+		})
+	}
+}
+
+// TestValidatorPreset renders the validator's 16 views (gsplat, SH 0,
+// white) of a 30k cloud and compares with the CPU.
+func TestValidatorPreset(t *testing.T) {
+	d := openDevice(t)
+	ctx := context.Background()
+	c := randomCloud(7, 30000, 0, 0.5, 0.02)
+	cams := splat.ValidatorCameras()
+	opt := splat.RenderOptions{Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0}
+	got, err := d.Render(ctx, c, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := splat.RenderBatch(ctx, c, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := math.Inf(1)
+	for v := range cams {
+		worst = min(worst, psnr(got[v].RGB, want[v].RGB))
+	}
+	t.Logf("worst view RGB PSNR %.1f dB", worst)
+	if worst < 45 {
+		t.Errorf("worst view PSNR %.1f dB, want ≥ 45", worst)
+	}
+}
+
+// TestLoweredPTXLoads loads the PTX with its .version lowered to 7.0 (the
+// path for pre-580 drivers) and checks the render still matches the CPU.
+func TestLoweredPTXLoads(t *testing.T) {
+	forceLowered = true
+	d := openDevice(t)
+	forceLowered = false
+	if d.PTXVariant() == "native" {
+		t.Fatalf("variant %q, want the lowered PTX", d.PTXVariant())
+	}
+	ctx := context.Background()
+	c := randomCloud(3, 2000, 1, 0.6, 0.04)
+	cams := splat.OrbitCameras(2, 2.2, -20, 50, 128, 96)
+	opt := splat.RenderOptions{Mode: splat.ModeClassic, SHDegree: -1}
+	got, err := d.Render(ctx, c, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := splat.RenderBatch(ctx, c, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := range cams {
+		if p := psnr(got[v].RGB, want[v].RGB); p < 45 {
+			t.Errorf("view %d: PSNR %.1f dB with the lowered PTX", v, p)
+		}
+	}
+}
