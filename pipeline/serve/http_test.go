@@ -2,13 +2,16 @@ package serve
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -202,5 +205,31 @@ func TestRequestIDInEveryLogLine(t *testing.T) {
 				t.Errorf("%d log lines, want at least 3:\n%s", lines, ts.logs.String())
 			}
 		})
+	}
+}
+
+// TestWarmupWaitsForRoom: with the only worker busy and no queue, the
+// warm-up waits instead of being refused, and gives up with its context.
+func TestWarmupWaitsForRoom(t *testing.T) {
+	t.Parallel()
+	gen := &fakeGen{release: make(chan struct{}), started: make(chan string, 4)}
+	opts := testOptions()
+	opts.Workers, opts.QueueSize = 1, 0
+	ts := newTestServer(t, opts, gen)
+	go postText(t, ts, url.Values{"prompt": {"holds the worker"}})
+	<-gen.started
+
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if err := ts.Warmup(ctx, pipeline.Job{ID: "w1"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Warmup with a full queue and a short context: err = %v, want DeadlineExceeded", err)
+	}
+	warmed := make(chan error, 1)
+	go func() { warmed <- ts.Warmup(t.Context(), pipeline.Job{ID: "w2", Prompt: prompts.Text("a red cube")}) }()
+	gen.release <- struct{}{} // the request finishes; the warm-up gets the worker
+	<-gen.started
+	gen.release <- struct{}{}
+	if err := <-warmed; err != nil || !ts.Ready() {
+		t.Errorf("Warmup: %v, ready %v", err, ts.Ready())
 	}
 }

@@ -223,6 +223,14 @@ func TestCloseAnswersQueued(t *testing.T) {
 	})
 	closed := make(chan struct{})
 	go func() { ts.Close(); close(closed) }()
+	waitFor(t, "Close to stop the workers", func() bool {
+		select {
+		case <-ts.quit:
+			return true
+		default:
+			return false
+		}
+	})
 	gen.release <- struct{}{} // the running generation finishes; Close waits for it
 	<-closed
 	got := map[int]int{}
