@@ -64,19 +64,26 @@ func buildFigures(stats []PointStats, front []int, picks []Pick, recs []results.
 		figs = append(figs, figure{"pareto", fmt.Sprintf("p50 latency against mean score per point; the Pareto front is drawn and labelled (%s).", legend), f})
 	}
 
-	rows := front
+	// Stage timings do not depend on analysis knobs (the threshold), so
+	// there is one bar per run point.
+	var rows []int
+	seenRun := map[string]bool{}
+	addRow := func(i int) {
+		if stats[i].OK() && !seenRun[stats[i].RunID] {
+			seenRun[stats[i].RunID] = true
+			rows = append(rows, i)
+		}
+	}
 	if len(stats) <= maxBars {
-		rows = nil
-		for i, s := range stats {
-			if s.OK() {
-				rows = append(rows, i)
-			}
+		for i := range stats {
+			addRow(i)
 		}
 	} else {
+		for _, i := range front {
+			addRow(i)
+		}
 		for _, p := range picks {
-			if !slices.Contains(rows, p.Index) {
-				rows = append(rows, p.Index)
-			}
+			addRow(p.Index)
 		}
 	}
 	var stageNames []string
@@ -91,7 +98,7 @@ func buildFigures(stats []PointStats, front []int, picks []Pick, recs []results.
 		cats := make([]string, len(rows))
 		secs := make([][]float64, len(rows))
 		for r, i := range rows {
-			cats[r] = pointLabel(stats[i].Point, knobs)
+			cats[r] = pointLabel(RunPoint(stats[i].Point), knobs)
 			secs[r] = make([]float64, len(stageNames))
 			for j, name := range stageNames {
 				for _, st := range stats[i].Stages {
@@ -104,7 +111,13 @@ func buildFigures(stats []PointStats, front []int, picks []Pick, recs []results.
 		if f, err := plot.StackedBars(cats, stageNames, secs, "p50 seconds", "Per-stage latency"); err != nil {
 			warns = append(warns, err)
 		} else {
-			figs = append(figs, figure{"stages", fmt.Sprintf("p50 seconds of each stage per point (%s).", legend), f})
+			var runKnobs []string
+			for _, k := range knobs {
+				if !slices.Contains(AnalysisKnobs, k) {
+					runKnobs = append(runKnobs, k)
+				}
+			}
+			figs = append(figs, figure{"stages", fmt.Sprintf("p50 seconds of each stage per generation point (%s); a reused stage (the matte of an image already matted) counts what computing it cost.", strings.Join(runKnobs, ",")), f})
 		}
 	} else {
 		warns = append(warns, errors.New("plot stages: no stage timings"))

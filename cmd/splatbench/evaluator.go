@@ -46,7 +46,15 @@ func (ev *pipelineEvaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner
 	pr := prompts.Prompt{ID: t.Prompt.ID, Text: t.Prompt.Text, Image: t.Prompt.Image}
 	start := time.Now()
 	st, timings, err := pl.Run(ctx, pipeline.Job{ID: t.ID, Prompt: pr, Seed: t.Seed})
-	out := tuner.Outcome{Total: time.Since(start), Stages: stageTimings(timings)}
+	// A reused stage's output was computed by an earlier job; the job's
+	// latency counts what computing it cost, as the stage timing does.
+	total := time.Since(start)
+	for _, tm := range timings {
+		if tm.Reused {
+			total += time.Duration(tm.Seconds * float64(time.Second))
+		}
+	}
+	out := tuner.Outcome{Total: total, Stages: stageTimings(timings)}
 	if st != nil {
 		out.Scores, out.ScoreKind = st.Scores, st.ScoreKind
 		if st.ScoreKind != "" {
