@@ -39,6 +39,15 @@ func benchRender(b *testing.B, c *splat.Cloud, cams []splat.Camera, opt splat.Re
 		inst = tm.Instances
 	}
 	b.StopTimer()
+	d.SetProfile(true)
+	_, prof, err := d.RenderDevice(ctx, dc, cams, opt)
+	d.SetProfile(false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, st := range prof.Stages {
+		b.Logf("stage %-12s %.3f ms", st.Name, st.Ms)
+	}
 	dev := devMs / float64(b.N)
 	b.ReportMetric(dev, "device-ms/op")
 	b.ReportMetric(float64(inst), "instances")

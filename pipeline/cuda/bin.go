@@ -12,6 +12,7 @@ type workspace struct {
 	xy, conicOp, rgbd, rects, touched, offs  devBuf
 	scan                                     []devBuf
 	keys, vals, keysAlt, valsAlt, hist       devBuf
+	dkeys, dvals, dkeysAlt, dvalsAlt, cnt    devBuf // the (view, depth) sort
 	ranges                                   devBuf
 	rgb, alpha, depth, finalT, last          devBuf
 	acc, dRGB, dAlpha                        devBuf
@@ -22,6 +23,7 @@ func (w *workspace) free(a *api) {
 	bufs := []*devBuf{&w.cloud.pos, &w.cloud.logScale, &w.cloud.rot, &w.cloud.opLogit, &w.cloud.sh,
 		&w.views, &w.xy, &w.conicOp, &w.rgbd, &w.rects, &w.touched, &w.offs,
 		&w.keys, &w.vals, &w.keysAlt, &w.valsAlt, &w.hist, &w.ranges,
+		&w.dkeys, &w.dvals, &w.dkeysAlt, &w.dvalsAlt, &w.cnt,
 		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
 		&w.gPos, &w.gScale, &w.gRot, &w.gOp, &w.gSH, &w.gNDC, &w.gVis}
 	for i := range w.scan {
@@ -63,12 +65,12 @@ func (d *Device) scan(in, out uint64, n, level int) error {
 	return d.launch("scanAdd", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, out, uint32(n), sums)
 }
 
-// sortPairs sorts n (key, value) pairs in ws.keys/ws.vals by the low
-// keyBits bits of the key, stably, and returns the buffers holding the
-// result.
-func (d *Device) sortPairs(n, keyBits int) (keys, vals uint64, err error) {
+// sortPairs sorts n (key, value) pairs in keys/vals by the low keyBits
+// bits of the key, stably, ping-ponging with keysAlt/valsAlt, and returns
+// the buffers holding the result.
+func (d *Device) sortPairs(n, keyBits int, keys, vals, keysAlt, valsAlt *devBuf) (uint64, uint64, error) {
 	ws := &d.ws
-	src, dst := [2]uint64{ws.keys.ptr, ws.vals.ptr}, [2]uint64{ws.keysAlt.ptr, ws.valsAlt.ptr}
+	src, dst := [2]uint64{keys.ptr, vals.ptr}, [2]uint64{keysAlt.ptr, valsAlt.ptr}
 	if n <= 1 {
 		return src[0], src[1], nil
 	}
@@ -138,26 +140,52 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.scan(ws.touched.ptr, ws.offs.ptr, total, 0); err != nil {
+	d.mark("preprocess")
+	// Stage 1: sort every view's Gaussians by depth (unbinned ones last).
+	for _, e := range []*devBuf{&ws.dkeys, &ws.dkeysAlt} {
+		if err := d.ensure(e, sz(8), "depth keys"); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range []*devBuf{&ws.dvals, &ws.dvalsAlt, &ws.cnt} {
+		if err := d.ensure(e, sz(4), "depth order"); err != nil {
+			return nil, err
+		}
+	}
+	grid := [3]uint32{cdiv(total, 256), 1, 1}
+	block := [3]uint32{256, 1, 1}
+	if err := d.launch("depthKeys", grid, block, int32(total), int32(n), int32(v), ws.touched.ptr, ws.rgbd.ptr, ws.dkeys.ptr, ws.dvals.ptr); err != nil {
+		return nil, err
+	}
+	_, order, err := d.sortPairs(total, 32+bits.Len(uint(v)), &ws.dkeys, &ws.dvals, &ws.dkeysAlt, &ws.dvalsAlt)
+	if err != nil {
+		return nil, err
+	}
+	d.mark("depth sort")
+	if err := d.launch("gatherCounts", grid, block, int32(total), order, ws.touched.ptr, ws.cnt.ptr); err != nil {
+		return nil, err
+	}
+	if err := d.scan(ws.cnt.ptr, ws.offs.ptr, total, 0); err != nil {
 		return nil, err
 	}
 	var tail [2]uint32
 	if err := download(d, tail[:1], ws.offs.ptr+uint64(4*(total-1))); err != nil {
 		return nil, err
 	}
-	if err := download(d, tail[1:], ws.touched.ptr+uint64(4*(total-1))); err != nil {
+	if err := download(d, tail[1:], ws.cnt.ptr+uint64(4*(total-1))); err != nil {
 		return nil, err
 	}
 	if err := d.sync(); err != nil {
 		return nil, err
 	}
+	d.mark("scan+count")
 	b.instances = int(tail[0]) + int(tail[1])
 	m := b.instances
 	for _, e := range []struct {
 		b    *devBuf
 		size uint64
 	}{{&ws.keys, uint64(8 * m)}, {&ws.keysAlt, uint64(8 * m)}, {&ws.vals, uint64(4 * m)}, {&ws.valsAlt, uint64(4 * m)}} {
-		if err := d.ensure(e.b, e.size, "sort keys"); err != nil {
+		if err := d.ensure(e.b, e.size, "tile keys"); err != nil {
 			return nil, err
 		}
 	}
@@ -168,17 +196,19 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if m == 0 {
 		return b, nil
 	}
-	err = d.launch("duplicateKeys", [3]uint32{cdiv(total, 256), 1, 1}, [3]uint32{256, 1, 1},
-		int32(total), int32(n), ws.views.ptr, ws.touched.ptr, ws.offs.ptr, ws.rects.ptr, ws.rgbd.ptr, ws.keys.ptr, ws.vals.ptr)
+	// Stage 2: one key per (Gaussian, tile) in depth order, stably sorted by tile.
+	err = d.launch("duplicateSorted", grid, block, int32(total), int32(n), ws.views.ptr, order, ws.touched.ptr,
+		ws.offs.ptr, ws.rects.ptr, ws.keys.ptr, ws.vals.ptr)
 	if err != nil {
 		return nil, err
 	}
-	keyBits := 32 + bits.Len(uint(v*b.tilesPerVw-1))
-	keys, vals, err := d.sortPairs(m, keyBits)
+	d.mark("duplicate")
+	keys, vals, err := d.sortPairs(m, bits.Len(uint(v*b.tilesPerVw-1)), &ws.keys, &ws.vals, &ws.keysAlt, &ws.valsAlt)
 	if err != nil {
 		return nil, err
 	}
 	b.vals = vals
 	err = d.launch("tileRanges", [3]uint32{cdiv(m, 256), 1, 1}, [3]uint32{256, 1, 1}, keys, uint32(m), ws.ranges.ptr)
+	d.mark("tile sort")
 	return b, err
 }

@@ -108,6 +108,8 @@ type Device struct {
 	pin     runtime.Pinner // host memory of copies in flight, released by sync
 	gen     uint64         // bumped by every call that reuses the work buffers
 	lastBin *binned        // the binning of the latest batch (Backward reads it)
+	profile bool           // SetProfile: per-stage events
+	marks   []markEv       // stage events of the batch in flight
 	closed  bool
 }
 

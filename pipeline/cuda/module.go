@@ -80,7 +80,7 @@ func loadKernels(a *api, log *slog.Logger) (*kernels, error) {
 }
 
 var kernelNames = map[string][]string{
-	"project":  {"preprocess", "duplicateKeys", "tileRanges"},
+	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges"},
 	"sort":     {"scanExclusive", "scanAdd", "radixHistogram", "radixScatter"},
 	"raster":   {"rasterForward"},
 	"backward": {"rasterBackward", "gaussBackward"},

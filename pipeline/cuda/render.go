@@ -14,7 +14,8 @@ import (
 // excludes the cloud upload and the image download).
 type Timing struct {
 	DeviceMs  float64
-	Instances int // (Gaussian, tile) pairs sorted
+	Instances int     // (Gaussian, tile) pairs sorted
+	Stages    []Stage // with SetProfile(true): device time per stage, summed over groups
 }
 
 // Render rasterises every camera of the batch on the device and returns
@@ -83,6 +84,13 @@ func (d *Device) renderGroups(ctx context.Context, dc *DeviceCloud, cams []splat
 		}
 		tm.DeviceMs += t.DeviceMs
 		tm.Instances += t.Instances
+		for i, st := range t.Stages {
+			if i < len(tm.Stages) {
+				tm.Stages[i].Ms += st.Ms
+			} else {
+				tm.Stages = append(tm.Stages, st)
+			}
+		}
 	}
 	return out, tm, nil
 }
@@ -102,6 +110,7 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 		return nil, Timing{}, err
 	}
 	d.gen++
+	d.dropMarks()
 	vp := make([]viewParams, len(cams))
 	for i, cam := range cams {
 		vp[i] = newViewParams(cam)
@@ -151,6 +160,7 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 	if err != nil {
 		return nil, Timing{}, err
 	}
+	d.mark("raster")
 	if err := d.a.check("cuEventRecord", d.a.cuEventRecord(stop, d.stream)); err != nil {
 		return nil, Timing{}, err
 	}
@@ -173,13 +183,14 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 		return nil, Timing{}, err
 	}
 	d.lastBin = b
+	stages := d.stages(start)
 	ims := make([]*splat.Image, len(cams))
 	for i := range ims {
 		p := w * h
 		ims[i] = &splat.Image{Width: w, Height: h,
 			RGB: rgb[3*i*p : 3*(i+1)*p : 3*(i+1)*p], Alpha: alpha[i*p : (i+1)*p : (i+1)*p], Depth: depth[i*p : (i+1)*p : (i+1)*p]}
 	}
-	return ims, Timing{DeviceMs: float64(ms), Instances: b.instances}, nil
+	return ims, Timing{DeviceMs: float64(ms), Instances: b.instances, Stages: stages}, nil
 }
 
 func (d *Device) events() (start, stop uintptr, err error) {

@@ -1,8 +1,10 @@
 // Preprocessing and binning (§4.1, §4.2): one thread per (view, Gaussian)
-// projects it, then each binned Gaussian writes one (tile, depth) key per
-// tile of its rectangle, and tileRanges finds each tile's span in the sorted
-// keys. A batch of views of one size shares one key space: tile ids run
-// view·tilesPerView + tile.
+// projects it; the Gaussians are sorted by (view, depth); walking them in
+// that order each writes one key per tile it touches, a stable sort by tile
+// id groups them (each tile's list stays depth-ordered: the same order as
+// the reference's single (tile, depth) sort, with far fewer key bits), and
+// tileRanges finds each tile's span. A batch of views of one size shares
+// one key space: tile ids run view·tilesPerView + tile.
 #include "project.cuh"
 
 extern "C" __global__ void preprocess(const View* views, float nearZ, int perAxis, const float* pos,
@@ -38,41 +40,64 @@ extern "C" __global__ void preprocess(const View* views, float nearZ, int perAxi
     tilesTouched[gi] = cnt;
 }
 
-// duplicateKeys writes key (tile << 32) | float_bits(depth) and value gi for
-// every tile a binned Gaussian touches, at its exclusive-scan offset. Keys of
-// one Gaussian are written in row-major tile order, and Gaussians in index
-// order, so a stable sort leaves equal depths in index order, like the CPU.
-extern "C" __global__ void duplicateKeys(int total, int n, const View* views, const unsigned* tilesTouched,
-                                         const unsigned* offsets, const int4* rects, const float4* rgbd,
-                                         unsigned long long* keys, unsigned* vals) {
+// depthKeys writes, per (view, Gaussian), key (view << 32) | float_bits(depth)
+// for binned Gaussians and (views << 32) for the others (sorted last), and
+// value gi. A stable sort of these orders every view's Gaussians by depth,
+// equal depths in index order, as the CPU's depth sort does.
+extern "C" __global__ void depthKeys(int total, int n, int views, const unsigned* tilesTouched, const float4* rgbd,
+                                     unsigned long long* keys, unsigned* vals) {
     int gi = blockIdx.x * blockDim.x + threadIdx.x;
-    if (gi >= total || tilesTouched[gi] == 0) return;
-    int view = gi / n;
+    if (gi >= total) return;
+    unsigned long long view = (unsigned long long)(gi / n);
+    unsigned long long key = (unsigned long long)views << 32;
+    if (tilesTouched[gi] != 0) key = (view << 32) | (unsigned long long)__float_as_uint(rgbd[gi].w);
+    keys[gi] = key;
+    vals[gi] = (unsigned)gi;
+}
+
+// gatherCounts writes out[j] = tilesTouched[order[j]]: the tile counts in
+// depth order, for the scan that places each Gaussian's tile keys.
+extern "C" __global__ void gatherCounts(int total, const unsigned* order, const unsigned* tilesTouched,
+                                        unsigned* out) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j < total) out[j] = tilesTouched[order[j]];
+}
+
+// duplicateSorted walks the Gaussians in depth order and writes key = global
+// tile id and value gi for every tile each one touches, at its scanned
+// offset. A stable sort by tile then leaves every tile's list depth-ordered
+// (the CPU's bin does the same walk), so the sort needs only the tile bits.
+extern "C" __global__ void duplicateSorted(int total, int n, const View* views, const unsigned* order,
+                                           const unsigned* tilesTouched, const unsigned* offsets, const int4* rects,
+                                           unsigned long long* keys, unsigned* vals) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= total) return;
+    unsigned gi = order[j];
+    if (tilesTouched[gi] == 0) return;
+    int view = (int)(gi / (unsigned)n);
     int tilesX = views[view].tilesX;
     unsigned long long tileBase = (unsigned long long)view * (unsigned long long)(tilesX * views[view].tilesY);
-    unsigned off = offsets[gi];
-    unsigned long long depth = __float_as_uint(rgbd[gi].w);
+    unsigned off = offsets[j];
     int4 r = rects[gi];
     for (int y = r.z; y < r.w; y++) {
         for (int x = r.x; x < r.y; x++) {
-            unsigned long long tile = tileBase + (unsigned long long)(y * tilesX + x);
-            keys[off] = (tile << 32) | depth;
-            vals[off] = (unsigned)gi;
+            keys[off] = tileBase + (unsigned long long)(y * tilesX + x);
+            vals[off] = gi;
             off++;
         }
     }
 }
 
-// tileRanges sets ranges[tile] = [start, end) in the sorted keys; ranges
+// tileRanges sets ranges[tile] = [start, end) in the tile-sorted keys; ranges
 // must be zeroed first (empty tiles stay [0, 0)).
 extern "C" __global__ void tileRanges(const unsigned long long* keys, unsigned n, uint2* ranges) {
     unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    unsigned t = (unsigned)(keys[i] >> 32);
+    unsigned t = (unsigned)keys[i];
     if (i == 0) {
         ranges[t].x = 0;
     } else {
-        unsigned p = (unsigned)(keys[i - 1] >> 32);
+        unsigned p = (unsigned)keys[i - 1];
         if (p != t) {
             ranges[p].y = i;
             ranges[t].x = i;
