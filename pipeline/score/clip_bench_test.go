@@ -1,0 +1,45 @@
+package score
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// BenchmarkCLIPPreprocess: one 518² validator view to a 224² CLIP input.
+func BenchmarkCLIPPreprocess(b *testing.B) {
+	rgb := ramp(splat.ValidatorSize, splat.ValidatorSize)
+	for _, p := range []Preprocess{PreprocessCLIP, PreprocessValidator} {
+		b.Run(p.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := p.Apply(rgb, splat.ValidatorSize, splat.ValidatorSize, CLIPInputSize); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/view")
+		})
+	}
+}
+
+// BenchmarkCLIPScoreTiny: the whole self-check (normalise, 16 renders of
+// 7000 Gaussians, preprocessing, tiny towers) — the cost outside the
+// CLIP model itself.
+func BenchmarkCLIPScoreTiny(b *testing.B) {
+	dir := filepath.Join("..", "..", "testdata", "models", "clip-tiny")
+	c, err := NewCLIP(context.Background(), testRuntime(b), CLIPOptions{Dir: dir, Tokenizer: fakeTok{}}, nil)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer c.Close()
+	cloud := testCloud(splat.GateMinGaussians)
+	var res CLIPResult
+	for b.Loop() {
+		if res, err = c.Score(context.Background(), cloud, "a red and blue ball"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(res.Render.Milliseconds()), "render-ms")
+	b.ReportMetric(float64(res.Encode.Milliseconds()), "encode-ms")
+}
