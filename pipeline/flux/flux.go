@@ -79,7 +79,6 @@ func (t Timings) Denoise() time.Duration {
 type Flux struct {
 	opts      Options
 	grid      Grid
-	sched     []float64
 	clipTok   Tokenizer
 	t5Tok     Tokenizer
 	sess      map[string]*ort.Session
@@ -116,8 +115,7 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, clipTok, t5Tok Toke
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	sched, err := Schedule(opts.Steps)
-	if err != nil {
+	if _, err := Schedule(opts.Steps); err != nil {
 		return nil, err
 	}
 	g, err := NewGrid(opts.Resolution, opts.Resolution)
@@ -129,7 +127,7 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, clipTok, t5Tok Toke
 		return nil, err
 	}
 	f := &Flux{
-		opts: opts, grid: g, sched: sched, clipTok: clipTok, t5Tok: t5Tok, sess: sess,
+		opts: opts, grid: g, clipTok: clipTok, t5Tok: t5Tok, sess: sess,
 		latentT: sess[stageTransformer].Inputs()[0].DType,
 		imgIDs:  ImageIDs(g), txtIDs: TextIDs(opts.MaxSeqLen), log: log,
 	}
@@ -161,11 +159,22 @@ func (f *Flux) Close() error {
 	return errors.Join(errs...)
 }
 
-// Generate makes one Resolution² image for prompt from seed.
+// Generate makes one Resolution² image for prompt from seed with
+// Options.Steps steps.
 func (f *Flux) Generate(ctx context.Context, prompt string, seed int64) (*image.NRGBA, Timings, error) {
+	return f.GenerateSteps(ctx, prompt, seed, f.opts.Steps)
+}
+
+// GenerateSteps is Generate with another step count (1..4), so a sweep
+// over steps shares one set of loaded models.
+func (f *Flux) GenerateSteps(ctx context.Context, prompt string, seed int64, steps int) (*image.NRGBA, Timings, error) {
 	var tm Timings
 	start := time.Now()
 	if err := checkPrompt(prompt); err != nil {
+		return nil, tm, err
+	}
+	sched, err := Schedule(steps)
+	if err != nil {
 		return nil, tm, err
 	}
 	text, cached, err := f.encode(ctx, prompt)
@@ -179,19 +188,19 @@ func (f *Flux) Generate(ctx context.Context, prompt string, seed int64) (*image.
 	x := Pack(Noise(seed, f.grid), f.grid)
 	roundTo(f.latentT, x)
 	tr := f.sess[stageTransformer]
-	for i := range len(f.sched) - 1 {
+	for i := range len(sched) - 1 {
 		if err := ctx.Err(); err != nil {
 			return nil, tm, fmt.Errorf("flux: step %d: %w", i+1, err)
 		}
-		tCurr, tPrev := f.sched[i], f.sched[i+1]
+		tCurr, tPrev := sched[i], sched[i+1]
 		t0 := time.Now()
 		out, err := tr.Run(ctx, x, text.context, text.pooled, []float32{float32(tCurr)}, f.imgIDs, f.txtIDs)
 		if err != nil {
-			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): %w", i+1, len(f.sched)-1, tCurr, err)
+			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): %w", i+1, len(sched)-1, tCurr, err)
 		}
 		v := out[0]
 		if bad := nonFinite(v); bad > 0 {
-			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): the transformer returned %d non-finite values", i+1, len(f.sched)-1, tCurr, bad)
+			return nil, tm, fmt.Errorf("flux: step %d of %d (t=%.4g): the transformer returned %d non-finite values", i+1, len(sched)-1, tCurr, bad)
 		}
 		dt := float32(tPrev - tCurr)
 		for j := range x {

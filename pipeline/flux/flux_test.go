@@ -30,10 +30,12 @@ func newFake(t *testing.T, dir string, steps int) *Flux {
 // conversion all have to be right for the pixels to match.
 func TestGenerateFake(t *testing.T) {
 	t.Parallel()
-	dir := writeFakeDir(t, onnxtest.Float)
+	f := newFake(t, writeFakeDir(t, onnxtest.Float), 4)
+	if _, _, err := f.GenerateSteps(context.Background(), "a red cube", 7, 5); err == nil {
+		t.Error("5 steps: no error")
+	}
 	for steps := 1; steps <= MaxSteps; steps++ {
-		f := newFake(t, dir, steps)
-		img, tm, err := f.Generate(context.Background(), "a red cube", 7)
+		img, tm, err := f.GenerateSteps(context.Background(), "a red cube", 7, steps)
 		if err != nil {
 			t.Fatalf("%d steps: %v", steps, err)
 		}
