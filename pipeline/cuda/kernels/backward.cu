@@ -22,6 +22,7 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     __shared__ float2 sxy[TILE_PIX];
     __shared__ float4 sco[TILE_PIX];
     __shared__ float4 scol[TILE_PIX];
+    __shared__ float sfloor[TILE_PIX];
     __shared__ int smax;
     int view = blockIdx.z;
     int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
@@ -57,7 +58,9 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
             unsigned g = vals[lo + threadIdx.x];
             sid[threadIdx.x] = g;
             sxy[threadIdx.x] = xy[g];
-            sco[threadIdx.x] = conicOp[g];
+            float4 co = conicOp[g];
+            sco[threadIdx.x] = co;
+            sfloor[threadIdx.x] = powerFloor(co.w);
             scol[threadIdx.x] = rgbd[g];
         }
         __syncthreads();
@@ -68,7 +71,8 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
                 float2 m = sxy[j];
                 float4 co = sco[j];
                 float dx = m.x - fx, dy = m.y - fy;
-                float G = __expf(gaussPower(co.x, co.y, co.z, dx, dy));
+                float power = gaussPower(co.x, co.y, co.z, dx, dy);
+                float G = power < sfloor[j] ? 0.0f : __expf(power);
                 float raw = co.w * G;
                 float alpha = fminf(alphaMax, raw);
                 if (alpha >= ALPHA_MIN) {

@@ -47,3 +47,9 @@ __device__ __forceinline__ float sigmoidf(float x) { return 1.0f / (1.0f + expf(
 __device__ __forceinline__ float gaussPower(float A, float B, float C, float dx, float dy) {
     return -0.5f * (A * dx * dx + C * dy * dy) - B * dx * dy;
 }
+
+// powerFloor returns a power below which α = o·exp(power) is certainly
+// under 1/255: log(1/(255·o)) less a margin of 1e-3 that covers the error
+// of __expf. Skipping such pairs before the exponential changes no result:
+// every pair that is not skipped still takes the exact α test.
+__device__ __forceinline__ float powerFloor(float op) { return logf(ALPHA_MIN / op) - 1e-3f; }

@@ -10,6 +10,7 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     __shared__ float2 sxy[TILE_PIX];
     __shared__ float4 sco[TILE_PIX];
     __shared__ float4 scol[TILE_PIX];
+    __shared__ float sfloor[TILE_PIX];
     int view = blockIdx.z;
     int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
     int tile = blockIdx.y * tilesX + blockIdx.x;
@@ -28,7 +29,9 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
         if (p < r.y) {
             unsigned g = vals[p];
             sxy[threadIdx.x] = xy[g];
-            sco[threadIdx.x] = conicOp[g];
+            float4 co = conicOp[g];
+            sco[threadIdx.x] = co;
+            sfloor[threadIdx.x] = powerFloor(co.w);
             scol[threadIdx.x] = rgbd[g];
         }
         __syncthreads();
@@ -37,7 +40,9 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
             float2 m = sxy[j];
             float4 co = sco[j];
             float dx = m.x - fx, dy = m.y - fy;
-            float G = __expf(gaussPower(co.x, co.y, co.z, dx, dy));
+            float power = gaussPower(co.x, co.y, co.z, dx, dy);
+            if (power < sfloor[j]) continue;
+            float G = __expf(power);
             float alpha = fminf(alphaMax, co.w * G);
             if (alpha < ALPHA_MIN) continue;
             float next = T * (1.0f - alpha);
