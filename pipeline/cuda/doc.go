@@ -14,7 +14,8 @@
 // ISA version 9.0, which needs a driver of the 580 series (CUDA 13) or
 // newer. When the driver rejects that version, the loader retries with the
 // `.version` line lowered to 7.0 (the kernels use nothing newer: warp
-// shuffles, match.any, atomics), which drivers from the 450 series (CUDA
-// 11.0) accept; the gpu tests load the lowered text on the test machine to
-// keep that claim checked.
+// shuffles, match.any, atomics), the ISA that drivers from the 450 series
+// (CUDA 11.0) compile. TestLoweredPTXLoads (gpu tag) checks that the driver
+// JIT accepts the lowered text and that it renders like the CPU; it has
+// run only under driver 580, no older driver has been tried.
 package cuda
