@@ -134,7 +134,8 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 // fidelityStage is the weight-free self-check: novel-view PSNR/SSIM
 // against ground truth mapped to a 0..1 score, zeroed when the validator's
 // validity gates fail (as the validator does), and compared with the
-// threshold.
+// threshold. Without ground truth it records the gates alone (score kind
+// "none") and never makes a score up.
 type fidelityStage struct {
 	threshold float64
 	minSplats int
@@ -151,7 +152,11 @@ func (s fidelityStage) Run(ctx context.Context, st *State) error {
 	ok := gate.OK && st.Cloud.Len() >= s.minSplats
 	st.Scores["gate"] = b2f(ok)
 	if st.Truth == nil || len(st.Truth.Views) == 0 {
-		return fmt.Errorf("the fidelity score needs ground-truth views (reference scenes); configure score.clip_model for other prompts")
+		// No ground truth (an image prompt) and no CLIP model: nothing
+		// can score the result, so only the validity gates decide.
+		st.ScoreKind = "none"
+		st.Accepted = ok
+		return nil
 	}
 	pred, err := splat.RenderBatch(ctx, st.Cloud, st.Truth.Cameras, splat.RenderOptions{Background: background, SHDegree: -1})
 	if err != nil {

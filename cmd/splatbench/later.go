@@ -35,20 +35,6 @@ Examples:
 	}
 }
 
-func serveCommand() *command {
-	return &command{
-		name:    "serve",
-		summary: "run the generation service (HTTP) with a chosen profile",
-		usage:   "splatbench serve --profile PROFILE [--listen ADDR]",
-		long: `Serves text/image-to-3D generation over HTTP with the profile's stages, for the
-miner and for the subnet's reference generation API.
-
-Examples:
-  splatbench serve --profile default --listen 127.0.0.1:8093`,
-		flags: func(*pflag.FlagSet) {},
-		run:   notBuilt("the generation service"),
-	}
-}
 
 func validatorCommand() *command {
 	return &command{

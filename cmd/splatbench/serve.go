@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/serve"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+type serveOptions struct {
+	profileOptions
+	listen   string
+	workers  int
+	queue    int
+	timeout  time.Duration
+	maxImage int64
+	warmup   string
+}
+
+func serveCommand() *command {
+	o := &serveOptions{}
+	d := serve.DefaultOptions()
+	return &command{
+		name:    "serve",
+		summary: "run the generation service (HTTP) with a chosen profile",
+		usage:   "splatbench serve [--profile PROFILE] [--listen ADDR] [flags]",
+		long: `Serves text- and image-to-3D generation over HTTP with the profile's stages:
+
+  POST /generate/   form field prompt -> PLY (the subnet's text-to-3D service API)
+  POST /generate    multipart prompt_image_file, form seed -> PLY (image-to-3D)
+  GET  /health      503 until the warm-up job has run, then 200
+  GET  /version, GET /metrics (Prometheus)
+
+Models load once at start; a warm-up job runs before /health says ready. One
+pipeline per worker with a bounded queue: 429 with Retry-After when full. Bad
+input is a 4xx with a JSON error body; a failed generation is a 5xx and the
+service stays up. On the embedded default profile text prompts name reference
+scenes ("a red cube").
+
+Examples:
+  splatbench serve --listen 127.0.0.1:8093
+  curl -s -F prompt="a red cube" http://127.0.0.1:8093/generate/ -o cube.ply
+  splatbench serve --profile my-gpu.yaml --workers 2 --queue 16`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVar(&o.listen, "listen", "127.0.0.1:8093", "address to serve on")
+			fs.IntVar(&o.workers, "workers", d.Workers, "generations at once (one per GPU)")
+			fs.IntVar(&o.queue, "queue", d.QueueSize, "requests that may wait for a worker before 429")
+			fs.DurationVar(&o.timeout, "request-timeout", d.RequestTimeout, "deadline of one generation request, queueing included")
+			fs.Int64Var(&o.maxImage, "max-image-bytes", d.MaxImageBytes, "largest accepted image upload")
+			fs.StringVar(&o.warmup, "warmup-prompt", "a red cube", "the warm-up job's prompt")
+			o.profileOptions.addFlags(fs)
+		},
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("serve takes no arguments")
+			}
+			return runServe(ctx, e, o)
+		},
+	}
+}
+
+func runServe(ctx context.Context, e *env, o *serveOptions) error {
+	p, err := o.load(e.global)
+	if err != nil {
+		return err
+	}
+	if o.workers < 1 {
+		return usageErrorf("--workers must be >= 1")
+	}
+	b := pipeline.NewBuilder(e.log, p.OrtLib)
+	defer b.Close()
+	gens := make([]serve.Generator, o.workers)
+	for i := range gens {
+		pl, err := b.Build(ctx, p)
+		if err != nil {
+			return err
+		}
+		gens[i] = serve.GeneratorFunc(pl.Run)
+	}
+	opts := serve.DefaultOptions()
+	opts.Workers, opts.QueueSize, opts.RequestTimeout, opts.MaxImageBytes = o.workers, o.queue, o.timeout, o.maxImage
+	opts.Version = version + " " + commit()
+	reg := prometheus.NewRegistry()
+	srv, err := serve.New(opts, serve.NewPool(gens...), e.log, reg)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(ctx, o.listen) }()
+	fmt.Fprintf(e.stderr, "serving on http://%s (warming up)\n", o.listen)
+	if err := srv.Warmup(ctx, pipeline.Job{ID: "warmup", Prompt: prompts.Text(o.warmup), Seed: 1}); err != nil {
+		e.log.Error("warm-up failed; /health stays 503", "err", err)
+	}
+	return <-errc
+}
