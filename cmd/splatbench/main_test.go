@@ -43,7 +43,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad flag", []string{"bench", "--nope"}, exitUsage, "unknown flag: --nope"},
 		{"version", []string{"version"}, exitOK, ""},
 		{"mine not built", []string{"mine"}, exitUsage, "not built yet"},
-		{"serve not built", []string{"serve"}, exitUsage, "not built yet"},
+		{"serve bad workers", []string{"serve", "--workers", "0"}, exitUsage, "--workers"},
 		{"profile wrong type", []string{"bench", "--profile", badProfile}, exitUsage, "bad.yaml:3:3: fit.iterations"},
 		{"profile unknown field", []string{"bench", "--profile", unknownField}, exitUsage, "unknown.yaml:3:3"},
 		{"bad --set", []string{"bench", "--set", "fit.nope=3"}, exitUsage, "fit.nope"},
