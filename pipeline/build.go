@@ -24,8 +24,26 @@ type Builder struct {
 
 	mu     sync.Mutex
 	rt     *ort.Runtime
-	mattes map[string]*matte.Matte
-	memo   *memo // matte outputs, when reuse is on
+	models map[string]closer // loaded model sessions by what they were loaded with
+	memo   *memo             // matte outputs, when reuse is on
+}
+
+// closer is a loaded model.
+type closer interface{ Close() error }
+
+// model returns the model loaded under key, loading it with load once.
+func (b *Builder) model(key string, load func(context.Context) (closer, error), ctx context.Context) (closer, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m, ok := b.models[key]; ok {
+		return m, nil
+	}
+	m, err := load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.models[key] = m
+	return m, nil
 }
 
 // ReuseOutputs makes pipelines built afterwards reuse the matte output of
@@ -41,7 +59,7 @@ func (b *Builder) ReuseOutputs(n int) {
 
 // NewBuilder returns a Builder; ortLib overrides library discovery.
 func NewBuilder(log *slog.Logger, ortLib string) *Builder {
-	return &Builder{log: log, ortLib: ortLib, mattes: map[string]*matte.Matte{}}
+	return &Builder{log: log, ortLib: ortLib, models: map[string]closer{}}
 }
 
 // Runtime loads ONNX Runtime once.
@@ -70,26 +88,22 @@ func (b *Builder) runtimeLocked() (*ort.Runtime, error) {
 
 // Matte returns the (shared) matting model a profile names.
 func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	model := p.Matte.Model
 	if model != "isnet-small" && model != "isnet-medium" {
 		model = p.ModelPath(model)
 	}
-	key := fmt.Sprintf("%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
-	if m, ok := b.mattes[key]; ok {
-		return m, nil
-	}
-	rt, err := b.runtimeLocked()
-	if err != nil {
-		return nil, err
-	}
-	m, err := matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
+	key := fmt.Sprintf("matte|%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
+	m, err := b.model(key, func(ctx context.Context) (closer, error) {
+		rt, err := b.runtimeLocked()
+		if err != nil {
+			return nil, err
+		}
+		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
+	}, ctx)
 	if err != nil {
 		return nil, fmt.Errorf("matte.model %s: %w", p.Matte.Model, err)
 	}
-	b.mattes[key] = m
-	return m, nil
+	return m.(*matte.Matte), nil
 }
 
 // debugLog is the logger for per-job chatter (a fit's start and end): the
@@ -106,9 +120,9 @@ func (b *Builder) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var errs []error
-	for k, m := range b.mattes {
+	for k, m := range b.models {
 		errs = append(errs, m.Close())
-		delete(b.mattes, k)
+		delete(b.models, k)
 	}
 	return errors.Join(errs...)
 }
@@ -125,12 +139,13 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 			heldOut:    max(1, p.Score.FidelityViews),
 		})
 	case "flux":
-		return nil, fmt.Errorf("text2img.source=flux: FLUX.1-schnell text-to-image is %w", ErrNotBuilt)
+		f, err := b.Flux(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, fluxStage{f: f, steps: p.Text2Img.Steps, fitSize: p.Fit.Resolution})
 	default:
 		return nil, fmt.Errorf("text2img.source %q: want scenes or flux", p.Text2Img.Source)
-	}
-	if p.Views.Model != "" {
-		return nil, fmt.Errorf("views.model: the multi-view stage is %w", ErrNotBuilt)
 	}
 	if p.Matte.Enabled {
 		m, err := b.Matte(ctx, p)
@@ -141,11 +156,27 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 	} else {
 		stages = append(stages, unmatted{})
 	}
-	stages = append(stages, fitStage{opt: FitOptions(p), log: b.debugLog(ctx)})
-	if p.Score.ClipModel != "" {
-		return nil, fmt.Errorf("score.clip_model: CLIP scoring is %w; leave it empty for the fidelity score", ErrNotBuilt)
+	if p.Views.Model != "" {
+		if !p.Matte.Enabled {
+			return nil, fmt.Errorf("views.model: the multi-view stage works on the matted image; set matte.enabled")
+		}
+		v, err := b.Views(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, viewsStage{v: v})
 	}
-	stages = append(stages, fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats})
+	stages = append(stages, fitStage{opt: FitOptions(p), log: b.debugLog(ctx)})
+	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
+	if p.Score.ClipModel != "" {
+		c, err := b.CLIP(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		stages = append(stages, clipStage{c: c, fid: fid})
+	} else {
+		stages = append(stages, fid)
+	}
 	f := splat.FormatPLY
 	if p.Encoding.Format == "spz" {
 		f = splat.FormatSPZ

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -12,10 +11,6 @@ import (
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
-
-// ErrNotBuilt is returned by Build for stages whose implementation has not
-// landed (FLUX text-to-image, CLIP scoring, multi-view models).
-var ErrNotBuilt = errors.New("not built yet")
 
 // background is the colour views are rendered and fitted on.
 var background = [3]float32{1, 1, 1}

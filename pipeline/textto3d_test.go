@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+// tinyModels lays out the committed tiny models (testdata/models, made by
+// tools/make_tiny_models.py) the way users' model folders look: FLUX with
+// its tokenizers beside it, CLIP towers with theirs.
+func tinyModels(t *testing.T) (fluxDir, clipDir string) {
+	t.Helper()
+	if _, _, err := ort.FindLibrary(""); err != nil {
+		t.Skipf("no ONNX Runtime (run make setup): %v", err)
+	}
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	root := t.TempDir()
+	link := func(target, name string) {
+		if err := os.Symlink(abs(target), filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("../testdata/models/flux-schnell-tiny", "flux")
+	link("tokenizer/testdata/clip", "tokenizer")
+	link("tokenizer/testdata/t5", "tokenizer_2")
+	clipDir = filepath.Join(root, "clip")
+	if err := os.MkdirAll(clipDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"text_model.onnx", "vision_model.onnx"} {
+		if err := os.Symlink(abs("../testdata/models/clip-tiny/"+f), filepath.Join(clipDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(abs("tokenizer/testdata/clip"), filepath.Join(clipDir, "tokenizer")); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "flux"), clipDir
+}
+
+// TestTextTo3DWithTinyModels runs the whole text-to-3D pipeline (FLUX →
+// fit → CLIP score → SPZ) on the CPU with the tiny models: it checks
+// shapes, step counts, determinism per seed and timing records, not
+// quality (the weights are random).
+func TestTextTo3DWithTinyModels(t *testing.T) {
+	t.Parallel()
+	fluxDir, clipDir := tinyModels(t)
+	p := tinyProfile()
+	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution, p.Text2Img.Steps = "flux", fluxDir, 64, 2
+	p.Score.ClipModel = clipDir
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b := NewBuilder(slog.New(slog.DiscardHandler), "")
+	defer b.Close()
+	pl, err := b.Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(seed int64) *State {
+		st, timings, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Text("a wooden rocking chair"), Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(timings) != 5 || timings[0].Stage != "text2img" || timings[3].Stage != "score" {
+			t.Fatalf("timings %+v", timings)
+		}
+		return st
+	}
+	a, again, other := run(1), run(1), run(2)
+	if got := a.Image.Bounds().Dx(); got != 64 {
+		t.Errorf("image %d px, want 64", got)
+	}
+	if a.Scores["t2i_steps"] != 2 {
+		t.Errorf("%v transformer steps, want 2", a.Scores["t2i_steps"])
+	}
+	if string(a.Image.Pix) != string(again.Image.Pix) {
+		t.Error("same seed, different images")
+	}
+	if string(a.Image.Pix) == string(other.Image.Pix) {
+		t.Error("different seeds, same image")
+	}
+	if a.ScoreKind != "validator" {
+		t.Errorf("score kind %q, want validator", a.ScoreKind)
+	}
+	if _, ok := a.Scores["alignment"]; !ok {
+		t.Errorf("no CLIP alignment in %v", a.Scores)
+	}
+	if len(a.Encoded) == 0 {
+		t.Error("no encoded output")
+	}
+}
+
+func TestFluxEmptyPrompt(t *testing.T) {
+	t.Parallel()
+	fluxDir, _ := tinyModels(t)
+	p := tinyProfile()
+	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution = "flux", fluxDir, 64
+	pl, err := NewBuilder(slog.New(slog.DiscardHandler), "").Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Prompt{ID: "e"}}); err == nil {
+		t.Fatal("an empty prompt generated an image")
+	}
+}
