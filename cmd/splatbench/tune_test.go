@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
+)
+
+// TestTuneSweepsFluxStepsWithTinyModels sweeps text2img.steps and
+// score.threshold over the tiny FLUX and CLIP models (random weights), end
+// to end through the CLI: the Pareto table must show the validator-style
+// score, and a rerun must resume without running a trial again.
+func TestTuneSweepsFluxStepsWithTinyModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a small sweep")
+	}
+	if _, _, err := ort.FindLibrary(""); err != nil {
+		t.Skipf("no ONNX Runtime (run make setup): %v", err)
+	}
+	dir := t.TempDir()
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	for target, name := range map[string]string{
+		"../../testdata/models/flux-schnell-tiny": "flux",
+		"../../pipeline/tokenizer/testdata/clip":  "tokenizer",
+		"../../pipeline/tokenizer/testdata/t5":    "tokenizer_2",
+	} {
+		if err := os.Symlink(abs(target), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clip := filepath.Join(dir, "clip")
+	if err := os.Mkdir(clip, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for target, name := range map[string]string{
+		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
+		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
+		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
+	} {
+		if err := os.Symlink(abs(target), filepath.Join(clip, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := writeFile(t, "tiny.yaml", `name: tiny
+model_dir: `+dir+`
+text2img: {source: flux, model: flux, resolution: 64, steps: 4}
+matte: {enabled: false}
+fit: {iterations: 4, init_count: 400, resolution: 32, views: 1, densify_interval: 0}
+score: {clip_model: clip, fidelity_views: 1}
+`)
+	sweep := writeFile(t, "sweep.yaml", `name: flux-steps
+profile: `+profile+`
+knobs:
+  - {name: flux.steps, values: [1, 2, 4]}
+  - {name: score.threshold, values: [0.0, 0.6]}
+prompts: {corpus: [default], count: 2, seed: 3}
+repeats: 1
+warmup: 0
+`)
+	out := filepath.Join(dir, "runs")
+	code, stdout, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn")
+	if code != exitOK {
+		t.Fatalf("tune exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"text2img.steps", "validator", "report.html"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("tune output lacks %q:\n%s", want, stdout)
+		}
+	}
+	runs, _ := filepath.Glob(filepath.Join(out, "*-tune*", "trials.jsonl"))
+	if len(runs) != 1 {
+		t.Fatalf("run directories: %v", runs)
+	}
+	before, _ := os.ReadFile(runs[0])
+	if n := strings.Count(string(before), "\n"); n != 6 {
+		t.Errorf("%d trials, want 3 steps x 2 prompts (thresholds share trials)", n)
+	}
+	// The same command again resumes the finished run's key: nothing reruns.
+	if code, _, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn"); code != exitOK {
+		t.Fatalf("rerun exit %d: %s", code, stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(filepath.Dir(runs[0]), "trials.jsonl"))
+	if len(after) != len(before) {
+		t.Errorf("rerun appended %d bytes of trials", len(after)-len(before))
+	}
+}
