@@ -43,8 +43,9 @@ scores, acceptance at each threshold and the expected reward rate, and writes
 the Pareto front (frontier.md, printed), every trial as CSV, bench.txt, plots,
 report.html and the profiles fastest, best-score, best-reward-rate and knee.
 
-Rerunning the same command resumes the unfinished run of the same sweep and
-profile: trials already recorded are not run again. --fresh starts a new run.
+Rerunning the same command resumes the last run of the same sweep, profile and
+prompts: trials already recorded are not run again (a complete run only gets
+its outputs rewritten). --fresh starts a new run.
 
 The score is the validator-style score when score.clip_model is configured, and
 otherwise the weight-free fidelity score (novel-view PSNR/SSIM against the
@@ -164,7 +165,9 @@ func planKey(sw configs.Sweep, base configs.Profile, ps []tuner.Prompt) (string,
 	return hex.EncodeToString(h[:8]), nil
 }
 
-// findResumable returns the newest unfinished tune run under out with key.
+// findResumable returns the newest tune run under out with key: rerunning
+// a command finishes its sweep, or only rewrites the outputs when it was
+// complete.
 func findResumable(out, key string) (*results.Run, error) {
 	dirs, _ := filepath.Glob(filepath.Join(out, "*-tune*"))
 	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
@@ -173,7 +176,7 @@ func findResumable(out, key string) (*results.Run, error) {
 		if err != nil {
 			continue // another version's or a broken run: never resumed silently
 		}
-		if m.Device["sweep_key"] == key && m.End.IsZero() {
+		if m.Device["sweep_key"] == key {
 			return results.Open(d)
 		}
 	}

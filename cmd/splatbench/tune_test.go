@@ -84,9 +84,12 @@ warmup: 0
 	if n := strings.Count(string(before), "\n"); n != 6 {
 		t.Errorf("%d trials, want 3 steps x 2 prompts (thresholds share trials)", n)
 	}
-	// The same command again resumes the finished run's key: nothing reruns.
+	// The same command again resumes the same run: nothing reruns.
 	if code, _, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn"); code != exitOK {
 		t.Fatalf("rerun exit %d: %s", code, stderr)
+	}
+	if again, _ := filepath.Glob(filepath.Join(out, "*-tune*")); len(again) != 1 {
+		t.Errorf("rerun made a new run directory: %v", again)
 	}
 	after, _ := os.ReadFile(filepath.Join(filepath.Dir(runs[0]), "trials.jsonl"))
 	if len(after) != len(before) {
