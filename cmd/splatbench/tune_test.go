@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/splatbench/splatbench/pipeline/ort"
 )
@@ -67,7 +71,29 @@ repeats: 1
 warmup: 0
 `)
 	out := filepath.Join(dir, "runs")
-	code, stdout, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn")
+	args := []string{"tune", "--sweep", sweep, "--out", out, "--log-level", "warn"}
+
+	// Interrupt the sweep once two trials are on disk (Ctrl-C): exit 130,
+	// and what finished stays.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer cancel()
+		for ctx.Err() == nil {
+			files, _ := filepath.Glob(filepath.Join(out, "*-tune*", "trials.jsonl"))
+			if len(files) == 1 {
+				if b, _ := os.ReadFile(files[0]); strings.Count(string(b), "\n") >= 2 {
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	var ob, eb bytes.Buffer
+	if code := run(ctx, args, &ob, &eb); code != exitCanceled {
+		t.Fatalf("interrupted tune exit %d, want %d:\n%s", code, exitCanceled, eb.String())
+	}
+
+	code, stdout, stderr := runCLI(t, args...)
 	if code != exitOK {
 		t.Fatalf("tune exit %d:\n%s\n%s", code, stdout, stderr)
 	}
@@ -81,8 +107,19 @@ warmup: 0
 		t.Fatalf("run directories: %v", runs)
 	}
 	before, _ := os.ReadFile(runs[0])
-	if n := strings.Count(string(before), "\n"); n != 6 {
-		t.Errorf("%d trials, want 3 steps x 2 prompts (thresholds share trials)", n)
+	ids := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(before)), "\n") {
+		var rec struct{ ID string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if ids[rec.ID] {
+			t.Errorf("trial %s ran twice", rec.ID)
+		}
+		ids[rec.ID] = true
+	}
+	if len(ids) != 6 {
+		t.Errorf("%d trials, want 3 steps x 2 prompts (thresholds share trials)", len(ids))
 	}
 	// The same command again resumes the same run: nothing reruns.
 	if code, _, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn"); code != exitOK {
