@@ -13,6 +13,8 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 	"github.com/splatbench/splatbench/results"
 	"github.com/splatbench/splatbench/results/table"
@@ -20,11 +22,12 @@ import (
 
 type benchOptions struct {
 	profileOptions
-	stage  string
-	n      int
-	warmup int
-	prompt string
-	seed   int64
+	stage     string
+	n         int
+	warmup    int
+	prompt    string
+	seed      int64
+	gaussians int
 }
 
 func benchCommand() *command {
@@ -46,9 +49,11 @@ Exit status: 0 success, 1 the stage failed, 2 bad flags or profile, 130 interrup
 Examples:
   splatbench bench --stage matte
   splatbench bench --stage matte --set matte.model=isnet-medium -n 20
-  splatbench bench --stage fit --set fit.iterations=100 --prompt "a blue sphere"`,
+  splatbench bench --stage fit --set fit.iterations=100 --prompt "a blue sphere"
+  splatbench bench --stage render --gaussians 200000 --set device=cuda`,
 		flags: func(fs *pflag.FlagSet) {
-			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, fit, score, encode or all (the whole job)")
+			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, fit, score, encode, render (the validator's 16 views, on the profile's device) or all (the whole job)")
+			fs.IntVar(&o.gaussians, "gaussians", 0, "render: Gaussians in the reference scene's cloud (0: the scene's default)")
 			fs.IntVarP(&o.n, "runs", "n", 10, "timed runs")
 			fs.IntVar(&o.warmup, "warmup", 2, "untimed warm-up runs")
 			fs.StringVar(&o.prompt, "prompt", "a red cube", "the job's prompt (a reference scene name on the default profile)")
@@ -72,12 +77,18 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
-	pl, err := b.Build(ctx, p)
-	if err != nil {
-		return err
+	var timeOnce func(context.Context) (float64, error)
+	var device string
+	if o.stage == "render" {
+		timeOnce, device, err = renderTarget(b, p, o)
+	} else {
+		var pl *pipeline.Pipeline
+		if pl, err = b.Build(ctx, p); err != nil {
+			return err
+		}
+		job := pipeline.Job{ID: "bench", Prompt: prompts.Text(o.prompt), Seed: o.seed}
+		timeOnce, device, err = benchTarget(ctx, pl, job, o.stage)
 	}
-	job := pipeline.Job{ID: "bench", Prompt: prompts.Text(o.prompt), Seed: o.seed}
-	timeOnce, device, err := benchTarget(ctx, pl, job, o.stage)
 	if err != nil {
 		return err
 	}
@@ -136,6 +147,29 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	fmt.Fprintf(e.stdout, "\nrun directory: %s\n", run.Dir())
 	return nil
+}
+
+// renderTarget times the validator's 16 views of a reference scene's
+// ground-truth cloud on the profile's device (wall time, images back on
+// the host included).
+func renderTarget(b *pipeline.Builder, p configs.Profile, o *benchOptions) (func(context.Context) (float64, error), string, error) {
+	scene, err := scenes.Get(o.prompt)
+	if err != nil {
+		return nil, "", usageErrorf("--prompt: %v", err)
+	}
+	r, err := b.Renderer(p)
+	if err != nil {
+		return nil, "", err
+	}
+	c := scene.Build(o.seed, o.gaussians)
+	splat.NormalizeForValidator(c)
+	cams := splat.ValidatorCameras()
+	opt := splat.RenderOptions{Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0}
+	return func(ctx context.Context) (float64, error) {
+		start := time.Now()
+		_, err := r.Render(ctx, c, cams, opt)
+		return time.Since(start).Seconds(), err
+	}, r.Device(), nil
 }
 
 // benchTarget returns a function that runs the chosen stage once on a

@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
+
+	"log/slog"
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/models"
 	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/results"
@@ -64,7 +68,7 @@ func runDoctor(ctx context.Context, e *env, o *profileOptions) error {
 	host, _ := results.CollectHost(ctx)
 	add(check{"cpu", statusOK, fmt.Sprintf("%s, %d cores (GOMAXPROCS %d)", orUnknown(host.CPUModel), runtime.NumCPU(), runtime.GOMAXPROCS(0)), ""})
 	add(memoryCheck(host))
-	add(gpuCheck(host))
+	add(gpuCheck(host, e.log))
 
 	p, perr := o.load(e.global)
 	if perr != nil {
@@ -120,12 +124,18 @@ func memoryCheck(h results.Host) check {
 	return check{"memory", statusOK, fmt.Sprintf("%.1f GiB", gib), ""}
 }
 
-func gpuCheck(h results.Host) check {
-	if len(h.GPUs) == 0 {
-		return check{"gpu", statusWarn, "no NVIDIA GPU found (nvidia-smi absent or no device)", "stages run on the CPU; install the NVIDIA driver to use a GPU"}
+// gpuCheck asks the CUDA driver (what the rasteriser uses) for devices,
+// with nvidia-smi's view as a fallback description.
+func gpuCheck(h results.Host, log *slog.Logger) check {
+	infos, err := cuda.Discover(log)
+	if err == nil && len(infos) > 0 {
+		g := infos[0]
+		return check{"gpu", statusOK, fmt.Sprintf("%d x %s, compute %s, %d MiB, driver API %s", len(infos), g.Name, g.ComputeCapability(), g.TotalMemory>>20, cuda.DriverVersionString(g.DriverVersion)), ""}
 	}
-	g := h.GPUs[0]
-	return check{"gpu", statusOK, fmt.Sprintf("%d x %s, driver %s, %d MiB", len(h.GPUs), g.Name, g.Driver, g.MemoryBytes>>20), ""}
+	if len(h.GPUs) > 0 {
+		return check{"gpu", statusWarn, fmt.Sprintf("nvidia-smi sees %s but the CUDA driver API does not: %v", h.GPUs[0].Name, err), "check that libcuda.so.1 is on the library path"}
+	}
+	return check{"gpu", statusWarn, "no CUDA device: " + strings.ReplaceAll(fmt.Sprint(err), "\n", "; "), "the rasteriser and fit run on the CPU; install the NVIDIA driver to use a GPU"}
 }
 
 func providerChecks(rt *ort.Runtime, order []string) []check {

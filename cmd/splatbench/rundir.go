@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/results"
 )
 
@@ -23,6 +25,11 @@ func newMeta(ctx context.Context, e *env, command string, p configs.Profile, b *
 		m.Profile = raw
 	}
 	m.Device = map[string]string{"device": p.Device}
+	if infos, err := cuda.Discover(e.log); err == nil && len(infos) > 0 {
+		m.CUDAVersion = cuda.DriverVersionString(infos[0].DriverVersion)
+		m.Device["cuda_devices"] = fmt.Sprint(len(infos))
+		m.Device["cuda_device_0"] = fmt.Sprintf("%s (compute %s)", infos[0].Name, infos[0].ComputeCapability())
+	}
 	if b != nil {
 		if rt, err := b.Runtime(); err == nil {
 			m.ORTVersion = rt.Version()
