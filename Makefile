@@ -19,7 +19,7 @@ $(STAMP): scripts/setup.sh
 setup: $(STAMP)
 
 build:
-	$(GO) build -o $(BIN) ./cmd/splatbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/splatbench
 
 run: setup build
 	./$(BIN) tune
