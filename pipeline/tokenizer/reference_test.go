@@ -127,6 +127,10 @@ func TestReferenceIDs(t *testing.T) {
 					continue
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
+					if why, known := rawDifferences[tc.name][ref.CLIP[i].Text]; known {
+						t.Logf("%q differs from %s as expected: %s", ref.CLIP[i].Text, tc.name, why)
+						continue
+					}
 					t.Errorf("%q (-reference +go):\n%s", ref.CLIP[i].Text, diff)
 					continue
 				}
@@ -135,4 +139,14 @@ func TestReferenceIDs(t *testing.T) {
 			t.Logf("%s: %d/%d reference prompts match exactly", tc.name, ok, len(tc.want))
 		})
 	}
+}
+
+// rawDifferences are prompts where the bare tokenizers pipelines (a
+// cross-check the reference script assembles by hand) and the transformers
+// tokenizers that FLUX pipelines use disagree; the Go tokenizers follow
+// transformers, which the tests above match exactly.
+var rawDifferences = map[string]map[string]string{
+	"clip_raw": {
+		"<|STARTOFTEXT|> <|ENDOFTEXT|> İI": "the bare pipeline matches special tokens before lower-casing, so upper-case ones stay text; transformers lower-cases first",
+	},
 }
