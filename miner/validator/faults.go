@@ -1,10 +1,14 @@
 package validator
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
+
+	"github.com/splatbench/splatbench/miner/bittensor"
 )
 
 // Faults are transport faults injected before the axon sees a request
@@ -79,6 +83,16 @@ func (v *Validator) drawFault() fault {
 // withFaults wraps the axon with the configured faults.
 func (v *Validator) withFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f := v.drawFault()
+		if f == faultHang || v.opts.Faults.Latency > 0 {
+			// Read the body first: Go's server notices a client that gave up
+			// (and cancels r.Context) only once the body has been consumed.
+			body, err := io.ReadAll(io.LimitReader(r.Body, bittensor.DefaultMaxBodyBytes))
+			if err != nil {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		if d := v.opts.Faults.Latency; d > 0 {
 			t := time.NewTimer(d)
 			select {
@@ -88,7 +102,7 @@ func (v *Validator) withFaults(next http.Handler) http.Handler {
 				return
 			}
 		}
-		switch f := v.drawFault(); f {
+		switch f {
 		case faultHang:
 			v.count(func(c *FaultCounts) { c.Hangs++ })
 			<-r.Context().Done()
