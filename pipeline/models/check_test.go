@@ -4,45 +4,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/splatbench/splatbench/pipeline/ort"
 	ot "github.com/splatbench/splatbench/pipeline/ort/onnxtest"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-var (
-	rtOnce sync.Once
-	rt     *ort.Runtime
-	rtErr  error
-	rtSkip string
-)
-
-func testRuntime(t testing.TB) *ort.Runtime {
-	t.Helper()
-	rtOnce.Do(func() {
-		path, _, err := ort.FindLibrary("")
-		if err != nil {
-			rtSkip = err.Error()
-			return
-		}
-		rt, rtErr = ort.Init(path, slog.New(slog.DiscardHandler))
-	})
-	if rtSkip != "" {
-		t.Skip("no ONNX Runtime library: " + rtSkip)
-	}
-	if rtErr != nil {
-		t.Fatal(rtErr)
-	}
-	return rt
-}
+func testRuntime(t testing.TB) *ort.Runtime { return orttest.Runtime(t) }
 
 // modelDir fills dir with stand-ins for the models a user might have: the
 // right signatures with empty bodies, and some that are wrong.
