@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/pflag"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/miner"
+	"github.com/splatbench/splatbench/miner/bittensor"
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/prompts"
+)
+
+type mineOptions struct {
+	profileOptions
+	validators    string
+	minStake      float64
+	walletPath    string
+	walletName    string
+	hotkey        string
+	hotkeySeed    string
+	externalIP    string
+	workers       int
+	state         string
+	metricsListen string
+	genTimeout    time.Duration
+	grace         time.Duration
+	duration      time.Duration
+}
+
+func mineCommand() *command {
+	o := &mineOptions{}
+	return &command{
+		name:    "mine",
+		summary: "mine on subnet 17 with a chosen profile (PullTask / SubmitResults)",
+		usage:   "splatbench mine --validators FILE [--profile PROFILE] [flags]",
+		long: `Pulls tasks from every validator at once, each on its own cooldown (never
+early), generates in a pool of --workers pipelines, checks its own output
+against the profile's score threshold (score.threshold) and submits an empty,
+penalty-free result below it, and signs and submits SPZ results the way the
+subnet's validators expect. Cooldowns, held tasks and counters persist in
+--state, so a restart resumes held tasks instead of pulling early.
+
+Validators come from --validators FILE, a YAML or JSON list of {uid, hotkey,
+address, stake}: chain (metagraph) discovery is not built yet. Entries with a
+stake below --min-stake are skipped. 'splatbench validator' writes such a file.
+The hotkey is a Bittensor wallet's (--wallet-path/--wallet-name/--hotkey) or,
+for development, --hotkey-seed (a 32-byte hex seed or a secret URI like
+//Alice). Prometheus metrics are served on --metrics-listen at /metrics.
+
+Exit status: 0 after --duration, 1 on a fatal error, 2 on bad flags or
+configuration, 130 when interrupted (held tasks stay in --state).
+
+Examples:
+  splatbench mine --validators runs/validators/validators.yaml --profile fast --hotkey-seed //Miner
+  splatbench mine --validators validators.yaml --wallet-name miner --hotkey default \
+      --profile runs/20261125-203000-tune/profiles/best-reward-rate.yaml --workers 2
+  splatbench mine --validators validators.yaml --profile fast --set score.threshold=0.65`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVar(&o.validators, "validators", "", "validators file: YAML/JSON list of {uid, hotkey, address, stake}")
+			fs.Float64Var(&o.minStake, "min-stake", 1000, "skip validators whose listed stake is below this")
+			fs.StringVar(&o.walletPath, "wallet-path", "~/.bittensor/wallets", "Bittensor wallets directory")
+			fs.StringVar(&o.walletName, "wallet-name", "default", "wallet name")
+			fs.StringVar(&o.hotkey, "hotkey", "default", "hotkey name in the wallet")
+			fs.StringVar(&o.hotkeySeed, "hotkey-seed", "", "development: hotkey from a hex seed or a secret URI (//Alice) instead of a wallet")
+			fs.StringVar(&o.externalIP, "external-ip", "", "this machine's external IP (sent as bt_header_dendrite_ip)")
+			fs.IntVar(&o.workers, "workers", 1, "generations at once (one pipeline each; one per GPU)")
+			fs.StringVar(&o.state, "state", "", "state file (default <out>/miner-state.json)")
+			fs.StringVar(&o.metricsListen, "metrics-listen", "127.0.0.1:9108", `address of /metrics ("": off)`)
+			fs.DurationVar(&o.genTimeout, "generate-timeout", 280*time.Second, "deadline of one generation (0: none)")
+			fs.DurationVar(&o.grace, "shutdown-grace", 15*time.Second, "on Ctrl-C, how long in-flight generations and submissions may finish")
+			fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted)")
+			o.profileOptions.addFlags(fs)
+		},
+		run: func(ctx context.Context, e *env, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("mine takes no arguments")
+			}
+			return runMine(ctx, e, o)
+		},
+	}
+}
+
+// minerHotkey loads the signing hotkey from --hotkey-seed or the wallet.
+func (o *mineOptions) minerHotkey() (*bittensor.Keypair, error) {
+	if o.hotkeySeed != "" {
+		if strings.HasPrefix(o.hotkeySeed, "/") || strings.Contains(o.hotkeySeed, " ") {
+			k, err := bittensor.KeypairFromURI(o.hotkeySeed)
+			if err != nil {
+				return nil, fmt.Errorf("%w: --hotkey-seed: %w", errUsage, err)
+			}
+			return k, nil
+		}
+		k, err := bittensor.KeypairFromSeedHex(o.hotkeySeed)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --hotkey-seed: %w", errUsage, err)
+		}
+		return k, nil
+	}
+	dir := o.walletPath
+	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("%w: --wallet-path %s: %w", errUsage, dir, err)
+		}
+		dir = filepath.Join(home, rest)
+	}
+	k, err := bittensor.LoadHotkey(dir, o.walletName, o.hotkey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: hotkey %s: %w (or pass --hotkey-seed for a development key)", errUsage,
+			bittensor.HotkeyPath(dir, o.walletName, o.hotkey), err)
+	}
+	return k, nil
+}
+
+func runMine(ctx context.Context, e *env, o *mineOptions) error {
+	if o.validators == "" {
+		return fmt.Errorf("%w: validator discovery from the chain; list validators in a file and pass --validators FILE", errNotBuilt)
+	}
+	if o.workers < 1 {
+		return usageErrorf("--workers must be >= 1")
+	}
+	p, err := o.load(e.global)
+	if err != nil {
+		return err
+	}
+	p.Encoding.Format = "spz" // validators decode SPZ only (protocol §1.4)
+	vals, err := loadValidators(o.validators, o.minStake, e.log)
+	if err != nil {
+		return err
+	}
+	key, err := o.minerHotkey()
+	if err != nil {
+		return err
+	}
+	if o.state == "" {
+		o.state = filepath.Join(e.global.out, "miner-state.json")
+	}
+	if err := os.MkdirAll(filepath.Dir(o.state), 0o755); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+
+	b := pipeline.NewBuilder(e.log, p.OrtLib)
+	defer b.Close()
+	gen, err := newPipelineGenerator(ctx, b, p, o.workers)
+	if err != nil {
+		return err
+	}
+	defer gen.Close()
+
+	d, err := bittensor.NewDendrite(bittensor.DendriteOptions{Key: key, ExternalIP: o.externalIP, Log: e.log})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := miner.New(miner.Options{Validators: vals, Workers: o.workers, Threshold: p.Score.Threshold,
+		StateFile: o.state, GenerateTimeout: o.genTimeout, ShutdownGrace: o.grace},
+		miner.DendriteClient{Dendrite: d}, gen, miner.KeypairSigner{Hotkey: key}, e.log, reg)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	stopMetrics, err := serveMetrics(o.metricsListen, reg, e)
+	if err != nil {
+		return err
+	}
+	e.log.Info("mining", "hotkey", key.SS58(), "validators", len(vals), "profile", p.Name,
+		"workers", o.workers, "threshold", p.Score.Threshold, "state", o.state, "metrics", o.metricsListen)
+	runErr := m.Run(ctx)
+	stopMetrics()
+	writeMinerStats(e, m.Stats())
+	if runErr != nil {
+		return runErr
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil // --duration ran out: a clean stop
+	}
+	return ctx.Err()
+}
+
+// serveMetrics serves reg on addr at /metrics until the returned stop runs.
+func serveMetrics(addr string, reg *prometheus.Registry, e *env) (stop func(), err error) {
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("metrics server", "err", err)
+		}
+	}()
+	e.log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		<-done
+	}, nil
+}
+
+// writeMinerStats prints the per-validator totals at exit.
+func writeMinerStats(e *env, st miner.Stats) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "uid\taddress\tpulled\tsubmitted\taccepted\tempty\trejected\tval. failed\tpull fails\tsubmit fails\treleased\tmean score\tcooldown wait\tholding")
+	for _, v := range st.Validators {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%s\t%s\n", v.UID, v.Address, v.Pulled,
+			v.Submitted, v.Accepted, v.Empty, v.Rejected, v.ValidationFail, v.PullFailures, v.SubmitFailures,
+			v.Released, v.MeanScore, (time.Duration(v.CooldownWaitSeconds) * time.Second).String(), v.Holding)
+	}
+	fmt.Fprintf(tw, "total\t\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\t%s\t%d held\n", st.Pulled, st.Submitted,
+		st.Accepted, st.Empty, st.Rejected, st.ValidationFail, st.PullFailures, st.SubmitFailures, st.Released,
+		(time.Duration(st.CooldownWaitSeconds) * time.Second).String(), st.Held)
+	_ = tw.Flush()
+}
+
+// pipelineGenerator adapts pipelines to miner.Generator: one pipeline per
+// worker, handed out through a channel so concurrent generations never
+// share one.
+type pipelineGenerator struct {
+	pool   chan *pipeline.Pipeline
+	tmpDir string // image prompts are written here for the pipeline to read
+}
+
+func newPipelineGenerator(ctx context.Context, b *pipeline.Builder, p configs.Profile, n int) (*pipelineGenerator, error) {
+	tmp, err := os.MkdirTemp("", "splatbench-mine-")
+	if err != nil {
+		return nil, err
+	}
+	g := &pipelineGenerator{pool: make(chan *pipeline.Pipeline, n), tmpDir: tmp}
+	for range n {
+		pl, err := b.Build(ctx, p)
+		if err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.pool <- pl
+	}
+	return g, nil
+}
+
+// Close removes the image-prompt directory.
+func (g *pipelineGenerator) Close() { os.RemoveAll(g.tmpDir) }
+
+// taskSeed derives a job seed from the task id, so a resumed task
+// regenerates the same result.
+func taskSeed(id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int64(h.Sum64() >> 1)
+}
+
+// jobPrompt turns a task into a pipeline prompt; image tasks carry the
+// base64 image file, which is written to a file for the pipeline.
+func (g *pipelineGenerator) jobPrompt(t miner.Task) (prompts.Prompt, func(), error) {
+	if t.Type != bittensor.TaskImage {
+		return prompts.Text(t.Prompt), func() {}, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(t.Prompt)
+	if err != nil {
+		return prompts.Prompt{}, nil, fmt.Errorf("task %s: image prompt: base64: %w", t.ID, err)
+	}
+	ext := ".png"
+	if http.DetectContentType(raw) == "image/jpeg" {
+		ext = ".jpg"
+	}
+	f, err := os.CreateTemp(g.tmpDir, "task-*"+ext)
+	if err != nil {
+		return prompts.Prompt{}, nil, err
+	}
+	_, werr := f.Write(raw)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	cleanup := func() { os.Remove(f.Name()) }
+	if werr != nil {
+		cleanup()
+		return prompts.Prompt{}, nil, fmt.Errorf("task %s: image prompt: %w", t.ID, werr)
+	}
+	return prompts.Image(f.Name()), cleanup, nil
+}
+
+// Generate implements miner.Generator.
+func (g *pipelineGenerator) Generate(ctx context.Context, t miner.Task) (miner.Output, error) {
+	prompt, cleanup, err := g.jobPrompt(t)
+	if err != nil {
+		return miner.Output{}, err
+	}
+	defer cleanup()
+	var pl *pipeline.Pipeline
+	select {
+	case pl = <-g.pool:
+	case <-ctx.Done():
+		return miner.Output{}, ctx.Err()
+	}
+	defer func() { g.pool <- pl }()
+	st, timings, err := pl.Run(ctx, pipeline.Job{ID: t.ID, Prompt: prompt, Seed: taskSeed(t.ID)})
+	if err != nil {
+		return miner.Output{}, err
+	}
+	if st.Format != "spz" {
+		return miner.Output{}, fmt.Errorf("task %s: pipeline encoded %q, want spz", t.ID, st.Format)
+	}
+	score, ok := st.Scores["score"]
+	if !ok {
+		// Nothing could score it (an image prompt with neither ground truth
+		// nor CLIP): the validity gates alone decide, as in serve.
+		score = st.Scores["gate"]
+	}
+	out := miner.Output{Data: st.Encoded, Score: score, Accepted: st.Accepted}
+	for _, tm := range timings {
+		out.Timings = append(out.Timings, miner.Timing{Stage: tm.Stage, Seconds: tm.Seconds})
+	}
+	return out, nil
+}
