@@ -70,15 +70,26 @@ func (ad *Adam) Step(lr LearningRates) error {
 	defer d.mu.Unlock()
 	defer d.enter()()
 	ws := &d.ws
+	if ws.gOp.size < uint64(4*dc.n) || dc.n == 0 {
+		return fmt.Errorf("cuda: adam: no gradients for %d Gaussians on the device (run Backward first)", dc.n)
+	}
+	ad.steps++
+	if err := d.adamLaunch(dc, &ad.m, &ad.v, ad.steps, lr); err != nil {
+		return err
+	}
+	return d.sync()
+}
+
+// adamLaunch queues step number steps (1-based) of Adam for dc's five
+// parameter arrays with moments m, v and the gradients in the work
+// buffers; the caller holds the device.
+func (d *Device) adamLaunch(dc *DeviceCloud, m, v *[5]devBuf, steps int, lr LearningRates) error {
+	ws := &d.ws
 	grads := []devBuf{ws.gPos, ws.gScale, ws.gRot, ws.gOp, ws.gSH}
 	n := dc.n
 	k := (dc.shDegree + 1) * (dc.shDegree + 1)
-	if ws.gOp.size < uint64(4*n) || n == 0 {
-		return fmt.Errorf("cuda: adam: no gradients for %d Gaussians on the device (run Backward first)", n)
-	}
-	ad.steps++
-	bc1 := 1 - math.Pow(0.9, float64(ad.steps))
-	bc2 := 1 - math.Pow(0.999, float64(ad.steps))
+	bc1 := 1 - math.Pow(0.9, float64(steps))
+	bc2 := 1 - math.Pow(0.999, float64(steps))
 	isq := float32(1 / math.Sqrt(bc2))
 	groups := []struct {
 		count      int
@@ -91,11 +102,11 @@ func (ad *Adam) Step(lr LearningRates) error {
 	p := dc.params()
 	for i, g := range groups {
 		err := d.launch("adamStep", [3]uint32{cdiv(g.count, 256), 1, 1}, [3]uint32{256, 1, 1},
-			p[i].ptr, grads[i].ptr, ad.m[i].ptr, ad.v[i].ptr, uint32(g.count),
+			p[i].ptr, grads[i].ptr, m[i].ptr, v[i].ptr, uint32(g.count),
 			float32(g.a/bc1), float32(g.b/bc1), isq, g.period, g.nA)
 		if err != nil {
 			return err
 		}
 	}
-	return d.sync()
+	return nil
 }

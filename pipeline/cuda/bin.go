@@ -175,6 +175,11 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if err := download(d, tail[1:], ws.cnt.ptr+uint64(4*(total-1))); err != nil {
 		return nil, err
 	}
+	if d.atCountSync != nil {
+		if err := d.atCountSync(); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.sync(); err != nil {
 		return nil, err
 	}

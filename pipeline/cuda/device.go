@@ -110,7 +110,10 @@ type Device struct {
 	lastBin *binned        // the binning of the latest batch (Backward reads it)
 	profile bool           // SetProfile: per-stage events
 	marks   []markEv       // stage events of the batch in flight
-	closed  bool
+	// atCountSync, when set (by the GPU fit), queues extra read-backs just
+	// before bin's one host round trip, so they cost no sync of their own.
+	atCountSync func() error
+	closed      bool
 }
 
 // Open retains device index's primary context, creates a stream and loads

@@ -30,7 +30,7 @@ var forceLowered bool
 // ErrNoPTX is wrapped when the binary carries no PTX for a module.
 var ErrNoPTX = errors.New("cuda: no PTX for kernel module (run `make ptx` on a machine with nvcc)")
 
-var moduleNames = []string{"project", "sort", "raster", "backward", "adam"}
+var moduleNames = []string{"project", "sort", "raster", "backward", "adam", "loss"}
 
 type kernels struct {
 	mods    []uintptr
@@ -85,6 +85,7 @@ var kernelNames = map[string][]string{
 	"raster":   {"rasterForward"},
 	"backward": {"rasterBackward", "gaussBackward"},
 	"adam":     {"adamStep"},
+	"loss":     {"ssimBlurH", "ssimMap", "ssimGradH", "lossGrad", "accumStats"},
 }
 
 // loadModule JIT-compiles one PTX text; if the driver rejects its ISA

@@ -124,42 +124,13 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 	if err := d.a.check("cuEventRecord", d.a.cuEventRecord(start, d.stream)); err != nil {
 		return nil, Timing{}, err
 	}
-	b, err := d.bin(dc, vp, mp, shDeg)
+	b, err := d.binAndRaster(dc, vp, mp, shDeg, opt.Background, keep)
 	if err != nil {
 		return nil, Timing{}, err
 	}
 	w, h := cams[0].Width, cams[0].Height
 	npix := len(cams) * w * h
 	ws := &d.ws
-	bufs := []struct {
-		b    *devBuf
-		size uint64
-	}{{&ws.rgb, uint64(12 * npix)}, {&ws.alpha, uint64(4 * npix)}, {&ws.depth, uint64(4 * npix)}}
-	if keep {
-		bufs = append(bufs, struct {
-			b    *devBuf
-			size uint64
-		}{&ws.finalT, uint64(4 * npix)}, struct {
-			b    *devBuf
-			size uint64
-		}{&ws.last, uint64(4 * npix)})
-	}
-	for _, e := range bufs {
-		if err := d.ensure(e.b, e.size, "images"); err != nil {
-			return nil, Timing{}, err
-		}
-	}
-	finalT, last := uint64(0), uint64(0)
-	if keep {
-		finalT, last = ws.finalT.ptr, ws.last.ptr
-	}
-	bg := opt.Background
-	err = d.launch("rasterForward", [3]uint32{uint32(vp[0].TilesX), uint32(vp[0].TilesY), uint32(len(cams))}, [3]uint32{256, 1, 1},
-		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt,
-		bg[0], bg[1], bg[2], ws.rgb.ptr, ws.alpha.ptr, ws.depth.ptr, finalT, last)
-	if err != nil {
-		return nil, Timing{}, err
-	}
 	d.mark("raster")
 	if err := d.a.check("cuEventRecord", d.a.cuEventRecord(stop, d.stream)); err != nil {
 		return nil, Timing{}, err
@@ -191,6 +162,37 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 			RGB: rgb[3*i*p : 3*(i+1)*p : 3*(i+1)*p], Alpha: alpha[i*p : (i+1)*p : (i+1)*p], Depth: depth[i*p : (i+1)*p : (i+1)*p]}
 	}
 	return ims, Timing{DeviceMs: float64(ms), Instances: b.instances, Stages: stages}, nil
+}
+
+// binAndRaster projects, bins and rasterises views of one size into the
+// work buffers (with keep also final T and the last contributor per pixel
+// for Backward); the caller holds the device.
+func (d *Device) binAndRaster(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int, bg [3]float32, keep bool) (*binned, error) {
+	b, err := d.bin(dc, vp, mp, shDeg)
+	if err != nil {
+		return nil, err
+	}
+	npix := len(vp) * int(vp[0].W) * int(vp[0].H)
+	ws := &d.ws
+	bufs := []*devBuf{&ws.rgb, &ws.alpha, &ws.depth}
+	sizes := []uint64{uint64(12 * npix), uint64(4 * npix), uint64(4 * npix)}
+	if keep {
+		bufs = append(bufs, &ws.finalT, &ws.last)
+		sizes = append(sizes, uint64(4*npix), uint64(4*npix))
+	}
+	for i, e := range bufs {
+		if err := d.ensure(e, sizes[i], "images"); err != nil {
+			return nil, err
+		}
+	}
+	finalT, last := uint64(0), uint64(0)
+	if keep {
+		finalT, last = ws.finalT.ptr, ws.last.ptr
+	}
+	err = d.launch("rasterForward", [3]uint32{uint32(vp[0].TilesX), uint32(vp[0].TilesY), uint32(len(vp))}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt,
+		bg[0], bg[1], bg[2], ws.rgb.ptr, ws.alpha.ptr, ws.depth.ptr, finalT, last)
+	return b, err
 }
 
 func (d *Device) events() (start, stop uintptr, err error) {

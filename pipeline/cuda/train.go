@@ -93,21 +93,8 @@ func (d *Device) Backward(ctx context.Context, tr *Trace, dRGB, dAlpha [][]float
 	for _, a := range dAlpha {
 		hasAlpha = hasAlpha || a != nil
 	}
-	sizes := []struct {
-		b    *devBuf
-		size uint64
-	}{
-		{&ws.acc, uint64(4 * gradSlots * v * max(n, 1))}, {&ws.dRGB, uint64(12 * v * npix)}, {&ws.dAlpha, uint64(4 * v * npix)},
-		{&ws.gPos, uint64(12 * n)}, {&ws.gScale, uint64(12 * n)}, {&ws.gRot, uint64(16 * n)}, {&ws.gOp, uint64(4 * n)},
-		{&ws.gSH, uint64(12 * k * n)}, {&ws.gNDC, uint64(4 * n)}, {&ws.gVis, uint64(n)},
-	}
-	for _, e := range sizes {
-		if err := d.ensure(e.b, e.size, "gradients"); err != nil {
-			return err
-		}
-		if err := d.memset0(e.b.ptr, e.size); err != nil {
-			return err
-		}
+	if err := d.zeroGrads(v, n, k, npix); err != nil {
+		return err
 	}
 	for i := range v {
 		if err := upload(d, ws.dRGB.ptr+uint64(12*i*npix), dRGB[i]); err != nil {
@@ -123,23 +110,8 @@ func (d *Device) Backward(ctx context.Context, tr *Trace, dRGB, dAlpha [][]float
 	if hasAlpha {
 		dAlphaPtr = ws.dAlpha.ptr
 	}
-	b := tr.b
-	mp := b.mp
-	bg := tr.opt.Background
-	err := d.launch("rasterBackward", [3]uint32{uint32(b.vp[0].TilesX), uint32(b.vp[0].TilesY), uint32(v)}, [3]uint32{256, 1, 1},
-		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
-		ws.finalT.ptr, ws.last.ptr, ws.dRGB.ptr, dAlphaPtr, ws.acc.ptr)
-	if err != nil {
+	if err := d.launchBackward(tr.b, dc, tr.shDeg, tr.opt.Background, ws.dRGB.ptr, dAlphaPtr); err != nil {
 		return err
-	}
-	if n > 0 {
-		err = d.launch("gaussBackward", [3]uint32{cdiv(n, 256), uint32(v), 1}, [3]uint32{256, 1, 1},
-			ws.views.ptr, mp.near, mp.perAxis, dc.pos.ptr, dc.logScale.ptr, dc.rot.ptr, dc.opLogit.ptr, dc.sh.ptr,
-			int32(n), int32(k), int32(tr.shDeg), ws.acc.ptr, ws.gPos.ptr, ws.gScale.ptr, ws.gRot.ptr, ws.gOp.ptr,
-			ws.gSH.ptr, ws.gNDC.ptr, ws.gVis.ptr)
-		if err != nil {
-			return err
-		}
 	}
 	tmp := splat.Grads{Pos: make([]float32, 3*n), LogScale: make([]float32, 3*n), Rot: make([]float32, 4*n),
 		OpacityLogit: make([]float32, n), SH: make([]float32, 3*k*n), MeanNDC: make([]float32, n)}
@@ -179,4 +151,47 @@ func addTo(dst, src []float32) {
 	for i, x := range src {
 		dst[i] += x
 	}
+}
+
+// zeroGrads sizes and clears the gradient buffers for v views of npix
+// pixels and n Gaussians with k SH coefficients per channel.
+func (d *Device) zeroGrads(v, n, k, npix int) error {
+	ws := &d.ws
+	sizes := []struct {
+		b    *devBuf
+		size uint64
+	}{
+		{&ws.acc, uint64(4 * gradSlots * v * max(n, 1))}, {&ws.dRGB, uint64(12 * v * npix)}, {&ws.dAlpha, uint64(4 * v * npix)},
+		{&ws.gPos, uint64(12 * n)}, {&ws.gScale, uint64(12 * n)}, {&ws.gRot, uint64(16 * n)}, {&ws.gOp, uint64(4 * n)},
+		{&ws.gSH, uint64(12 * k * n)}, {&ws.gNDC, uint64(4 * n)}, {&ws.gVis, uint64(n)},
+	}
+	for _, e := range sizes {
+		if err := d.ensure(e.b, e.size, "gradients"); err != nil {
+			return err
+		}
+		if err := d.memset0(e.b.ptr, e.size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// launchBackward queues the two backward kernels for the batch b of dc
+// given dL/dRGB and dL/dAlpha on the device (dAlpha may be 0); the
+// gradients land in the work buffers zeroGrads prepared.
+func (d *Device) launchBackward(b *binned, dc *DeviceCloud, shDeg int, bg [3]float32, dRGB, dAlpha uint64) error {
+	ws := &d.ws
+	mp := b.mp
+	n := dc.n
+	k := (dc.shDegree + 1) * (dc.shDegree + 1)
+	err := d.launch("rasterBackward", [3]uint32{uint32(b.vp[0].TilesX), uint32(b.vp[0].TilesY), uint32(b.views)}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
+		ws.finalT.ptr, ws.last.ptr, dRGB, dAlpha, ws.acc.ptr)
+	if err != nil || n == 0 {
+		return err
+	}
+	return d.launch("gaussBackward", [3]uint32{cdiv(n, 256), uint32(b.views), 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, mp.near, mp.perAxis, dc.pos.ptr, dc.logScale.ptr, dc.rot.ptr, dc.opLogit.ptr, dc.sh.ptr,
+		int32(n), int32(k), int32(shDeg), ws.acc.ptr, ws.gPos.ptr, ws.gScale.ptr, ws.gRot.ptr, ws.gOp.ptr,
+		ws.gSH.ptr, ws.gNDC.ptr, ws.gVis.ptr)
 }

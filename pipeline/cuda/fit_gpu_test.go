@@ -1,0 +1,284 @@
+//go:build gpu
+
+package cuda
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+func randFloats(r *rand.Rand, n int) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = r.Float32()
+	}
+	return out
+}
+
+// TestImageLossMatchesCPU compares the device loss and its gradients with
+// fit.ImageLoss on random images and renders, averaged over the batch.
+// Tolerance: every loss term within 1e-5 relative (1e-7 absolute), each
+// gradient image within ‖gpu − cpu‖/‖cpu‖ ≤ 1e-3 (the device blurs in
+// float32, the CPU in float64).
+func TestImageLossMatchesCPU(t *testing.T) {
+	d := openDevice(t)
+	tests := []struct {
+		name         string
+		w, h, views  int
+		dssim, alpha float64
+		mse          bool
+		bg           [3]float32
+	}{
+		{"64² default", 64, 64, 1, 0.2, 0.1, false, [3]float32{1, 1, 1}},
+		{"odd size, 3 views", 37, 23, 3, 0.2, 1, false, [3]float32{0, 0, 0}},
+		{"no ssim, mse alpha", 50, 40, 2, 0, 0.5, true, [3]float32{0.2, 0.4, 0.9}},
+		{"ssim only", 129, 20, 1, 1, 0, false, [3]float32{1, 1, 1}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(i), 77))
+			opt := fit.DefaultOptions()
+			opt.LambdaDSSIM, opt.LambdaAlpha = tt.dssim, tt.alpha
+			if tt.mse {
+				opt.AlphaLoss = fit.AlphaMSE
+			}
+			hw := tt.w * tt.h
+			views := make([]fit.View, tt.views)
+			rgb := make([][]float32, tt.views)
+			alpha := make([][]float32, tt.views)
+			var want fit.Loss
+			wantRGB := make([][]float32, tt.views)
+			wantA := make([][]float32, tt.views)
+			for v := range views {
+				views[v] = fit.View{RGB: randFloats(r, 3*hw), Alpha: randFloats(r, hw)}
+				views[v].Camera.Width, views[v].Camera.Height = tt.w, tt.h
+				// Renders near the target, so SSIM is in its working range.
+				tgt := make([]float32, 3*hw)
+				for p := range hw {
+					a := views[v].Alpha[p]
+					for c := range 3 {
+						tgt[3*p+c] = views[v].RGB[3*p+c]*a + tt.bg[c]*(1-a)
+					}
+				}
+				rgb[v] = make([]float32, 3*hw)
+				for j := range rgb[v] {
+					rgb[v][j] = min(max(tgt[j]+0.2*(r.Float32()-0.5), 0), 1)
+				}
+				alpha[v] = randFloats(r, hw)
+				l, g, ga, err := fit.ImageLoss(views[v], tt.bg, rgb[v], alpha[v], opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want.L1 += l.L1 / float64(tt.views)
+				want.DSSIM += l.DSSIM / float64(tt.views)
+				want.Alpha += l.Alpha / float64(tt.views)
+				want.Total += l.Total / float64(tt.views)
+				for j := range g {
+					g[j] /= float32(tt.views)
+				}
+				for j := range ga {
+					ga[j] /= float32(tt.views)
+				}
+				wantRGB[v], wantA[v] = g, ga
+			}
+			got, gRGB, gA, err := d.ImageLoss(views, tt.bg, rgb, alpha, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("gpu %+v", got)
+			t.Logf("cpu %+v", want)
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"L1", got.L1, want.L1}, {"DSSIM", got.DSSIM, want.DSSIM}, {"Alpha", got.Alpha, want.Alpha}, {"Total", got.Total, want.Total}} {
+				if math.Abs(c.got-c.want) > 1e-5*math.Abs(c.want)+1e-7 {
+					t.Errorf("%s = %.8g, CPU %.8g", c.name, c.got, c.want)
+				}
+			}
+			for v := range views {
+				if e := relErr(gRGB[v], wantRGB[v]); e > 1e-3 || math.IsNaN(e) {
+					t.Errorf("view %d: dRGB relative error %.2e", v, e)
+				} else {
+					t.Logf("view %d: dRGB relative error %.2e", v, e)
+				}
+				if tt.alpha > 0 {
+					if e := relErr(gA[v], wantA[v]); e > 1e-5 || math.IsNaN(e) {
+						t.Errorf("view %d: dAlpha relative error %.2e", v, e)
+					}
+				}
+			}
+		})
+	}
+}
+
+// sceneViews renders a reference scene from cams on white (CPU) and
+// returns the fit views.
+func sceneViews(t testing.TB, gt *splat.Cloud, cams []splat.Camera) []fit.View {
+	t.Helper()
+	white := [3]float32{1, 1, 1}
+	views := make([]fit.View, len(cams))
+	for i, cam := range cams {
+		im, err := splat.Render(context.Background(), gt, cam, splat.RenderOptions{Background: white, Mode: splat.ModeClassic, SHDegree: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		views[i] = fit.ViewFromImage(cam, im, white)
+	}
+	return views
+}
+
+// meanPSNR renders both clouds on white (CPU) and returns the mean RGB PSNR.
+func meanPSNR(t testing.TB, got, want *splat.Cloud, cams []splat.Camera) float64 {
+	t.Helper()
+	opt := splat.RenderOptions{Background: [3]float32{1, 1, 1}, Mode: splat.ModeClassic, SHDegree: -1}
+	a, err := splat.RenderBatch(context.Background(), got, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := splat.RenderBatch(context.Background(), want, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 0.0
+	for i := range cams {
+		s += fit.PSNR(a[i].RGB, b[i].RGB)
+	}
+	return s / float64(len(cams))
+}
+
+// sceneOptions is fit's reference-scene schedule (pipeline/fit
+// scene_test.go): tiny options, mask init of 1000, λ_alpha 1.
+func sceneOptions(iters int) fit.Options {
+	o := fit.DefaultOptions()
+	o.Iterations = iters
+	o.Resolution = 0
+	o.DensifyFrom, o.DensifyInterval, o.DensifyUntil = 50, 50, iters*3/4
+	o.PositionLRMaxSteps = iters
+	o.LRPositionInit, o.LRPositionFinal = 1e-2, 2e-4
+	o.InitKind = fit.InitMask
+	o.InitCount = 1000
+	o.LambdaAlpha = 1
+	return o
+}
+
+// TestFitMatchesCPU fits the same scene on the device and with fit.Fit
+// (same seed, so the same initial cloud and random draws) and requires
+// the final loss within 15% and the held-out PSNR within 1.5 dB of the
+// CPU's: the paths differ in float rounding, which changes densification
+// candidates, so the trajectories are not bit-identical.
+func TestFitMatchesCPU(t *testing.T) {
+	d := openDevice(t)
+	sc, err := scenes.Get("red-cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt := sc.Build(0, 0)
+	views := sceneViews(t, gt, scenes.TrainViews(6, 64))
+	opt := sceneOptions(150)
+	opt.RandomBackground = true
+	var calls int
+	gres, err := d.Fit(context.Background(), views, opt, quietLog(), func(it int, loss float64) {
+		calls++
+		if it != calls {
+			t.Errorf("progress call %d reports iteration %d", calls, it)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cres, err := fit.Fit(context.Background(), views, opt, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := scenes.HeldOutViews(4, 64)
+	gp, cp := meanPSNR(t, gres.Cloud, gt, held), meanPSNR(t, cres.Cloud, gt, held)
+	t.Logf("GPU: loss %.4f, %d Gaussians, held-out %.2f dB, stats %+v", gres.FinalLoss, gres.Cloud.Len(), gp, gres.Stats.Densify)
+	t.Logf("CPU: loss %.4f, %d Gaussians, held-out %.2f dB, stats %+v", cres.FinalLoss, cres.Cloud.Len(), cp, cres.Stats.Densify)
+	if calls != opt.Iterations || gres.Iterations != opt.Iterations {
+		t.Errorf("%d progress calls, %d iterations, want %d", calls, gres.Iterations, opt.Iterations)
+	}
+	if math.Abs(gres.FinalLoss-cres.FinalLoss) > 0.15*cres.FinalLoss {
+		t.Errorf("final loss GPU %.4f, CPU %.4f: more than 15%% apart", gres.FinalLoss, cres.FinalLoss)
+	}
+	if math.Abs(gp-cp) > 1.5 {
+		t.Errorf("held-out PSNR GPU %.2f dB, CPU %.2f dB: more than 1.5 dB apart", gp, cp)
+	}
+	if len(gres.Stats.Densify) != len(cres.Stats.Densify) {
+		t.Errorf("%d densifications, CPU %d", len(gres.Stats.Densify), len(cres.Stats.Densify))
+	}
+	if gres.Stats.ForwardSeconds <= 0 || gres.Stats.BackwardSeconds <= 0 || gres.Stats.LossSeconds <= 0 || gres.Stats.AdamSeconds <= 0 {
+		t.Errorf("phase times not all positive: %+v", gres.Stats)
+	}
+}
+
+// TestFitReferenceScene is pipeline/fit's reference-scene test on the
+// device: the same scenes, schedule and held-out PSNR floors.
+func TestFitReferenceScene(t *testing.T) {
+	d := openDevice(t)
+	for _, tc := range []struct {
+		scene   string
+		minHeld float64
+	}{{"red-cube", 28}, {"blue-sphere", 26}} {
+		t.Run(tc.scene, func(t *testing.T) {
+			sc, err := scenes.Get(tc.scene)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gt := sc.Build(0, 0)
+			train := scenes.TrainViews(8, 64)
+			res, err := d.Fit(context.Background(), sceneViews(t, gt, train), sceneOptions(200), quietLog(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held := meanPSNR(t, res.Cloud, gt, scenes.HeldOutViews(4, 64))
+			t.Logf("%s: loss %.4f, %d Gaussians, train %.2f dB, held-out %.2f dB; fwd %.3fs loss %.3fs bwd %.3fs adam %.3fs densify %.3fs",
+				tc.scene, res.FinalLoss, res.Cloud.Len(), meanPSNR(t, res.Cloud, gt, train), held,
+				res.Stats.ForwardSeconds, res.Stats.LossSeconds, res.Stats.BackwardSeconds, res.Stats.AdamSeconds, res.Stats.DensifySeconds)
+			if held < tc.minHeld {
+				t.Errorf("held-out PSNR %.2f dB < floor %.1f dB", held, tc.minHeld)
+			}
+		})
+	}
+}
+
+// TestFitCancelAndBatch: cancelling from progress stops within one
+// iteration with the context's error and a usable cloud; a batch of views
+// of mixed sizes is refused.
+func TestFitCancelAndBatch(t *testing.T) {
+	d := openDevice(t)
+	sc, _ := scenes.Get("red-cube")
+	gt := sc.Build(0, 0)
+	views := sceneViews(t, gt, scenes.TrainViews(4, 48))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := d.Fit(ctx, views, sceneOptions(100), quietLog(), func(it int, _ float64) {
+		if it == 10 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if res == nil || res.Iterations < 10 || res.Iterations > 11 || res.Cloud.Len() == 0 {
+		t.Fatalf("result after cancel: %+v", res)
+	}
+	mixed := append(views[:1:1], sceneViews(t, gt, scenes.TrainViews(1, 32))...)
+	if _, err := d.FitBatch(context.Background(), mixed, sceneOptions(10), 2, quietLog(), nil); err == nil {
+		t.Error("FitBatch accepted views of two sizes")
+	}
+	res, err = d.FitBatch(context.Background(), views, sceneOptions(60), 4, quietLog(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("batch 4: loss %.4f after %d iterations, %d Gaussians", res.FinalLoss, res.Iterations, res.Cloud.Len())
+	if math.IsNaN(res.FinalLoss) || res.Iterations != 60 {
+		t.Errorf("batch fit: loss %v, %d iterations", res.FinalLoss, res.Iterations)
+	}
+}

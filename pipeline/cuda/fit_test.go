@@ -1,0 +1,86 @@
+package cuda
+
+import (
+	"math"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// TestDeviceColumnsInFitState keeps the device fit's column names in step
+// with pipeline/fit's state: every column the device holds must exist
+// there, and every column the device holds maps to a buffer.
+func TestDeviceColumnsInFitState(t *testing.T) {
+	t.Parallel()
+	hs := fit.NewHostState(splat.NewCloud(3, 1))
+	if err := checkColumns(hs); err != nil {
+		t.Fatal(err)
+	}
+	f := &gpuFitter{}
+	for _, name := range deviceColumns {
+		if f.column(name) == nil {
+			t.Errorf("column %q has no device buffer", name)
+		}
+	}
+	if f.column("noSuchColumn") != nil {
+		t.Error("an unknown column got a device buffer")
+	}
+}
+
+// TestLossFromSums checks the assembly of fit's weighted loss terms from
+// the kernels' per-slot sums.
+func TestLossFromSums(t *testing.T) {
+	t.Parallel()
+	opt := fit.DefaultOptions()
+	opt.LambdaDSSIM, opt.LambdaAlpha = 0.2, 0.5
+	tests := []struct {
+		name  string
+		sums  []float64
+		w, h  int
+		batch int
+		opt   fit.Options
+		want  fit.Loss
+	}{
+		{"one view", []float64{0.9 * 12, 0.6, 0.4}, 2, 2, 1, opt,
+			fit.Loss{L1: 0.8 * 0.6 / 12, DSSIM: 0.2 * 0.1, Alpha: 0.5 * 0.4 / 4}},
+		{"two views averaged", []float64{12, 0, 0, 0, 12, 4}, 2, 2, 2, opt,
+			fit.Loss{L1: 0.8 * 12 / 12 / 2, DSSIM: 0.2 * 1 / 2, Alpha: 0.5 * 4 / 4 / 2}},
+		{"no D-SSIM term", []float64{3, 6, 1}, 2, 2, 1, func() fit.Options { o := opt; o.LambdaDSSIM = 0; return o }(),
+			fit.Loss{L1: 6.0 / 12, Alpha: 0.5 / 4}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.want.Total = tt.want.L1 + tt.want.DSSIM + tt.want.Alpha
+			got := lossFromSums(tt.sums, tt.opt, tt.w, tt.h, tt.batch)
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-12)); diff != "" {
+				t.Errorf("loss (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLossWeights checks the gradient coefficients against fit's loss:
+// (1−λd)/(3WH), −λd/(3WH) and λa/(WH), divided by the batch.
+func TestLossWeights(t *testing.T) {
+	t.Parallel()
+	opt := fit.DefaultOptions()
+	l1g, ssimK, alphaG := lossWeights(opt, 16, 8, 2)
+	n3 := 3.0 * 16 * 8
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"l1", float64(l1g), (1 - opt.LambdaDSSIM) / n3 / 2},
+		{"ssim", float64(ssimK), -opt.LambdaDSSIM / n3 / 2},
+		{"alpha", float64(alphaG), opt.LambdaAlpha / (n3 / 3) / 2},
+	} {
+		if math.Abs(c.got-c.want) > 1e-7*math.Abs(c.want) {
+			t.Errorf("%s weight %g, want %g", c.name, c.got, c.want)
+		}
+	}
+}
