@@ -4,7 +4,10 @@
 // error and callers use the CPU engine), device discovery, the kernels
 // (CUDA C in kernels/, compiled to PTX by `make ptx` and embedded), and the
 // GPU rasteriser: batched multi-view Render, Forward/Backward for fitting
-// with densification statistics, and Adam. The rasteriser follows the CPU
+// with densification statistics, Adam, the fit
+// loss (L1 + D-SSIM + alpha) and the whole fit loop on the device
+// (Device.Fit, pipeline/fit's semantics; densification runs on the host
+// through pipeline/fit's exported state). The rasteriser follows the CPU
 // engine in pipeline/splat rule for rule (classic and gsplat modes, SH
 // degrees 0–3, the α and transmittance rules of pipeline-algorithms.md §4)
 // and is tested against it under the gpu build tag.
