@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -24,8 +25,9 @@ func scoreCommand() *command {
 		long: `Checks the validator's validity gates, renders the validator's 16 views (its
 normalisation, cameras and gsplat conventions) and computes the multi-view
 consistency SSIM between consecutive views with its outlier filter and geometric
-mean. The validator's final score also needs its IQA and CLIP models; with
-score.clip_model unset those parts are reported as not computed, never guessed.
+mean. With score.clip_model set it also scores the views against --prompt with
+CLIP (the validator's alignment). The validator's quality model is not available:
+that part is reported as not computed, never guessed.
 
 Exit status: 0 scored, 1 a gate failed or the file is bad, 2 bad usage.
 
@@ -47,6 +49,9 @@ func runScore(ctx context.Context, e *env, o *scoreOptions, args []string) error
 	p, err := o.load(e.global)
 	if err != nil {
 		return err
+	}
+	if p.Score.ClipModel != "" && o.prompt == "" {
+		return usageErrorf("score.clip_model is set: pass the prompt the file was made for with --prompt")
 	}
 	c, info, err := splat.ReadFile(args[0])
 	if err != nil {
@@ -77,5 +82,22 @@ func runScore(ctx context.Context, e *env, o *scoreOptions, args []string) error
 		fmt.Fprintln(e.stdout, "final score: not computed: it needs the models above")
 		return nil
 	}
-	return fmt.Errorf("score.clip_model: CLIP scoring is %w", errNotBuilt)
+	b := pipeline.NewBuilder(e.log, p.OrtLib)
+	defer b.Close()
+	clip, err := b.CLIP(ctx, p)
+	if err != nil {
+		return err
+	}
+	c, _, err = splat.ReadFile(args[0]) // unnormalised: the scorer normalises as the validator does
+	if err != nil {
+		return err
+	}
+	res, err := clip.Score(ctx, c, o.prompt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "alignment:   %.4f (CLIP, %d views, the validator's outlier filter and geometric mean, /0.35)\n", res.Alignment, len(res.PerView))
+	fmt.Fprintln(e.stdout, "quality:     not computed (the validator's IQA model is not available)")
+	fmt.Fprintf(e.stdout, "score:       %.4f (%s: alignment only, 0 below the 0.3 gate); accept at %.2f: %v\n", res.Score, score.CLIPScoreName, p.Score.Threshold, res.Accept)
+	return nil
 }
