@@ -166,7 +166,15 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		}
 		stages = append(stages, viewsStage{v: v})
 	}
-	stages = append(stages, fitStage{opt: FitOptions(p), log: b.debugLog(ctx)})
+	fs := fitStage{opt: FitOptions(p), log: b.debugLog(ctx), fit: fit.Fit, device: "cpu"}
+	r, err := b.Renderer(p)
+	if err != nil {
+		return nil, err
+	}
+	if g, ok := r.(gpuRenderer); ok {
+		fs.fit, fs.device = g.d.Fit, g.Device()
+	}
+	stages = append(stages, fs)
 	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
 	if p.Score.ClipModel != "" {
 		c, err := b.CLIP(ctx, p)

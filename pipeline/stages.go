@@ -110,18 +110,24 @@ func (unmatted) Run(_ context.Context, st *State) error {
 	return nil
 }
 
+// fitter runs a fit: fit.Fit on the CPU, or a CUDA device's Fit.
+type fitter func(ctx context.Context, views []fit.View, opt fit.Options, log *slog.Logger, progress func(int, float64)) (*fit.Result, error)
+
 // fitStage optimises Gaussians to the posed views.
 type fitStage struct {
-	opt fit.Options
-	log *slog.Logger
+	opt    fit.Options
+	log    *slog.Logger
+	fit    fitter
+	device string
 }
 
-func (fitStage) Name() string { return "fit" }
+func (fitStage) Name() string     { return "fit" }
+func (s fitStage) Device() string { return s.device }
 
 func (s fitStage) Run(ctx context.Context, st *State) error {
 	opt := s.opt
 	opt.Seed ^= uint64(st.Job.Seed)
-	res, err := fit.Fit(ctx, st.Views, opt, s.log, nil)
+	res, err := s.fit(ctx, st.Views, opt, s.log, nil)
 	if err != nil {
 		return err
 	}
