@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,12 +13,69 @@ import (
 )
 
 // DendriteClient is the Client over bittensor's dendrite (axon/dendrite
-// HTTP transport, protocol §2).
+// HTTP transport, protocol §2). Built with NewDendriteClient it also
+// reports each answer's HTTP Date and keeps its nonces on each validator's
+// clock; a literal DendriteClient{Dendrite: d} does neither.
 type DendriteClient struct {
 	Dendrite *bittensor.Dendrite
+	peers    *peerClocks
 }
 
 var _ Client = DendriteClient{}
+
+// NewDendriteClient builds the dendrite from opts with its HTTP client's
+// transport wrapped to read every answer's Date header. The miner converts
+// validators' cooldowns to its own clock with it. Calls to a validator
+// whose clock runs ahead of this machine's use nonces on the validator's
+// clock (the axon refuses a nonce older than its now − 4 s − timeout,
+// §2.4), and a call refused 401 just after the Date showed such a lead is
+// sent again once (a 401 never reaches the validator's handler).
+func NewDendriteClient(opts bittensor.DendriteOptions) (DendriteClient, error) {
+	hc := &http.Client{}
+	if opts.Client != nil {
+		c := *opts.Client
+		hc = &c
+	}
+	inner := hc.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	hc.Transport = dateTransport{inner}
+	opts.Client = hc
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d, err := bittensor.NewDendrite(opts)
+	if err != nil {
+		return DendriteClient{}, err
+	}
+	return DendriteClient{Dendrite: d, peers: &peerClocks{opts: opts, peers: map[string]*peerClock{}}}, nil
+}
+
+// call runs f with the dendrite for v and returns the answer's Date.
+func (c DendriteClient) call(ctx context.Context, v Validator, f func(context.Context, *bittensor.Dendrite) error) (time.Time, error) {
+	if c.peers == nil {
+		return time.Time{}, f(ctx, c.Dendrite)
+	}
+	p, err := c.peers.peer(v.Hotkey)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		rec := &dateRecord{}
+		lead := p.lead()
+		sent := c.peers.opts.Now()
+		err := f(context.WithValue(ctx, dateKey{}, rec), p.d)
+		date := rec.get()
+		if !date.IsZero() {
+			p.observe(dateBounds(date, sent, c.peers.opts.Now()))
+		}
+		if attempt == 0 && errors.Is(err, bittensor.ErrNotVerified) && p.lead() > lead && ctx.Err() == nil {
+			continue
+		}
+		return date, err
+	}
+}
 
 // axonInfo turns v's "host:port" address into the dendrite's peer.
 func axonInfo(v Validator) (bittensor.AxonInfo, error) {
@@ -47,12 +105,16 @@ func (c DendriteClient) PullTask(ctx context.Context, v Validator) (PullResponse
 	if err != nil {
 		return PullResponse{}, err
 	}
-	r, err := c.Dendrite.PullTask(ctx, ax, callTimeout(ctx, DefaultPullTimeout))
+	var r *bittensor.PullTask
+	date, err := c.call(ctx, v, func(ctx context.Context, d *bittensor.Dendrite) (err error) {
+		r, err = d.PullTask(ctx, ax, callTimeout(ctx, DefaultPullTimeout))
+		return err
+	})
 	if err != nil {
-		return PullResponse{}, err
+		return PullResponse{Date: date}, err
 	}
 	out := PullResponse{ValidationThreshold: r.ValidationThreshold, ThrottlePeriod: int(r.ThrottlePeriod),
-		CooldownUntil: r.CooldownUntil, CooldownViolations: int(r.CooldownViolations)}
+		CooldownUntil: r.CooldownUntil, CooldownViolations: int(r.CooldownViolations), Date: date}
 	if r.Task != nil {
 		out.Task = &Task{ID: r.Task.ID, Type: r.Task.Type, Prompt: r.Task.Prompt}
 	}
@@ -71,14 +133,18 @@ func (c DendriteClient) SubmitResults(ctx context.Context, v Validator, s Submis
 		req.Task.Type = bittensor.TaskText
 	}
 	req.TaskID, req.Results, req.SubmitTime, req.Signature = s.TaskID, s.Results, s.SubmitTime, s.Signature
-	r, err := c.Dendrite.SubmitResults(ctx, ax, req, callTimeout(ctx, DefaultSubmitTimeout))
+	var r *bittensor.SubmitResults
+	date, err := c.call(ctx, v, func(ctx context.Context, d *bittensor.Dendrite) (err error) {
+		r, err = d.SubmitResults(ctx, ax, req, callTimeout(ctx, DefaultSubmitTimeout))
+		return err
+	})
 	if errors.Is(err, bittensor.ErrBlacklisted) {
-		return SubmitResponse{}, fmt.Errorf("%w: %w", ErrTaskNotHeld, err)
+		return SubmitResponse{Date: date}, fmt.Errorf("%w: %w", ErrTaskNotHeld, err)
 	}
 	if err != nil {
-		return SubmitResponse{}, err
+		return SubmitResponse{Date: date}, err
 	}
-	out := SubmitResponse{CooldownUntil: r.CooldownUntil}
+	out := SubmitResponse{CooldownUntil: r.CooldownUntil, Date: date}
 	if f := r.Feedback; f != nil {
 		out.Feedback = &Feedback{ValidationFailed: f.ValidationFailed, TaskFidelityScore: f.TaskFidelityScore,
 			AverageFidelityScore: f.AverageFidelityScore, GenerationsWithinWindow: int(f.GenerationsWithinTheWindow),

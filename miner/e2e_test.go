@@ -36,7 +36,12 @@ var errDropped = errors.New("connection reset by peer")
 // signature that goes out.
 type e2eNet struct {
 	handlers map[string]http.Handler
-	wg       sync.WaitGroup
+	// skew is each host's clock skew: answers carry a Date header from
+	// the host's clock, as net/http and uvicorn servers stamp it, unless
+	// noDate.
+	skew   map[string]time.Duration
+	noDate bool
+	wg     sync.WaitGroup
 
 	mu       sync.Mutex
 	status   map[int]int // HTTP status of each answered request
@@ -47,7 +52,8 @@ type e2eNet struct {
 }
 
 func newE2ENet() *e2eNet {
-	return &e2eNet{handlers: map[string]http.Handler{}, status: map[int]int{}, errs: map[string]int{}}
+	return &e2eNet{handlers: map[string]http.Handler{}, skew: map[string]time.Duration{}, status: map[int]int{},
+		errs: map[string]int{}}
 }
 
 // submitBody is the part of a SubmitResults body the audit needs.
@@ -126,6 +132,9 @@ func (n *e2eNet) RoundTrip(req *http.Request) (*http.Response, error) {
 	n.mu.Unlock()
 	select {
 	case a := <-done:
+		if a.resp != nil && !n.noDate && a.resp.Header.Get("Date") == "" {
+			a.resp.Header.Set("Date", time.Now().Add(n.skew[req.URL.Host]).UTC().Format(http.TimeFormat))
+		}
 		n.mu.Lock()
 		if a.err != nil {
 			n.errs["dropped"]++
@@ -250,15 +259,16 @@ func TestEndToEnd(t *testing.T) {
 			info := lv.Info()
 			v := Validator{UID: info.UID, Hotkey: info.Hotkey, Address: info.Addr()}
 			nw.handlers[v.Address] = lv.Handler()
+			nw.skew[v.Address] = fc.f.ClockSkew
 			vals, locals = append(vals, v), append(locals, lv)
 		}
-		d, err := bittensor.NewDendrite(bittensor.DendriteOptions{Key: minerKey, Client: &http.Client{Transport: nw},
+		client, err := NewDendriteClient(bittensor.DendriteOptions{Key: minerKey, Client: &http.Client{Transport: nw},
 			Log: testLogger(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		m, err := New(Options{Validators: vals, Workers: 3, Threshold: 0.6, GenerateTimeout: 5 * time.Minute,
-			ShutdownGrace: 30 * time.Second}, DendriteClient{Dendrite: d},
+			ShutdownGrace: 30 * time.Second}, client,
 			&e2eGen{spz: spz, took: 45 * time.Second}, KeypairSigner{Hotkey: minerKey}, testLogger(t), newRegistry())
 		if err != nil {
 			t.Fatal(err)

@@ -153,7 +153,7 @@ func (m *Miner) resume(ctx context.Context, v Validator, lg *slog.Logger, genera
 func (m *Miner) pull(ctx context.Context, v Validator, lg *slog.Logger) (Task, bool) {
 	l := labels(v)
 	pctx, cancel := context.WithTimeout(ctx, m.opts.PullTimeout)
-	t0 := time.Now()
+	t0, sent := time.Now(), m.opts.Now()
 	resp, err := m.client.PullTask(pctx, v)
 	cancel()
 	m.met.latency.With(with(l, "method", "PullTask")).Observe(time.Since(t0).Seconds())
@@ -163,6 +163,7 @@ func (m *Miner) pull(ctx context.Context, v Validator, lg *slog.Logger) (Task, b
 	defer m.save()
 	vs := m.vstate(v)
 	now := m.opts.Now()
+	m.observeDate(v, vs, lg, resp.Date, sent, now)
 	// A pull never changes a known cooldown, so the next pull waits at
 	// least for it; a failed pull adds the base miner's back-off.
 	next := now.Add(m.opts.MinPullInterval)
@@ -184,8 +185,12 @@ func (m *Miner) pull(ctx context.Context, v Validator, lg *slog.Logger) (Task, b
 		vs.Failures = 0
 		vs.Violations = resp.CooldownViolations
 		if resp.CooldownUntil > 0 {
+			// The validator's clock read less than cooldown_until when it
+			// handled the pull: a bound on how far behind it runs.
+			vs.clock.addUpper(time.Unix(resp.CooldownUntil, 0).Sub(sent))
+			m.logOffset(v, vs, lg)
 			vs.CooldownUntil = resp.CooldownUntil
-			next = later(next, time.Unix(resp.CooldownUntil, 0).Add(m.opts.CooldownMargin))
+			next = later(next, m.localTime(vs, resp.CooldownUntil).Add(m.opts.CooldownMargin))
 		} else {
 			next = later(next, now.Add(m.opts.FailureBackoff))
 		}

@@ -20,6 +20,7 @@ type metrics struct {
 	selfScore                           prometheus.Histogram
 	generateSeconds                     prometheus.Histogram
 	queueDepth, workersBusy, held       prometheus.Gauge
+	clockOffset                         *prometheus.GaugeVec
 }
 
 const namespace = "splatbench_miner"
@@ -57,10 +58,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "workers_busy", Help: "Workers generating."}),
 		held: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace,
 			Name: "tasks_held", Help: "Tasks pulled and not yet submitted or released."}),
+		clockOffset: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace,
+			Name: "validator_clock_offset_seconds", Help: "Estimated validator clock minus miner clock " +
+				"(a lower bound; cooldowns are converted with it)."}, vl),
 	}
 	for _, c := range []prometheus.Collector{m.pulled, m.submitted, m.failed, m.released, m.skipped,
 		m.refused, m.cooldownWait, m.requestFailures, m.latency, m.validatorScore, m.selfScore,
-		m.generateSeconds, m.queueDepth, m.workersBusy, m.held} {
+		m.generateSeconds, m.queueDepth, m.workersBusy, m.held, m.clockOffset} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("miner metrics: %w", err)
 		}

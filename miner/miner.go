@@ -181,6 +181,9 @@ type ValidatorStats struct {
 	Holding          string    `json:"holding,omitempty"` // held task id
 	// MeanScore is the mean validator score of accepted results.
 	MeanScore float64 `json:"mean_score"`
+	// ClockOffset is the estimated validator clock minus the miner's, in
+	// seconds (a lower bound; 0 until something was learnt).
+	ClockOffset float64 `json:"clock_offset_s"`
 }
 
 // Stats returns a snapshot; it is safe to call while Run runs.
@@ -193,7 +196,8 @@ func (m *Miner) Stats() Stats {
 		vs := m.vstate(v)
 		x := ValidatorStats{Validator: v, Counters: vs.Counters, NextPull: vs.NextPull,
 			Violations: vs.Violations, BlacklistedUntil: vs.BlacklistedUntil,
-			Blacklisted: m.static[v.Hotkey] || vs.BlacklistedUntil.After(now)}
+			Blacklisted: m.static[v.Hotkey] || vs.BlacklistedUntil.After(now),
+			ClockOffset: vs.clock.lower().Seconds()}
 		if vs.CooldownUntil > 0 {
 			x.CooldownUntil = time.Unix(vs.CooldownUntil, 0)
 		}

@@ -37,6 +37,10 @@ type valState struct {
 	Violations int       `json:"cooldown_violations"`
 	Held       *heldTask `json:"held,omitempty"`
 	Counters   `json:"counters"`
+	// clock estimates the validator's clock offset (relearnt each run).
+	clock clockEstimate
+	// loggedOffset is the offset last logged.
+	loggedOffset time.Duration
 }
 
 // heldTask is a task pulled and not yet submitted or released.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 )
 
 // ErrTaskNotHeld is what a Client's SubmitResults error wraps when the
@@ -41,6 +42,9 @@ type PullResponse struct {
 	// CooldownUntil is unix seconds; 0 when unset.
 	CooldownUntil      int64
 	CooldownViolations int
+	// Date is the answer's HTTP Date header (the validator's clock, whole
+	// seconds); zero when the transport does not report it.
+	Date time.Time
 }
 
 // Submission is what the miner sends with SubmitResults (protocol §1.3).
@@ -73,11 +77,15 @@ type SubmitResponse struct {
 	Feedback *Feedback
 	// CooldownUntil is unix seconds; 0 when unset.
 	CooldownUntil int64
+	// Date is as in PullResponse.
+	Date time.Time
 }
 
 // Client speaks the PullTask/SubmitResults protocol to one validator at a
 // time. Implementations must honour ctx (the miner puts the protocol's
-// client timeouts on it) and be safe for concurrent use.
+// client timeouts on it) and be safe for concurrent use. A response whose
+// error is non-nil may still carry Date (an error answer tells the
+// validator's clock too); its other fields are ignored.
 type Client interface {
 	PullTask(ctx context.Context, v Validator) (PullResponse, error)
 	SubmitResults(ctx context.Context, v Validator, s Submission) (SubmitResponse, error)

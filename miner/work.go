@@ -126,7 +126,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 	m.mu.Unlock()
 
 	sctx, cancel := context.WithTimeout(work, m.opts.SubmitTimeout)
-	t0 := time.Now()
+	t0, sent := time.Now(), m.opts.Now()
 	resp, err := m.client.SubmitResults(sctx, j.v, sub)
 	cancel()
 	m.met.latency.With(with(l, "method", "SubmitResults")).Observe(time.Since(t0).Seconds())
@@ -136,6 +136,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 	vs = m.vstate(j.v)
 	h := vs.Held
 	now = m.opts.Now()
+	m.observeDate(j.v, vs, j.log, resp.Date, sent, now)
 	if err != nil || resp.Feedback == nil {
 		if err != nil && work.Err() != nil {
 			j.log.Info("submission interrupted by shutdown; task stays held", "task", j.task.ID)
@@ -192,7 +193,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 	next := now.Add(m.opts.MinPullInterval)
 	if resp.CooldownUntil > 0 {
 		vs.CooldownUntil = resp.CooldownUntil
-		next = later(next, time.Unix(resp.CooldownUntil, 0).Add(m.opts.CooldownMargin))
+		next = later(next, m.localTime(vs, resp.CooldownUntil).Add(m.opts.CooldownMargin))
 	} else if h != nil {
 		// No cooldown sent: the validator's own rule (§1.6),
 		// max(submit + cooldown - throttle, assignment + cooldown).

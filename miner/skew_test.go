@@ -1,0 +1,137 @@
+package miner
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/splatbench/splatbench/miner/bittensor"
+	"github.com/splatbench/splatbench/miner/validator"
+)
+
+// skewRun is one validator's outcome in a clock-skew soak.
+type skewRun struct {
+	skew                        time.Duration
+	early, violations, accepted int
+	offset                      float64 // the miner's estimate, seconds
+}
+
+// runSkewSoak mines one local validator per skew (real axon, real
+// dendrite, in-memory network) for soak of virtual time and returns what
+// each validator saw, plus the 401s the miner caused.
+func runSkewSoak(t *testing.T, skews []time.Duration, dates bool, soak time.Duration) (runs []skewRun, unauthorized int) {
+	t.Helper()
+	spz := e2eCloudSPZ(t)
+	synctest.Test(t, func(t *testing.T) {
+		minerKey, err := bittensor.KeypairFromURI("//SkewMiner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nw := newE2ENet()
+		nw.noDate = !dates
+		var vals []Validator
+		var locals []*validator.Validator
+		for i, skew := range skews {
+			key, err := bittensor.KeypairFromURI(fmt.Sprintf("//SkewValidator%d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lv, err := validator.New(validator.Options{Key: key, UID: i, IP: fmt.Sprintf("10.0.2.%d", i+1), Port: 8092,
+				Stake: 10000, Scorer: validator.GateScorer{Pass: 0.9}, PromptSeed: uint64(i),
+				Faults: validator.Faults{ClockSkew: skew}}, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			info := lv.Info()
+			v := Validator{UID: info.UID, Hotkey: info.Hotkey, Address: info.Addr()}
+			nw.handlers[v.Address], nw.skew[v.Address] = lv.Handler(), skew
+			vals, locals = append(vals, v), append(locals, lv)
+		}
+		client, err := NewDendriteClient(bittensor.DendriteOptions{Key: minerKey, Client: &http.Client{Transport: nw},
+			Log: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(Options{Validators: vals, Workers: 2, Threshold: 0.6, GenerateTimeout: 5 * time.Minute},
+			client, &e2eGen{spz: spz, took: 40 * time.Second}, KeypairSigner{Hotkey: minerKey}, testLogger(t), newRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		runFor(t, m, soak)
+		nw.wg.Wait()
+		st := m.Stats()
+		for i, lv := range locals {
+			s := lv.Summary()
+			if len(s.Miners) != 1 {
+				t.Fatalf("validator %d saw miners %+v, want only the test miner", i, s.Miners)
+			}
+			ms := s.Miners[0]
+			runs = append(runs, skewRun{skew: skews[i], early: ms.EarlyPulls, violations: int(ms.Violations),
+				accepted: ms.Accepted, offset: st.Validators[i].ClockOffset})
+		}
+		unauthorized = nw.status[http.StatusUnauthorized]
+	})
+	return runs, unauthorized
+}
+
+// TestClockSkew mines validators whose clocks run 3 s and 30 s behind and
+// ahead of the miner's. cooldown_until is on the validator's clock; the
+// miner learns each validator's offset from the answers' Date headers and
+// must never pull early. A validator 30 s ahead also refuses nonces from
+// the miner's clock (older than its now − 16 s): the first call is refused
+// 401, its Date shows the lead, and from then on the nonces follow it.
+func TestClockSkew(t *testing.T) {
+	t.Parallel()
+	soak := 3 * time.Hour
+	if testing.Short() {
+		soak = 90 * time.Minute
+	}
+	skews := []time.Duration{0, -3 * time.Second, 3 * time.Second, -30 * time.Second, 30 * time.Second}
+	runs, unauthorized := runSkewSoak(t, skews, true, soak)
+	for _, r := range runs {
+		t.Logf("skew %+v: early pulls %d, violations %d, accepted %d, estimated offset %+.2fs", r.skew, r.early,
+			r.violations, r.accepted, r.offset)
+		if r.early != 0 || r.violations != 0 {
+			t.Errorf("skew %v: %d early pulls, %d violations, want none", r.skew, r.early, r.violations)
+		}
+		if want := int(soak / (7 * time.Minute)); r.accepted < want {
+			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
+		}
+		// The estimate is a lower bound within the Date's second.
+		if got := time.Duration(r.offset * float64(time.Second)); got > r.skew || got < r.skew-1500*time.Millisecond {
+			t.Errorf("skew %v: estimated offset %v, want in [skew-1.5s, skew]", r.skew, got)
+		}
+	}
+	// Only the first call to the validator 30 s ahead may be refused.
+	if unauthorized > 1 {
+		t.Errorf("%d answers were 401, want at most 1", unauthorized)
+	}
+}
+
+// TestClockSkewWithoutDate is the fallback when answers carry no Date: a
+// refusal with cooldown_until bounds how far the validator's clock lags,
+// so a lagging clock costs a few early pulls once, then none. (Without
+// the Date a validator far ahead cannot be reached at all: its axon
+// refuses every nonce, as it would a Python miner's.)
+func TestClockSkewWithoutDate(t *testing.T) {
+	t.Parallel()
+	soak := 3 * time.Hour
+	if testing.Short() {
+		soak = 90 * time.Minute
+	}
+	skews := []time.Duration{0, -3 * time.Second, 3 * time.Second, -30 * time.Second}
+	maxEarly := map[time.Duration]int{0: 0, -3 * time.Second: 1, 3 * time.Second: 0, -30 * time.Second: 4}
+	runs, _ := runSkewSoak(t, skews, false, soak)
+	for _, r := range runs {
+		t.Logf("skew %+v: early pulls %d, violations %d, accepted %d, estimated offset %+.2fs", r.skew, r.early,
+			r.violations, r.accepted, r.offset)
+		if r.early > maxEarly[r.skew] {
+			t.Errorf("skew %v: %d early pulls, want <= %d", r.skew, r.early, maxEarly[r.skew])
+		}
+		if want := int(soak / (7 * time.Minute)); r.accepted < want {
+			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
+		}
+	}
+}
