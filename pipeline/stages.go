@@ -51,6 +51,9 @@ func (s matteStage) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	st.RGBA = rgba
+	if fg := foreground(rgba); fg < 0.001 {
+		return fmt.Errorf("%s found no foreground in the reference image (%.2f%% of pixels)", s.m.Model(), 100*fg)
+	}
 	if st.Truth != nil && st.Truth.Mask != nil {
 		iou, err := score.MaskIoU(alphaOf(rgba), grayOf(st.Truth.Mask), 0.5)
 		if err != nil {
@@ -75,6 +78,21 @@ func viewFromNRGBA(cam splat.Camera, img *image.NRGBA) fit.View {
 		v.Alpha[i] = float32(p[3]) / 255
 	}
 	return v
+}
+
+// foreground is the share of img's pixels with alpha of at least one half.
+func foreground(img *image.NRGBA) float64 {
+	n, fg := 0, 0
+	for i := 3; i < len(img.Pix); i += 4 {
+		n++
+		if img.Pix[i] >= 128 {
+			fg++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(fg) / float64(n)
 }
 
 func alphaOf(img *image.NRGBA) []float32 {
