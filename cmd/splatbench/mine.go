@@ -163,7 +163,9 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	}
 	defer gen.Close()
 
-	d, err := bittensor.NewDendrite(bittensor.DendriteOptions{Key: key, ExternalIP: o.externalIP, Log: e.log})
+	// NewDendriteClient reads validators' Date headers: cooldowns are on
+	// each validator's clock.
+	client, err := miner.NewDendriteClient(bittensor.DendriteOptions{Key: key, ExternalIP: o.externalIP, Log: e.log})
 	if err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := miner.New(miner.Options{Validators: vals, Workers: o.workers, Threshold: p.Score.Threshold,
 		StateFile: o.state, GenerateTimeout: o.genTimeout, ShutdownGrace: o.grace},
-		miner.DendriteClient{Dendrite: d}, gen, miner.KeypairSigner{Hotkey: key}, e.log, reg)
+		client, gen, miner.KeypairSigner{Hotkey: key}, e.log, reg)
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
