@@ -84,7 +84,7 @@ func runSkewSoak(t *testing.T, skews []time.Duration, dates bool, soak time.Dura
 // 401, its Date shows the lead, and from then on the nonces follow it.
 func TestClockSkew(t *testing.T) {
 	t.Parallel()
-	soak := 3 * time.Hour
+	soak := 2 * time.Hour
 	if testing.Short() {
 		soak = 90 * time.Minute
 	}
@@ -117,7 +117,7 @@ func TestClockSkew(t *testing.T) {
 // refuses every nonce, as it would a Python miner's.)
 func TestClockSkewWithoutDate(t *testing.T) {
 	t.Parallel()
-	soak := 3 * time.Hour
+	soak := 2 * time.Hour
 	if testing.Short() {
 		soak = 90 * time.Minute
 	}
