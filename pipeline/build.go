@@ -32,7 +32,7 @@ type Builder struct {
 type closer interface{ Close() error }
 
 // model returns the model loaded under key, loading it with load once.
-func (b *Builder) model(key string, load func(context.Context) (closer, error), ctx context.Context) (closer, error) {
+func (b *Builder) model(ctx context.Context, key string, load func(context.Context) (closer, error)) (closer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if m, ok := b.models[key]; ok {
@@ -93,13 +93,13 @@ func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, e
 		model = p.ModelPath(model)
 	}
 	key := fmt.Sprintf("matte|%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
-	m, err := b.model(key, func(ctx context.Context) (closer, error) {
+	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		rt, err := b.runtimeLocked()
 		if err != nil {
 			return nil, err
 		}
 		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
-	}, ctx)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("matte.model %s: %w", p.Matte.Model, err)
 	}

@@ -55,9 +55,9 @@ func (b *Builder) Renderer(p configs.Profile) (Renderer, error) {
 		}
 		index = n
 	}
-	m, err := b.model("cuda|"+strconv.Itoa(index), func(context.Context) (closer, error) {
+	m, err := b.model(context.Background(), "cuda|"+strconv.Itoa(index), func(context.Context) (closer, error) {
 		return cuda.Open(index, b.log)
-	}, context.Background())
+	})
 	if err != nil {
 		if dev == "auto" && (errors.Is(err, cuda.ErrNoDriver) || errors.Is(err, cuda.ErrNoDevice) || errors.Is(err, cuda.ErrNoPTX)) {
 			b.log.Debug("no usable CUDA device; rendering on the CPU", "reason", err)

@@ -124,7 +124,7 @@ func isDir(p string) bool {
 func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, error) {
 	dir := p.ModelPath(p.Text2Img.Model)
 	key := fmt.Sprintf("flux|%s|%d|%d|%s", dir, p.Text2Img.Resolution, p.Text2Img.MaxSeqLen, strings.Join(p.Providers, ","))
-	m, err := b.model(key, func(ctx context.Context) (closer, error) {
+	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		cd, td, err := tokenizerDirs(dir)
 		if err != nil {
 			return nil, err
@@ -142,7 +142,7 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 			return nil, err
 		}
 		return flux.New(ctx, rt, flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen, Providers: p.Providers}, ct, tt, b.log)
-	}, ctx)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("text2img.model: %w", err)
 	}
@@ -154,7 +154,7 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, error) {
 	dir := p.ModelPath(p.Score.ClipModel)
 	key := fmt.Sprintf("clip|%s|%v|%s", dir, p.Score.Threshold, strings.Join(p.Providers, ","))
-	m, err := b.model(key, func(ctx context.Context) (closer, error) {
+	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		tokDir := filepath.Join(dir, "tokenizer")
 		if !isDir(tokDir) {
 			tokDir = dir
@@ -168,7 +168,7 @@ func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, err
 			return nil, err
 		}
 		return score.NewCLIP(ctx, rt, score.CLIPOptions{Dir: dir, Providers: p.Providers, Tokenizer: tok, Threshold: p.Score.Threshold}, b.log)
-	}, ctx)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("score.clip_model: %w", err)
 	}
@@ -179,13 +179,13 @@ func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, err
 func (b *Builder) Views(ctx context.Context, p configs.Profile) (*views.Views, error) {
 	path := p.ModelPath(p.Views.Model)
 	key := "views|" + path + "|" + strings.Join(p.Providers, ",")
-	m, err := b.model(key, func(ctx context.Context) (closer, error) {
+	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		rt, err := b.runtimeLocked()
 		if err != nil {
 			return nil, err
 		}
 		return views.New(ctx, rt, views.Options{Model: path, Providers: p.Providers}, b.log)
-	}, ctx)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("views.model: %w", err)
 	}
