@@ -272,8 +272,10 @@ func newPipelineGenerator(ctx context.Context, b *pipeline.Builder, p configs.Pr
 // Close removes the image-prompt directory.
 func (g *pipelineGenerator) Close() { os.RemoveAll(g.tmpDir) }
 
-// taskSeed derives a job seed from the task id, so a resumed task
-// regenerates the same result.
+// taskSeed derives a job seed from the task id, so a regenerated task
+// starts from the same seed. (The CPU fit is not bit-reproducible: its
+// backward pass sums worker partials in no fixed order. The miner keeps
+// generated results on disk, so a restart never regenerates one.)
 func taskSeed(id string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))
