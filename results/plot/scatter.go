@@ -34,11 +34,11 @@ func Scatter(points, front []Point, xLabel, yLabel, title string) (*Figure, erro
 
 	p := newPlot(title, xLabel, yLabel)
 	p.Add(plotter.NewGrid())
-	// For a front that minimises X and maximises Y the best points sit top
-	// left, and slow low-scoring settings (bottom right) are the rarest, so
-	// the legend goes bottom right.
-	p.Legend.Top, p.Legend.Left = false, false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(6), vg.Points(6)
+	// For a front that minimises X and maximises Y nothing lies above and
+	// left of it (that would dominate it), so the legend goes top left, in
+	// the headroom added below.
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(6)
 	d := Data{Title: title, XLabel: xLabel, YLabel: yLabel}
 
 	if len(all) > 0 {
@@ -75,12 +75,16 @@ func Scatter(points, front []Point, xLabel, yLabel, title string) (*Figure, erro
 
 		if lab := frontLabels(fr); lab != nil {
 			p.Add(lab)
-			d.Series = append(d.Series, Series{Name: "front labels", Kind: "labels", X: s.X, Y: s.Y, Labels: lab.Labels})
+			ls := Series{Name: "front labels", Kind: "labels", Labels: lab.Labels}
+			for _, xy := range lab.XYs {
+				ls.X, ls.Y = append(ls.X, xy.X), append(ls.Y, xy.Y)
+			}
+			d.Series = append(d.Series, ls)
 		}
 	}
 	// Room on the right for the last front label, and above for the legend.
 	pad(&p.X.Min, &p.X.Max, 0.02, 0.08)
-	pad(&p.Y.Min, &p.Y.Max, 0.04, 0.12)
+	pad(&p.Y.Min, &p.Y.Max, 0.04, 0.25)
 	if n := droppedAll + droppedFront; n > 0 {
 		d.Series = append(d.Series, Series{Name: fmt.Sprintf("dropped %d non-finite points", n), Kind: "dropped"})
 	}
@@ -101,11 +105,20 @@ func stepLine(front []Point) plotter.XYs {
 }
 
 func frontLabels(front []Point) *plotter.Labels {
+	// Points at the same place (settings that differ only in what does
+	// not change latency or score) get one label listing them all.
 	var labels []string
-	xys := make(plotter.XYs, len(front))
+	var xys plotter.XYs
 	labelled := false
-	for i, q := range front {
-		xys[i] = plotter.XY{X: q.X, Y: q.Y}
+	for _, q := range front {
+		xy := plotter.XY{X: q.X, Y: q.Y}
+		if n := len(xys); n > 0 && xys[n-1] == xy {
+			if q.Label != "" {
+				labels[n-1] += " | " + q.Label
+			}
+			continue
+		}
+		xys = append(xys, xy)
 		labels = append(labels, q.Label)
 		labelled = labelled || q.Label != ""
 	}
