@@ -116,6 +116,13 @@ func planTune(o *tuneOptions, g *globalOptions) (*tunePlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if base.Text2Img.Source == "scenes" {
+		for _, p := range ps {
+			if _, err := scenes.Get(p.Text); err != nil && !p.IsImage() {
+				return nil, fmt.Errorf("%w: sweep %s: prompt %q is not a reference scene, and the base profile's text2img.source is scenes: use prompts corpus scenes, or --set text2img.source=flux --set text2img.model=DIR", configs.ErrInvalid, sw.Name, p.Text)
+			}
+		}
+	}
 	tp := make([]tuner.Prompt, len(ps))
 	for i, p := range ps {
 		tp[i] = tuner.Prompt{ID: p.ID, Text: p.Text, Image: p.Image}
