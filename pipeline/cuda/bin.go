@@ -39,7 +39,7 @@ func (w *workspace) free(a *api) {
 
 const (
 	scanChunk = 2048 // SCAN_CHUNK in kernels/sort.cu
-	sortChunk = 4096 // SORT_CHUNK
+	sortChunk = 2048 // SORT_CHUNK
 )
 
 // scan writes the exclusive prefix sum of n uint32 at in to out (in may be
@@ -65,29 +65,30 @@ func (d *Device) scan(in, out uint64, n, level int) error {
 	return d.launch("scanAdd", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, out, uint32(n), sums)
 }
 
-// sortPairs sorts n (key, value) pairs in keys/vals by the low keyBits
-// bits of the key, stably, ping-ponging with keysAlt/valsAlt, and returns
-// the buffers holding the result.
-func (d *Device) sortPairs(n, keyBits int, keys, vals, keysAlt, valsAlt *devBuf) (uint64, uint64, error) {
+// sortPairs sorts segs segments of segLen (key, value) pairs each, in
+// keys/vals (32-bit keys and values), by the low keyBits bits of the key,
+// stably and each segment in place, ping-ponging with keysAlt/valsAlt, and
+// returns the buffers holding the result.
+func (d *Device) sortPairs(segLen, segs, keyBits int, keys, vals, keysAlt, valsAlt *devBuf) (uint64, uint64, error) {
 	ws := &d.ws
 	src, dst := [2]uint64{keys.ptr, vals.ptr}, [2]uint64{keysAlt.ptr, valsAlt.ptr}
-	if n <= 1 {
+	if segLen <= 1 || segs == 0 {
 		return src[0], src[1], nil
 	}
-	nb := int(cdiv(n, sortChunk))
-	if err := d.ensure(&ws.hist, uint64(4*256*nb), "radix histogram"); err != nil {
+	nb := int(cdiv(segLen, sortChunk))
+	if err := d.ensure(&ws.hist, uint64(4*256*nb*segs), "radix histogram"); err != nil {
 		return 0, 0, err
 	}
-	grid := [3]uint32{uint32(nb), 1, 1}
+	grid := [3]uint32{uint32(nb), uint32(segs), 1}
 	block := [3]uint32{256, 1, 1}
 	for shift := 0; shift < keyBits; shift += 8 {
-		if err := d.launch("radixHistogram", grid, block, src[0], uint32(n), int32(shift), ws.hist.ptr); err != nil {
+		if err := d.launch("radixHistogram", grid, block, src[0], uint32(segLen), int32(shift), ws.hist.ptr); err != nil {
 			return 0, 0, err
 		}
-		if err := d.scan(ws.hist.ptr, ws.hist.ptr, 256*nb, 0); err != nil {
+		if err := d.scan(ws.hist.ptr, ws.hist.ptr, 256*nb*segs, 0); err != nil {
 			return 0, 0, err
 		}
-		if err := d.launch("radixScatter", grid, block, src[0], src[1], dst[0], dst[1], uint32(n), int32(shift), ws.hist.ptr); err != nil {
+		if err := d.launch("radixScatter", grid, block, src[0], src[1], dst[0], dst[1], uint32(segLen), int32(shift), ws.hist.ptr); err != nil {
 			return 0, 0, err
 		}
 		src, dst = dst, src
@@ -141,23 +142,19 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 		return nil, err
 	}
 	d.mark("preprocess")
-	// Stage 1: sort every view's Gaussians by depth (unbinned ones last).
-	for _, e := range []*devBuf{&ws.dkeys, &ws.dkeysAlt} {
-		if err := d.ensure(e, sz(8), "depth keys"); err != nil {
-			return nil, err
-		}
-	}
-	for _, e := range []*devBuf{&ws.dvals, &ws.dvalsAlt, &ws.cnt} {
+	// Stage 1: sort every view's Gaussians by depth (unbinned ones last),
+	// one segment per view.
+	for _, e := range []*devBuf{&ws.dkeys, &ws.dkeysAlt, &ws.dvals, &ws.dvalsAlt, &ws.cnt} {
 		if err := d.ensure(e, sz(4), "depth order"); err != nil {
 			return nil, err
 		}
 	}
 	grid := [3]uint32{cdiv(total, 256), 1, 1}
 	block := [3]uint32{256, 1, 1}
-	if err := d.launch("depthKeys", grid, block, int32(total), int32(n), int32(v), ws.touched.ptr, ws.rgbd.ptr, ws.dkeys.ptr, ws.dvals.ptr); err != nil {
+	if err := d.launch("depthKeys", grid, block, int32(total), ws.touched.ptr, ws.rgbd.ptr, ws.dkeys.ptr, ws.dvals.ptr); err != nil {
 		return nil, err
 	}
-	_, order, err := d.sortPairs(total, 32+bits.Len(uint(v)), &ws.dkeys, &ws.dvals, &ws.dkeysAlt, &ws.dvalsAlt)
+	_, order, err := d.sortPairs(n, v, 32, &ws.dkeys, &ws.dvals, &ws.dkeysAlt, &ws.dvalsAlt)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +186,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	for _, e := range []struct {
 		b    *devBuf
 		size uint64
-	}{{&ws.keys, uint64(8 * m)}, {&ws.keysAlt, uint64(8 * m)}, {&ws.vals, uint64(4 * m)}, {&ws.valsAlt, uint64(4 * m)}} {
+	}{{&ws.keys, uint64(4 * m)}, {&ws.keysAlt, uint64(4 * m)}, {&ws.vals, uint64(4 * m)}, {&ws.valsAlt, uint64(4 * m)}} {
 		if err := d.ensure(e.b, e.size, "tile keys"); err != nil {
 			return nil, err
 		}
@@ -208,7 +205,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 		return nil, err
 	}
 	d.mark("duplicate")
-	keys, vals, err := d.sortPairs(m, bits.Len(uint(v*b.tilesPerVw-1)), &ws.keys, &ws.vals, &ws.keysAlt, &ws.valsAlt)
+	keys, vals, err := d.sortPairs(m, 1, bits.Len(uint(v*b.tilesPerVw-1)), &ws.keys, &ws.vals, &ws.keysAlt, &ws.valsAlt)
 	if err != nil {
 		return nil, err
 	}

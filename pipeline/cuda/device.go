@@ -110,6 +110,7 @@ type Device struct {
 	lastBin *binned        // the binning of the latest batch (Backward reads it)
 	profile bool           // SetProfile: per-stage events
 	marks   []markEv       // stage events of the batch in flight
+	kprof   *kernelProfile // per-kernel event timing (profileKernels), nil when off
 	// atCountSync, when set (by the GPU fit), queues extra read-backs just
 	// before bin's one host round trip, so they cost no sync of their own.
 	atCountSync func() error
@@ -193,6 +194,7 @@ func (d *Device) Close() error {
 	}
 	d.closed = true
 	defer d.enter()()
+	d.profileKernels(false)
 	d.ws.free(d.a)
 	var errs []error
 	if err := d.k.unload(d.a); err != nil {

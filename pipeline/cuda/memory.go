@@ -74,6 +74,9 @@ func (d *Device) memset0(p uint64, bytes uint64) error {
 func (d *Device) sync() error {
 	err := d.a.check("cuStreamSynchronize", d.a.cuStreamSynchronize(d.stream))
 	d.pin.Unpin()
+	if err == nil && d.kprof != nil {
+		d.kprof.collect(d.a)
+	}
 	return err
 }
 
@@ -118,7 +121,9 @@ func (d *Device) launch(name string, grid, block [3]uint32, args ...any) error {
 	if len(args) > 0 {
 		params = unsafe.Pointer(&ptrs[0])
 	}
+	ev := d.kernelStart()
 	code := d.a.cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, d.stream, params, nil)
+	d.kernelEnd(name, ev)
 	return d.a.check("cuLaunchKernel("+name+")", code)
 }
 

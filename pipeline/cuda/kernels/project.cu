@@ -40,18 +40,18 @@ extern "C" __global__ void preprocess(const View* views, float nearZ, int perAxi
     tilesTouched[gi] = cnt;
 }
 
-// depthKeys writes, per (view, Gaussian), key (view << 32) | float_bits(depth)
-// for binned Gaussians and (views << 32) for the others (sorted last), and
-// value gi. A stable sort of these orders every view's Gaussians by depth,
-// equal depths in index order, as the CPU's depth sort does.
-extern "C" __global__ void depthKeys(int total, int n, int views, const unsigned* tilesTouched, const float4* rgbd,
-                                     unsigned long long* keys, unsigned* vals) {
+// depthKeys writes, per (view, Gaussian), key float_bits(depth) for binned
+// Gaussians and 0xffffffff for the others (binned depths are positive and
+// finite, so their bits sort as the depths and below every unbinned key),
+// and value gi. Each view's N keys are one segment of the segmented radix
+// sort: a stable sort orders every view's Gaussians by depth, equal depths
+// in index order, as the CPU's depth sort does, and the views stay in
+// order.
+extern "C" __global__ void depthKeys(int total, const unsigned* tilesTouched, const float4* rgbd, unsigned* keys,
+                                     unsigned* vals) {
     int gi = blockIdx.x * blockDim.x + threadIdx.x;
     if (gi >= total) return;
-    unsigned long long view = (unsigned long long)(gi / n);
-    unsigned long long key = (unsigned long long)views << 32;
-    if (tilesTouched[gi] != 0) key = (view << 32) | (unsigned long long)__float_as_uint(rgbd[gi].w);
-    keys[gi] = key;
+    keys[gi] = tilesTouched[gi] != 0 ? __float_as_uint(rgbd[gi].w) : 0xffffffffu;
     vals[gi] = (unsigned)gi;
 }
 
@@ -69,19 +69,19 @@ extern "C" __global__ void gatherCounts(int total, const unsigned* order, const 
 // (the CPU's bin does the same walk), so the sort needs only the tile bits.
 extern "C" __global__ void duplicateSorted(int total, int n, const View* views, const unsigned* order,
                                            const unsigned* tilesTouched, const unsigned* offsets, const int4* rects,
-                                           unsigned long long* keys, unsigned* vals) {
+                                           unsigned* keys, unsigned* vals) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= total) return;
     unsigned gi = order[j];
     if (tilesTouched[gi] == 0) return;
     int view = (int)(gi / (unsigned)n);
     int tilesX = views[view].tilesX;
-    unsigned long long tileBase = (unsigned long long)view * (unsigned long long)(tilesX * views[view].tilesY);
+    unsigned tileBase = (unsigned)view * (unsigned)(tilesX * views[view].tilesY);
     unsigned off = offsets[j];
     int4 r = rects[gi];
     for (int y = r.z; y < r.w; y++) {
         for (int x = r.x; x < r.y; x++) {
-            keys[off] = tileBase + (unsigned long long)(y * tilesX + x);
+            keys[off] = tileBase + (unsigned)(y * tilesX + x);
             vals[off] = gi;
             off++;
         }
@@ -90,14 +90,14 @@ extern "C" __global__ void duplicateSorted(int total, int n, const View* views, 
 
 // tileRanges sets ranges[tile] = [start, end) in the tile-sorted keys; ranges
 // must be zeroed first (empty tiles stay [0, 0)).
-extern "C" __global__ void tileRanges(const unsigned long long* keys, unsigned n, uint2* ranges) {
+extern "C" __global__ void tileRanges(const unsigned* keys, unsigned n, uint2* ranges) {
     unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    unsigned t = (unsigned)keys[i];
+    unsigned t = keys[i];
     if (i == 0) {
         ranges[t].x = 0;
     } else {
-        unsigned p = (unsigned)keys[i - 1];
+        unsigned p = keys[i - 1];
         if (p != t) {
             ranges[p].y = i;
             ranges[t].x = i;

@@ -1,12 +1,17 @@
-// Device-wide exclusive scan and a stable LSD radix sort of 64-bit keys with
-// 32-bit values (8-bit digits), written for the driver API: the host
-// launches histogram → scan → scatter once per digit.
+// Device-wide exclusive scan and a stable, segmented LSD radix sort of
+// 32-bit keys with 32-bit values (8-bit digits), written for the driver
+// API: the host launches histogram → scan → scatter once per digit.
+// gridDim.y segments of segLen items each are sorted independently in one
+// launch (one per view for the depth sort; one segment for the tile sort):
+// a block never straddles two segments, and the histogram is laid out
+// [segment][digit][block], so one scan of it gives every block's global
+// output position for every digit and each segment stays in its place.
 #define SCAN_THREADS 256
 #define SCAN_ITEMS 8
 #define SCAN_CHUNK (SCAN_THREADS * SCAN_ITEMS)
 #define SORT_THREADS 256
 #define SORT_WARPS (SORT_THREADS / 32)
-#define SORT_ITEMS 16
+#define SORT_ITEMS 8
 #define SORT_CHUNK (SORT_THREADS * SORT_ITEMS)
 #define FULL 0xffffffffu
 
@@ -61,58 +66,92 @@ extern "C" __global__ void scanAdd(unsigned* out, unsigned n, const unsigned* bl
     }
 }
 
-// radixHistogram counts digit (key >> shift) & 255 per SORT_CHUNK block into
-// hist[digit·gridDim.x + block], so one exclusive scan of hist gives every
-// block's first output position for every digit.
-extern "C" __global__ void radixHistogram(const unsigned long long* keys, unsigned n, int shift, unsigned* hist) {
+// radixHistogram counts digit (key >> shift) & 255 of each SORT_CHUNK block
+// of segment blockIdx.y into hist[(segment·256 + digit)·gridDim.x + block].
+extern "C" __global__ void radixHistogram(const unsigned* keys, unsigned segLen, int shift, unsigned* hist) {
     __shared__ unsigned cnt[256];
     cnt[threadIdx.x] = 0;
     __syncthreads();
-    unsigned base = blockIdx.x * SORT_CHUNK;
+    unsigned seg = blockIdx.y;
+    unsigned base = seg * segLen + blockIdx.x * SORT_CHUNK;
+    unsigned end = seg * segLen + segLen;
+#pragma unroll
     for (int j = 0; j < SORT_ITEMS; j++) {
         unsigned i = base + j * SORT_THREADS + threadIdx.x;
-        if (i < n) atomicAdd(&cnt[(unsigned)(keys[i] >> shift) & 255u], 1u);
+        if (i < end) atomicAdd(&cnt[(keys[i] >> shift) & 255u], 1u);
     }
     __syncthreads();
-    hist[threadIdx.x * gridDim.x + blockIdx.x] = cnt[threadIdx.x];
+    hist[(seg * 256u + threadIdx.x) * gridDim.x + blockIdx.x] = cnt[threadIdx.x];
 }
 
-// radixScatter moves each key to its place for this digit, stably: items are
-// taken 256 at a time in input order; within a warp __match_any_sync ranks
-// equal digits by lane, and the per-warp counts order the warps.
-extern "C" __global__ void radixScatter(const unsigned long long* keysIn, const unsigned* valsIn,
-                                        unsigned long long* keysOut, unsigned* valsOut, unsigned n, int shift,
-                                        const unsigned* histScan) {
-    __shared__ unsigned offs[256];
+// radixScatter moves each key of its block to its place for this digit,
+// stably. The block first ranks its items in shared memory (256 at a time
+// in input order: __match_any_sync ranks equal digits by lane, the
+// per-warp counts order the warps), which leaves them grouped by digit;
+// then consecutive threads write consecutive positions of each digit's run,
+// so the global writes coalesce. histScan is the exclusive scan of the
+// histogram; its next entry minus this one is the block's count of a digit.
+extern "C" __global__ void __launch_bounds__(SORT_THREADS)
+    radixScatter(const unsigned* keysIn, const unsigned* valsIn, unsigned* keysOut, unsigned* valsOut,
+                 unsigned segLen, int shift, const unsigned* histScan) {
+    __shared__ unsigned skeys[SORT_CHUNK];
+    __shared__ unsigned svals[SORT_CHUNK];
     __shared__ unsigned wc[SORT_WARPS][256];
+    __shared__ unsigned gbase[256], lbase[256], run[256], warpSums[SORT_WARPS];
     unsigned t = threadIdx.x, lane = t & 31, w = t >> 5;
-    offs[t] = histScan[t * gridDim.x + blockIdx.x];
-    unsigned base = blockIdx.x * SORT_CHUNK;
+    unsigned seg = blockIdx.y;
+    unsigned base = seg * segLen + blockIdx.x * SORT_CHUNK;
+    unsigned end = seg * segLen + segLen;
+    unsigned count = min(end - base, (unsigned)SORT_CHUNK);
+    unsigned h = (seg * 256u + t) * gridDim.x + blockIdx.x;
+    unsigned last = 256u * gridDim.x * gridDim.y - 1u;
+    unsigned g0 = histScan[h];
+    unsigned g1 = h < last ? histScan[h + 1] : segLen * gridDim.y;
+    unsigned c = g1 - g0;
+    gbase[t] = g0;
+    run[t] = 0;
+    // lbase: exclusive scan of the block's digit counts.
+    unsigned x = warpInclusive(c, lane);
+    if (lane == 31) warpSums[w] = x;
+    __syncthreads();
+    unsigned pre = 0;
+#pragma unroll
+    for (int q = 0; q < SORT_WARPS; q++)
+        if (q < (int)w) pre += warpSums[q];
+    lbase[t] = pre + x - c;
     for (int j = 0; j < SORT_ITEMS; j++) {
-        unsigned first = base + j * SORT_THREADS;
-        if (first >= n) break;  // uniform across the block
+        unsigned first = j * SORT_THREADS;
+        if (first >= count) break;  // uniform across the block
 #pragma unroll
         for (int q = 0; q < SORT_WARPS; q++) wc[q][t] = 0;
         __syncthreads();
-        unsigned i = first + t;
-        bool ok = i < n;
-        unsigned long long k = ok ? keysIn[i] : 0ull;
-        unsigned v = ok ? valsIn[i] : 0u;
-        unsigned dg = ok ? ((unsigned)(k >> shift) & 255u) : 256u + lane;
+        unsigned li = first + t;
+        bool ok = li < count;
+        unsigned k = ok ? keysIn[base + li] : 0u;
+        unsigned v = ok ? valsIn[base + li] : 0u;
+        unsigned dg = ok ? ((k >> shift) & 255u) : 256u + lane;
         unsigned mask = __match_any_sync(FULL, dg);
         unsigned lower = mask & ((1u << lane) - 1u);
         if (ok && lower == 0) wc[w][dg] = __popc(mask);
         __syncthreads();
         if (ok) {
-            unsigned p = offs[dg] + __popc(lower);
+            unsigned p = lbase[dg] + run[dg] + __popc(lower);
             for (unsigned q = 0; q < w; q++) p += wc[q][dg];
-            keysOut[p] = k;
-            valsOut[p] = v;
+            skeys[p] = k;
+            svals[p] = v;
         }
         __syncthreads();
         unsigned s = 0;
 #pragma unroll
         for (int q = 0; q < SORT_WARPS; q++) s += wc[q][t];
-        offs[t] += s;
+        run[t] += s;
+    }
+    __syncthreads();
+    for (unsigned i = t; i < count; i += SORT_THREADS) {
+        unsigned k = skeys[i];
+        unsigned dg = (k >> shift) & 255u;
+        unsigned o = gbase[dg] + (i - lbase[dg]);
+        keysOut[o] = k;
+        valsOut[o] = svals[i];
     }
 }
