@@ -22,7 +22,6 @@ var background = [3]float32{1, 1, 1}
 // multi-view model's output and carry their true alpha; held-out views are
 // kept as ground truth for the fidelity score.
 type sceneSource struct {
-	gtCount    int // Gaussians in the ground-truth cloud (0: the scene's default)
 	imageSize  int // reference image size (text2img.resolution)
 	fitSize    int // training and held-out view size (fit.resolution)
 	trainViews int
@@ -39,7 +38,7 @@ func (s sceneSource) Run(ctx context.Context, st *State) error {
 	if err != nil {
 		return fmt.Errorf("text2img.source=scenes: %w; for free text configure text2img.source=flux", err)
 	}
-	gt := scene.Build(st.Job.Seed, s.gtCount)
+	gt := scene.Build(st.Job.Seed, 0)
 	opt := splat.RenderOptions{Background: background, SHDegree: -1}
 
 	train := scenes.TrainViews(s.trainViews, s.fitSize)
@@ -52,7 +51,7 @@ func (s sceneSource) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	fg := scenes.Foreground(ims[0], background)
-	composite, mask := scenes.Composite(fg, scenes.Background{Kind: scenes.BackgroundKind(int(st.Job.Seed) % 4), Seed: st.Job.Seed})
+	composite, mask := scenes.Composite(fg, scenes.Background{Kind: scenes.BackgroundKind(uint64(st.Job.Seed) % 4), Seed: st.Job.Seed})
 	st.Image = composite
 	st.Views = make([]fit.View, s.trainViews)
 	for i, cam := range train {
