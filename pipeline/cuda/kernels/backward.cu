@@ -1,7 +1,9 @@
 // Backward pass (§4.4), the device twin of splat's backTile and
 // backGaussian: rasterBackward re-walks each tile back to front and adds
-// every Gaussian's screen-space gradient (GRAD_SLOTS per (view, Gaussian))
-// with one atomicAdd per warp; gaussBackward chains those to the cloud's
+// every Gaussian's screen-space gradient (GRAD_SLOTS per (view, Gaussian)):
+// each warp reduce-scatters its nine sums with a butterfly into a
+// block-wide shared buffer, flushed with one global add per slot and
+// Gaussian per 256-Gaussian batch; gaussBackward chains those to the cloud's
 // parameters and the densification statistics.
 #include "project.cuh"
 
@@ -14,15 +16,63 @@ __device__ __forceinline__ float warpSum(float x) {
     return x;
 }
 
+// warpScatter9 sums each of the nine slots v[0..8] over the warp and
+// leaves slot s's total in the lanes whose slotOfLane(lane) is s (two lanes
+// per slot; seven lanes get -1). It is a butterfly reduce-scatter: each
+// xor step keeps half of the live values and sends the other half to the
+// partner, so it costs 5+3+2+1+1 = 12 shuffles instead of 9×5.
+__device__ __forceinline__ float warpScatter9(const float* v, int lane) {
+    bool up = lane & 16;
+    float w[5];
+#pragma unroll
+    for (int i = 0; i < 5; i++) {
+        float a = v[i], b = i < 4 ? v[5 + i] : 0.0f;
+        w[i] = (up ? b : a) + __shfl_xor_sync(FULL, up ? a : b, 16);
+    }
+    up = lane & 8;
+    float x[3];
+#pragma unroll
+    for (int i = 0; i < 3; i++) {
+        float a = w[i], b = i < 2 ? w[3 + i] : 0.0f;
+        x[i] = (up ? b : a) + __shfl_xor_sync(FULL, up ? a : b, 8);
+    }
+    up = lane & 4;
+    float y[2];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+        float a = x[i], b = i < 1 ? x[2] : 0.0f;
+        y[i] = (up ? b : a) + __shfl_xor_sync(FULL, up ? a : b, 4);
+    }
+    up = lane & 2;
+    float z = (up ? y[1] : y[0]) + __shfl_xor_sync(FULL, up ? y[0] : y[1], 2);
+    return z + __shfl_xor_sync(FULL, z, 1);
+}
+
+// slotOfLane is the slot whose warp total warpScatter9 leaves in lane, or
+// -1 for a padding lane; of each lane pair (lane, lane^1) only the even
+// lane gets the slot, so each slot is written once.
+__device__ __forceinline__ int slotOfLane(int lane) {
+    if (lane & 1) return -1;
+    int i3 = (lane >> 1) & 1;
+    int i2 = ((lane >> 2) & 1) * 2 + i3;
+    int i1 = ((lane >> 3) & 1) * 3 + i2;
+    int s = ((lane >> 4) & 1) * 5 + i1;
+    return (i2 < 3 && i1 < 5 && s < GRAD_SLOTS) ? s : -1;
+}
+
+// SGRAD_STRIDE pads each slot's row of the block's gradient buffer so the
+// nine slots of one Gaussian fall in nine different banks.
+#define SGRAD_STRIDE (TILE_PIX + 1)
+
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
     rasterBackward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
                    const float4* conicOp, const float4* rgbd, float alphaMax, float bgR, float bgG, float bgB,
                    const float* finalT, const int* lastIn, const float* dRGB, const float* dAlpha, float* acc) {
     __shared__ unsigned sid[TILE_PIX];
-    __shared__ float2 sxy[TILE_PIX];
-    __shared__ float4 sco[TILE_PIX];
+    __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
+    __shared__ float4 sco[TILE_PIX];   // conic A, B, C
     __shared__ float4 scol[TILE_PIX];
-    __shared__ float sfloor[TILE_PIX];
+    __shared__ float sgrad[GRAD_SLOTS * SGRAD_STRIDE];
     __shared__ int smax;
     int view = blockIdx.z;
     int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
@@ -33,6 +83,8 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
     uint2 r = ranges[(size_t)view * (size_t)(tilesX * tilesY) + tile];
     if (threadIdx.x == 0) smax = -1;
+#pragma unroll
+    for (int s = 0; s < GRAD_SLOTS; s++) sgrad[s * SGRAD_STRIDE + threadIdx.x] = 0.0f;
     __syncthreads();
     float T = 0, g0 = 0, g1 = 0, g2 = 0, bgT = 0, s0 = 0, s1 = 0, s2 = 0;
     int last = -1;
@@ -50,6 +102,8 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     __syncthreads();
     int end = smax + 1;
     int lane = threadIdx.x & 31;
+    int mySlot = slotOfLane(lane);
+    float* myRow = sgrad + (mySlot < 0 ? 0 : mySlot) * SGRAD_STRIDE;
     for (int hi = end; hi > (int)r.x; hi -= TILE_PIX) {
         int lo = max((int)r.x, hi - TILE_PIX);
         int cnt = hi - lo;
@@ -57,70 +111,68 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
         if ((int)threadIdx.x < cnt) {
             unsigned g = vals[lo + threadIdx.x];
             sid[threadIdx.x] = g;
-            sxy[threadIdx.x] = xy[g];
+            float2 m = xy[g];
             float4 co = conicOp[g];
+            sxyf[threadIdx.x] = make_float4(m.x, m.y, powerFloor(co.w), co.w);
             sco[threadIdx.x] = co;
-            sfloor[threadIdx.x] = powerFloor(co.w);
             scol[threadIdx.x] = rgbd[g];
         }
         __syncthreads();
         for (int j = cnt - 1; j >= 0; j--) {
-            float dmx = 0, dmy = 0, dA = 0, dB = 0, dC = 0, dop = 0, dr = 0, dg = 0, db = 0;
+            float d[GRAD_SLOTS] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
             bool hit = false;
             if (inside && lo + j <= last) {
-                float2 m = sxy[j];
+                float4 mf = sxyf[j];
                 float4 co = sco[j];
-                float dx = m.x - fx, dy = m.y - fy;
+                float dx = mf.x - fx, dy = mf.y - fy;
                 float power = gaussPower(co.x, co.y, co.z, dx, dy);
-                float G = power < sfloor[j] ? 0.0f : __expf(power);
-                float raw = co.w * G;
+                float G = power < mf.z ? 0.0f : __expf(power);
+                float raw = mf.w * G;
                 float alpha = fminf(alphaMax, raw);
                 if (alpha >= ALPHA_MIN) {
                     hit = true;
                     float4 c = scol[j];
                     float om = 1.0f - alpha;
-                    float Tn = T / om;
+                    // One correctly rounded reciprocal instead of three
+                    // IEEE divisions (each a slow-path-guarded sequence).
+                    float iom = __frcp_rn(om);
+                    float Tn = T * iom;
                     float wgt = alpha * Tn;
-                    dr = wgt * g0;
-                    dg = wgt * g1;
-                    db = wgt * g2;
-                    float dAP = Tn * (c.x * g0 + c.y * g1 + c.z * g2) - (s0 * g0 + s1 * g1 + s2 * g2) / om + bgT / om;
+                    d[G_R] = wgt * g0;
+                    d[G_G] = wgt * g1;
+                    d[G_BL] = wgt * g2;
+                    float dAP = Tn * (c.x * g0 + c.y * g1 + c.z * g2) - (s0 * g0 + s1 * g1 + s2 * g2) * iom + bgT * iom;
                     s0 += c.x * wgt;
                     s1 += c.y * wgt;
                     s2 += c.z * wgt;
                     T = Tn;
                     if (raw < alphaMax) {
-                        dop = G * dAP;
+                        d[G_OP] = G * dAP;
                         float dp = alpha * dAP;
-                        dA = -0.5f * dx * dx * dp;
-                        dB = -dx * dy * dp;
-                        dC = -0.5f * dy * dy * dp;
-                        dmx = -(co.x * dx + co.y * dy) * dp;
-                        dmy = -(co.z * dy + co.y * dx) * dp;
+                        d[G_A] = -0.5f * dx * dx * dp;
+                        d[G_B] = -dx * dy * dp;
+                        d[G_C] = -0.5f * dy * dy * dp;
+                        d[G_MX] = -(co.x * dx + co.y * dy) * dp;
+                        d[G_MY] = -(co.z * dy + co.y * dx) * dp;
                     }
                 }
             }
             if (__any_sync(FULL, hit)) {
-                dmx = warpSum(dmx);
-                dmy = warpSum(dmy);
-                dA = warpSum(dA);
-                dB = warpSum(dB);
-                dC = warpSum(dC);
-                dop = warpSum(dop);
-                dr = warpSum(dr);
-                dg = warpSum(dg);
-                db = warpSum(db);
-                if (lane == 0) {
-                    float* a = acc + (size_t)sid[j] * GRAD_SLOTS;
-                    atomicAdd(a + G_MX, dmx);
-                    atomicAdd(a + G_MY, dmy);
-                    atomicAdd(a + G_A, dA);
-                    atomicAdd(a + G_B, dB);
-                    atomicAdd(a + G_C, dC);
-                    atomicAdd(a + G_OP, dop);
-                    atomicAdd(a + G_R, dr);
-                    atomicAdd(a + G_G, dg);
-                    atomicAdd(a + G_BL, db);
+                float tot = warpScatter9(d, lane);
+                if (mySlot >= 0) atomicAdd(myRow + j, tot);
+            }
+        }
+        // One global add per slot and Gaussian of this batch for the whole
+        // block, instead of one per warp.
+        __syncthreads();
+        if ((int)threadIdx.x < cnt) {
+            float* a = acc + (size_t)sid[threadIdx.x] * GRAD_SLOTS;
+#pragma unroll
+            for (int s = 0; s < GRAD_SLOTS; s++) {
+                float v = sgrad[s * SGRAD_STRIDE + threadIdx.x];
+                if (v != 0.0f) {
+                    atomicAdd(a + s, v);
+                    sgrad[s * SGRAD_STRIDE + threadIdx.x] = 0.0f;
                 }
             }
         }

@@ -1,16 +1,17 @@
 // Tile rasterisation forward (§4.3): one 256-thread block per 16x16 tile of
 // one view (blockIdx.z), one thread per pixel, Gaussians fetched 256 at a
-// time into shared memory and composited front to back.
+// time into shared memory (mean, power floor and opacity packed in one
+// float4, the conic in another: two shared loads per Gaussian-pixel pair
+// until a hit) and composited front to back.
 #include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
     rasterForward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
                   const float4* conicOp, const float4* rgbd, float alphaMax, float stopAt, float bgR, float bgG,
                   float bgB, float* outRGB, float* outAlpha, float* outDepth, float* finalT, int* lastOut) {
-    __shared__ float2 sxy[TILE_PIX];
-    __shared__ float4 sco[TILE_PIX];
+    __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
+    __shared__ float4 sco[TILE_PIX];   // conic A, B, C
     __shared__ float4 scol[TILE_PIX];
-    __shared__ float sfloor[TILE_PIX];
     int view = blockIdx.z;
     int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
     int tile = blockIdx.y * tilesX + blockIdx.x;
@@ -28,22 +29,22 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
         unsigned p = start + threadIdx.x;
         if (p < r.y) {
             unsigned g = vals[p];
-            sxy[threadIdx.x] = xy[g];
+            float2 m = xy[g];
             float4 co = conicOp[g];
+            sxyf[threadIdx.x] = make_float4(m.x, m.y, powerFloor(co.w), co.w);
             sco[threadIdx.x] = co;
-            sfloor[threadIdx.x] = powerFloor(co.w);
             scol[threadIdx.x] = rgbd[g];
         }
         __syncthreads();
         int cnt = min(TILE_PIX, toDo);
         for (int j = 0; !done && j < cnt; j++) {
-            float2 m = sxy[j];
+            float4 mf = sxyf[j];
             float4 co = sco[j];
-            float dx = m.x - fx, dy = m.y - fy;
+            float dx = mf.x - fx, dy = mf.y - fy;
             float power = gaussPower(co.x, co.y, co.z, dx, dy);
-            if (power < sfloor[j]) continue;
+            if (power < mf.z) continue;
             float G = __expf(power);
-            float alpha = fminf(alphaMax, co.w * G);
+            float alpha = fminf(alphaMax, mf.w * G);
             if (alpha < ALPHA_MIN) continue;
             float next = T * (1.0f - alpha);
             if (next <= stopAt) {
