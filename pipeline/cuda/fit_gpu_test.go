@@ -169,43 +169,67 @@ func sceneOptions(iters int) fit.Options {
 }
 
 // TestFitMatchesCPU fits the same scene on the device and with fit.Fit
-// (same seed, so the same initial cloud and random draws) and requires
-// the final loss within 15% and the held-out PSNR within 1.5 dB of the
-// CPU's: the paths differ in float rounding, which changes densification
-// candidates, so the trajectories are not bit-identical.
+// (same seed, so the same initial cloud and random draws). The paths differ
+// in float rounding (and the CPU fit's parallel sums differ run to run),
+// which changes densification candidates, so the trajectories are not
+// bit-identical and the comparison uses statistics that average that out:
+//
+//   - the mean loss of the last lastIters iterations within 10%: one
+//     iteration's loss sees one view on one random background, and the CPU
+//     fit's own final loss ranged 0.0219–0.0250 (±7%) over five runs of
+//     this scene, while its last-30 mean ranged 0.0269–0.0276 (±1.3%);
+//   - the mean PSNR over the six training views on white within 0.75 dB
+//     (CPU spread over those runs 28.56–28.64 dB);
+//   - the held-out PSNR within 1.5 dB (CPU spread 25.15–25.41 dB).
+//
+// A real bug (a gradient term dropped or of the wrong sign, a wrong slot,
+// a loss term missing) moves the loss by far more than 10% and the PSNRs by
+// whole dB; rounding-level differences move them by about the CPU's own
+// spread.
 func TestFitMatchesCPU(t *testing.T) {
+	const lastIters = 30
 	d := openDevice(t)
 	sc, err := scenes.Get("red-cube")
 	if err != nil {
 		t.Fatal(err)
 	}
 	gt := sc.Build(0, 0)
-	views := sceneViews(t, gt, scenes.TrainViews(6, 64))
+	train := scenes.TrainViews(6, 64)
+	views := sceneViews(t, gt, train)
 	opt := sceneOptions(150)
 	opt.RandomBackground = true
 	var calls int
+	var gLoss, cLoss []float64
 	gres, err := d.Fit(context.Background(), views, opt, quietLog(), func(it int, loss float64) {
 		calls++
 		if it != calls {
 			t.Errorf("progress call %d reports iteration %d", calls, it)
 		}
+		gLoss = append(gLoss, loss)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cres, err := fit.Fit(context.Background(), views, opt, nil, nil)
+	cres, err := fit.Fit(context.Background(), views, opt, nil, func(_ int, loss float64) { cLoss = append(cLoss, loss) })
 	if err != nil {
 		t.Fatal(err)
 	}
+	if calls != opt.Iterations || gres.Iterations != opt.Iterations || len(cLoss) != opt.Iterations {
+		t.Fatalf("%d progress calls (CPU %d), %d iterations, want %d", calls, len(cLoss), gres.Iterations, opt.Iterations)
+	}
+	gm, cm := tailMean(gLoss, lastIters), tailMean(cLoss, lastIters)
 	held := scenes.HeldOutViews(4, 64)
 	gp, cp := meanPSNR(t, gres.Cloud, gt, held), meanPSNR(t, cres.Cloud, gt, held)
-	t.Logf("GPU: loss %.4f, %d Gaussians, held-out %.2f dB, stats %+v", gres.FinalLoss, gres.Cloud.Len(), gp, gres.Stats.Densify)
-	t.Logf("CPU: loss %.4f, %d Gaussians, held-out %.2f dB, stats %+v", cres.FinalLoss, cres.Cloud.Len(), cp, cres.Stats.Densify)
-	if calls != opt.Iterations || gres.Iterations != opt.Iterations {
-		t.Errorf("%d progress calls, %d iterations, want %d", calls, gres.Iterations, opt.Iterations)
+	gt2, ct2 := meanPSNR(t, gres.Cloud, gt, train), meanPSNR(t, cres.Cloud, gt, train)
+	t.Logf("GPU: final loss %.4f, last-%d mean %.4f, %d Gaussians, train %.2f dB, held-out %.2f dB, stats %+v",
+		gres.FinalLoss, lastIters, gm, gres.Cloud.Len(), gt2, gp, gres.Stats.Densify)
+	t.Logf("CPU: final loss %.4f, last-%d mean %.4f, %d Gaussians, train %.2f dB, held-out %.2f dB, stats %+v",
+		cres.FinalLoss, lastIters, cm, cres.Cloud.Len(), ct2, cp, cres.Stats.Densify)
+	if math.Abs(gm-cm) > 0.10*cm {
+		t.Errorf("last-%d mean loss GPU %.4f, CPU %.4f: more than 10%% apart", lastIters, gm, cm)
 	}
-	if math.Abs(gres.FinalLoss-cres.FinalLoss) > 0.15*cres.FinalLoss {
-		t.Errorf("final loss GPU %.4f, CPU %.4f: more than 15%% apart", gres.FinalLoss, cres.FinalLoss)
+	if math.Abs(gt2-ct2) > 0.75 {
+		t.Errorf("training-view PSNR GPU %.2f dB, CPU %.2f dB: more than 0.75 dB apart", gt2, ct2)
 	}
 	if math.Abs(gp-cp) > 1.5 {
 		t.Errorf("held-out PSNR GPU %.2f dB, CPU %.2f dB: more than 1.5 dB apart", gp, cp)
@@ -216,6 +240,19 @@ func TestFitMatchesCPU(t *testing.T) {
 	if gres.Stats.ForwardSeconds <= 0 || gres.Stats.BackwardSeconds <= 0 || gres.Stats.LossSeconds <= 0 || gres.Stats.AdamSeconds <= 0 {
 		t.Errorf("phase times not all positive: %+v", gres.Stats)
 	}
+}
+
+// tailMean is the mean of the last n values of xs (of all, if fewer).
+func tailMean(xs []float64, n int) float64 {
+	n = min(n, len(xs))
+	if n == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs[len(xs)-n:] {
+		s += x
+	}
+	return s / float64(n)
 }
 
 // TestFitReferenceScene is pipeline/fit's reference-scene test on the

@@ -59,7 +59,7 @@ func TestPTXVersionAndLowering(t *testing.T) {
 // function is looked up.
 func TestKernelSourcesDeclareEveryKernel(t *testing.T) {
 	t.Parallel()
-	decl := regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\(\w+\))?\s+(\w+)\(`)
+	decl := regexp.MustCompile(`extern "C" __global__ void(?:\s+__launch_bounds__\(\w+(?:,\s*\w+)?\))?\s+(\w+)\(`)
 	for _, mod := range moduleNames {
 		src, err := fs.ReadFile(kernelFS, "kernels/"+mod+".cu")
 		if err != nil {

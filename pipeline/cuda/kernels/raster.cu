@@ -5,7 +5,9 @@
 // until a hit) and composited front to back.
 #include "common.cuh"
 
-extern "C" __global__ void __launch_bounds__(TILE_PIX)
+// At most 32 registers (8 blocks of 256 per SM): the fit's 4×256² batch
+// has 1024 blocks, one wave over 132 SMs at 8 per SM, two at 7.
+extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     rasterForward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
                   const float4* conicOp, const float4* rgbd, float alphaMax, float stopAt, float bgR, float bgG,
                   float bgB, float* outRGB, float* outAlpha, float* outDepth, float* finalT, int* lastOut) {
