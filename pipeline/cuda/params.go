@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -20,9 +19,7 @@ type viewParams struct {
 }
 
 const (
-	tileSize     = 16
-	frustumGuard = 0.3
-	tStop        = 1e-4
+	tileSize = splat.TileSize
 )
 
 func init() {
@@ -46,29 +43,27 @@ func newViewParams(cam splat.Camera) viewParams {
 		v.T[i] = float32(cam.T[i])
 		v.CamPos[i] = float32(pos[i])
 	}
-	tanX := 0.5 * float64(cam.Width) / cam.Fx
-	tanY := 0.5 * float64(cam.Height) / cam.Fy
-	v.LimXPos = float32((float64(cam.Width)-cam.Cx)/cam.Fx + frustumGuard*tanX)
-	v.LimXNeg = float32(cam.Cx/cam.Fx + frustumGuard*tanX)
-	v.LimYPos = float32((float64(cam.Height)-cam.Cy)/cam.Fy + frustumGuard*tanY)
-	v.LimYNeg = float32(cam.Cy/cam.Fy + frustumGuard*tanY)
+	v.LimXNeg, v.LimXPos, v.LimYNeg, v.LimYPos = cam.FrustumLimits()
 	return v
 }
 
-// modeParams are the per-mode constants of splat's raster_mode.go.
+// modeParams are the per-mode constants as the kernels take them, from
+// splat's own definition of the modes.
 type modeParams struct {
 	near, alphaMax, stopAt float32
 	perAxis                int32
 }
 
 func paramsFor(m splat.Mode) (modeParams, error) {
-	switch m {
-	case splat.ModeClassic: // stop when next T < 1e-4: the largest float below it
-		return modeParams{near: 0.2, alphaMax: 0.99, stopAt: math.Nextafter32(tStop, 0), perAxis: 0}, nil
-	case splat.ModeGsplat: // stop when next T ≤ 1e-4
-		return modeParams{near: 0.01, alphaMax: 0.999, stopAt: tStop, perAxis: 1}, nil
+	c, err := m.Constants()
+	if err != nil {
+		return modeParams{}, fmt.Errorf("cuda: %w", err)
 	}
-	return modeParams{}, fmt.Errorf("cuda: unknown raster mode %d", int(m))
+	p := modeParams{near: c.Near, alphaMax: c.AlphaMax, stopAt: c.StopAt}
+	if c.PerAxisRadius {
+		p.perAxis = 1
+	}
+	return p, nil
 }
 
 func shDegree(opt splat.RenderOptions, c *splat.Cloud) int {

@@ -33,13 +33,7 @@ func newViewCtx(cam Camera, p modeParams, shDeg int) viewCtx {
 		v.t[i] = float32(cam.T[i])
 		v.campos[i] = float32(pos[i])
 	}
-	// gsplat's general form; with a centred principal point it is Inria's 1.3·tan(fov/2).
-	tanX := 0.5 * float64(cam.Width) / cam.Fx
-	tanY := 0.5 * float64(cam.Height) / cam.Fy
-	v.limXPos = float32((float64(cam.Width)-cam.Cx)/cam.Fx + frustumGuard*tanX)
-	v.limXNeg = float32(cam.Cx/cam.Fx + frustumGuard*tanX)
-	v.limYPos = float32((float64(cam.Height)-cam.Cy)/cam.Fy + frustumGuard*tanY)
-	v.limYNeg = float32(cam.Cy/cam.Fy + frustumGuard*tanY)
+	v.limXNeg, v.limXPos, v.limYNeg, v.limYPos = cam.FrustumLimits()
 	return v
 }
 

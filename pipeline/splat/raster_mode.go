@@ -87,3 +87,39 @@ func (p *modeParams) stops(next float32) bool {
 	}
 	return next < tStop
 }
+
+// ModeConstants are a mode's rules in the form another engine of the same
+// rasteriser (the GPU in pipeline/cuda) takes them, so both follow one
+// definition.
+type ModeConstants struct {
+	Near          float32 // cull if z_view ≤ Near
+	AlphaMax      float32 // α = min(AlphaMax, o·G)
+	StopAt        float32 // a pixel is finished when its next T ≤ StopAt
+	PerAxisRadius bool    // gsplat's opacity-aware per-axis radius and opacity cull
+}
+
+// Constants returns m's rules.
+func (m Mode) Constants() (ModeConstants, error) {
+	p, err := paramsFor(m)
+	if err != nil {
+		return ModeConstants{}, err
+	}
+	return ModeConstants{Near: p.near, AlphaMax: p.alphaMax, StopAt: p.stopAt(), PerAxisRadius: p.perAxisRadius}, nil
+}
+
+// TileSize is the side of the square pixel tiles Gaussians are binned into.
+const TileSize = tileSize
+
+// FrustumLimits returns the clamp the projection applies to t_x/t_z and
+// t_y/t_z (−xNeg ≤ x/z ≤ xPos, −yNeg ≤ y/z ≤ yPos): the image edges plus
+// 0.3·tan(fov/2), which keeps the EWA Jacobian stable off screen.
+func (c Camera) FrustumLimits() (xNeg, xPos, yNeg, yPos float32) {
+	// gsplat's general form; with a centred principal point it is Inria's 1.3·tan(fov/2).
+	tanX := 0.5 * float64(c.Width) / c.Fx
+	tanY := 0.5 * float64(c.Height) / c.Fy
+	xNeg = float32(c.Cx/c.Fx + frustumGuard*tanX)
+	xPos = float32((float64(c.Width)-c.Cx)/c.Fx + frustumGuard*tanX)
+	yNeg = float32(c.Cy/c.Fy + frustumGuard*tanY)
+	yPos = float32((float64(c.Height)-c.Cy)/c.Fy + frustumGuard*tanY)
+	return xNeg, xPos, yNeg, yPos
+}
