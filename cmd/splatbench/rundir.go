@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/splatbench/splatbench/configs"
@@ -33,19 +34,8 @@ func newMeta(ctx context.Context, e *env, command string, p configs.Profile, b *
 	if b != nil {
 		if rt, err := b.Runtime(); err == nil {
 			m.ORTVersion = rt.Version()
-			m.Device["ort_providers"] = joinComma(rt.Providers())
+			m.Device["ort_providers"] = strings.Join(rt.Providers(), ",")
 		}
 	}
 	return m
-}
-
-func joinComma(xs []string) string {
-	s := ""
-	for i, x := range xs {
-		if i > 0 {
-			s += ","
-		}
-		s += x
-	}
-	return s
 }
