@@ -19,7 +19,7 @@ const (
 	HeaderSplats   = "X-Splat-Count"        // Gaussians in the PLY
 	HeaderSeconds  = "X-Generation-Seconds" // generation and encoding, queueing excluded
 	HeaderScore    = "X-Score"              // the self-check score, when the pipeline has one
-	HeaderKind     = "X-Score-Kind"         // what X-Score is: "fidelity" or "validator"
+	HeaderKind     = "X-Score-Kind"         // what X-Score is: "fidelity" or "validator"; "none" (gates only, no X-Score)
 	HeaderAccepted = "X-Accepted"           // whether the score passed the profile's threshold
 )
 
@@ -133,7 +133,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, job pipeline.Job, c
 	h.Set(HeaderSplats, strconv.Itoa(res.out.splats))
 	h.Set(HeaderSeconds, strconv.FormatFloat(res.out.seconds, 'f', 3, 64))
 	if res.out.kind != "" {
-		h.Set(HeaderScore, strconv.FormatFloat(res.out.scores["score"], 'f', 4, 64))
+		// Kind "none": only the validity gates judged it; there is no score.
+		if score, ok := res.out.scores["score"]; ok {
+			h.Set(HeaderScore, strconv.FormatFloat(score, 'f', 4, 64))
+		}
 		h.Set(HeaderKind, res.out.kind)
 		h.Set(HeaderAccepted, strconv.FormatBool(res.out.accepted))
 	}
