@@ -6,7 +6,11 @@ BIN       := bin/splatbench
 CACHE     ?= $(or $(SPLATBENCH_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/splatbench)
 export SPLATBENCH_CACHE := $(CACHE)
 export CGO_ENABLED := 1
-STAMP     := $(CACHE)/.setup-v1
+# NVRTC 11.8 from the set-up: `make ptx` compiles the kernels with it and
+# the tests check the committed PTX is what it makes.
+export SPLATBENCH_NVRTC ?= $(CACHE)/nvrtc-11.8/libnvrtc.so.11.2
+export SPLATBENCH_REQUIRE_NVRTC := 1
+STAMP     := $(CACHE)/.setup-v2
 
 .PHONY: all setup build run test vet fmt fuzz bench clean
 
@@ -46,12 +50,20 @@ bench:
 clean:
 	rm -rf bin
 
-# ptx regenerates the embedded GPU kernels from pipeline/cuda/kernels/*.cu
-# (needs nvcc, so run it on a CUDA machine and commit the .ptx files).
+# ptx regenerates the embedded GPU kernels (pipeline/cuda/kernels/*.ptx,
+# committed) from the .cu sources with NVRTC 11.8 from the set-up: PTX ISA
+# 7.8 for compute_75, which drivers from R520 (CUDA 11.8) on load. No GPU,
+# nvcc or host compiler needed. ptx-nvcc does the same with the machine's
+# nvcc (ISA of that release, e.g. 9.0 from CUDA 13: drivers R580+), for
+# comparing toolchains; commit only NVRTC 11.8 output.
+.PHONY: ptx ptx-nvcc
+ptx: setup
+	$(GO) test -count=1 -run '^TestEmbeddedPTXIsCurrent$$' ./pipeline/cuda -update
+
 NVCC     ?= nvcc
-PTX_ARCH ?= compute_75
-.PHONY: ptx
-ptx:
-	cd pipeline/cuda/kernels && for f in *.cu; do \
-	  $(NVCC) -ptx -arch=$(PTX_ARCH) -O3 -o $${f%.cu}.ptx $$f || exit 1; \
+PTX_OUT  ?= pipeline/cuda/kernels
+ptx-nvcc:
+	mkdir -p $(PTX_OUT) && for f in pipeline/cuda/kernels/*.cu; do \
+	  b=$$(basename $$f .cu); \
+	  $(NVCC) -ptx -arch=compute_75 -O3 -o $(PTX_OUT)/$$b.ptx $$f || exit 1; \
 	done

@@ -149,7 +149,7 @@ func Open(index int, log *slog.Logger) (*Device, error) {
 		a.cuDevicePrimaryCtxRelease(d.dev)
 		return nil, err
 	}
-	k, err := loadKernels(a, log)
+	k, err := loadKernels(a, inf, log)
 	if err != nil {
 		a.cuStreamDestroy(d.stream)
 		a.cuDevicePrimaryCtxRelease(d.dev)
@@ -172,7 +172,8 @@ func (d *Device) enter() func() {
 // Info returns the device's description.
 func (d *Device) Info() Info { return d.info }
 
-// PTXVariant says which PTX the driver accepted: "native" or "lowered".
+// PTXVariant says which kernel code the driver loaded: "embedded PTX 7.8",
+// "NVRTC 12.4 compute_89" or "lowered PTX 7.0" (see loadModule).
 func (d *Device) PTXVariant() string { return d.k.variant }
 
 // MemInfo returns the free and total device memory in bytes.

@@ -12,13 +12,16 @@
 // degrees 0–3, the α and transmittance rules of pipeline-algorithms.md §4)
 // and is tested against it under the gpu build tag.
 //
-// PTX and drivers: the kernels are compiled for compute_75 (Turing and
-// newer; CUDA 13's nvcc supports no older target). nvcc 13 stamps the PTX
-// ISA version 9.0, which needs a driver of the 580 series (CUDA 13) or
-// newer. When the driver rejects that version, the loader retries with the
-// `.version` line lowered to 7.0 (the kernels use nothing newer: warp
-// shuffles, match.any, atomics), the ISA that drivers from the 450 series
-// (CUDA 11.0) compile. TestLoweredPTXLoads (gpu tag) checks that the driver
-// JIT accepts the lowered text and that it renders like the CPU; it has
-// run only under driver 580, no older driver has been tried.
+// PTX and drivers: the kernels' CUDA C is compiled for compute_75 (Turing
+// and newer) by NVRTC 11.8 (`make ptx`, which fetches Debian's libnvrtc
+// 11.8 and needs no GPU, nvcc or host compiler; a test keeps the committed
+// PTX equal to its output). That PTX declares ISA 7.8, which drivers from
+// the R520 series (CUDA 11.8) on JIT-compile, so CUDA 12 and 13 drivers
+// load it as is. When a driver rejects the embedded PTX, the loader
+// compiles the embedded CUDA C at run time with the machine's NVRTC
+// (libnvrtc from CUDA 13, 12 or 11.2+, or the file SPLATBENCH_NVRTC names)
+// for the device's own architecture, and failing that retries the
+// embedded PTX with its .version lowered to 7.0 (the kernels use nothing
+// newer), which drivers from R450 (CUDA 11.0) compile. Device.PTXVariant
+// says which of the three loaded.
 package cuda

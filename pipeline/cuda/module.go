@@ -23,12 +23,8 @@ var kernelFS embed.FS
 // rebuilding the test binary.
 var ptxDir string
 
-// forceLowered makes the loader use the lowered-version PTX even when the
-// native one would load (tests of the fallback).
-var forceLowered bool
-
 // ErrNoPTX is wrapped when the binary carries no PTX for a module.
-var ErrNoPTX = errors.New("cuda: no PTX for kernel module (run `make ptx` on a machine with nvcc)")
+var ErrNoPTX = errors.New("cuda: no PTX for kernel module (run `make ptx`)")
 
 var moduleNames = []string{"project", "sort", "raster", "backward", "adam", "loss"}
 
@@ -49,23 +45,20 @@ func readPTX(name string) ([]byte, error) {
 	return b, nil
 }
 
-func loadKernels(a *api, log *slog.Logger) (*kernels, error) {
-	k := &kernels{fn: map[string]uintptr{}, variant: "native"}
+func loadKernels(a *api, inf Info, log *slog.Logger) (*kernels, error) {
+	k := &kernels{fn: map[string]uintptr{}}
 	for _, name := range moduleNames {
 		src, err := readPTX(name)
 		if err != nil {
 			k.unload(a)
 			return nil, err
 		}
-		mod, variant, err := loadModule(a, name, src)
+		mod, variant, err := loadModule(a, inf, name, src, log)
 		if err != nil {
 			k.unload(a)
 			return nil, err
 		}
-		if variant != "native" {
-			k.variant = variant
-			log.Warn("cuda: driver rejected the native PTX version; loaded the lowered one", "module", name)
-		}
+		k.variant = variant
 		k.mods = append(k.mods, mod)
 		for _, fname := range kernelNames[name] {
 			var f uintptr
@@ -88,18 +81,43 @@ var kernelNames = map[string][]string{
 	"loss":     {"ssimBlurH", "ssimMap", "ssimGradH", "lossGrad", "accumStats"},
 }
 
-// loadModule JIT-compiles one PTX text; if the driver rejects its ISA
-// version it retries with the version lowered.
-func loadModule(a *api, name string, src []byte) (uintptr, string, error) {
-	if !forceLowered {
+// Kernel sources the loader may force (tests of the fallbacks).
+const (
+	sourceAuto    = ""
+	sourceNVRTC   = "nvrtc"
+	sourceLowered = "lowered"
+)
+
+var forceSource = sourceAuto
+
+// loadModule JIT-compiles one module, trying in turn: the embedded PTX; if
+// the driver rejects its ISA version, the module's CUDA C compiled at run
+// time by the NVRTC found on the machine (whose PTX its own toolkit's
+// drivers accept) for the device's architecture; then the embedded PTX
+// with its .version line lowered to loweredPTXVersion. It returns the
+// module and a description of what loaded.
+func loadModule(a *api, inf Info, name string, src []byte, log *slog.Logger) (uintptr, string, error) {
+	if forceSource == sourceAuto {
 		mod, err := jitLoad(a, name, src)
 		if err == nil {
-			return mod, "native", nil
+			major, minor, _ := ptxVersion(src)
+			return mod, fmt.Sprintf("embedded PTX %d.%d", major, minor), nil
 		}
 		var de *DriverError
 		if !errors.As(err, &de) || (de.Code != resultUnsupportedPTXVer && de.Code != resultInvalidPTX) {
 			return 0, "", err
 		}
+		log.Warn("cuda: the driver rejected the embedded PTX; trying NVRTC", "module", name, "err", err)
+	}
+	if forceSource != sourceLowered {
+		mod, variant, err := loadCompiled(a, inf, name)
+		if err == nil {
+			return mod, variant, nil
+		}
+		if forceSource == sourceNVRTC {
+			return 0, "", err
+		}
+		log.Warn("cuda: NVRTC path failed; trying the lowered PTX", "module", name, "err", err)
 	}
 	low, err := lowerPTX(src, loweredPTXVersion)
 	if err != nil {
@@ -110,6 +128,25 @@ func loadModule(a *api, name string, src []byte) (uintptr, string, error) {
 		return 0, "", err
 	}
 	return mod, "lowered PTX " + loweredPTXVersion, nil
+}
+
+// loadCompiled compiles module name for the device's compute capability with
+// the machine's NVRTC and loads it.
+func loadCompiled(a *api, inf Info, name string) (uintptr, string, error) {
+	n, err := OpenNVRTC()
+	if err != nil {
+		return 0, "", err
+	}
+	arch := fmt.Sprintf("compute_%d%d", inf.CCMajor, inf.CCMinor)
+	ptx, err := compileModule(n, name, arch)
+	if err != nil {
+		return 0, "", err
+	}
+	mod, err := jitLoad(a, name, ptx)
+	if err != nil {
+		return 0, "", err
+	}
+	return mod, fmt.Sprintf("NVRTC %s %s", n.Version(), arch), nil
 }
 
 const (

@@ -5,6 +5,7 @@ package cuda
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -102,30 +103,53 @@ func TestValidatorPreset(t *testing.T) {
 	}
 }
 
-// TestLoweredPTXLoads loads the PTX with its .version lowered to 7.0 (the
-// path for pre-580 drivers) and checks the render still matches the CPU.
-func TestLoweredPTXLoads(t *testing.T) {
-	forceLowered = true
+// TestFallbackKernelsLoad forces each fallback of the loader (the path
+// for drivers older than the embedded PTX's ISA): the kernels compiled at
+// run time by the machine's NVRTC for the device's architecture, and the
+// embedded PTX with its .version lowered to 7.0. Each must load and render
+// like the CPU.
+func TestFallbackKernelsLoad(t *testing.T) {
+	tests := []struct {
+		source, wantPrefix string
+	}{
+		{sourceNVRTC, "NVRTC "},
+		{sourceLowered, "lowered PTX 7.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source, func(t *testing.T) {
+			forceSource = tt.source
+			d := openDevice(t)
+			forceSource = sourceAuto
+			t.Logf("kernels: %s", d.PTXVariant())
+			if !strings.HasPrefix(d.PTXVariant(), tt.wantPrefix) {
+				t.Fatalf("variant %q, want %q…", d.PTXVariant(), tt.wantPrefix)
+			}
+			ctx := context.Background()
+			c := randomCloud(3, 2000, 1, 0.6, 0.04)
+			cams := splat.OrbitCameras(2, 2.2, -20, 50, 128, 96)
+			opt := splat.RenderOptions{Mode: splat.ModeClassic, SHDegree: -1}
+			got, err := d.Render(ctx, c, cams, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := splat.RenderBatch(ctx, c, cams, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for v := range cams {
+				if p := psnr(got[v].RGB, want[v].RGB); p < 45 {
+					t.Errorf("view %d: PSNR %.1f dB with %s", v, p, d.PTXVariant())
+				}
+			}
+		})
+	}
+}
+
+// TestEmbeddedKernelsLoad: on a current driver the embedded PTX loads as is.
+func TestEmbeddedKernelsLoad(t *testing.T) {
 	d := openDevice(t)
-	forceLowered = false
-	if d.PTXVariant() == "native" {
-		t.Fatalf("variant %q, want the lowered PTX", d.PTXVariant())
-	}
-	ctx := context.Background()
-	c := randomCloud(3, 2000, 1, 0.6, 0.04)
-	cams := splat.OrbitCameras(2, 2.2, -20, 50, 128, 96)
-	opt := splat.RenderOptions{Mode: splat.ModeClassic, SHDegree: -1}
-	got, err := d.Render(ctx, c, cams, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := splat.RenderBatch(ctx, c, cams, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v := range cams {
-		if p := psnr(got[v].RGB, want[v].RGB); p < 45 {
-			t.Errorf("view %d: PSNR %.1f dB with the lowered PTX", v, p)
-		}
+	t.Logf("kernels: %s (driver CUDA %s)", d.PTXVariant(), d.Info().DriverString())
+	if d.PTXVariant() != "embedded PTX 7.8" {
+		t.Errorf("variant %q, want the embedded PTX 7.8", d.PTXVariant())
 	}
 }
