@@ -130,7 +130,12 @@ func gpuCheck(h results.Host, log *slog.Logger) check {
 	infos, err := cuda.Discover(log)
 	if err == nil && len(infos) > 0 {
 		g := infos[0]
-		return check{"gpu", statusOK, fmt.Sprintf("%d x %s, compute %s, %d MiB, driver API %s", len(infos), g.Name, g.ComputeCapability(), g.TotalMemory>>20, cuda.DriverVersionString(g.DriverVersion)), ""}
+		desc := fmt.Sprintf("%d x %s, compute %s, %d MiB, driver API %s", len(infos), g.Name, g.ComputeCapability(), g.TotalMemory>>20, cuda.DriverVersionString(g.DriverVersion))
+		plan, ok := cuda.KernelPlan(g.DriverVersion)
+		if !ok {
+			return check{"gpu", statusWarn, desc + "; kernels: " + plan, "update the NVIDIA driver to R520 (CUDA 11.8) or newer, or install a CUDA toolkit's libnvrtc (or set " + cuda.NVRTCEnv + ")"}
+		}
+		return check{"gpu", statusOK, desc + "; kernels: " + plan, ""}
 	}
 	if len(h.GPUs) > 0 {
 		return check{"gpu", statusWarn, fmt.Sprintf("nvidia-smi sees %s but the CUDA driver API does not: %v", h.GPUs[0].Name, err), "check that libcuda.so.1 is on the library path"}

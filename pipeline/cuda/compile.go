@@ -44,3 +44,24 @@ func compileModule(n *NVRTC, name, arch string) ([]byte, error) {
 	}
 	return ptx, nil
 }
+
+// EmbeddedMinDriver is the oldest driver (cuDriverGetVersion's encoding)
+// whose JIT accepts the embedded PTX: ISA 7.8 is CUDA 11.8's (R520).
+// TestEmbeddedPTXIsCurrent keeps it in step with the PTX's .version.
+const EmbeddedMinDriver = 11080
+
+// KernelPlan says how Open will get kernels on a driver of version
+// driverVersion: the embedded PTX when the driver is new enough, else the
+// machine's NVRTC when one loads, else the lowered PTX. ok is false when
+// only the last resort is left.
+func KernelPlan(driverVersion int) (plan string, ok bool) {
+	if driverVersion >= EmbeddedMinDriver {
+		return "embedded PTX (driver CUDA " + DriverVersionString(driverVersion) + " ≥ 11.8)", true
+	}
+	if n, err := OpenNVRTC(); err == nil {
+		return fmt.Sprintf("driver CUDA %s < 11.8: kernels compiled at start by NVRTC %s (%s)",
+			DriverVersionString(driverVersion), n.Version(), n.Path), true
+	}
+	return fmt.Sprintf("driver CUDA %s < 11.8 and no NVRTC: kernels from the PTX lowered to ISA %s (untested on such drivers)",
+		DriverVersionString(driverVersion), loweredPTXVersion), false
+}

@@ -42,6 +42,10 @@ func TestEmbeddedPTXIsCurrent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// EmbeddedMinDriver (11080, CUDA 11.8) is the driver of ISA 7.8.
+		if major, minor, err := ptxVersion(got); err != nil || major != 7 || minor != 8 {
+			t.Errorf("%s: PTX ISA %d.%d (%v); EmbeddedMinDriver assumes 7.8", name, major, minor, err)
+		}
 		path := filepath.Join("kernels", name+".ptx")
 		if *update {
 			if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -105,6 +109,27 @@ func TestOpenNVRTCNamesEveryAttempt(t *testing.T) {
 	for _, want := range []string{junk, "missing.so", NVRTCEnv} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}
+
+func TestKernelPlan(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		driver int
+		want   string
+	}{
+		{13000, "embedded PTX"},
+		{12040, "embedded PTX"},
+		{11080, "embedded PTX"},
+		{11070, "< 11.8"},
+	} {
+		plan, ok := KernelPlan(tt.driver)
+		if !strings.Contains(plan, tt.want) {
+			t.Errorf("KernelPlan(%d) = %q, want it to contain %q", tt.driver, plan, tt.want)
+		}
+		if tt.driver >= EmbeddedMinDriver && !ok {
+			t.Errorf("KernelPlan(%d) not ok", tt.driver)
 		}
 	}
 }
