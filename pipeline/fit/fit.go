@@ -157,11 +157,17 @@ type fitter struct {
 	scratch  ssimScratch
 	lcfg     lossConfig
 	dcfg     densifyConfig
+	prior    *areaPrior // nil when AreaPriorWeight is 0
 }
 
 func newFitter(s *state, views []View, targets []*target, maxPix int, opt Options, rng *rand.Rand, log *slog.Logger) *fitter {
+	var prior *areaPrior
+	if opt.AreaPriorWeight > 0 {
+		prior = newAreaPrior(views, opt)
+	}
 	return &fitter{
-		s: s, views: views, targets: targets, opt: opt, rng: rng, log: log,
+		prior: prior,
+		s:     s, views: views, targets: targets, opt: opt, rng: rng, log: log,
 		inverted: make([]*target, len(views)),
 		grads:    splat.NewGrads(s.cloud),
 		dRGB:     make([]float32, 3*maxPix),
@@ -225,6 +231,14 @@ func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
 	g.Zero()
 	if err := splat.Backward(ctx, tr, dRGB, dAlpha, g); err != nil {
 		return Loss{}, fmt.Errorf("fit: iteration %d, view %d: backward: %w", it, vi, err)
+	}
+	if f.prior != nil {
+		pl, err := f.prior.step(ctx, cloud, f.rng, g)
+		if err != nil {
+			return Loss{}, fmt.Errorf("fit: iteration %d: %w", it, err)
+		}
+		loss.Prior = pl
+		loss.Total += pl
 	}
 	ta := time.Now()
 	st.BackwardSeconds += ta.Sub(tb).Seconds()

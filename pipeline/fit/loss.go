@@ -7,10 +7,11 @@ import (
 
 // Loss is one iteration's loss and its parts (each already weighted).
 type Loss struct {
-	Total float64 // L1 + DSSIM + Alpha
+	Total float64 // L1 + DSSIM + Alpha + Prior
 	L1    float64 // (1−λ_dssim)·mean|x − y|
 	DSSIM float64 // λ_dssim·(1 − SSIM)
 	Alpha float64 // λ_alpha·mean|α − α*| (or squared)
+	Prior float64 // λ_p·mean α of the area prior's random view (0 when off)
 }
 
 // target is a view prepared for the loss: the composited colour and the

@@ -104,6 +104,15 @@ type Options struct {
 	LambdaAlpha float64
 	AlphaLoss   string
 
+	// AreaPriorWeight λp (0 disables) adds λp·mean(α) of a render from one
+	// random direction (uniform on the sphere, looking at the origin from
+	// the training cameras' mean distance) to every step's loss: a
+	// minimal-projected-area (surface-area) prior that shrinks the parts of
+	// the visual hull no training view constrains. It costs one extra
+	// AreaPriorSize² forward and backward per step.
+	AreaPriorWeight float64
+	AreaPriorSize   int
+
 	// Seed makes initialisation and split sampling deterministic.
 	Seed uint64
 	// Workers bounds the goroutines used by the rasteriser and the loss
@@ -160,6 +169,8 @@ func DefaultOptions() Options {
 		LambdaDSSIM:          0.2,
 		LambdaAlpha:          0.1,
 		AlphaLoss:            AlphaL1,
+		AreaPriorWeight:      0,
+		AreaPriorSize:        32,
 		Seed:                 0,
 		Workers:              0,
 	}
@@ -221,6 +232,10 @@ func (o Options) Validate() error {
 		return bad("LambdaAlpha", o.LambdaAlpha, "must be ≥ 0")
 	case o.AlphaLoss != AlphaL1 && o.AlphaLoss != AlphaMSE:
 		return bad("AlphaLoss", o.AlphaLoss, `must be "l1" or "mse"`)
+	case !(o.AreaPriorWeight >= 0) || !finite(o.AreaPriorWeight):
+		return bad("AreaPriorWeight", o.AreaPriorWeight, "must be ≥ 0")
+	case o.AreaPriorWeight > 0 && (o.AreaPriorSize < 8 || o.AreaPriorSize > 1024):
+		return bad("AreaPriorSize", o.AreaPriorSize, "must be in 8..1024 when AreaPriorWeight > 0")
 	case o.Workers < 0:
 		return bad("Workers", o.Workers, "must be ≥ 0")
 	}

@@ -2,6 +2,7 @@ package fit
 
 import (
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -29,6 +30,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"alpha loss kind", func(o *Options) { o.AlphaLoss = "huber" }},
 		{"background", func(o *Options) { o.Background[1] = 2 }},
 		{"workers", func(o *Options) { o.Workers = -2 }},
+		{"negative area prior", func(o *Options) { o.AreaPriorWeight = -0.1 }},
+		{"NaN area prior", func(o *Options) { o.AreaPriorWeight = math.NaN() }},
+		{"area prior size", func(o *Options) { o.AreaPriorWeight = 0.1; o.AreaPriorSize = 4 }},
 	}
 	for _, tc := range tests {
 		o := DefaultOptions()
