@@ -96,7 +96,7 @@ var badFixtures = map[string]string{
 testdata/profile-flux-nomodel.bad.yaml:3:3: text2img.steps: 8 outside 1..4
 testdata/profile-flux-nomodel.bad.yaml:5:3: views.count: 4 needs views.model (without a model K = 1)`,
 	"profile-multidoc.bad.yaml": "testdata/profile-multidoc.bad.yaml:2: more than one YAML document",
-	"profile-range.bad.yaml": `testdata/profile-range.bad.yaml:2:1: device: "gpu" is not auto, cpu, cuda or cuda:N
+	"profile-range.bad.yaml": `testdata/profile-range.bad.yaml:2:1: device: "gpu" is not auto, cpu, cuda, cuda:N or cuda:all
 testdata/profile-range.bad.yaml:3:19: providers[1]: "rocm" is not one of tensorrt, cuda, cpu
 testdata/profile-range.bad.yaml:3:25: providers[2]: "cuda" listed twice
 testdata/profile-range.bad.yaml:5:3: text2img.source: "sd" is not one of scenes, flux
@@ -228,7 +228,8 @@ func TestValidateInCode(t *testing.T) {
 	}{
 		{"default", func(*Profile) {}, ""},
 		{"cuda:3", func(p *Profile) { p.Device = "cuda:3" }, ""},
-		{"cuda:-1", func(p *Profile) { p.Device = "cuda:-1" }, `device: "cuda:-1" is not auto, cpu, cuda or cuda:N`},
+		{"cuda:all", func(p *Profile) { p.Device = "cuda:all" }, ""},
+		{"cuda:-1", func(p *Profile) { p.Device = "cuda:-1" }, `device: "cuda:-1" is not auto, cpu, cuda, cuda:N or cuda:all`},
 		{"sh_degree", func(p *Profile) { p.Fit.SHDegree = 4 }, "fit.sh_degree: 4 outside 0..3"},
 		{"no providers", func(p *Profile) { p.Providers = nil }, "providers: must list at least one of tensorrt, cuda, cpu"},
 		{"matte model", func(p *Profile) { p.Matte.Model = "u2net" }, `matte.model: "u2net" is not isnet-small, isnet-medium or an .onnx path`},

@@ -21,7 +21,8 @@ type Profile struct {
 	// Name identifies the profile in reports and file names.
 	Name string `yaml:"name" json:"name"`
 	// Device selects where GPU-capable stages run: "auto" (CUDA when a device
-	// is found, else CPU), "cpu", "cuda" (device 0) or "cuda:N".
+	// is found, else CPU), "cpu", "cuda" (device 0), "cuda:N" or "cuda:all"
+	// (every device, one job per device at a time).
 	Device string `yaml:"device" json:"device"`
 	// Providers is the ONNX Runtime execution-provider order, best first.
 	// Allowed: tensorrt, cuda, cpu. A provider the library lacks is skipped.

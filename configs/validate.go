@@ -80,9 +80,9 @@ func (p Profile) Validate() error {
 		c.add("name", "must not be empty")
 	}
 	switch d := p.Device; {
-	case d == "auto", d == "cpu", d == "cuda", cudaDeviceRE.MatchString(d):
+	case d == "auto", d == "cpu", d == "cuda", d == "cuda:all", cudaDeviceRE.MatchString(d):
 	default:
-		c.add("device", "%q is not auto, cpu, cuda or cuda:N", d)
+		c.add("device", "%q is not auto, cpu, cuda, cuda:N or cuda:all", d)
 	}
 	if len(p.Providers) == 0 {
 		c.add("providers", "must list at least one of tensorrt, cuda, cpu")

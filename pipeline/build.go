@@ -171,8 +171,8 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 	if err != nil {
 		return nil, err
 	}
-	if g, ok := r.(gpuRenderer); ok {
-		fs.fit, fs.device = g.d.Fit, g.Device()
+	if g, ok := r.(*gpuRenderer); ok {
+		fs.fit, fs.device = g.Fit, g.Device()
 	}
 	stages = append(stages, fs)
 	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}

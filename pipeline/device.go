@@ -4,18 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/cuda"
+	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
 // Renderer renders many views of one cloud.
 type Renderer interface {
 	Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error)
-	// Device names what renders: "cpu" or "cuda:N (card)".
+	// Device names what renders: "cpu", "cuda:N (card)" or
+	// "cuda:all (n × card)".
 	Device() string
 }
 
@@ -27,37 +30,82 @@ func (cpuRenderer) Render(ctx context.Context, c *splat.Cloud, cams []splat.Came
 
 func (cpuRenderer) Device() string { return "cpu" }
 
+// gpu is what the pipeline uses of one CUDA device (*cuda.Device).
+type gpu interface {
+	Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error)
+	Fit(ctx context.Context, views []fit.View, opt fit.Options, log *slog.Logger, progress func(iter int, loss float64)) (*fit.Result, error)
+}
+
+// gpuRenderer hands each call a whole device of its pool: one device for
+// "cuda"/"cuda:N", every device for "cuda:all", so concurrent jobs (the
+// miner's and serve's workers) spread over the GPUs, one job per GPU at a
+// time, the rest waiting for the next free one.
 type gpuRenderer struct {
-	d     *cuda.Device
-	index int
+	free chan gpu
+	name string
 }
 
-func (g gpuRenderer) Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
-	return g.d.Render(ctx, c, cams, opt)
+func newGPURenderer(name string, devs ...gpu) *gpuRenderer {
+	r := &gpuRenderer{free: make(chan gpu, len(devs)), name: name}
+	for _, d := range devs {
+		r.free <- d
+	}
+	return r
 }
 
-func (g gpuRenderer) Device() string { return fmt.Sprintf("cuda:%d (%s)", g.index, g.d.Info().Name) }
+// take waits for a free device; put it back with r.free <- g.
+func (r *gpuRenderer) take(ctx context.Context) (gpu, error) {
+	select {
+	case g := <-r.free:
+		return g, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free GPU of %s: %w", r.name, context.Cause(ctx))
+	}
+}
+
+func (r *gpuRenderer) Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
+	g, err := r.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { r.free <- g }()
+	return g.Render(ctx, c, cams, opt)
+}
+
+// Fit runs one fit on a free device (pipeline/fit's semantics).
+func (r *gpuRenderer) Fit(ctx context.Context, views []fit.View, opt fit.Options, log *slog.Logger, progress func(iter int, loss float64)) (*fit.Result, error) {
+	g, err := r.take(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { r.free <- g }()
+	return g.Fit(ctx, views, opt, log, progress)
+}
+
+func (r *gpuRenderer) Device() string { return r.name }
 
 // Renderer returns the renderer the profile's device selects: "cpu", a
-// CUDA device ("cuda", "cuda:N"; an error when it cannot be opened), or
-// "auto": CUDA device 0 when one opens, else the CPU with the reason
-// logged. The device stays open until Close.
+// CUDA device ("cuda", "cuda:N"; an error when it cannot be opened), every
+// CUDA device ("cuda:all", one job per device at a time), or "auto": CUDA
+// device 0 when one opens, else the CPU with the reason logged. Devices
+// stay open until Close.
 func (b *Builder) Renderer(p configs.Profile) (Renderer, error) {
 	dev := strings.ToLower(p.Device)
-	if dev == "cpu" {
+	switch dev {
+	case "cpu":
 		return cpuRenderer{}, nil
+	case "cuda:all":
+		return b.allGPUs(p.Device)
 	}
 	index := 0
 	if i, ok := strings.CutPrefix(dev, "cuda:"); ok {
 		n, err := strconv.Atoi(i)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("device %q: want cpu, auto, cuda or cuda:N", p.Device)
+			return nil, fmt.Errorf("device %q: want cpu, auto, cuda, cuda:N or cuda:all", p.Device)
 		}
 		index = n
 	}
-	m, err := b.model(context.Background(), "cuda|"+strconv.Itoa(index), func(context.Context) (closer, error) {
-		return cuda.Open(index, b.log)
-	})
+	d, err := b.openGPU(index)
 	if err != nil {
 		if dev == "auto" && (errors.Is(err, cuda.ErrNoDriver) || errors.Is(err, cuda.ErrNoDevice) || errors.Is(err, cuda.ErrNoPTX)) {
 			b.log.Debug("no usable CUDA device; rendering on the CPU", "reason", err)
@@ -69,5 +117,35 @@ func (b *Builder) Renderer(p configs.Profile) (Renderer, error) {
 		}
 		return nil, fmt.Errorf("device %s: %w", p.Device, err)
 	}
-	return gpuRenderer{d: m.(*cuda.Device), index: index}, nil
+	return newGPURenderer(fmt.Sprintf("cuda:%d (%s)", index, d.Info().Name), d), nil
+}
+
+func (b *Builder) openGPU(index int) (*cuda.Device, error) {
+	m, err := b.model(context.Background(), "cuda|"+strconv.Itoa(index), func(context.Context) (closer, error) {
+		return cuda.Open(index, b.log)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m.(*cuda.Device), nil
+}
+
+// allGPUs opens every device the driver lists.
+func (b *Builder) allGPUs(name string) (Renderer, error) {
+	infos, err := cuda.Discover(b.log)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: %w", name, err)
+	}
+	if len(infos) == 0 {
+		return nil, fmt.Errorf("device %s: %w: the driver lists no device", name, cuda.ErrNoDevice)
+	}
+	devs := make([]gpu, len(infos))
+	for i := range infos {
+		d, err := b.openGPU(i)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: GPU %d: %w", name, i, err)
+		}
+		devs[i] = d
+	}
+	return newGPURenderer(fmt.Sprintf("cuda:all (%d × %s)", len(infos), infos[0].Name), devs...), nil
 }

@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// fakeGPU stands in for a CUDA device: each call takes one second and
+// records how many calls overlap on it.
+type fakeGPU struct {
+	busy, worst, calls atomic.Int32
+}
+
+func (f *fakeGPU) work() {
+	n := f.busy.Add(1)
+	for {
+		w := f.worst.Load()
+		if n <= w || f.worst.CompareAndSwap(w, n) {
+			break
+		}
+	}
+	f.calls.Add(1)
+	time.Sleep(time.Second)
+	f.busy.Add(-1)
+}
+
+func (f *fakeGPU) Render(context.Context, *splat.Cloud, []splat.Camera, splat.RenderOptions) ([]*splat.Image, error) {
+	f.work()
+	return nil, nil
+}
+
+func (f *fakeGPU) Fit(context.Context, []fit.View, fit.Options, *slog.Logger, func(int, float64)) (*fit.Result, error) {
+	f.work()
+	return &fit.Result{}, nil
+}
+
+// TestGPURendererSpreadsJobs: concurrent jobs over a pool of devices run
+// one per device at a time, use every device, and take as long as the
+// busiest device's queue.
+func TestGPURendererSpreadsJobs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		devices, jobs int
+		want          time.Duration
+	}{
+		{1, 3, 3 * time.Second},
+		{2, 6, 3 * time.Second},
+		{3, 4, 2 * time.Second},
+	}
+	for _, tt := range tests {
+		synctest.Test(t, func(t *testing.T) {
+			devs := make([]*fakeGPU, tt.devices)
+			gs := make([]gpu, tt.devices)
+			for i := range devs {
+				devs[i] = new(fakeGPU)
+				gs[i] = devs[i]
+			}
+			r := newGPURenderer("test", gs...)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for j := range tt.jobs {
+				wg.Go(func() {
+					var err error
+					if j%2 == 0 {
+						_, err = r.Fit(t.Context(), nil, fit.Options{}, nil, nil)
+					} else {
+						_, err = r.Render(t.Context(), nil, nil, splat.RenderOptions{})
+					}
+					if err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if got := time.Since(start); got != tt.want {
+				t.Errorf("%d jobs on %d devices took %v, want %v", tt.jobs, tt.devices, got, tt.want)
+			}
+			for i, d := range devs {
+				if d.worst.Load() > 1 {
+					t.Errorf("device %d ran %d jobs at once", i, d.worst.Load())
+				}
+				if d.calls.Load() == 0 {
+					t.Errorf("device %d got no job", i)
+				}
+			}
+			if len(r.free) != tt.devices {
+				t.Errorf("%d of %d devices returned to the pool", len(r.free), tt.devices)
+			}
+		})
+	}
+}
+
+// TestGPURendererWaitObeysContext: a job waiting for a busy device gives
+// up when its context ends, and the device is not lost.
+func TestGPURendererWaitObeysContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		d := new(fakeGPU)
+		r := newGPURenderer("one", d)
+		go r.Render(t.Context(), nil, nil, splat.RenderOptions{})
+		synctest.Wait()
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		_, err := r.Fit(ctx, nil, fit.Options{}, nil, nil)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want the deadline", err)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if len(r.free) != 1 || d.calls.Load() != 1 {
+			t.Errorf("free %d, calls %d; want the device back and one call", len(r.free), d.calls.Load())
+		}
+	})
+}
