@@ -26,6 +26,9 @@ type Builder struct {
 	rt     *ort.Runtime
 	models map[string]closer // loaded model sessions by what they were loaded with
 	memo   *memo             // matte outputs, when reuse is on
+
+	gpuMu sync.Mutex
+	gpus  map[string]*gpuRenderer // by device setting: every pipeline built shares one pool
 }
 
 // closer is a loaded model.

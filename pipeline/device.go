@@ -87,21 +87,39 @@ func (r *gpuRenderer) Device() string { return r.name }
 // Renderer returns the renderer the profile's device selects: "cpu", a
 // CUDA device ("cuda", "cuda:N"; an error when it cannot be opened), every
 // CUDA device ("cuda:all", one job per device at a time), or "auto": CUDA
-// device 0 when one opens, else the CPU with the reason logged. Devices
-// stay open until Close.
+// device 0 when one opens, else the CPU with the reason logged. Every
+// pipeline the Builder builds shares one pool per setting, so workers with
+// a pipeline each still spread over the GPUs. Devices stay open until
+// Close.
 func (b *Builder) Renderer(p configs.Profile) (Renderer, error) {
 	dev := strings.ToLower(p.Device)
-	switch dev {
-	case "cpu":
+	if dev == "cpu" {
 		return cpuRenderer{}, nil
-	case "cuda:all":
-		return b.allGPUs(p.Device)
+	}
+	b.gpuMu.Lock()
+	defer b.gpuMu.Unlock()
+	if r, ok := b.gpus[dev]; ok {
+		return r, nil
+	}
+	r, err := b.newRenderer(dev, p.Device)
+	if g, ok := r.(*gpuRenderer); ok && err == nil {
+		if b.gpus == nil {
+			b.gpus = map[string]*gpuRenderer{}
+		}
+		b.gpus[dev] = g
+	}
+	return r, err
+}
+
+func (b *Builder) newRenderer(dev, setting string) (Renderer, error) {
+	if dev == "cuda:all" {
+		return b.allGPUs(setting)
 	}
 	index := 0
 	if i, ok := strings.CutPrefix(dev, "cuda:"); ok {
 		n, err := strconv.Atoi(i)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("device %q: want cpu, auto, cuda, cuda:N or cuda:all", p.Device)
+			return nil, fmt.Errorf("device %q: want cpu, auto, cuda, cuda:N or cuda:all", setting)
 		}
 		index = n
 	}
@@ -115,7 +133,7 @@ func (b *Builder) Renderer(p configs.Profile) (Renderer, error) {
 			b.log.Warn("CUDA device failed to open; rendering on the CPU", "err", err)
 			return cpuRenderer{}, nil
 		}
-		return nil, fmt.Errorf("device %s: %w", p.Device, err)
+		return nil, fmt.Errorf("device %s: %w", setting, err)
 	}
 	return newGPURenderer(fmt.Sprintf("cuda:%d (%s)", index, d.Info().Name), d), nil
 }
