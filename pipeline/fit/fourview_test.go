@@ -53,7 +53,10 @@ import (
 // 30–60 %; the mean gains 1.1 dB, the cube loses 1 dB (dents no training
 // silhouette sees). Weight 0.03 gains 0.45 dB, 0.3 loses 1 dB (too much
 // carved); 32² prior views gain 0.7 dB, 64² 0.4 dB; 400 iterations
-// instead of 200 lose the gain (the prior keeps carving).
+// instead of 200 lose the gain (the prior keeps carving). Over all 19
+// reference scenes (same settings, seed 0) the mean goes 22.8 → 23.6 dB:
+// 16 scenes gain (chess-pawn +2.4, lamp +1.6, snowman +1.9), red-cube
+// −1.0, blue-mug −1.2 and checkered-cube −0.2 lose.
 //
 // The training layout moves the 4-view mean by ±0.7 dB when the training
 // views stay 34–50° from every held-out view: 0/−25, 90/−25, 180/−25,
