@@ -33,7 +33,9 @@ func (cpuRenderer) Device() string { return "cpu" }
 // gpu is what the pipeline uses of one CUDA device (*cuda.Device).
 type gpu interface {
 	Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error)
+	RenderTimed(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, cuda.Timing, error)
 	Fit(ctx context.Context, views []fit.View, opt fit.Options, log *slog.Logger, progress func(iter int, loss float64)) (*fit.Result, error)
+	MemInfo() (free, total uint64, err error)
 }
 
 // gpuRenderer hands each call a whole device of its pool: one device for
@@ -70,6 +72,36 @@ func (r *gpuRenderer) Render(ctx context.Context, c *splat.Cloud, cams []splat.C
 	}
 	defer func() { r.free <- g }()
 	return g.Render(ctx, c, cams, opt)
+}
+
+// RenderTimed is Render that also returns the batch's device time in
+// seconds (CUDA events).
+func (r *gpuRenderer) RenderTimed(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, float64, error) {
+	g, err := r.take(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { r.free <- g }()
+	ims, tm, err := g.RenderTimed(ctx, c, cams, opt)
+	return ims, tm.DeviceMs / 1e3, err
+}
+
+// Memory returns the device memory in use and in total, summed over the
+// pool's devices (waiting for each to be free).
+func (r *gpuRenderer) Memory(ctx context.Context) (used, total uint64, err error) {
+	for range cap(r.free) {
+		g, err := r.take(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer func() { r.free <- g }()
+		f, t, err := g.MemInfo()
+		if err != nil {
+			return 0, 0, err
+		}
+		used, total = used+t-f, total+t
+	}
+	return used, total, nil
 }
 
 // Fit runs one fit on a free device (pipeline/fit's semantics).

@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -37,6 +38,13 @@ func (f *fakeGPU) Render(context.Context, *splat.Cloud, []splat.Camera, splat.Re
 	f.work()
 	return nil, nil
 }
+
+func (f *fakeGPU) RenderTimed(context.Context, *splat.Cloud, []splat.Camera, splat.RenderOptions) ([]*splat.Image, cuda.Timing, error) {
+	f.work()
+	return nil, cuda.Timing{DeviceMs: 2}, nil
+}
+
+func (f *fakeGPU) MemInfo() (free, total uint64, err error) { return 3 << 30, 4 << 30, nil }
 
 func (f *fakeGPU) Fit(context.Context, []fit.View, fit.Options, *slog.Logger, func(int, float64)) (*fit.Result, error) {
 	f.work()
@@ -118,6 +126,26 @@ func TestGPURendererWaitObeysContext(t *testing.T) {
 		synctest.Wait()
 		if len(r.free) != 1 || d.calls.Load() != 1 {
 			t.Errorf("free %d, calls %d; want the device back and one call", len(r.free), d.calls.Load())
+		}
+	})
+}
+
+// TestGPURendererMemorySumsDevices: Memory takes each device in turn and
+// sums used and total; RenderTimed converts the device time to seconds.
+func TestGPURendererMemorySumsDevices(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		r := newGPURenderer("two", new(fakeGPU), new(fakeGPU))
+		used, total, err := r.Memory(t.Context())
+		if err != nil || used != 2<<30 || total != 8<<30 {
+			t.Errorf("Memory = %d, %d, %v; want 2 GiB of 8 GiB", used, total, err)
+		}
+		if len(r.free) != 2 {
+			t.Errorf("%d devices back in the pool, want 2", len(r.free))
+		}
+		_, secs, err := r.RenderTimed(t.Context(), nil, nil, splat.RenderOptions{})
+		if err != nil || secs != 0.002 {
+			t.Errorf("RenderTimed = %v s, %v; want 0.002 s", secs, err)
 		}
 	})
 }

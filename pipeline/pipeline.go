@@ -39,6 +39,9 @@ type State struct {
 	Truth *Truth
 	// Cloud is the fitted Gaussian cloud.
 	Cloud *splat.Cloud
+	// FitStats are the fit's counts and phase times (on a GPU, the phases'
+	// CUDA-event times).
+	FitStats fit.Stats
 	// Scores are named scores ("score" is the one compared with the
 	// threshold) and ScoreKind says what "score" is: "fidelity" or "validator".
 	Scores    map[string]float64

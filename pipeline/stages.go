@@ -150,6 +150,7 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	st.Cloud = res.Cloud
+	st.FitStats = res.Stats
 	st.Scores["fit_loss"] = res.FinalLoss
 	st.Scores["gaussians"] = float64(res.Cloud.Len())
 	return nil

@@ -39,6 +39,9 @@ func benchCommand() *command {
 		long: `Prepares one job (the stages before --stage run once), then runs --stage
 --warmup times untimed and -n times timed, and prints p50/p90/p99 latency
 (nearest rank), throughput and peak RSS. --stage all times the whole job.
+On a GPU (the profile's device), render and fit also report device time
+from CUDA events (render: the batch; fit: forward, loss, backward and Adam)
+and the GPU memory in use after the runs.
 The run directory gets run.json, trials.jsonl (one record per timed run) and
 bench.txt in Go benchmark format, which benchstat reads:
 
@@ -77,7 +80,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
-	var timeOnce func(context.Context) (float64, error)
+	var timeOnce func(context.Context) (timing, error)
 	var device string
 	if o.stage == "render" {
 		timeOnce, device, err = renderTarget(b, p, o)
@@ -108,15 +111,15 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	defer w.Close()
 
 	bar := newBar(e.stderr, o.warmup+o.n, "bench "+o.stage)
-	var secs []float64
+	var secs, devSecs []float64
 	for i := range o.warmup + o.n {
 		warm := i < o.warmup
 		start := time.Now()
 		d, runErr := timeOnce(ctx)
 		rec := results.Record{
 			ID: fmt.Sprintf("bench-%s-%d", o.stage, i), Kind: "bench", Prompt: o.prompt, Seed: o.seed,
-			Repeat: i, Warmup: warm, TotalSeconds: d, Started: start,
-			Stages: []results.StageTiming{{Name: o.stage, Seconds: d, Device: device}},
+			Repeat: i, Warmup: warm, TotalSeconds: d.wall, Started: start,
+			Stages: []results.StageTiming{{Name: o.stage, Seconds: d.wall, DeviceSeconds: d.device, Device: device}},
 		}
 		if runErr != nil {
 			rec.Error = runErr.Error()
@@ -128,7 +131,10 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 			return runErr
 		}
 		if !warm {
-			secs = append(secs, d)
+			secs = append(secs, d.wall)
+			if d.device > 0 {
+				devSecs = append(devSecs, d.device)
+			}
 		}
 		bar.Add(1)
 	}
@@ -138,21 +144,49 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		return err
 	}
 	rss, _ := results.PeakRSS()
-	sum := results.Summarize(secs)
-	if err := benchTable(o.stage, device, p, sum, rss).WriteText(e.stdout); err != nil {
+	m := benchMeasures{wall: results.Summarize(secs), rss: rss}
+	if len(devSecs) > 0 {
+		dev := results.Summarize(devSecs)
+		m.device = &dev
+	}
+	if g, ok := gpuOf(b, p); ok {
+		if m.gpuUsed, m.gpuTotal, err = g.Memory(ctx); err != nil {
+			return err
+		}
+	}
+	if err := benchTable(o.stage, device, p, m).WriteText(e.stdout); err != nil {
 		return err
 	}
-	if err := writeBenchTxt(run.Path("bench.txt"), meta, o.stage, p, sum, rss); err != nil {
+	if err := writeBenchTxt(run.Path("bench.txt"), meta, o.stage, p, m); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\nrun directory: %s\n", run.Dir())
 	return nil
 }
 
+// timing is one timed run: wall seconds and, when the stage ran on a GPU,
+// its device seconds from CUDA events (0 otherwise).
+type timing struct{ wall, device float64 }
+
+// gpuMemory is what bench asks of a GPU renderer.
+type gpuMemory interface {
+	Memory(ctx context.Context) (used, total uint64, err error)
+}
+
+// gpuOf returns the profile's GPU renderer when its device is a GPU.
+func gpuOf(b *pipeline.Builder, p configs.Profile) (gpuMemory, bool) {
+	r, err := b.Renderer(p)
+	if err != nil {
+		return nil, false
+	}
+	g, ok := r.(gpuMemory)
+	return g, ok
+}
+
 // renderTarget times the validator's 16 views of a reference scene's
 // ground-truth cloud on the profile's device (wall time, images back on
-// the host included).
-func renderTarget(b *pipeline.Builder, p configs.Profile, o *benchOptions) (func(context.Context) (float64, error), string, error) {
+// the host included; on a GPU also the batch's device time).
+func renderTarget(b *pipeline.Builder, p configs.Profile, o *benchOptions) (func(context.Context) (timing, error), string, error) {
 	scene, err := scenes.Get(o.prompt)
 	if err != nil {
 		return nil, "", usageErrorf("--prompt: %v", err)
@@ -165,21 +199,28 @@ func renderTarget(b *pipeline.Builder, p configs.Profile, o *benchOptions) (func
 	splat.NormalizeForValidator(c)
 	cams := splat.ValidatorCameras()
 	opt := splat.RenderOptions{Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0}
-	return func(ctx context.Context) (float64, error) {
+	type timedRenderer interface {
+		RenderTimed(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, float64, error)
+	}
+	return func(ctx context.Context) (timing, error) {
 		start := time.Now()
+		if tr, ok := r.(timedRenderer); ok {
+			_, dev, err := tr.RenderTimed(ctx, c, cams, opt)
+			return timing{time.Since(start).Seconds(), dev}, err
+		}
 		_, err := r.Render(ctx, c, cams, opt)
-		return time.Since(start).Seconds(), err
+		return timing{wall: time.Since(start).Seconds()}, err
 	}, r.Device(), nil
 }
 
 // benchTarget returns a function that runs the chosen stage once on a
 // prepared job and reports its wall time.
-func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, stage string) (func(context.Context) (float64, error), string, error) {
+func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, stage string) (func(context.Context) (timing, error), string, error) {
 	if stage == "all" {
-		return func(ctx context.Context) (float64, error) {
+		return func(ctx context.Context) (timing, error) {
 			start := time.Now()
 			_, _, err := pl.Run(ctx, job)
-			return time.Since(start).Seconds(), err
+			return timing{wall: time.Since(start).Seconds()}, err
 		}, "mixed", nil
 	}
 	st, target, err := pl.Prepare(ctx, job, stage)
@@ -189,14 +230,30 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 		}
 		return nil, "", err
 	}
-	return func(ctx context.Context) (float64, error) {
+	device := pipeline.StageDevice(target)
+	return func(ctx context.Context) (timing, error) {
 		start := time.Now()
 		err := target.Run(ctx, st)
-		return time.Since(start).Seconds(), err
-	}, pipeline.StageDevice(target), nil
+		t := timing{wall: time.Since(start).Seconds()}
+		if stage == "fit" && device != "cpu" {
+			f := st.FitStats
+			t.device = f.ForwardSeconds + f.LossSeconds + f.BackwardSeconds + f.AdamSeconds
+		}
+		return t, err
+	}, device, nil
 }
 
-func benchTable(stage, device string, p configs.Profile, s results.Summary, rss uint64) *table.Table {
+// benchMeasures are what bench reports: wall-time percentiles, device-time
+// percentiles when the stage ran on a GPU, peak RSS and GPU memory.
+type benchMeasures struct {
+	wall              results.Summary
+	device            *results.Summary
+	rss               uint64
+	gpuUsed, gpuTotal uint64
+}
+
+func benchTable(stage, device string, p configs.Profile, m benchMeasures) *table.Table {
+	s := m.wall
 	t := &table.Table{
 		Title: fmt.Sprintf("bench: stage %s on %s (%d timed runs)", stage, device, s.N),
 		Columns: []table.Column{
@@ -208,12 +265,22 @@ func benchTable(stage, device string, p configs.Profile, s results.Summary, rss 
 	if stage == "matte" {
 		t.Notes = append(t.Notes, fmt.Sprintf("Model %s at %d px.", p.Matte.Model, p.Matte.Resolution))
 	}
+	rss := table.Number(float64(m.rss)/(1<<20), 0)
 	t.AddRow(table.Text(stage), table.Number(s.P50*1e3, 1), table.Number(s.P90*1e3, 1), table.Number(s.P99*1e3, 1),
-		table.Number(s.Min*1e3, 1), table.Number(s.Max*1e3, 1), table.Number(1/s.Mean, 3), table.Number(float64(rss)/(1<<20), 0))
+		table.Number(s.Min*1e3, 1), table.Number(s.Max*1e3, 1), table.Number(1/s.Mean, 3), rss)
+	if d := m.device; d != nil {
+		t.AddRow(table.Text(stage+" (device)"), table.Number(d.P50*1e3, 3), table.Number(d.P90*1e3, 3), table.Number(d.P99*1e3, 3),
+			table.Number(d.Min*1e3, 3), table.Number(d.Max*1e3, 3), table.Number(1/d.Mean, 1), rss)
+		t.Notes = append(t.Notes, "The device row is GPU time from CUDA events (render: the whole batch; fit: forward, loss, backward and Adam, without densification and host work).")
+	}
+	if m.gpuTotal > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("GPU memory in use after the runs: %d MiB of %d MiB (all processes).", m.gpuUsed>>20, m.gpuTotal>>20))
+	}
 	return t
 }
 
-func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profile, s results.Summary, rss uint64) error {
+func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profile, m benchMeasures) error {
+	s := m.wall
 	params := []table.KeyValue{{Key: "stage", Value: stage}}
 	if stage == "matte" {
 		params = append(params, table.KeyValue{Key: "model", Value: p.Matte.Model})
@@ -227,9 +294,16 @@ func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profi
 			Metrics: []table.Metric{
 				{Value: s.Mean * 1e9, Unit: "ns/op"}, {Value: s.P50 * 1e9, Unit: "p50-ns/op"},
 				{Value: s.P90 * 1e9, Unit: "p90-ns/op"}, {Value: s.P99 * 1e9, Unit: "p99-ns/op"},
-				{Value: 1 / s.Mean, Unit: "jobs/s"}, {Value: float64(rss), Unit: "peak-RSS-B"},
+				{Value: 1 / s.Mean, Unit: "jobs/s"}, {Value: float64(m.rss), Unit: "peak-RSS-B"},
 			},
 		}},
+	}
+	if d := m.device; d != nil {
+		f.Lines[0].Metrics = append(f.Lines[0].Metrics, table.Metric{Value: d.P50 * 1e9, Unit: "device-p50-ns/op"},
+			table.Metric{Value: d.P90 * 1e9, Unit: "device-p90-ns/op"})
+	}
+	if m.gpuTotal > 0 {
+		f.Lines[0].Metrics = append(f.Lines[0].Metrics, table.Metric{Value: float64(m.gpuUsed), Unit: "gpu-mem-B"})
 	}
 	return writeFileWith(path, func(w io.Writer) error { return table.WriteBench(w, f) })
 }

@@ -89,3 +89,30 @@ func TestHelpForEveryCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchRenderCPU times the render target on the CPU: the table names
+// the device, has no device-time row (no CUDA events there) and the run
+// directory gets bench.txt in benchmark format.
+func TestBenchRenderCPU(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "bench", "--out", out, "--stage", "render", "--prompt", "red-cube",
+		"--gaussians", "500", "-n", "2", "--warmup", "0", "--set", "device=cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "stage render on cpu") || strings.Contains(stdout, "(device)") {
+		t.Errorf("table:\n%s", stdout)
+	}
+	txt, err := filepath.Glob(filepath.Join(out, "*", "bench.txt"))
+	if err != nil || len(txt) != 1 {
+		t.Fatalf("bench.txt: %v %v", txt, err)
+	}
+	b, err := os.ReadFile(txt[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "BenchmarkStage/stage=render") || strings.Contains(string(b), "device-p50") {
+		t.Errorf("bench.txt:\n%s", b)
+	}
+}
