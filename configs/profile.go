@@ -153,6 +153,14 @@ type Fit struct {
 	LambdaDSSIM float64 `yaml:"lambda_dssim" json:"lambda_dssim"`
 	// LambdaAlpha weighs the alpha-mask loss against the colour loss.
 	LambdaAlpha float64 `yaml:"lambda_alpha" json:"lambda_alpha"`
+	// AreaPriorWeight (0: off) adds a minimal-projected-area shape prior:
+	// each step also renders the cloud from one random direction and adds
+	// this weight × its mean alpha to the loss, shrinking the parts of the
+	// visual hull no training view constrains (4-view fits: held-out PSNR
+	// 22.1 → 23.1 dB on the simple scenes, see pipeline/fit). CPU fit only.
+	AreaPriorWeight float64 `yaml:"area_prior_weight" json:"area_prior_weight"`
+	// AreaPriorSize is the prior render's side in pixels.
+	AreaPriorSize int `yaml:"area_prior_size" json:"area_prior_size"`
 	// Seed seeds initialisation and view sampling.
 	Seed int64 `yaml:"seed" json:"seed"`
 }
@@ -226,6 +234,7 @@ func DefaultProfile() Profile {
 			LRRotation:           0.005,
 			LambdaDSSIM:          0.2,
 			LambdaAlpha:          1.0,
+			AreaPriorSize:        32,
 		},
 		Score: Score{
 			Threshold:     0.6,

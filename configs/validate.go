@@ -182,6 +182,10 @@ func (p Profile) validateFit(c *checker) {
 	}
 	c.floatIn("fit.lambda_dssim", f.LambdaDSSIM, 0, 1)
 	c.floatIn("fit.lambda_alpha", f.LambdaAlpha, 0, 1e6)
+	c.floatIn("fit.area_prior_weight", f.AreaPriorWeight, 0, 10)
+	if f.AreaPriorWeight > 0 && (f.AreaPriorSize < 8 || f.AreaPriorSize > 1024) {
+		c.add("fit.area_prior_size", "%d outside 8..1024 (needed when fit.area_prior_weight > 0)", f.AreaPriorSize)
+	}
 }
 
 // maxGrid bounds the number of grid trials a sweep may ask for.

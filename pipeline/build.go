@@ -175,6 +175,9 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		return nil, err
 	}
 	if g, ok := r.(*gpuRenderer); ok {
+		if p.Fit.AreaPriorWeight > 0 {
+			return nil, fmt.Errorf("fit.area_prior_weight: the GPU fit (%s) has no area prior; set it to 0 or device to cpu", g.Device())
+		}
 		fs.fit, fs.device = g.Fit, g.Device()
 	}
 	stages = append(stages, fs)
@@ -215,6 +218,7 @@ func FitOptions(p configs.Profile) fit.Options {
 	o.PositionLRMaxSteps = f.Iterations
 	o.LRFeature, o.LROpacity, o.LRScale, o.LRRotation = f.LRFeature, f.LROpacity, f.LRScale, f.LRRotation
 	o.LambdaDSSIM, o.LambdaAlpha = f.LambdaDSSIM, f.LambdaAlpha
+	o.AreaPriorWeight, o.AreaPriorSize = f.AreaPriorWeight, f.AreaPriorSize
 	o.Seed = uint64(f.Seed)
 	return o
 }
