@@ -231,7 +231,7 @@ func TestValidateInCode(t *testing.T) {
 		{"cuda:all", func(p *Profile) { p.Device = "cuda:all" }, ""},
 		{"area prior on", func(p *Profile) { p.Fit.AreaPriorWeight = 0.1 }, ""},
 		{"area prior negative", func(p *Profile) { p.Fit.AreaPriorWeight = -1 }, "fit.area_prior_weight: -1 outside 0..10"},
-		{"area prior tiny render", func(p *Profile) { p.Fit.AreaPriorWeight, p.Fit.AreaPriorSize = 0.1, 4 }, "fit.area_prior_size: 4 outside 8..1024"},
+		{"area prior tiny render", func(p *Profile) { p.Fit.AreaPriorWeight, p.Fit.AreaPriorSize = 0.1, 4 }, "fit.area_prior_size: 4 outside 8..1024 (needed when fit.area_prior_weight > 0)"},
 		{"cuda:-1", func(p *Profile) { p.Device = "cuda:-1" }, `device: "cuda:-1" is not auto, cpu, cuda, cuda:N or cuda:all`},
 		{"sh_degree", func(p *Profile) { p.Fit.SHDegree = 4 }, "fit.sh_degree: 4 outside 0..3"},
 		{"no providers", func(p *Profile) { p.Providers = nil }, "providers: must list at least one of tensorrt, cuda, cpu"},
