@@ -36,6 +36,7 @@ type gpu interface {
 	RenderTimed(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, cuda.Timing, error)
 	Fit(ctx context.Context, views []fit.View, opt fit.Options, log *slog.Logger, progress func(iter int, loss float64)) (*fit.Result, error)
 	MemInfo() (free, total uint64, err error)
+	Info() cuda.Info
 }
 
 // gpuRenderer hands each call a whole device of its pool: one device for
@@ -45,10 +46,11 @@ type gpu interface {
 type gpuRenderer struct {
 	free chan gpu
 	name string
+	log  *slog.Logger
 }
 
-func newGPURenderer(name string, devs ...gpu) *gpuRenderer {
-	r := &gpuRenderer{free: make(chan gpu, len(devs)), name: name}
+func newGPURenderer(log *slog.Logger, name string, devs ...gpu) *gpuRenderer {
+	r := &gpuRenderer{free: make(chan gpu, len(devs)), name: name, log: log}
 	for _, d := range devs {
 		r.free <- d
 	}
@@ -59,6 +61,7 @@ func newGPURenderer(name string, devs ...gpu) *gpuRenderer {
 func (r *gpuRenderer) take(ctx context.Context) (gpu, error) {
 	select {
 	case g := <-r.free:
+		r.log.Debug("gpu job", "device", g.Info().Index, "pool", r.name)
 		return g, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for a free GPU of %s: %w", r.name, context.Cause(ctx))
@@ -167,7 +170,7 @@ func (b *Builder) newRenderer(dev, setting string) (Renderer, error) {
 		}
 		return nil, fmt.Errorf("device %s: %w", setting, err)
 	}
-	return newGPURenderer(fmt.Sprintf("cuda:%d (%s)", index, d.Info().Name), d), nil
+	return newGPURenderer(b.log, fmt.Sprintf("cuda:%d (%s)", index, d.Info().Name), d), nil
 }
 
 func (b *Builder) openGPU(index int) (*cuda.Device, error) {
@@ -197,5 +200,5 @@ func (b *Builder) allGPUs(name string) (Renderer, error) {
 		}
 		devs[i] = d
 	}
-	return newGPURenderer(fmt.Sprintf("cuda:all (%d × %s)", len(infos), infos[0].Name), devs...), nil
+	return newGPURenderer(b.log, fmt.Sprintf("cuda:all (%d × %s)", len(infos), infos[0].Name), devs...), nil
 }

@@ -46,6 +46,10 @@ func (f *fakeGPU) RenderTimed(context.Context, *splat.Cloud, []splat.Camera, spl
 
 func (f *fakeGPU) MemInfo() (free, total uint64, err error) { return 3 << 30, 4 << 30, nil }
 
+func (f *fakeGPU) Info() cuda.Info { return cuda.Info{Name: "fake"} }
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
 func (f *fakeGPU) Fit(context.Context, []fit.View, fit.Options, *slog.Logger, func(int, float64)) (*fit.Result, error) {
 	f.work()
 	return &fit.Result{}, nil
@@ -72,7 +76,7 @@ func TestGPURendererSpreadsJobs(t *testing.T) {
 				devs[i] = new(fakeGPU)
 				gs[i] = devs[i]
 			}
-			r := newGPURenderer("test", gs...)
+			r := newGPURenderer(quiet(), "test", gs...)
 			start := time.Now()
 			var wg sync.WaitGroup
 			for j := range tt.jobs {
@@ -113,7 +117,7 @@ func TestGPURendererWaitObeysContext(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		d := new(fakeGPU)
-		r := newGPURenderer("one", d)
+		r := newGPURenderer(quiet(), "one", d)
 		go r.Render(t.Context(), nil, nil, splat.RenderOptions{})
 		synctest.Wait()
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
@@ -135,7 +139,7 @@ func TestGPURendererWaitObeysContext(t *testing.T) {
 func TestGPURendererMemorySumsDevices(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		r := newGPURenderer("two", new(fakeGPU), new(fakeGPU))
+		r := newGPURenderer(quiet(), "two", new(fakeGPU), new(fakeGPU))
 		used, total, err := r.Memory(t.Context())
 		if err != nil || used != 2<<30 || total != 8<<30 {
 			t.Errorf("Memory = %d, %d, %v; want 2 GiB of 8 GiB", used, total, err)
