@@ -10,7 +10,8 @@ type workspace struct {
 	cloud                                    DeviceCloud // Render's copy of the caller's cloud
 	views                                    devBuf
 	xy, conicOp, rgbd, rects, touched, offs  devBuf
-	scan                                     []devBuf
+	scanStatus, scanTicket                   devBuf // the single-pass scan's chunk status words and ticket counter
+	scanEpoch, scanTickets                   uint32 // host copies: the last epoch used, tickets handed out
 	keys, vals, keysAlt, valsAlt, hist       devBuf
 	dkeys, dvals, dkeysAlt, dvalsAlt, cnt    devBuf // the (view, depth) sort
 	ranges                                   devBuf
@@ -26,9 +27,8 @@ func (w *workspace) free(a *api) {
 		&w.dkeys, &w.dvals, &w.dkeysAlt, &w.dvalsAlt, &w.cnt,
 		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
 		&w.gPos, &w.gScale, &w.gRot, &w.gOp, &w.gSH, &w.gNDC, &w.gVis}
-	for i := range w.scan {
-		bufs = append(bufs, &w.scan[i])
-	}
+	bufs = append(bufs, &w.scanStatus, &w.scanTicket)
+	w.scanEpoch, w.scanTickets = 0, 0
 	for _, b := range bufs {
 		if b.ptr != 0 {
 			a.cuMemFree(b.ptr)
@@ -42,27 +42,41 @@ const (
 	sortChunk = 2048 // SORT_CHUNK
 )
 
+// scanEpochs is where the scan's epoch counter wraps; its status words
+// are cleared then (the epoch occupies 30 bits of each word's tag).
+const scanEpochs = 1 << 30
+
 // scan writes the exclusive prefix sum of n uint32 at in to out (in may be
-// out), recursing on the per-block totals.
-func (d *Device) scan(in, out uint64, n, level int) error {
+// out) with one launch of the single-pass scan.
+func (d *Device) scan(in, out uint64, n int) error {
+	if n == 0 {
+		return nil
+	}
+	ws := &d.ws
 	nb := int(cdiv(n, scanChunk))
-	if nb <= 1 {
-		return d.launch("scanExclusive", [3]uint32{1, 1, 1}, [3]uint32{256, 1, 1}, in, out, uint32(n), uint64(0))
+	if ws.scanStatus.size < uint64(8*nb) || ws.scanEpoch+1 >= scanEpochs {
+		if err := d.ensure(&ws.scanStatus, uint64(8*nb), "scan status"); err != nil {
+			return err
+		}
+		if err := d.memset0(ws.scanStatus.ptr, ws.scanStatus.size); err != nil {
+			return err
+		}
+		ws.scanEpoch = 0
 	}
-	for len(d.ws.scan) <= level {
-		d.ws.scan = append(d.ws.scan, devBuf{})
+	if ws.scanTicket.ptr == 0 {
+		if err := d.ensure(&ws.scanTicket, 4, "scan ticket"); err != nil {
+			return err
+		}
+		if err := d.memset0(ws.scanTicket.ptr, 4); err != nil {
+			return err
+		}
+		ws.scanTickets = 0
 	}
-	if err := d.ensure(&d.ws.scan[level], uint64(4*nb), "scan block sums"); err != nil {
-		return err
-	}
-	sums := d.ws.scan[level].ptr
-	if err := d.launch("scanExclusive", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, in, out, uint32(n), sums); err != nil {
-		return err
-	}
-	if err := d.scan(sums, sums, nb, level+1); err != nil {
-		return err
-	}
-	return d.launch("scanAdd", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, out, uint32(n), sums)
+	ws.scanEpoch++
+	base := ws.scanTickets
+	ws.scanTickets += uint32(nb) // the counter wraps as the kernel's does
+	return d.launch("scanExclusive", [3]uint32{uint32(nb), 1, 1}, [3]uint32{256, 1, 1}, in, out, uint32(n),
+		ws.scanStatus.ptr, ws.scanTicket.ptr, base, ws.scanEpoch)
 }
 
 // sortPairs sorts segs segments of segLen (key, value) pairs each, in
@@ -85,7 +99,7 @@ func (d *Device) sortPairs(segLen, segs, keyBits int, keys, vals, keysAlt, valsA
 		if err := d.launch("radixHistogram", grid, block, src[0], uint32(segLen), int32(shift), ws.hist.ptr); err != nil {
 			return 0, 0, err
 		}
-		if err := d.scan(ws.hist.ptr, ws.hist.ptr, 256*nb*segs, 0); err != nil {
+		if err := d.scan(ws.hist.ptr, ws.hist.ptr, 256*nb*segs); err != nil {
 			return 0, 0, err
 		}
 		if err := d.launch("radixScatter", grid, block, src[0], src[1], dst[0], dst[1], uint32(segLen), int32(shift), ws.hist.ptr); err != nil {
@@ -162,7 +176,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if err := d.launch("gatherCounts", grid, block, int32(total), order, ws.touched.ptr, ws.cnt.ptr); err != nil {
 		return nil, err
 	}
-	if err := d.scan(ws.cnt.ptr, ws.offs.ptr, total, 0); err != nil {
+	if err := d.scan(ws.cnt.ptr, ws.offs.ptr, total); err != nil {
 		return nil, err
 	}
 	var tail [2]uint32

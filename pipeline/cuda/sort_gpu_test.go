@@ -117,3 +117,81 @@ func deviceSort(t *testing.T, d *Device, keys, vals []uint32, segLen, segs, keyB
 	}
 	return gotK, gotV
 }
+
+// TestScanMatchesHost runs the single-pass scan on sizes around the chunk
+// (2048) and on more chunks than the device holds at once, back to back
+// (so each scan meets the previous scans' status words), in place and not,
+// against a host prefix sum in the same wrapping uint32 arithmetic.
+func TestScanMatchesHost(t *testing.T) {
+	d := openDevice(t)
+	tests := []struct {
+		name    string
+		n       int
+		max     uint32
+		inPlace bool
+	}{
+		{"one", 1, 100, false},
+		{"chunk less one", 2047, 100, true},
+		{"one chunk", 2048, 100, false},
+		{"chunk plus one", 2049, 100, true},
+		{"histogram sized", 401_408, 40, true},
+		{"many chunks", 3_300_001, 20, false},
+		{"wrapping totals", 70_000, math.MaxUint32, false},
+		{"fewer again", 5000, 3, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(i)+1, 99))
+			in := make([]uint32, tt.n)
+			for j := range in {
+				in[j] = uint32(r.Uint64N(uint64(tt.max) + 1))
+			}
+			want := make([]uint32, tt.n)
+			var acc uint32
+			for j, x := range in {
+				want[j] = acc
+				acc += x
+			}
+			got := deviceScan(t, d, in, tt.inPlace)
+			if diff := gocmp.Diff(want, got); diff != "" {
+				t.Fatalf("n=%d (-host +device):\n%.2000s", tt.n, diff)
+			}
+		})
+	}
+}
+
+func deviceScan(t *testing.T, d *Device, in []uint32, inPlace bool) []uint32 {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	defer d.enter()()
+	var bufs [2]devBuf
+	defer func() {
+		for i := range bufs {
+			d.freeBuf(&bufs[i])
+		}
+	}()
+	for i := range bufs {
+		if err := d.ensure(&bufs[i], uint64(4*len(in)), "scan test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := upload(d, bufs[0].ptr, in); err != nil {
+		t.Fatal(err)
+	}
+	out := bufs[1].ptr
+	if inPlace {
+		out = bufs[0].ptr
+	}
+	if err := d.scan(bufs[0].ptr, out, len(in)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint32, len(in))
+	if err := download(d, got, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.sync(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}

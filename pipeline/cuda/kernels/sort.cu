@@ -1,4 +1,4 @@
-// Device-wide exclusive scan and a stable, segmented LSD radix sort of
+// Device-wide single-pass exclusive scan and a stable, segmented LSD radix sort of
 // 32-bit keys with 32-bit values (8-bit digits), written for the driver
 // API: the host launches histogram → scan → scatter once per digit.
 // gridDim.y segments of segLen items each are sorted independently in one
@@ -24,13 +24,32 @@ __device__ __forceinline__ unsigned warpInclusive(unsigned x, unsigned lane) {
     return x;
 }
 
-// scanExclusive writes the exclusive prefix sum of each SCAN_CHUNK block of
-// in to out (in may equal out) and, when blockSums is not null, the block's
-// total to blockSums[block].
-extern "C" __global__ void scanExclusive(const unsigned* in, unsigned* out, unsigned n, unsigned* blockSums) {
+// Status words of the single-pass scan: the high 32 bits are the scan's
+// epoch (a host counter, so the words need no clearing between scans) times
+// 4 plus a flag, the low 32 bits the value.
+#define SCAN_AGGREGATE 1u
+#define SCAN_PREFIX 2u
+
+__device__ __forceinline__ void scanPublish(unsigned long long* st, unsigned epoch, unsigned flag, unsigned v) {
+    *(volatile unsigned long long*)st = ((unsigned long long)((epoch << 2) | flag) << 32) | v;
+}
+
+// scanExclusive writes the exclusive prefix sum of in[0..n) to out (in may
+// equal out) in one launch: each block takes the next SCAN_CHUNK chunk by
+// ticket (ticket[0] - ticketBase, so a block only ever waits on chunks
+// whose blocks are running or done), publishes its total, and one warp
+// looks back over the earlier chunks' published totals and inclusive
+// prefixes, 32 at a time, until it meets a prefix (decoupled look-back).
+// status holds one word per chunk; epoch is new for every launch.
+extern "C" __global__ void scanExclusive(const unsigned* in, unsigned* out, unsigned n, unsigned long long* status,
+                                         unsigned* ticket, unsigned ticketBase, unsigned epoch) {
     __shared__ unsigned warpSums[SCAN_THREADS / 32];
+    __shared__ unsigned sChunk, sPrefix;
     unsigned lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    unsigned base = blockIdx.x * SCAN_CHUNK + threadIdx.x * SCAN_ITEMS;
+    if (threadIdx.x == 0) sChunk = atomicAdd(ticket, 1u) - ticketBase;
+    __syncthreads();
+    unsigned chunk = sChunk;
+    unsigned base = chunk * SCAN_CHUNK + threadIdx.x * SCAN_ITEMS;
     unsigned v[SCAN_ITEMS];
     unsigned s = 0;
 #pragma unroll
@@ -45,18 +64,48 @@ extern "C" __global__ void scanExclusive(const unsigned* in, unsigned* out, unsi
         unsigned ws = lane < SCAN_THREADS / 32 ? warpSums[lane] : 0;
         ws = warpInclusive(ws, lane);
         if (lane < SCAN_THREADS / 32) warpSums[lane] = ws;
+        unsigned agg = __shfl_sync(FULL, ws, SCAN_THREADS / 32 - 1);
+        if (lane == 0) scanPublish(status + chunk, epoch, chunk == 0 ? SCAN_PREFIX : SCAN_AGGREGATE, agg);
+        unsigned excl = 0;
+        int idx = (int)chunk - 1 - (int)lane;
+        while (chunk > 0) {
+            unsigned long long st = 0;
+            unsigned flag;
+            do {
+                flag = SCAN_PREFIX;  // before chunk 0: a prefix of 0
+                st = 0;
+                if (idx >= 0) {
+                    st = *(volatile unsigned long long*)(status + idx);
+                    unsigned tag = (unsigned)(st >> 32);
+                    flag = (tag >> 2) == (epoch & 0x3fffffffu) ? (tag & 3u) : 0u;
+                }
+            } while (__any_sync(FULL, flag == 0));
+            unsigned pm = __ballot_sync(FULL, flag == SCAN_PREFIX);
+            unsigned val = (unsigned)st;
+            if (pm != 0 && (int)lane > __ffs(pm) - 1) val = 0;
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) val += __shfl_xor_sync(FULL, val, o);
+            excl += val;
+            if (pm != 0) break;
+            idx -= 32;
+        }
+        if (lane == 0) {
+            if (chunk > 0) scanPublish(status + chunk, epoch, SCAN_PREFIX, excl + agg);
+            sPrefix = excl;
+        }
     }
     __syncthreads();
-    unsigned prefix = (w > 0 ? warpSums[w - 1] : 0) + x - s;
+    unsigned prefix = sPrefix + (w > 0 ? warpSums[w - 1] : 0) + x - s;
 #pragma unroll
     for (int j = 0; j < SCAN_ITEMS; j++) {
         if (base + j < n) out[base + j] = prefix;
         prefix += v[j];
     }
-    if (threadIdx.x == SCAN_THREADS - 1 && blockSums != 0) blockSums[blockIdx.x] = warpSums[SCAN_THREADS / 32 - 1];
 }
 
-// scanAdd adds blockOffsets[block] to every element of that SCAN_CHUNK block.
+// scanAdd adds blockOffsets[block] to every element of that SCAN_CHUNK
+// block. The host no longer launches it (scanExclusive is single-pass);
+// it stays while the loader's kernel list (module.go) names it.
 extern "C" __global__ void scanAdd(unsigned* out, unsigned n, const unsigned* blockOffsets) {
     unsigned add = blockOffsets[blockIdx.x];
 #pragma unroll
