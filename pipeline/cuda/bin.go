@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"cmp"
 	"math/bits"
+	"slices"
 	"unsafe"
 )
 
@@ -15,6 +17,9 @@ type workspace struct {
 	keys, vals, keysAlt, valsAlt, hist       devBuf
 	dkeys, dvals, dkeysAlt, dvalsAlt, cnt    devBuf // the (view, depth) sort
 	ranges                                   devBuf
+	order                                    devBuf   // the raster blocks' tiles, centre first
+	orderFor                                 [3]int   // (views, tilesX, tilesY) that order holds
+	orderHost                                []uint32 // order's host copy (pinned until the upload is done)
 	rgb, alpha, depth, finalT, last          devBuf
 	acc, dRGB, dAlpha                        devBuf
 	gPos, gScale, gRot, gOp, gSH, gNDC, gVis devBuf
@@ -27,7 +32,8 @@ func (w *workspace) free(a *api) {
 		&w.dkeys, &w.dvals, &w.dkeysAlt, &w.dvalsAlt, &w.cnt,
 		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
 		&w.gPos, &w.gScale, &w.gRot, &w.gOp, &w.gSH, &w.gNDC, &w.gVis}
-	bufs = append(bufs, &w.scanStatus, &w.scanTicket)
+	bufs = append(bufs, &w.scanStatus, &w.scanTicket, &w.order)
+	w.orderFor, w.orderHost = [3]int{}, nil
 	w.scanEpoch, w.scanTickets = 0, 0
 	for _, b := range bufs {
 		if b.ptr != 0 {
@@ -108,6 +114,51 @@ func (d *Device) sortPairs(segLen, segs, keyBits int, keys, vals, keysAlt, valsA
 		src, dst = dst, src
 	}
 	return src[0], src[1], nil
+}
+
+// centreFirst returns the tiles of views views of tilesX × tilesY as
+// view·tiles + tile, ordered by the distance of the tile's centre from the
+// image centre (ties by index), the views interleaved: the raster kernels'
+// block order. For an object in view the central tiles hold the longest
+// lists; started first, they no longer start in a late wave and end the
+// kernel alone (longest job first).
+func centreFirst(views, tilesX, tilesY int) []uint32 {
+	tiles := tilesX * tilesY
+	rank := make([]int, tiles)
+	for i := range rank {
+		rank[i] = i
+	}
+	dist := func(t int) int { // squared, in half tiles
+		dx, dy := 2*(t%tilesX)+1-tilesX, 2*(t/tilesX)+1-tilesY
+		return dx*dx + dy*dy
+	}
+	slices.SortStableFunc(rank, func(a, b int) int { return cmp.Compare(dist(a), dist(b)) })
+	out := make([]uint32, 0, views*tiles)
+	for _, t := range rank {
+		for v := range views {
+			out = append(out, uint32(v*tiles+t))
+		}
+	}
+	return out
+}
+
+// tileOrder returns the device copy of centreFirst for the batch,
+// uploading it when the batch's shape changed; the caller holds the device.
+func (d *Device) tileOrder(views, tilesX, tilesY int) (uint64, error) {
+	ws := &d.ws
+	key := [3]int{views, tilesX, tilesY}
+	if ws.order.ptr != 0 && ws.orderFor == key {
+		return ws.order.ptr, nil
+	}
+	ws.orderHost = centreFirst(views, tilesX, tilesY)
+	if err := d.ensure(&ws.order, uint64(4*len(ws.orderHost)), "tile order"); err != nil {
+		return 0, err
+	}
+	if err := upload(d, ws.order.ptr, ws.orderHost); err != nil {
+		return 0, err
+	}
+	ws.orderFor = key
+	return ws.order.ptr, nil
 }
 
 // binned is the state after projection, binning and sorting of a batch.

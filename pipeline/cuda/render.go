@@ -189,8 +189,12 @@ func (d *Device) binAndRaster(dc *DeviceCloud, vp []viewParams, mp modeParams, s
 	if keep {
 		finalT, last = ws.finalT.ptr, ws.last.ptr
 	}
-	err = d.launch("rasterForward", [3]uint32{uint32(vp[0].TilesX), uint32(vp[0].TilesY), uint32(len(vp))}, [3]uint32{256, 1, 1},
-		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt,
+	order, err := d.tileOrder(len(vp), int(vp[0].TilesX), int(vp[0].TilesY))
+	if err != nil {
+		return nil, err
+	}
+	err = d.launch("rasterForward", [3]uint32{uint32(len(vp) * b.tilesPerVw), 1, 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, order, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt,
 		bg[0], bg[1], bg[2], ws.rgb.ptr, ws.alpha.ptr, ws.depth.ptr, finalT, last)
 	return b, err
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	gocmp "github.com/google/go-cmp/cmp"
+
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -151,5 +153,25 @@ func TestEmbeddedKernelsLoad(t *testing.T) {
 	t.Logf("kernels: %s (driver CUDA %s)", d.PTXVariant(), d.Info().DriverString())
 	if d.PTXVariant() != "embedded PTX 7.8" {
 		t.Errorf("variant %q, want the embedded PTX 7.8", d.PTXVariant())
+	}
+}
+
+// TestCentreFirst checks the raster blocks' tile order: a permutation of
+// every (view, tile), nearest the image centre first, views interleaved.
+func TestCentreFirst(t *testing.T) {
+	t.Parallel()
+	if diff := gocmp.Diff([]uint32{1, 7, 4, 10, 0, 6, 2, 8, 3, 9, 5, 11}, centreFirst(2, 3, 2)); diff != "" {
+		t.Errorf("2 views of 3×2 tiles (-want +got):\n%s", diff)
+	}
+	got := centreFirst(16, 33, 33)
+	seen := make([]bool, len(got))
+	for _, x := range got {
+		if int(x) >= len(seen) || seen[x] {
+			t.Fatalf("16 views of 33×33: %d out of range or twice", x)
+		}
+		seen[x] = true
+	}
+	if len(got) != 16*33*33 || got[0] != 16*33+16 {
+		t.Errorf("16 views of 33×33: %d entries starting %d, want %d starting %d", len(got), got[0], 16*33*33, 16*33+16)
 	}
 }

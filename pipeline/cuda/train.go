@@ -184,8 +184,12 @@ func (d *Device) launchBackward(b *binned, dc *DeviceCloud, shDeg int, bg [3]flo
 	mp := b.mp
 	n := dc.n
 	k := (dc.shDegree + 1) * (dc.shDegree + 1)
-	err := d.launch("rasterBackward", [3]uint32{uint32(b.vp[0].TilesX), uint32(b.vp[0].TilesY), uint32(b.views)}, [3]uint32{256, 1, 1},
-		ws.views.ptr, ws.ranges.ptr, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
+	order, err := d.tileOrder(b.views, int(b.vp[0].TilesX), int(b.vp[0].TilesY))
+	if err != nil {
+		return err
+	}
+	err = d.launch("rasterBackward", [3]uint32{uint32(b.views * b.tilesPerVw), 1, 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, order, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
 		ws.finalT.ptr, ws.last.ptr, dRGB, dAlpha, ws.acc.ptr)
 	if err != nil || n == 0 {
 		return err

@@ -65,7 +65,7 @@ __device__ __forceinline__ int slotOfLane(int lane) {
 #define SGRAD_STRIDE (TILE_PIX + 1)
 
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
-    rasterBackward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
+    rasterBackward(const View* views, const uint2* ranges, const unsigned* order, const unsigned* vals, const float2* xy,
                    const float4* conicOp, const float4* rgbd, float alphaMax, float bgR, float bgG, float bgB,
                    const float* finalT, const int* lastIn, const float* dRGB, const float* dAlpha, float* acc) {
     __shared__ unsigned sid[TILE_PIX];
@@ -74,14 +74,19 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     __shared__ float4 scol[TILE_PIX];
     __shared__ float sgrad[GRAD_SLOTS * SGRAD_STRIDE];
     __shared__ int smax;
-    int view = blockIdx.z;
-    int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
-    int tile = blockIdx.y * tilesX + blockIdx.x;
-    int px = blockIdx.x * TILE + (threadIdx.x & (TILE - 1));
-    int py = blockIdx.y * TILE + (threadIdx.x / TILE);
+    // Block b takes tile order[b] (view·tiles + tile): the host lists the
+    // tiles nearest the image centres (the longest lists, for an object in
+    // view) first, so they start in the first wave.
+    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
+    unsigned vt = order[blockIdx.x];
+    int view = (int)(vt / (unsigned)(tilesX * tilesY));
+    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
+    int w = views[view].w, h = views[view].h;
+    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
+    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
     bool inside = px < w && py < h;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
-    uint2 r = ranges[(size_t)view * (size_t)(tilesX * tilesY) + tile];
+    uint2 r = ranges[vt];
     if (threadIdx.x == 0) smax = -1;
 #pragma unroll
     for (int s = 0; s < GRAD_SLOTS; s++) sgrad[s * SGRAD_STRIDE + threadIdx.x] = 0.0f;

@@ -1,5 +1,6 @@
 // Tile rasterisation forward (§4.3): one 256-thread block per 16x16 tile of
-// one view (blockIdx.z), one thread per pixel, Gaussians fetched 256 at a
+// one view (the tile order[blockIdx.x], centre tiles first), one thread per
+// pixel, Gaussians fetched 256 at a
 // time into shared memory (mean, power floor and opacity packed in one
 // float4, the conic in another: two shared loads per Gaussian-pixel pair
 // until a hit) and composited front to back.
@@ -8,20 +9,25 @@
 // At most 32 registers (8 blocks of 256 per SM): the fit's 4×256² batch
 // has 1024 blocks, one wave over 132 SMs at 8 per SM, two at 7.
 extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
-    rasterForward(const View* views, const uint2* ranges, const unsigned* vals, const float2* xy,
+    rasterForward(const View* views, const uint2* ranges, const unsigned* order, const unsigned* vals, const float2* xy,
                   const float4* conicOp, const float4* rgbd, float alphaMax, float stopAt, float bgR, float bgG,
                   float bgB, float* outRGB, float* outAlpha, float* outDepth, float* finalT, int* lastOut) {
     __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
     __shared__ float4 sco[TILE_PIX];   // conic A, B, C
     __shared__ float4 scol[TILE_PIX];
-    int view = blockIdx.z;
-    int w = views[view].w, h = views[view].h, tilesX = views[view].tilesX, tilesY = views[view].tilesY;
-    int tile = blockIdx.y * tilesX + blockIdx.x;
-    int px = blockIdx.x * TILE + (threadIdx.x & (TILE - 1));
-    int py = blockIdx.y * TILE + (threadIdx.x / TILE);
+    // Block b takes tile order[b] (view·tiles + tile): the host lists the
+    // tiles nearest the image centres (the longest lists, for an object in
+    // view) first, so they start in the first wave.
+    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
+    unsigned vt = order[blockIdx.x];
+    int view = (int)(vt / (unsigned)(tilesX * tilesY));
+    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
+    int w = views[view].w, h = views[view].h;
+    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
+    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
     bool inside = px < w && py < h;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
-    uint2 r = ranges[(size_t)view * (size_t)(tilesX * tilesY) + tile];
+    uint2 r = ranges[vt];
     bool done = !inside;
     float T = 1.0f, c0 = 0, c1 = 0, c2 = 0, dep = 0;
     int last = -1;
