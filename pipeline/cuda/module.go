@@ -74,7 +74,7 @@ func loadKernels(a *api, inf Info, log *slog.Logger) (*kernels, error) {
 
 var kernelNames = map[string][]string{
 	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges"},
-	"sort":     {"scanExclusive", "scanAdd", "radixHistogram", "radixScatter"},
+	"sort":     {"scanExclusive", "radixHistogram", "radixScatter"},
 	"raster":   {"rasterForward"},
 	"backward": {"rasterBackward", "gaussBackward"},
 	"adam":     {"adamStep"},

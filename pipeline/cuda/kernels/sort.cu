@@ -103,18 +103,6 @@ extern "C" __global__ void scanExclusive(const unsigned* in, unsigned* out, unsi
     }
 }
 
-// scanAdd adds blockOffsets[block] to every element of that SCAN_CHUNK
-// block. The host no longer launches it (scanExclusive is single-pass);
-// it stays while the loader's kernel list (module.go) names it.
-extern "C" __global__ void scanAdd(unsigned* out, unsigned n, const unsigned* blockOffsets) {
-    unsigned add = blockOffsets[blockIdx.x];
-#pragma unroll
-    for (int j = 0; j < SCAN_ITEMS; j++) {
-        unsigned i = blockIdx.x * SCAN_CHUNK + j * SCAN_THREADS + threadIdx.x;
-        if (i < n) out[i] += add;
-    }
-}
-
 // radixHistogram counts digit (key >> shift) & 255 of each SORT_CHUNK block
 // of segment blockIdx.y into hist[(segment·256 + digit)·gridDim.x + block].
 extern "C" __global__ void radixHistogram(const unsigned* keys, unsigned segLen, int shift, unsigned* hist) {
