@@ -5,6 +5,7 @@ package cuda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -259,28 +260,49 @@ func tailMean(xs []float64, n int) float64 {
 	return s / float64(n)
 }
 
-// TestFitReferenceScene is pipeline/fit's reference-scene test on the
-// device: the same scenes, schedule and held-out PSNR floors.
+// TestFitReferenceScene is pipeline/fit's reference-scene tests on the
+// device, with their held-out PSNR floors: 8 views of red-cube and
+// blue-sphere (fit's scene test), and 4 views of the five simple scenes
+// with TestFitFourViewsHeldOut's schedule (2000-point mask init, densify
+// every 50 from 0, 200 iterations) and floors.
 func TestFitReferenceScene(t *testing.T) {
 	d := openDevice(t)
+	fourViews := func(iters int) fit.Options {
+		o := fit.DefaultOptions()
+		o.Iterations, o.PositionLRMaxSteps = iters, iters
+		o.InitKind, o.InitCount, o.Resolution = fit.InitMask, 2000, 0
+		o.DensifyFrom, o.DensifyUntil, o.DensifyInterval = 0, 3000, 50
+		o.LambdaAlpha = 1
+		return o
+	}
 	for _, tc := range []struct {
 		scene   string
+		views   int
+		opt     fit.Options
 		minHeld float64
-	}{{"red-cube", 28}, {"blue-sphere", 26}} {
-		t.Run(tc.scene, func(t *testing.T) {
+	}{
+		{"red-cube", 8, sceneOptions(200), 28},
+		{"blue-sphere", 8, sceneOptions(200), 26},
+		{"red-cube", 4, fourViews(200), 20.5},
+		{"blue-sphere", 4, fourViews(200), 19.5},
+		{"green-torus", 4, fourViews(200), 18.5},
+		{"yellow-cone", 4, fourViews(200), 20},
+		{"purple-capsule", 4, fourViews(200), 24.5},
+	} {
+		t.Run(fmt.Sprintf("%s/%d-views", tc.scene, tc.views), func(t *testing.T) {
 			sc, err := scenes.Get(tc.scene)
 			if err != nil {
 				t.Fatal(err)
 			}
 			gt := sc.Build(0, 0)
-			train := scenes.TrainViews(8, 64)
-			res, err := d.Fit(context.Background(), sceneViews(t, gt, train), sceneOptions(200), quietLog(), nil)
+			train := scenes.TrainViews(tc.views, 64)
+			res, err := d.Fit(context.Background(), sceneViews(t, gt, train), tc.opt, quietLog(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			held := meanPSNR(t, res.Cloud, gt, scenes.HeldOutViews(4, 64))
-			t.Logf("%s: loss %.4f, %d Gaussians, train %.2f dB, held-out %.2f dB; fwd %.3fs loss %.3fs bwd %.3fs adam %.3fs densify %.3fs",
-				tc.scene, res.FinalLoss, res.Cloud.Len(), meanPSNR(t, res.Cloud, gt, train), held,
+			t.Logf("%s, %d views: loss %.4f, %d Gaussians, train %.2f dB, held-out %.2f dB; fwd %.3fs loss %.3fs bwd %.3fs adam %.3fs densify %.3fs",
+				tc.scene, tc.views, res.FinalLoss, res.Cloud.Len(), meanPSNR(t, res.Cloud, gt, train), held,
 				res.Stats.ForwardSeconds, res.Stats.LossSeconds, res.Stats.BackwardSeconds, res.Stats.AdamSeconds, res.Stats.DensifySeconds)
 			if held < tc.minHeld {
 				t.Errorf("held-out PSNR %.2f dB < floor %.1f dB", held, tc.minHeld)
