@@ -44,6 +44,9 @@ func (d *Device) FitBatch(ctx context.Context, views []fit.View, opt fit.Options
 	if batch < 1 || batch > len(views) {
 		return nil, fmt.Errorf("cuda: fit: batch %d, want 1..%d (the view count)", batch, len(views))
 	}
+	if opt.AreaPriorWeight > 0 {
+		return nil, fmt.Errorf("cuda: fit: AreaPriorWeight %g: the device fit has no area prior (fit it on the CPU)", opt.AreaPriorWeight)
+	}
 	if batch > 1 {
 		for i, v := range views {
 			if v.Camera.Width != views[0].Camera.Width || v.Camera.Height != views[0].Camera.Height {

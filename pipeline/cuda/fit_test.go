@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -82,5 +84,25 @@ func TestLossWeights(t *testing.T) {
 		if math.Abs(c.got-c.want) > 1e-7*math.Abs(c.want) {
 			t.Errorf("%s weight %g, want %g", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestFitRefusesAreaPrior: the device fit has no area prior, so it refuses
+// the option before touching the device instead of ignoring it.
+func TestFitRefusesAreaPrior(t *testing.T) {
+	t.Parallel()
+	cam := splat.OrbitCameras(1, 2.2, -20, 0, 16, 16)[0]
+	c := splat.NewCloud(1, 0)
+	c.Rot[0] = 1
+	im, err := splat.Render(context.Background(), c, cam, splat.RenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := fit.DefaultOptions()
+	opt.AreaPriorWeight = 0.1
+	var d Device // never reached: the options are checked first
+	_, err = d.Fit(context.Background(), []fit.View{fit.ViewFromImage(cam, im, [3]float32{1, 1, 1})}, opt, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "AreaPriorWeight") {
+		t.Fatalf("err = %v, want the area prior refused", err)
 	}
 }
