@@ -170,6 +170,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		stages = append(stages, viewsStage{v: v})
 	}
 	fs := fitStage{opt: FitOptions(p), log: b.debugLog(ctx), fit: fit.Fit, device: "cpu"}
+	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
 	r, err := b.Renderer(p)
 	if err != nil {
 		return nil, err
@@ -179,9 +180,9 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 			return nil, fmt.Errorf("fit.area_prior_weight: the GPU fit (%s) has no area prior; set it to 0 or device to cpu", g.Device())
 		}
 		fs.fit, fs.device = g.Fit, g.Device()
+		fid.render, fid.device = g.Render, g.Device()
 	}
 	stages = append(stages, fs)
-	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
 	if p.Score.ClipModel != "" {
 		c, err := b.CLIP(ctx, p)
 		if err != nil {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
+	"github.com/splatbench/splatbench/prompts"
 )
 
 // fakeGPU stands in for a CUDA device: each call takes one second and
@@ -152,4 +154,42 @@ func TestGPURendererMemorySumsDevices(t *testing.T) {
 			t.Errorf("RenderTimed = %v s, %v; want 0.002 s", secs, err)
 		}
 	})
+}
+
+// TestFidelityRendersWithTheStageRenderer: the score stage draws its
+// held-out views with the renderer it was given (a GPU's in a GPU build),
+// and the result matches the CPU renderer's.
+func TestFidelityRendersWithTheStageRenderer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	src := sceneSource{imageSize: 64, fitSize: 32, trainViews: 2, heldOut: 2}
+	st := &State{Job: Job{Prompt: prompts.Text("red-cube"), Seed: 1}, Scores: map[string]float64{}}
+	if err := src.Run(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenes.Get("red-cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Cloud = sc.Build(0, 0)
+	var calls atomic.Int32
+	counting := func(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
+		calls.Add(1)
+		return splat.RenderBatch(ctx, c, cams, opt)
+	}
+	withGPU := fidelityStage{threshold: 0.5, render: counting, device: "test"}
+	if err := withGPU.Run(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 || withGPU.Device() != "test" {
+		t.Errorf("renderer called %d times, device %q; want 1 and test", calls.Load(), withGPU.Device())
+	}
+	got := st.Scores["score"]
+	st.Scores = map[string]float64{}
+	if err := (fidelityStage{threshold: 0.5}).Run(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if want := st.Scores["score"]; got != want {
+		t.Errorf("score %v with the stage renderer, %v with the CPU's", got, want)
+	}
 }

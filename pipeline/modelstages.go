@@ -72,6 +72,10 @@ type clipStage struct {
 	fid fidelityStage
 }
 
+// Device names what renders the validator views: the fidelity stage's
+// renderer.
+func (s clipStage) Device() string { return s.fid.Device() }
+
 func (clipStage) Name() string { return "score" }
 
 func (s clipStage) Run(ctx context.Context, st *State) error {
@@ -86,9 +90,9 @@ func (s clipStage) Run(ctx context.Context, st *State) error {
 	if st.Job.Prompt.IsImage() {
 		// Image prompts need the validator's image-alignment model
 		// (LLM2CLIP), which is not built: gates only.
-		return fidelityStage{threshold: s.fid.threshold, minSplats: s.fid.minSplats}.Run(ctx, &State{Job: st.Job, Cloud: st.Cloud, Scores: st.Scores})
+		return s.fid.Run(ctx, &State{Job: st.Job, Cloud: st.Cloud, Scores: st.Scores})
 	}
-	res, err := s.c.Score(ctx, st.Cloud, st.Job.Prompt.Text)
+	res, err := s.c.Score(ctx, st.Cloud, st.Job.Prompt.Text, s.fid.render)
 	if err != nil {
 		return err
 	}

@@ -164,6 +164,18 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 type fidelityStage struct {
 	threshold float64
 	minSplats int
+	// render draws the held-out views (nil: splat.RenderBatch); device
+	// names it.
+	render score.RenderFunc
+	device string
+}
+
+// Device names what renders the held-out views.
+func (s fidelityStage) Device() string {
+	if s.device == "" {
+		return "cpu"
+	}
+	return s.device
 }
 
 func (fidelityStage) Name() string { return "score" }
@@ -183,7 +195,11 @@ func (s fidelityStage) Run(ctx context.Context, st *State) error {
 		st.Accepted = ok
 		return nil
 	}
-	pred, err := splat.RenderBatch(ctx, st.Cloud, st.Truth.Cameras, splat.RenderOptions{Background: background, SHDegree: -1})
+	render := s.render
+	if render == nil {
+		render = splat.RenderBatch
+	}
+	pred, err := render(ctx, st.Cloud, st.Truth.Cameras, splat.RenderOptions{Background: background, SHDegree: -1})
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,11 @@ func runScore(ctx context.Context, e *env, o *scoreOptions, args []string) error
 	if err != nil {
 		return err
 	}
-	res, err := clip.Score(ctx, c, o.prompt)
+	r, err := b.Renderer(p) // the profile's device renders the 16 views
+	if err != nil {
+		return err
+	}
+	res, err := clip.Score(ctx, c, o.prompt, r.Render)
 	if err != nil {
 		return err
 	}

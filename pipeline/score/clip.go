@@ -266,9 +266,14 @@ func (c *CLIP) Close() error {
 // Threshold is the accept/skip threshold in use.
 func (c *CLIP) Threshold() float64 { return c.opts.Threshold }
 
+// RenderFunc renders views of a cloud: splat.RenderBatch, or a GPU's
+// batched Render (pipeline passes its device's).
+type RenderFunc func(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error)
+
 // Score renders the validator's 16 views of cloud (a normalised copy; the
-// cloud is not modified) and scores them against prompt.
-func (c *CLIP) Score(ctx context.Context, cloud *splat.Cloud, prompt string) (CLIPResult, error) {
+// cloud is not modified) with render (nil: splat.RenderBatch on
+// RenderWorkers cores) and scores them against prompt.
+func (c *CLIP) Score(ctx context.Context, cloud *splat.Cloud, prompt string, render RenderFunc) (CLIPResult, error) {
 	var res CLIPResult
 	if strings.TrimSpace(prompt) == "" {
 		return res, errors.New("clip: empty prompt")
@@ -282,7 +287,10 @@ func (c *CLIP) Score(ctx context.Context, cloud *splat.Cloud, prompt string) (CL
 		return res, nil
 	}
 	t0 := time.Now()
-	views, err := ValidatorViews(ctx, cloud, c.opts.RenderWorkers)
+	if render == nil {
+		render = cpuRender(c.opts.RenderWorkers)
+	}
+	views, err := ValidatorViews(ctx, cloud, render)
 	if err != nil {
 		return res, fmt.Errorf("clip: %w", err)
 	}
@@ -315,15 +323,27 @@ func (c *CLIP) Score(ctx context.Context, cloud *splat.Cloud, prompt string) (CL
 	return res, nil
 }
 
-// ValidatorViews renders the validator's views of cloud: a copy normalised
-// as the validator does (splat.NormalizeForValidator), the 16
-// ValidatorCameras at 518², gsplat mode, SH degree 0, white background,
-// each RGB quantised to 8 bits by truncation (Quantize8).
-func ValidatorViews(ctx context.Context, cloud *splat.Cloud, workers int) ([][]float32, error) {
+// cpuRender is splat.RenderBatch on workers cores (0: GOMAXPROCS).
+func cpuRender(workers int) RenderFunc {
+	return func(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
+		opt.Workers = workers
+		return splat.RenderBatch(ctx, c, cams, opt)
+	}
+}
+
+// ValidatorViews renders, with render (nil: splat.RenderBatch), the
+// validator's views of cloud: a copy normalised as the validator does
+// (splat.NormalizeForValidator), the 16 ValidatorCameras at 518², gsplat
+// mode, SH degree 0, white background, each RGB quantised to 8 bits by
+// truncation (Quantize8).
+func ValidatorViews(ctx context.Context, cloud *splat.Cloud, render RenderFunc) ([][]float32, error) {
+	if render == nil {
+		render = cpuRender(0)
+	}
 	c := cloud.Clone()
 	splat.NormalizeForValidator(c)
-	ims, err := splat.RenderBatch(ctx, c, splat.ValidatorCameras(), splat.RenderOptions{
-		Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0, Workers: workers,
+	ims, err := render(ctx, c, splat.ValidatorCameras(), splat.RenderOptions{
+		Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("validator views: %w", err)

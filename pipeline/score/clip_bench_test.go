@@ -36,7 +36,7 @@ func BenchmarkCLIPScoreTiny(b *testing.B) {
 	cloud := testCloud(splat.GateMinGaussians)
 	var res CLIPResult
 	for b.Loop() {
-		if res, err = c.Score(context.Background(), cloud, "a red and blue ball"); err != nil {
+		if res, err = c.Score(context.Background(), cloud, "a red and blue ball", nil); err != nil {
 			b.Fatal(err)
 		}
 	}

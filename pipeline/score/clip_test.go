@@ -77,7 +77,7 @@ func TestCLIPScoreFake(t *testing.T) {
 	t.Parallel()
 	rt := testRuntime(t)
 	cloud := testCloud(splat.GateMinGaussians)
-	views, err := ValidatorViews(context.Background(), cloud, 0)
+	views, err := ValidatorViews(context.Background(), cloud, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestCLIPScoreFake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := c.Score(context.Background(), cloud, "a red and blue ball")
+			res, err := c.Score(context.Background(), cloud, "a red and blue ball", nil)
 			c.Close()
 			if err != nil {
 				t.Fatal(err)
@@ -132,21 +132,21 @@ func TestCLIPGateAndPrompts(t *testing.T) {
 	}
 	defer c.Close()
 	small := testCloud(500)
-	res, err := c.Score(context.Background(), small, "a ball")
+	res, err := c.Score(context.Background(), small, "a ball", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Gate.OK || res.Score != 0 || res.Accept || len(res.PerView) != 16 {
 		t.Errorf("500 Gaussians: %+v, want a failed gate, score 0, 16 cosines still reported", res)
 	}
-	if _, err := c.Score(context.Background(), small, "  "); err == nil || !strings.Contains(err.Error(), "empty prompt") {
+	if _, err := c.Score(context.Background(), small, "  ", nil); err == nil || !strings.Contains(err.Error(), "empty prompt") {
 		t.Errorf("empty prompt: %v", err)
 	}
-	res, err = c.Score(context.Background(), small, strings.Repeat("very long ", 30))
+	res, err = c.Score(context.Background(), small, strings.Repeat("very long ", 30), nil)
 	if err != nil || !res.Truncated {
 		t.Errorf("long prompt: truncated=%v err=%v, want truncated", res.Truncated, err)
 	}
-	res, err = c.Score(context.Background(), splat.NewCloud(0, 0), "a ball")
+	res, err = c.Score(context.Background(), splat.NewCloud(0, 0), "a ball", nil)
 	if err != nil || res.Gate.OK || res.Score != 0 || res.PerView != nil {
 		t.Errorf("empty cloud: %+v %v", res, err)
 	}
@@ -199,11 +199,11 @@ func TestCLIPTinyModels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := c.Score(context.Background(), cloud, "a red and blue ball")
+		res, err := c.Score(context.Background(), cloud, "a red and blue ball", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := c.Score(context.Background(), cloud, "a red and blue ball")
+		again, err := c.Score(context.Background(), cloud, "a red and blue ball", nil)
 		c.Close()
 		if err != nil {
 			t.Fatal(err)
