@@ -68,6 +68,7 @@ func (r *gpuRenderer) take(ctx context.Context) (gpu, error) {
 	}
 }
 
+// Render renders on a free device of the pool.
 func (r *gpuRenderer) Render(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
 	g, err := r.take(ctx)
 	if err != nil {
@@ -117,6 +118,7 @@ func (r *gpuRenderer) Fit(ctx context.Context, views []fit.View, opt fit.Options
 	return g.Fit(ctx, views, opt, log, progress)
 }
 
+// Device names the pool: "cuda:N (card)" or "cuda:all (n × card)".
 func (r *gpuRenderer) Device() string { return r.name }
 
 // Renderer returns the renderer the profile's device selects: "cpu", a
