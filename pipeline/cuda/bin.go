@@ -22,6 +22,8 @@ type workspace struct {
 	orderHost                                []uint32 // order's host copy (pinned until the upload is done)
 	rgb, alpha, depth, finalT, last          devBuf
 	acc, dRGB, dAlpha                        devBuf
+	tileChunk, work, nWork, partC, partTL    devBuf // the fit path's chunk plan and per-chunk partials
+	rewalks                                  devBuf // countRewalks' counter
 	gPos, gScale, gRot, gOp, gSH, gNDC, gVis devBuf
 }
 
@@ -33,6 +35,7 @@ func (w *workspace) free(a *api) {
 		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
 		&w.gPos, &w.gScale, &w.gRot, &w.gOp, &w.gSH, &w.gNDC, &w.gVis}
 	bufs = append(bufs, &w.scanStatus, &w.scanTicket, &w.order)
+	bufs = append(bufs, &w.tileChunk, &w.work, &w.nWork, &w.partC, &w.partTL, &w.rewalks)
 	w.orderFor, w.orderHost = [3]int{}, nil
 	w.scanEpoch, w.scanTickets = 0, 0
 	for _, b := range bufs {
@@ -169,6 +172,10 @@ type binned struct {
 	instances  int
 	vals       uint64 // sorted Gaussian indices (view·n + i)
 	tilesPerVw int
+	// The chunk plan of a Forward (keep): chunk length and the raster
+	// blocks launched (a bound on the work items; blocks past the plan's
+	// count return at once).
+	chunkLen, chunkBlocks int
 }
 
 // bin projects dc for every view, sorts the (tile, depth) keys and fills

@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,4 +103,35 @@ func BenchmarkFit500(b *testing.B) {
 	b.Logf("%s: GPU %.3f s (init %.3f, fwd %.3f, loss %.3f, bwd %.3f, adam %.3f, densify %.3f), %d Gaussians, loss %.4f; CPU %.2f s, %d Gaussians, loss %.4f",
 		d.Info().Name, gpu, st.InitSeconds, st.ForwardSeconds, st.LossSeconds, st.BackwardSeconds, st.AdamSeconds, st.DensifySeconds,
 		res.Cloud.Len(), res.FinalLoss, cpu, cres.Cloud.Len(), cres.FinalLoss)
+}
+
+// BenchmarkFitIterChunk is BenchmarkFitIter4x256_50k's device time per
+// iteration at several chunk lengths of the fit path's raster (fitChunkLen;
+// the CPU comparison left out).
+func BenchmarkFitIterChunk(b *testing.B) {
+	d := openDevice(b)
+	views := benchViews(b, 256)
+	opt := fit.DefaultOptions()
+	opt.InitCount = 50_000
+	opt.MaxGaussians = 0
+	opt.DensifyInterval = 0
+	opt.Iterations = 100
+	for _, l := range []int{128, 256, 512, 1024, 1 << 30} {
+		b.Run(fmt.Sprintf("len%d", l), func(b *testing.B) {
+			old := fitChunkLen
+			fitChunkLen = l
+			defer func() { fitChunkLen = old }()
+			var dev float64
+			var runs int
+			for b.Loop() {
+				res, err := d.FitBatch(context.Background(), views, opt, 4, quietLog(), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dev += phaseSeconds(res.Stats) / float64(res.Iterations) * 1e3
+				runs++
+			}
+			b.ReportMetric(dev/float64(runs), "device-ms/iter")
+		})
+	}
 }

@@ -177,6 +177,7 @@ func (d *Device) zeroGrads(v, n, k, npix int) error {
 }
 
 // launchBackward queues the two backward kernels for the batch b of dc
+// (binned by a Forward, whose chunk plan and per-chunk states it uses)
 // given dL/dRGB and dL/dAlpha on the device (dAlpha may be 0); the
 // gradients land in the work buffers zeroGrads prepared.
 func (d *Device) launchBackward(b *binned, dc *DeviceCloud, shDeg int, bg [3]float32, dRGB, dAlpha uint64) error {
@@ -184,13 +185,13 @@ func (d *Device) launchBackward(b *binned, dc *DeviceCloud, shDeg int, bg [3]flo
 	mp := b.mp
 	n := dc.n
 	k := (dc.shDegree + 1) * (dc.shDegree + 1)
-	order, err := d.tileOrder(b.views, int(b.vp[0].TilesX), int(b.vp[0].TilesY))
-	if err != nil {
-		return err
+	if b.chunkBlocks == 0 {
+		return fmt.Errorf("cuda: backward: the batch has no chunk plan (not a Forward)")
 	}
-	err = d.launch("rasterBackward", [3]uint32{uint32(b.views * b.tilesPerVw), 1, 1}, [3]uint32{256, 1, 1},
-		ws.views.ptr, ws.ranges.ptr, order, b.vals, ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
-		ws.finalT.ptr, ws.last.ptr, dRGB, dAlpha, ws.acc.ptr)
+	err := d.launch("rasterBackward", [3]uint32{uint32(b.chunkBlocks), 1, 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, ws.work.ptr, ws.nWork.ptr, ws.tileChunk.ptr, int32(b.chunkLen), b.vals,
+		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, bg[0], bg[1], bg[2],
+		ws.finalT.ptr, ws.last.ptr, ws.partC.ptr, ws.partTL.ptr, dRGB, dAlpha, ws.acc.ptr)
 	if err != nil || n == 0 {
 		return err
 	}

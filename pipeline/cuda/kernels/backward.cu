@@ -1,5 +1,7 @@
 // Backward pass (§4.4), the device twin of splat's backTile and
-// backGaussian: rasterBackward re-walks each tile back to front and adds
+// backGaussian: rasterBackward re-walks each (tile, chunk) of the forward's
+// chunk plan back to front (the chunks of a tile in parallel, each from the
+// state rasterMerge stored at its end) and adds
 // every Gaussian's screen-space gradient (GRAD_SLOTS per (view, Gaussian)):
 // each warp reduce-scatters its nine sums with a butterfly into a
 // block-wide shared buffer, flushed with one global add per slot and
@@ -65,20 +67,24 @@ __device__ __forceinline__ int slotOfLane(int lane) {
 #define SGRAD_STRIDE (TILE_PIX + 1)
 
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
-    rasterBackward(const View* views, const uint2* ranges, const unsigned* order, const unsigned* vals, const float2* xy,
-                   const float4* conicOp, const float4* rgbd, float alphaMax, float bgR, float bgG, float bgB,
-                   const float* finalT, const int* lastIn, const float* dRGB, const float* dAlpha, float* acc) {
+    rasterBackward(const View* views, const uint2* ranges, const uint2* work, const unsigned* nWork,
+                   const uint2* tileChunk, int chunkLen, const unsigned* vals, const float2* xy, const float4* conicOp,
+                   const float4* rgbd, float alphaMax, float bgR, float bgG, float bgB, const float* finalT,
+                   const int* lastIn, const float4* partC, const float2* partTL, const float* dRGB,
+                   const float* dAlpha, float* acc) {
     __shared__ unsigned sid[TILE_PIX];
     __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
     __shared__ float4 sco[TILE_PIX];   // conic A, B, C
     __shared__ float4 scol[TILE_PIX];
     __shared__ float sgrad[GRAD_SLOTS * SGRAD_STRIDE];
     __shared__ int smax;
-    // Block b takes tile order[b] (view·tiles + tile): the host lists the
-    // tiles nearest the image centres (the longest lists, for an object in
-    // view) first, so they start in the first wave.
+    // Block b takes work item b, chunk wk.y of tile wk.x (view·tiles +
+    // tile), in the forward's chunk plan: the tiles nearest the image
+    // centres (the longest lists, for an object in view) first.
+    if (blockIdx.x >= *nWork) return;
+    uint2 wk = work[blockIdx.x];
     int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
-    unsigned vt = order[blockIdx.x];
+    unsigned vt = wk.x;
     int view = (int)(vt / (unsigned)(tilesX * tilesY));
     int tile = (int)(vt % (unsigned)(tilesX * tilesY));
     int w = views[view].w, h = views[view].h;
@@ -87,6 +93,9 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     bool inside = px < w && py < h;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
     uint2 r = ranges[vt];
+    int clo = (int)(r.x + wk.y * (unsigned)chunkLen);
+    int chi = (int)min(r.y, (unsigned)clo + (unsigned)chunkLen);
+    bool split = tileChunk[vt].y > 1;
     if (threadIdx.x == 0) smax = -1;
 #pragma unroll
     for (int s = 0; s < GRAD_SLOTS; s++) sgrad[s * SGRAD_STRIDE + threadIdx.x] = 0.0f;
@@ -95,22 +104,34 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     int last = -1;
     if (inside) {
         size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
-        T = finalT[o];
+        float Tf = finalT[o];
         last = lastIn[o];
         g0 = dRGB[3 * o];
         g1 = dRGB[3 * o + 1];
         g2 = dRGB[3 * o + 2];
         float ga = dAlpha != 0 ? dAlpha[o] : 0.0f;
-        bgT = T * (ga - (g0 * bgR + g1 * bgG + g2 * bgB));
+        bgT = Tf * (ga - (g0 * bgR + g1 * bgG + g2 * bgB));
+        // The walk starts at the chunk's end: T after it and the colour
+        // composited behind it, as rasterMerge stored them (a tile of one
+        // chunk: the pixel's final T and nothing behind).
+        T = Tf;
+        if (split) {
+            size_t q = (size_t)blockIdx.x * TILE_PIX + threadIdx.x;
+            T = partTL[q].x;
+            float4 s = partC[q];
+            s0 = s.x;
+            s1 = s.y;
+            s2 = s.z;
+        }
         atomicMax(&smax, last);
     }
     __syncthreads();
-    int end = smax + 1;
+    int end = min(chi, smax + 1);
     int lane = threadIdx.x & 31;
     int mySlot = slotOfLane(lane);
     float* myRow = sgrad + (mySlot < 0 ? 0 : mySlot) * SGRAD_STRIDE;
-    for (int hi = end; hi > (int)r.x; hi -= TILE_PIX) {
-        int lo = max((int)r.x, hi - TILE_PIX);
+    for (int hi = end; hi > clo; hi -= TILE_PIX) {
+        int lo = max(clo, hi - TILE_PIX);
         int cnt = hi - lo;
         __syncthreads();
         if ((int)threadIdx.x < cnt) {
