@@ -116,7 +116,7 @@ func BenchmarkFitIterChunk(b *testing.B) {
 	opt.MaxGaussians = 0
 	opt.DensifyInterval = 0
 	opt.Iterations = 100
-	for _, l := range []int{128, 256, 512, 1024, 1 << 30} {
+	for _, l := range []int{64, 128, 256, 1 << 30} {
 		b.Run(fmt.Sprintf("len%d", l), func(b *testing.B) {
 			old := fitChunkLen
 			fitChunkLen = l

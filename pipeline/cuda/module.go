@@ -75,7 +75,7 @@ func loadKernels(a *api, inf Info, log *slog.Logger) (*kernels, error) {
 var kernelNames = map[string][]string{
 	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges"},
 	"sort":     {"scanExclusive", "radixHistogram", "radixScatter"},
-	"raster":   {"rasterForward", "chunkPlan", "rasterChunk", "rasterMerge"},
+	"raster":   {"rasterForward", "chunkPlan", "rasterChunk", "rasterStops", "rasterRewalk", "rasterMerge"},
 	"backward": {"rasterBackward", "gaussBackward"},
 	"adam":     {"adamStep"},
 	"loss":     {"ssimBlurH", "ssimMap", "ssimGradH", "lossGrad", "accumStats"},

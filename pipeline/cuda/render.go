@@ -218,15 +218,18 @@ func (d *Device) events() (start, stop uintptr, err error) {
 // this many Gaussians, one raster block each, so a crowded tile no longer
 // bounds the kernel by its serial walk; tiles of at most fitChunkLen stay
 // one chunk. A variable for the tests and benchmarks.
-var fitChunkLen = 256
+var fitChunkLen = 128
 
-// countRewalks makes rasterMerge count, in ws.rewalks, the pixels that
+// countRewalks makes rasterRewalk count, in ws.rewalks, the pixels that
 // re-walk a chunk after the first (tests).
 var countRewalks = false
 
 // rasterChunked is the forward raster of the fit path: the chunk plan,
-// one block per (tile, chunk), and the merge, which also stores per chunk
-// the state the backward starts from; the caller holds the device.
+// one block per (tile, chunk), the merge's first pass (the chunk each pixel
+// stops in), the re-walk of those chunks from the transmittance before
+// them (one block per (tile, chunk) again) and the merge, which also
+// stores per chunk the state the backward starts from; the caller holds
+// the device.
 func (d *Device) rasterChunked(b *binned, order uint64, mp modeParams, bg [3]float32) error {
 	ws := &d.ws
 	nTiles := b.views * b.tilesPerVw
@@ -266,8 +269,20 @@ func (d *Device) rasterChunked(b *binned, order uint64, mp modeParams, bg [3]flo
 	if err != nil {
 		return err
 	}
+	err = d.launch("rasterStops", [3]uint32{uint32(nTiles), 1, 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, order, ws.tileChunk.ptr, mp.stopAt, ws.partTL.ptr, ws.finalT.ptr, ws.last.ptr)
+	if err != nil {
+		return err
+	}
+	err = d.launch("rasterRewalk", [3]uint32{uint32(b.chunkBlocks), 1, 1}, [3]uint32{256, 1, 1},
+		ws.views.ptr, ws.ranges.ptr, ws.work.ptr, ws.nWork.ptr, ws.tileChunk.ptr, chunkLen, b.vals,
+		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt, ws.finalT.ptr, ws.last.ptr,
+		ws.partC.ptr, ws.partTL.ptr, rewalks)
+	if err != nil {
+		return err
+	}
 	return d.launch("rasterMerge", [3]uint32{uint32(nTiles), 1, 1}, [3]uint32{256, 1, 1},
 		ws.views.ptr, ws.ranges.ptr, order, ws.tileChunk.ptr, chunkLen, b.vals,
 		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, mp.alphaMax, mp.stopAt, bg[0], bg[1], bg[2],
-		ws.rgb.ptr, ws.alpha.ptr, ws.depth.ptr, ws.finalT.ptr, ws.last.ptr, ws.partC.ptr, ws.partTL.ptr, rewalks)
+		ws.rgb.ptr, ws.alpha.ptr, ws.depth.ptr, ws.finalT.ptr, ws.last.ptr, ws.partC.ptr, ws.partTL.ptr)
 }

@@ -235,19 +235,138 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     lastOut[o] = last;
 }
 
-// rasterMerge: block b composes the chunks of tile order[b] (tiles of one
-// chunk are done) per pixel in order: T_acc · T_k while that stays above
-// stopAt, and where it would not (or the chunk alone stopped) the pixel
-// re-walks chunk k from T_acc with the exact rules, so it stops where the
-// sequential walk stops. It writes the pixel's results and, per chunk k,
-// (T after chunk k) into partTL[k].x and the colour composited behind
-// chunk k (chunks after it) into partC[k].xyz. rewalks, when not null,
-// counts the re-walks of chunks after the first (tests).
+// rasterStops (pass 1 of the merge, one block per tile of several
+// chunks): per pixel, T_acc · T_k over the chunks in order up to the first
+// chunk k where it would reach stopAt (or the chunk alone stopped): the
+// chunk the pixel stops in. finalT and lastOut hold T_acc before it and k
+// (−1: none) until rasterMerge writes the results.
+extern "C" __global__ void __launch_bounds__(TILE_PIX)
+    rasterStops(const View* views, const unsigned* order, const uint2* tileChunk, float stopAt, const float2* partTL,
+                float* finalT, int* lastOut) {
+    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
+    unsigned vt = order[blockIdx.x];
+    uint2 tc = tileChunk[vt];
+    if (tc.y <= 1) return;
+    int view = (int)(vt / (unsigned)(tilesX * tilesY));
+    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
+    int w = views[view].w, h = views[view].h;
+    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
+    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
+    if (px >= w || py >= h) return;
+    float T = 1.0f;
+    int stop = -1;
+    for (unsigned k = 0; k < tc.y; k++) {
+        float2 pt = partTL[(size_t)(tc.x + k) * TILE_PIX + threadIdx.x];
+        if (pt.x > 0.0f && T * pt.x > stopAt) {
+            T *= pt.x;
+        } else {
+            stop = (int)k;
+            break;
+        }
+    }
+    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    finalT[o] = T;
+    lastOut[o] = stop;
+}
+
+// rasterRewalk: block b (work item b: chunk k of a tile of several chunks)
+// walks its chunk, from the T_acc rasterStops left, for the pixels that
+// stop in it, with the rules of rasterForward (Gaussians through shared
+// memory; blocks with no such pixel return), and stores the chunk's
+// contribution in its partials: colour and depth (absolute weights), and
+// (T after, last index) with T negated where the pixel stopped. rewalks,
+// when not null, counts such pixels in chunks after a tile's first (tests).
+extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
+    rasterRewalk(const View* views, const uint2* ranges, const uint2* work, const unsigned* nWork,
+                 const uint2* tileChunk, int chunkLen, const unsigned* vals, const float2* xy, const float4* conicOp,
+                 const float4* rgbd, float alphaMax, float stopAt, const float* finalT, const int* lastOut,
+                 float4* partC, float2* partTL, unsigned* rewalks) {
+    __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
+    __shared__ float4 sco[TILE_PIX];   // conic A, B, C
+    __shared__ float4 scol[TILE_PIX];
+    if (blockIdx.x >= *nWork) return;
+    uint2 wk = work[blockIdx.x];
+    unsigned vt = wk.x;
+    if (tileChunk[vt].y <= 1) return;
+    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
+    int view = (int)(vt / (unsigned)(tilesX * tilesY));
+    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
+    int w = views[view].w, h = views[view].h;
+    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
+    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
+    bool inside = px < w && py < h;
+    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    bool mine = false;
+    float T = 1.0f;
+    if (inside) {
+        size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+        mine = lastOut[o] == (int)wk.y;
+        T = finalT[o];
+    }
+    if (!__syncthreads_or(mine)) return;
+    if (mine && rewalks != 0 && wk.y > 0) atomicAdd(rewalks, 1u);
+    uint2 r = ranges[vt];
+    unsigned lo = r.x + wk.y * (unsigned)chunkLen;
+    unsigned hi = min(r.y, lo + (unsigned)chunkLen);
+    bool done = !mine, stopped = false;
+    float c0 = 0, c1 = 0, c2 = 0, dep = 0;
+    int last = -1;
+    int toDo = (int)(hi - lo);
+    for (unsigned start = lo; start < hi; start += TILE_PIX, toDo -= TILE_PIX) {
+        if (__syncthreads_count(done) == TILE_PIX) break;
+        unsigned p = start + threadIdx.x;
+        if (p < hi) {
+            unsigned g = vals[p];
+            float2 m = xy[g];
+            float4 co = conicOp[g];
+            sxyf[threadIdx.x] = make_float4(m.x, m.y, powerFloor(co.w), co.w);
+            sco[threadIdx.x] = co;
+            scol[threadIdx.x] = rgbd[g];
+        }
+        __syncthreads();
+        int cnt = min(TILE_PIX, toDo);
+        for (int j = 0; !done && j < cnt; j++) {
+            float4 mf = sxyf[j];
+            float4 co = sco[j];
+            float dx = mf.x - fx, dy = mf.y - fy;
+            float power = gaussPower(co.x, co.y, co.z, dx, dy);
+            if (power < mf.z) continue;
+            float G = __expf(power);
+            float alpha = fminf(alphaMax, mf.w * G);
+            if (alpha < ALPHA_MIN) continue;
+            float next = T * (1.0f - alpha);
+            if (next <= stopAt) {
+                done = stopped = true;
+                continue;
+            }
+            float4 c = scol[j];
+            float wgt = alpha * T;
+            c0 += c.x * wgt;
+            c1 += c.y * wgt;
+            c2 += c.z * wgt;
+            dep += c.w * wgt;
+            T = next;
+            last = (int)start + j;
+        }
+    }
+    if (!mine) return;
+    size_t q = (size_t)blockIdx.x * TILE_PIX + threadIdx.x;
+    partC[q] = make_float4(c0, c1, c2, dep);
+    partTL[q] = make_float2(stopped ? -T : T, __int_as_float(last));
+}
+
+// rasterMerge (pass 2): block b composes the chunks of tile order[b]
+// (tiles of one chunk are done) per pixel in order: T_acc · T_k while that
+// stays above stopAt, and in the chunk where it would not (or the chunk
+// alone stopped) rasterRewalk's walk from T_acc with the exact rules, so
+// the pixel stops where the sequential walk stops. It writes the pixel's
+// results and, per chunk k, (T after chunk k) into partTL[k].x and the
+// colour composited behind chunk k (chunks after it) into partC[k].xyz.
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
     rasterMerge(const View* views, const uint2* ranges, const unsigned* order, const uint2* tileChunk, int chunkLen,
                 const unsigned* vals, const float2* xy, const float4* conicOp, const float4* rgbd, float alphaMax,
                 float stopAt, float bgR, float bgG, float bgB, float* outRGB, float* outAlpha, float* outDepth,
-                float* finalT, int* lastOut, float4* partC, float2* partTL, unsigned* rewalks) {
+                float* finalT, int* lastOut, float4* partC, float2* partTL) {
     int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = order[blockIdx.x];
     uint2 tc = tileChunk[vt];
@@ -260,6 +379,8 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     if (px >= w || py >= h) return;
     float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
     uint2 r = ranges[vt];
+    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    int stopChunk = lastOut[o];  // rasterStops' chunk, rewalked by rasterRewalk
     float T = 1.0f, c0 = 0, c1 = 0, c2 = 0, dep = 0;
     int last = -1;
     bool done = false;
@@ -270,7 +391,17 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
             float4 pc = partC[q];
             float2 pt = partTL[q];
             float Tk = fabsf(pt.x);
-            if (pt.x > 0.0f && T * Tk > stopAt) {
+            if ((int)k == stopChunk) {
+                // rasterRewalk's result: absolute contributions from T_acc.
+                e0 = pc.x;
+                e1 = pc.y;
+                e2 = pc.z;
+                dep += pc.w;
+                T = Tk;
+                int lk = __float_as_int(pt.y);
+                if (lk >= 0) last = lk;
+                done = pt.x < 0.0f;
+            } else if (pt.x > 0.0f && T * Tk > stopAt) {
                 e0 = T * pc.x;
                 e1 = T * pc.y;
                 e2 = T * pc.z;
@@ -279,7 +410,8 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
                 int lk = __float_as_int(pt.y);
                 if (lk >= 0) last = lk;
             } else {
-                if (rewalks != 0 && k > 0) atomicAdd(rewalks, 1u);
+                // Only where rasterStops' products rounded otherwise than
+                // these (they are the same operations): walk it here.
                 unsigned lo = r.x + k * (unsigned)chunkLen;
                 unsigned hi = min(r.y, lo + (unsigned)chunkLen);
                 for (unsigned p = lo; p < hi; p++) {
@@ -323,7 +455,6 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
         s1 += e.y;
         s2 += e.z;
     }
-    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
     outRGB[3 * o] = c0 + T * bgR;
     outRGB[3 * o + 1] = c1 + T * bgG;
     outRGB[3 * o + 2] = c2 + T * bgB;
