@@ -26,7 +26,7 @@ var ptxDir string
 // ErrNoPTX is wrapped when the binary carries no PTX for a module.
 var ErrNoPTX = errors.New("cuda: no PTX for kernel module (run `make ptx`)")
 
-var moduleNames = []string{"project", "sort", "raster", "backward", "adam", "loss"}
+var moduleNames = []string{"project", "sort", "raster", "chunk", "backward", "adam", "loss"}
 
 type kernels struct {
 	mods    []uintptr
@@ -75,7 +75,8 @@ func loadKernels(a *api, inf Info, log *slog.Logger) (*kernels, error) {
 var kernelNames = map[string][]string{
 	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges"},
 	"sort":     {"scanExclusive", "radixHistogram", "radixScatter"},
-	"raster":   {"rasterForward", "chunkPlan", "rasterChunk", "rasterStops", "rasterRewalk", "rasterMerge"},
+	"raster":   {"rasterForward"},
+	"chunk":    {"chunkPlan", "rasterChunk", "rasterStops", "rasterRewalk", "rasterMerge"},
 	"backward": {"rasterBackward", "gaussBackward"},
 	"adam":     {"adamStep"},
 	"loss":     {"ssimBlurH", "ssimMap", "ssimGradH", "lossGrad", "accumStats"},
