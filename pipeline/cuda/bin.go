@@ -178,6 +178,13 @@ type binned struct {
 	chunkLen, chunkBlocks int
 }
 
+// tileCull makes bin keep only the (Gaussian, tile) pairs where the
+// Gaussian can reach α ≥ 1/255 at some pixel centre of the tile (binTiles
+// in kernels/project.cu) instead of every tile of its rectangle; the
+// dropped pairs are ones the rasterisers skip anyway, so no result
+// changes. A variable for the tests (false: the reference).
+var tileCull = true
+
 // bin projects dc for every view, sorts the (tile, depth) keys and fills
 // ws.ranges; the caller holds the device.
 func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int) (*binned, error) {
@@ -206,9 +213,13 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if n == 0 {
 		return b, d.memset0(ws.ranges.ptr, uint64(8*v*b.tilesPerVw))
 	}
+	cull := int32(0)
+	if tileCull {
+		cull = 1
+	}
 	err := d.launch("preprocess", [3]uint32{cdiv(n, 256), uint32(v), 1}, [3]uint32{256, 1, 1},
 		ws.views.ptr, mp.near, mp.perAxis, dc.pos.ptr, dc.logScale.ptr, dc.rot.ptr, dc.opLogit.ptr, dc.sh.ptr,
-		int32(n), int32((dc.shDegree+1)*(dc.shDegree+1)), int32(shDeg),
+		int32(n), int32((dc.shDegree+1)*(dc.shDegree+1)), int32(shDeg), cull,
 		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, ws.rects.ptr, ws.touched.ptr)
 	if err != nil {
 		return nil, err
@@ -271,8 +282,8 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 		return b, nil
 	}
 	// Stage 2: one key per (Gaussian, tile) in depth order, stably sorted by tile.
-	err = d.launch("duplicateSorted", grid, block, int32(total), int32(n), ws.views.ptr, order, ws.touched.ptr,
-		ws.offs.ptr, ws.rects.ptr, ws.keys.ptr, ws.vals.ptr)
+	err = d.launch("duplicateSorted", grid, block, int32(total), int32(n), cull, ws.views.ptr, order, ws.touched.ptr,
+		ws.offs.ptr, ws.rects.ptr, ws.xy.ptr, ws.conicOp.ptr, ws.keys.ptr, ws.vals.ptr)
 	if err != nil {
 		return nil, err
 	}
