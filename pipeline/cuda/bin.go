@@ -12,6 +12,7 @@ type workspace struct {
 	cloud                                    DeviceCloud // Render's copy of the caller's cloud
 	views                                    devBuf
 	xy, conicOp, rgbd, rects, touched, offs  devBuf
+	masks                                    devBuf // per (view, Gaussian): the kept tiles of a small rectangle
 	scanStatus, scanTicket                   devBuf // the single-pass scan's chunk status words and ticket counter
 	scanEpoch, scanTickets                   uint32 // host copies: the last epoch used, tickets handed out
 	keys, vals, keysAlt, valsAlt, hist       devBuf
@@ -29,7 +30,7 @@ type workspace struct {
 
 func (w *workspace) free(a *api) {
 	bufs := []*devBuf{&w.cloud.pos, &w.cloud.logScale, &w.cloud.rot, &w.cloud.opLogit, &w.cloud.sh,
-		&w.views, &w.xy, &w.conicOp, &w.rgbd, &w.rects, &w.touched, &w.offs,
+		&w.views, &w.xy, &w.conicOp, &w.rgbd, &w.rects, &w.touched, &w.offs, &w.masks,
 		&w.keys, &w.vals, &w.keysAlt, &w.valsAlt, &w.hist, &w.ranges,
 		&w.dkeys, &w.dvals, &w.dkeysAlt, &w.dvalsAlt, &w.cnt,
 		&w.rgb, &w.alpha, &w.depth, &w.finalT, &w.last, &w.acc, &w.dRGB, &w.dAlpha,
@@ -200,7 +201,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	}{
 		{&ws.views, uint64(len(vp)) * uint64(unsafe.Sizeof(viewParams{})), "views"},
 		{&ws.xy, sz(8), "means"}, {&ws.conicOp, sz(16), "conics"}, {&ws.rgbd, sz(16), "colours"},
-		{&ws.rects, sz(16), "rects"}, {&ws.touched, sz(4), "tile counts"}, {&ws.offs, sz(4), "offsets"},
+		{&ws.rects, sz(16), "rects"}, {&ws.masks, sz(4), "tile masks"}, {&ws.touched, sz(4), "tile counts"}, {&ws.offs, sz(4), "offsets"},
 		{&ws.ranges, uint64(8 * v * b.tilesPerVw), "tile ranges"},
 	} {
 		if err := d.ensure(e.b, e.size, e.name); err != nil {
@@ -220,7 +221,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	err := d.launch("preprocess", [3]uint32{cdiv(n, 256), uint32(v), 1}, [3]uint32{256, 1, 1},
 		ws.views.ptr, mp.near, mp.perAxis, dc.pos.ptr, dc.logScale.ptr, dc.rot.ptr, dc.opLogit.ptr, dc.sh.ptr,
 		int32(n), int32((dc.shDegree+1)*(dc.shDegree+1)), int32(shDeg), cull,
-		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, ws.rects.ptr, ws.touched.ptr)
+		ws.xy.ptr, ws.conicOp.ptr, ws.rgbd.ptr, ws.rects.ptr, ws.masks.ptr, ws.touched.ptr)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +284,7 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	}
 	// Stage 2: one key per (Gaussian, tile) in depth order, stably sorted by tile.
 	err = d.launch("duplicateSorted", grid, block, int32(total), int32(n), cull, ws.views.ptr, order, ws.touched.ptr,
-		ws.offs.ptr, ws.rects.ptr, ws.xy.ptr, ws.conicOp.ptr, ws.keys.ptr, ws.vals.ptr)
+		ws.offs.ptr, ws.rects.ptr, ws.masks.ptr, ws.xy.ptr, ws.conicOp.ptr, ws.keys.ptr, ws.vals.ptr)
 	if err != nil {
 		return nil, err
 	}

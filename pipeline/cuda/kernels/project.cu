@@ -14,10 +14,11 @@ __device__ __forceinline__ float edgeMin(float A, float B, float C, float u, flo
     return A * u * u + 2.0f * B * u * v + C * v * v;
 }
 
-// binTiles walks the tile rectangle r of a binned Gaussian (mean m, conic
-// and opacity co) in a w×h view and keeps the tiles where it can reach
-// α ≥ 1/255 at some pixel centre; it returns their number and, with keys,
-// writes key tileBase + tile and value gi for each, at most cap of them.
+// cullTau is the q above which binTiles drops a tile (see there).
+__device__ __forceinline__ float cullTau(float op) { return -2.002f * powerFloor(op) + 0.02f; }
+
+// tileKeep reports whether a Gaussian (mean m, conic A, B, C, cut tau) can
+// reach α ≥ 1/255 at some pixel centre of tile (tx, ty) of a w×h view.
 // The rasterisers skip a pair where power = −q/2 < powerFloor(op), q(u, v)
 // = A u² + 2B u v + C v² with (u, v) the pixel centre less the mean; a tile
 // is dropped only where a lower bound of q over its rectangle of pixel
@@ -29,30 +30,39 @@ __device__ __forceinline__ float edgeMin(float A, float B, float C, float u, flo
 // convex, so its minimum over the rectangle is on the boundary, and the
 // continuous minimum is at most the pixel centres'). A dropped pair would
 // only ever take the rasterisers' `continue`, so no result changes.
-// preprocess counts with it and duplicateSorted writes with it: one
-// function, not inlined, so both see the same bits. cull = 0 keeps every
-// tile of the rectangle (the tests' reference).
+__device__ __forceinline__ bool tileKeep(float2 m, float A, float B, float C, float tau, int tx, int ty, int w,
+                                         int h) {
+    float v0 = (float)(ty * TILE) + 0.5f - m.y;
+    float v1 = (float)min(ty * TILE + TILE - 1, h - 1) + 0.5f - m.y;
+    float u0 = (float)(tx * TILE) + 0.5f - m.x;
+    float u1 = (float)min(tx * TILE + TILE - 1, w - 1) + 0.5f - m.x;
+    if (u0 <= 0.0f && u1 >= 0.0f && v0 <= 0.0f && v1 >= 0.0f) return true;
+    float au = fmaxf(fabsf(u0), fabsf(u1)), av = fmaxf(fabsf(v0), fabsf(v1));
+    float slack = 1e-5f * (A * au * au + 2.0f * fabsf(B) * au * av + C * av * av);
+    float q = fminf(fminf(edgeMin(A, B, C, u0, v0, v1), edgeMin(A, B, C, u1, v0, v1)),
+                    fminf(edgeMin(C, B, A, v0, u0, u1), edgeMin(C, B, A, v1, u0, u1)));
+    return !(q > tau + slack);  // NaN keeps the tile
+}
+
+// MASK_TILES: preprocess stores which tiles of a rectangle of at most this
+// many tiles it kept (bit y·width + x) and duplicateSorted writes those;
+// larger rectangles run binTiles in both kernels.
+#define MASK_TILES 32
+
+// binTiles walks the tile rectangle r of a binned Gaussian (mean m, conic
+// and opacity co) in a w×h view and keeps the tiles tileKeep keeps (every
+// tile with cull = 0, the tests' reference); it returns their number and,
+// with keys, writes key tileBase + tile and value gi for each, at most cap
+// of them. For rectangles over MASK_TILES: preprocess counts with it and
+// duplicateSorted writes with it, one function, not inlined, so both see
+// the same bits.
 __device__ __noinline__ unsigned binTiles(float2 m, float4 co, int4 r, int w, int h, int cull, unsigned tileBase,
                                           int tilesX, unsigned gi, unsigned* keys, unsigned* vals, unsigned cap) {
-    float A = co.x, B = co.y, C = co.z;
-    float tau = -2.002f * powerFloor(co.w) + 0.02f;
+    float tau = cullTau(co.w);
     unsigned k = 0;
     for (int ty = r.z; ty < r.w; ty++) {
-        float v0 = (float)(ty * TILE) + 0.5f - m.y;
-        float v1 = (float)min(ty * TILE + TILE - 1, h - 1) + 0.5f - m.y;
-        float av = fmaxf(fabsf(v0), fabsf(v1));
         for (int tx = r.x; tx < r.y; tx++) {
-            float u0 = (float)(tx * TILE) + 0.5f - m.x;
-            float u1 = (float)min(tx * TILE + TILE - 1, w - 1) + 0.5f - m.x;
-            bool keep = !cull || (u0 <= 0.0f && u1 >= 0.0f && v0 <= 0.0f && v1 >= 0.0f);
-            if (!keep) {
-                float au = fmaxf(fabsf(u0), fabsf(u1));
-                float slack = 1e-5f * (A * au * au + 2.0f * fabsf(B) * au * av + C * av * av);
-                float q = fminf(fminf(edgeMin(A, B, C, u0, v0, v1), edgeMin(A, B, C, u1, v0, v1)),
-                                fminf(edgeMin(C, B, A, v0, u0, u1), edgeMin(C, B, A, v1, u0, u1)));
-                keep = !(q > tau + slack);  // NaN keeps the tile
-            }
-            if (!keep) continue;
+            if (cull && !tileKeep(m, co.x, co.y, co.z, tau, tx, ty, w, h)) continue;
             if (keys != 0 && k < cap) {
                 keys[k] = tileBase + (unsigned)(ty * tilesX + tx);
                 vals[k] = gi;
@@ -66,7 +76,8 @@ __device__ __noinline__ unsigned binTiles(float2 m, float4 co, int4 r, int w, in
 extern "C" __global__ void preprocess(const View* views, float nearZ, int perAxis, const float* pos,
                                       const float* logScale, const float* rot, const float* opLogit,
                                       const float* sh, int n, int k, int shDeg, int cull, float2* xy,
-                                      float4* conicOp, float4* rgbd, int4* rects, unsigned* tilesTouched) {
+                                      float4* conicOp, float4* rgbd, int4* rects, unsigned* masks,
+                                      unsigned* tilesTouched) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     int view = blockIdx.y;
     if (i >= n) return;
@@ -90,7 +101,18 @@ extern "C" __global__ void preprocess(const View* views, float nearZ, int perAxi
         float2 m = make_float2(p.mean[0], p.mean[1]);
         float4 co = make_float4(p.conic[0], p.conic[1], p.conic[2], p.op);
         int4 r = make_int4(p.rect[0], p.rect[1], p.rect[2], p.rect[3]);
-        cnt = binTiles(m, co, r, v.w, v.h, cull, 0, 0, 0, 0, 0, 0);
+        int rw = r.y - r.x, area = rw * (r.w - r.z);
+        if (area <= MASK_TILES) {
+            float tau = cullTau(co.w);
+            unsigned mask = 0;
+            for (int b = 0; b < area; b++)
+                if (!cull || tileKeep(m, co.x, co.y, co.z, tau, r.x + b % rw, r.z + b / rw, v.w, v.h))
+                    mask |= 1u << b;
+            masks[gi] = mask;
+            cnt = __popc(mask);
+        } else {
+            cnt = binTiles(m, co, r, v.w, v.h, cull, 0, 0, 0, 0, 0, 0);
+        }
         xy[gi] = m;
         conicOp[gi] = co;
         rgbd[gi] = make_float4(p.col[0], p.col[1], p.col[2], p.tc[2]);
@@ -123,14 +145,15 @@ extern "C" __global__ void gatherCounts(int total, const unsigned* order, const 
 }
 
 // duplicateSorted walks the Gaussians in depth order and writes key = global
-// tile id and value gi for every tile each one can reach (binTiles, as
-// preprocess counted them), at its scanned offset. A stable sort by tile
+// tile id and value gi for every tile each one can reach (preprocess's
+// tile mask, or binTiles for large rectangles), at its scanned offset. A stable sort by tile
 // then leaves every tile's list depth-ordered (the CPU's bin does the same
 // walk, and the dropped pairs leave the others in order), so the sort
 // needs only the tile bits.
 extern "C" __global__ void duplicateSorted(int total, int n, int cull, const View* views, const unsigned* order,
                                            const unsigned* tilesTouched, const unsigned* offsets, const int4* rects,
-                                           const float2* xy, const float4* conicOp, unsigned* keys, unsigned* vals) {
+                                           const unsigned* masks, const float2* xy, const float4* conicOp,
+                                           unsigned* keys, unsigned* vals) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= total) return;
     unsigned gi = order[j];
@@ -139,8 +162,19 @@ extern "C" __global__ void duplicateSorted(int total, int n, int cull, const Vie
     int tilesX = views[view].tilesX;
     unsigned tileBase = (unsigned)view * (unsigned)(tilesX * views[view].tilesY);
     unsigned off = offsets[j];
-    binTiles(xy[gi], conicOp[gi], rects[gi], views[view].w, views[view].h, cull, tileBase, tilesX, gi, keys + off,
-             vals + off, tilesTouched[gi]);
+    int4 r = rects[gi];
+    int rw = r.y - r.x;
+    if (rw * (r.w - r.z) > MASK_TILES) {
+        binTiles(xy[gi], conicOp[gi], r, views[view].w, views[view].h, cull, tileBase, tilesX, gi, keys + off,
+                 vals + off, tilesTouched[gi]);
+        return;
+    }
+    for (unsigned mask = masks[gi]; mask != 0; mask &= mask - 1) {
+        int b = __ffs(mask) - 1;
+        keys[off] = tileBase + (unsigned)((r.z + b / rw) * tilesX + r.x + b % rw);
+        vals[off] = gi;
+        off++;
+    }
 }
 
 // tileRanges sets ranges[tile] = [start, end) in the tile-sorted keys; ranges
