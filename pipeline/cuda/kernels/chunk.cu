@@ -11,7 +11,7 @@
 // chunk, the transmittance after it and the colour composited behind it:
 // the state the backward's chunk blocks start from.
 
-#include "common.cuh"
+#include "composite.cuh"
 
 #define FULLMASK 0xffffffffu
 
@@ -76,9 +76,6 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
                 const uint2* tileChunk, int chunkLen, const unsigned* vals, const float2* xy, const float4* conicOp,
                 const float4* rgbd, float alphaMax, float stopAt, float bgR, float bgG, float bgB, float* outRGB,
                 float* outAlpha, float* outDepth, float* finalT, int* lastOut, float4* partC, float2* partTL) {
-    __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
-    __shared__ float4 sco[TILE_PIX];   // conic A, B, C
-    __shared__ float4 scol[TILE_PIX];
     if (blockIdx.x >= *nWork) return;
     uint2 wk = work[blockIdx.x];
     int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
@@ -93,52 +90,15 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     uint2 r = ranges[vt];
     unsigned lo = r.x + wk.y * (unsigned)chunkLen;
     unsigned hi = min(r.y, lo + (unsigned)chunkLen);
-    bool done = !inside;
-    float T = 1.0f, c0 = 0, c1 = 0, c2 = 0, dep = 0;
-    int last = -1;
-    int toDo = (int)(hi - lo);
-    for (unsigned start = lo; start < hi; start += TILE_PIX, toDo -= TILE_PIX) {
-        if (__syncthreads_count(done) == TILE_PIX) break;
-        unsigned p = start + threadIdx.x;
-        if (p < hi) {
-            unsigned g = vals[p];
-            float2 m = xy[g];
-            float4 co = conicOp[g];
-            sxyf[threadIdx.x] = make_float4(m.x, m.y, powerFloor(co.w), co.w);
-            sco[threadIdx.x] = co;
-            scol[threadIdx.x] = rgbd[g];
-        }
-        __syncthreads();
-        int cnt = min(TILE_PIX, toDo);
-        for (int j = 0; !done && j < cnt; j++) {
-            float4 mf = sxyf[j];
-            float4 co = sco[j];
-            float dx = mf.x - fx, dy = mf.y - fy;
-            float power = gaussPower(co.x, co.y, co.z, dx, dy);
-            if (power < mf.z) continue;
-            float G = __expf(power);
-            float alpha = fminf(alphaMax, mf.w * G);
-            if (alpha < ALPHA_MIN) continue;
-            float next = T * (1.0f - alpha);
-            if (next <= stopAt) {
-                done = true;
-                continue;
-            }
-            float4 c = scol[j];
-            float wgt = alpha * T;
-            c0 += c.x * wgt;
-            c1 += c.y * wgt;
-            c2 += c.z * wgt;
-            dep += c.w * wgt;
-            T = next;
-            last = (int)start + j;
-        }
-    }
+    Composite cs = {1.0f, 0, 0, 0, 0, -1, !inside, false};
+    compositeRange(lo, hi, vals, xy, conicOp, rgbd, alphaMax, stopAt, fx, fy, cs);
+    float T = cs.T, c0 = cs.c0, c1 = cs.c1, c2 = cs.c2, dep = cs.dep;
+    int last = cs.last;
     if (!inside) return;
     if (tileChunk[vt].y > 1) {
         size_t q = (size_t)blockIdx.x * TILE_PIX + threadIdx.x;
         partC[q] = make_float4(c0, c1, c2, dep);
-        partTL[q] = make_float2(done ? -T : T, __int_as_float(last));
+        partTL[q] = make_float2(cs.stopped ? -T : T, __int_as_float(last));
         return;
     }
     size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
@@ -198,9 +158,6 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
                  const uint2* tileChunk, int chunkLen, const unsigned* vals, const float2* xy, const float4* conicOp,
                  const float4* rgbd, float alphaMax, float stopAt, const float* finalT, const int* lastOut,
                  float4* partC, float2* partTL, unsigned* rewalks) {
-    __shared__ float4 sxyf[TILE_PIX];  // mean x, y, power floor, opacity
-    __shared__ float4 sco[TILE_PIX];   // conic A, B, C
-    __shared__ float4 scol[TILE_PIX];
     if (blockIdx.x >= *nWork) return;
     uint2 wk = work[blockIdx.x];
     unsigned vt = wk.x;
@@ -225,47 +182,12 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     uint2 r = ranges[vt];
     unsigned lo = r.x + wk.y * (unsigned)chunkLen;
     unsigned hi = min(r.y, lo + (unsigned)chunkLen);
-    bool done = !mine, stopped = false;
-    float c0 = 0, c1 = 0, c2 = 0, dep = 0;
-    int last = -1;
-    int toDo = (int)(hi - lo);
-    for (unsigned start = lo; start < hi; start += TILE_PIX, toDo -= TILE_PIX) {
-        if (__syncthreads_count(done) == TILE_PIX) break;
-        unsigned p = start + threadIdx.x;
-        if (p < hi) {
-            unsigned g = vals[p];
-            float2 m = xy[g];
-            float4 co = conicOp[g];
-            sxyf[threadIdx.x] = make_float4(m.x, m.y, powerFloor(co.w), co.w);
-            sco[threadIdx.x] = co;
-            scol[threadIdx.x] = rgbd[g];
-        }
-        __syncthreads();
-        int cnt = min(TILE_PIX, toDo);
-        for (int j = 0; !done && j < cnt; j++) {
-            float4 mf = sxyf[j];
-            float4 co = sco[j];
-            float dx = mf.x - fx, dy = mf.y - fy;
-            float power = gaussPower(co.x, co.y, co.z, dx, dy);
-            if (power < mf.z) continue;
-            float G = __expf(power);
-            float alpha = fminf(alphaMax, mf.w * G);
-            if (alpha < ALPHA_MIN) continue;
-            float next = T * (1.0f - alpha);
-            if (next <= stopAt) {
-                done = stopped = true;
-                continue;
-            }
-            float4 c = scol[j];
-            float wgt = alpha * T;
-            c0 += c.x * wgt;
-            c1 += c.y * wgt;
-            c2 += c.z * wgt;
-            dep += c.w * wgt;
-            T = next;
-            last = (int)start + j;
-        }
-    }
+    Composite cs = {T, 0, 0, 0, 0, -1, !mine, false};
+    compositeRange(lo, hi, vals, xy, conicOp, rgbd, alphaMax, stopAt, fx, fy, cs);
+    T = cs.T;
+    float c0 = cs.c0, c1 = cs.c1, c2 = cs.c2, dep = cs.dep;
+    int last = cs.last;
+    bool stopped = cs.stopped;
     if (!mine) return;
     size_t q = (size_t)blockIdx.x * TILE_PIX + threadIdx.x;
     partC[q] = make_float4(c0, c1, c2, dep);
