@@ -141,19 +141,7 @@ func TestChunkedMatchesCPU(t *testing.T) {
 			if err := d.Backward(ctx, tr, dRGB, dA, got); err != nil {
 				t.Fatal(err)
 			}
-			for _, g := range []struct {
-				name      string
-				got, want []float32
-			}{
-				{"pos", got.Pos, want.Pos}, {"logScale", got.LogScale, want.LogScale}, {"rot", got.Rot, want.Rot},
-				{"opacity", got.OpacityLogit, want.OpacityLogit}, {"sh", got.SH, want.SH}, {"meanNDC", got.MeanNDC, want.MeanNDC},
-			} {
-				e := relErr(g.got, g.want)
-				t.Logf("%-8s relative error %.2e", g.name, e)
-				if e > 2e-3 {
-					t.Errorf("%s: relative error %.2e > 2e-3", g.name, e)
-				}
-			}
+			checkGrads(t, got, want, 2e-3, "the CPU")
 		})
 	}
 }

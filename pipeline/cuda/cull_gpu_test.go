@@ -178,19 +178,7 @@ func TestTileCullExact(t *testing.T) {
 				t.Errorf("view %d: RGB %.1f dB, alpha %.1f dB against the unculled fit path, want ≥ 100", v, pr, pa)
 			}
 		}
-		for _, e := range []struct {
-			name      string
-			got, want []float32
-		}{
-			{"pos", g.Pos, refG.Pos}, {"logScale", g.LogScale, refG.LogScale}, {"rot", g.Rot, refG.Rot},
-			{"opacity", g.OpacityLogit, refG.OpacityLogit}, {"sh", g.SH, refG.SH}, {"meanNDC", g.MeanNDC, refG.MeanNDC},
-		} {
-			r := relErr(e.got, e.want)
-			t.Logf("%-8s relative to unculled %.2e", e.name, r)
-			if r > 1e-4 {
-				t.Errorf("%s: %.2e relative to the unculled gradients, want ≤ 1e-4", e.name, r)
-			}
-		}
+		checkGrads(t, g, refG, 1e-4, "the unculled gradients")
 		if !slices.Equal(g.Visible, refG.Visible) {
 			t.Errorf("visible flags differ from the unculled run")
 		}

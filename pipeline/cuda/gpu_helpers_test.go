@@ -93,3 +93,35 @@ func relErr(a, b []float32) float64 {
 	}
 	return math.Sqrt(num / den)
 }
+
+// checkGrads compares every gradient group of got with want by relative L2
+// error and fails those above tol; what names the reference in messages.
+func checkGrads(t *testing.T, got, want *splat.Grads, tol float64, what string) {
+	t.Helper()
+	for _, g := range []struct {
+		name      string
+		got, want []float32
+	}{
+		{"pos", got.Pos, want.Pos}, {"logScale", got.LogScale, want.LogScale}, {"rot", got.Rot, want.Rot},
+		{"opacity", got.OpacityLogit, want.OpacityLogit}, {"sh", got.SH, want.SH}, {"meanNDC", got.MeanNDC, want.MeanNDC},
+	} {
+		e := relErr(g.got, g.want)
+		t.Logf("%-8s relative error %.2e against %s", g.name, e, what)
+		if e > tol {
+			t.Errorf("%s: relative error %.2e against %s > %.0e", g.name, e, what, tol)
+		}
+	}
+}
+
+// checkImages compares each view's RGB and alpha with want by PSNR and
+// fails views below minDB; what names the device side in messages.
+func checkImages(t *testing.T, got, want []*splat.Image, minDB float64, what string) {
+	t.Helper()
+	for v := range want {
+		pr, pa := psnr(got[v].RGB, want[v].RGB), psnr(got[v].Alpha, want[v].Alpha)
+		t.Logf("view %d: RGB %.1f dB, alpha %.1f dB (%s)", v, pr, pa, what)
+		if pr < minDB || pa < minDB {
+			t.Errorf("view %d: PSNR RGB %.1f dB, alpha %.1f dB with %s, want ≥ %.0f", v, pr, pa, what, minDB)
+		}
+	}
+}

@@ -67,13 +67,7 @@ func TestRenderMatchesCPU(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for v := range cams {
-				pr, pa := psnr(got[v].RGB, want[v].RGB), psnr(got[v].Alpha, want[v].Alpha)
-				t.Logf("view %d: RGB %.1f dB, alpha %.1f dB", v, pr, pa)
-				if pr < 45 || pa < 45 {
-					t.Errorf("view %d: PSNR RGB %.1f dB, alpha %.1f dB, want ≥ 45", v, pr, pa)
-				}
-			}
+			checkImages(t, got, want, 45, "the embedded kernels")
 			t.Logf("%d instances, %.3f ms device", tm.Instances, tm.DeviceMs)
 		})
 	}
@@ -138,11 +132,7 @@ func TestFallbackKernelsLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for v := range cams {
-				if p := psnr(got[v].RGB, want[v].RGB); p < 45 {
-					t.Errorf("view %d: PSNR %.1f dB with %s", v, p, d.PTXVariant())
-				}
-			}
+			checkImages(t, got, want, 45, d.PTXVariant())
 		})
 	}
 }
