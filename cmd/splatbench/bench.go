@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -149,9 +150,11 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		dev := results.Summarize(devSecs)
 		m.device = &dev
 	}
-	if g, ok := gpuOf(b, p); ok {
-		if m.gpuUsed, m.gpuTotal, err = g.Memory(ctx); err != nil {
-			return err
+	if strings.HasPrefix(device, "cuda") || device == "mixed" {
+		if g, ok := gpuOf(b, p); ok {
+			if m.gpuUsed, m.gpuTotal, err = g.Memory(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	if err := benchTable(o.stage, device, p, m).WriteText(e.stdout); err != nil {
