@@ -157,7 +157,8 @@ type Fit struct {
 	// each step also renders the cloud from one random direction and adds
 	// this weight × its mean alpha to the loss, shrinking the parts of the
 	// visual hull no training view constrains (4-view fits: held-out PSNR
-	// 22.1 → 23.1 dB on the simple scenes, see pipeline/fit). CPU fit only.
+	// 22.1 → 23.1 dB on the simple scenes, see pipeline/fit). CPU fit only;
+	// an iteration at 128² costs ~1.36× (BenchmarkAreaPriorCost, 2 cores).
 	AreaPriorWeight float64 `yaml:"area_prior_weight" json:"area_prior_weight"`
 	// AreaPriorSize is the prior render's side in pixels.
 	AreaPriorSize int `yaml:"area_prior_size" json:"area_prior_size"`

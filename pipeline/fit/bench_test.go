@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -105,4 +106,43 @@ func BenchmarkLoss256(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "losses/s")
+}
+
+// BenchmarkAreaPriorCost times one fit iteration at 128² (4 views, 8000
+// Gaussians from a sphere init, no densification) without and with the
+// area prior (weight 0.1, 16² prior renders, the four-view test's
+// setting), alternating the two in each loop, and reports the ratio.
+func BenchmarkAreaPriorCost(b *testing.B) {
+	const n = 8000
+	views := benchViews(b, 128)
+	fitters := make([]*fitter, 2)
+	for i, weight := range []float64{0, 0.1} {
+		opt := DefaultOptions()
+		opt.InitCount = n
+		opt.DensifyInterval = 0
+		opt.AreaPriorWeight, opt.AreaPriorSize = weight, 16
+		rng := rand.New(rand.NewPCG(1, 1))
+		targets := make([]*target, len(views))
+		for j, v := range views {
+			targets[j] = newTarget(v, opt.Background, 0)
+		}
+		fitters[i] = newFitter(newState(initSphere(n, opt.InitRadius, 0, rng)), views, targets, 128*128, opt, rng, slog.New(slog.DiscardHandler))
+	}
+	ctx := context.Background()
+	var st Stats
+	var secs [2]float64
+	it := 0
+	for b.Loop() {
+		it++
+		for i, f := range fitters {
+			start := time.Now()
+			if _, err := f.step(ctx, it, &st); err != nil {
+				b.Fatal(err)
+			}
+			secs[i] += time.Since(start).Seconds()
+		}
+	}
+	b.ReportMetric(secs[0]/float64(it)*1e3, "plain-ms/iter")
+	b.ReportMetric(secs[1]/float64(it)*1e3, "prior-ms/iter")
+	b.ReportMetric(secs[1]/secs[0], "prior/plain")
 }
