@@ -186,9 +186,23 @@ type binned struct {
 // changes. A variable for the tests (false: the reference).
 var tileCull = true
 
+// localSort makes bin skip the global per-view depth sort for renders
+// (Render, the validator): the instances are written in index order,
+// sorted by tile, and each tile's list is then sorted by (depth bits,
+// view·n + index) in one block (tileDepthSort in kernels/project.cu),
+// which is exactly the order the depth sort gives (within a tile: depth
+// bits ascending, then view·n + index). localSortFit does the same for the
+// fit path (Forward, FitBatch); it is off, as the fit's dense tiles
+// (~6000 entries in a sphere init, past tileDepthSort's 4096-entry shared
+// path) measured no faster so (NOTES run 21), and the depth sort has no
+// length limit. Variables for the tests (false: the global depth sort,
+// the reference).
+var localSort, localSortFit = true, false
+
 // bin projects dc for every view, sorts the (tile, depth) keys and fills
-// ws.ranges; the caller holds the device.
-func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int) (*binned, error) {
+// ws.ranges, through the local sort where local is set (see localSort);
+// the caller holds the device.
+func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int, local bool) (*binned, error) {
 	ws := &d.ws
 	v, n := len(vp), dc.n
 	total := v * n
@@ -226,34 +240,40 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 		return nil, err
 	}
 	d.mark("preprocess")
-	// Stage 1: sort every view's Gaussians by depth (unbinned ones last),
-	// one segment per view.
-	for _, e := range []*devBuf{&ws.dkeys, &ws.dkeysAlt, &ws.dvals, &ws.dvalsAlt, &ws.cnt} {
-		if err := d.ensure(e, sz(4), "depth order"); err != nil {
-			return nil, err
-		}
-	}
 	grid := [3]uint32{cdiv(total, 256), 1, 1}
 	block := [3]uint32{256, 1, 1}
-	if err := d.launch("depthKeys", grid, block, int32(total), ws.touched.ptr, ws.rgbd.ptr, ws.dkeys.ptr, ws.dvals.ptr); err != nil {
-		return nil, err
+	// order is the depth order duplicateSorted walks (0: index order, the
+	// local-sort path) and counts the tile counts in that order.
+	order, counts := uint64(0), ws.touched.ptr
+	if !local {
+		// Stage 1: sort every view's Gaussians by depth (unbinned ones
+		// last), one segment per view.
+		for _, e := range []*devBuf{&ws.dkeys, &ws.dkeysAlt, &ws.dvals, &ws.dvalsAlt, &ws.cnt} {
+			if err := d.ensure(e, sz(4), "depth order"); err != nil {
+				return nil, err
+			}
+		}
+		if err := d.launch("depthKeys", grid, block, int32(total), ws.touched.ptr, ws.rgbd.ptr, ws.dkeys.ptr, ws.dvals.ptr); err != nil {
+			return nil, err
+		}
+		var err error
+		if _, order, err = d.sortPairs(n, v, 32, &ws.dkeys, &ws.dvals, &ws.dkeysAlt, &ws.dvalsAlt); err != nil {
+			return nil, err
+		}
+		d.mark("depth sort")
+		if err := d.launch("gatherCounts", grid, block, int32(total), order, ws.touched.ptr, ws.cnt.ptr); err != nil {
+			return nil, err
+		}
+		counts = ws.cnt.ptr
 	}
-	_, order, err := d.sortPairs(n, v, 32, &ws.dkeys, &ws.dvals, &ws.dkeysAlt, &ws.dvalsAlt)
-	if err != nil {
-		return nil, err
-	}
-	d.mark("depth sort")
-	if err := d.launch("gatherCounts", grid, block, int32(total), order, ws.touched.ptr, ws.cnt.ptr); err != nil {
-		return nil, err
-	}
-	if err := d.scan(ws.cnt.ptr, ws.offs.ptr, total); err != nil {
+	if err := d.scan(counts, ws.offs.ptr, total); err != nil {
 		return nil, err
 	}
 	var tail [2]uint32
 	if err := download(d, tail[:1], ws.offs.ptr+uint64(4*(total-1))); err != nil {
 		return nil, err
 	}
-	if err := download(d, tail[1:], ws.cnt.ptr+uint64(4*(total-1))); err != nil {
+	if err := download(d, tail[1:], counts+uint64(4*(total-1))); err != nil {
 		return nil, err
 	}
 	if d.atCountSync != nil {
@@ -282,7 +302,8 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	if m == 0 {
 		return b, nil
 	}
-	// Stage 2: one key per (Gaussian, tile) in depth order, stably sorted by tile.
+	// Stage 2: one key per (Gaussian, tile) in depth (or index) order,
+	// stably sorted by tile.
 	err = d.launch("duplicateSorted", grid, block, int32(total), int32(n), cull, ws.views.ptr, order, ws.touched.ptr,
 		ws.offs.ptr, ws.rects.ptr, ws.masks.ptr, ws.xy.ptr, ws.conicOp.ptr, ws.keys.ptr, ws.vals.ptr)
 	if err != nil {
@@ -296,5 +317,18 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int)
 	b.vals = vals
 	err = d.launch("tileRanges", [3]uint32{cdiv(m, 256), 1, 1}, [3]uint32{256, 1, 1}, keys, uint32(m), ws.ranges.ptr)
 	d.mark("tile sort")
+	if err != nil || !local {
+		return b, err
+	}
+	// Stage 3 (local sort): each tile's list, in index order, by (depth,
+	// index); the tile keys' buffer is free now and holds the long lists'
+	// depth bits.
+	tiles, err := d.tileOrder(v, int(vp[0].TilesX), int(vp[0].TilesY))
+	if err != nil {
+		return nil, err
+	}
+	err = d.launch("tileDepthSort", [3]uint32{uint32(v * b.tilesPerVw), 1, 1}, [3]uint32{256, 1, 1},
+		ws.ranges.ptr, tiles, ws.rgbd.ptr, vals, keys)
+	d.mark("tile depth sort")
 	return b, err
 }

@@ -73,7 +73,7 @@ func loadKernels(a *api, inf Info, log *slog.Logger) (*kernels, error) {
 }
 
 var kernelNames = map[string][]string{
-	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges"},
+	"project":  {"preprocess", "depthKeys", "gatherCounts", "duplicateSorted", "tileRanges", "tileDepthSort"},
 	"sort":     {"scanExclusive", "radixHistogram", "radixScatter"},
 	"raster":   {"rasterForward"},
 	"chunk":    {"chunkPlan", "rasterChunk", "rasterStops", "rasterRewalk", "rasterMerge"},

@@ -168,7 +168,11 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 // work buffers (with keep also final T and the last contributor per pixel
 // for Backward); the caller holds the device.
 func (d *Device) binAndRaster(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int, bg [3]float32, keep bool) (*binned, error) {
-	b, err := d.bin(dc, vp, mp, shDeg)
+	local := localSort
+	if keep {
+		local = localSortFit
+	}
+	b, err := d.bin(dc, vp, mp, shDeg, local)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,10 @@
 // id groups them (each tile's list stays depth-ordered: the same order as
 // the reference's single (tile, depth) sort, with far fewer key bits), and
 // tileRanges finds each tile's span. A batch of views of one size shares
-// one key space: tile ids run view·tilesPerView + tile.
+// one key space: tile ids run view·tilesPerView + tile. Renders skip the
+// depth sort instead (bin.go's localSort): the keys are written in index
+// order and tileDepthSort sorts each tile's list by (depth, index) after
+// the tile sort, giving the same lists.
 #include "project.cuh"
 
 // edgeMin is the least of q(u, v) = A u² + 2B u v + C v² (C > 0) over v in
@@ -144,7 +147,8 @@ extern "C" __global__ void gatherCounts(int total, const unsigned* order, const 
     if (j < total) out[j] = tilesTouched[order[j]];
 }
 
-// duplicateSorted walks the Gaussians in depth order and writes key = global
+// duplicateSorted walks the Gaussians in depth order (order, or index
+// order gi = j when order is null: the local-sort path, tileDepthSort) and writes key = global
 // tile id and value gi for every tile each one can reach (preprocess's
 // tile mask, or binTiles for large rectangles), at its scanned offset. A stable sort by tile
 // then leaves every tile's list depth-ordered (the CPU's bin does the same
@@ -156,7 +160,7 @@ extern "C" __global__ void duplicateSorted(int total, int n, int cull, const Vie
                                            unsigned* keys, unsigned* vals) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= total) return;
-    unsigned gi = order[j];
+    unsigned gi = order != 0 ? order[j] : (unsigned)j;
     if (tilesTouched[gi] == 0) return;
     int view = (int)(gi / (unsigned)n);
     int tilesX = views[view].tilesX;
@@ -193,4 +197,189 @@ extern "C" __global__ void tileRanges(const unsigned* keys, unsigned n, uint2* r
         }
     }
     if (i == n - 1) ranges[t].y = n;
+}
+
+// The local-sort path (bin.go's localSort): the instances are duplicated in
+// index order and stably sorted by tile, so each tile's list is in gi
+// order; tileDepthSort then sorts each tile's list by (depth bits, gi),
+// which is exactly the order of the global path (a stable depth sort with
+// values in gi order, then a stable tile sort: within a tile, depth bits
+// ascending, equal bits by gi). The keys are unique (gi is), so any correct
+// sort gives that order bit for bit. Only binned Gaussians (positive,
+// finite depths) have instances, so the unbinned 0xffffffff keys of
+// depthKeys never occur here.
+//
+// The sort is a bitonic network in the form whose every compare-exchange
+// puts the smaller key at the lower index (each merge starts by comparing
+// i with its mirror i ^ (k−1), then halves with i ^ s). A list of L entries
+// is padded to P = 2^⌈log2 L⌉ with virtual +∞ keys: a compare-exchange
+// whose upper index is ≥ L would leave both entries where they are, so it
+// is skipped and the padding is never stored. Lists of at most LSORT_MAX
+// entries are sorted in shared memory (32 KB of 64-bit keys, depth bits
+// above gi); longer ones (the fit's dense centre tiles) sort their
+// LSORT_MAX chunks in shared memory, run the merge steps of stride ≥ LSORT_MAX in global
+// memory (depth bits in scratch, gi in vals, in place) and finish each
+// merge's smaller strides chunk by chunk in shared memory again.
+#define LSORT_THREADS 256
+#define LSORT_MAX 4096
+
+__device__ __forceinline__ int ceilPow2(int x) { return x <= 1 ? 1 : 1 << (32 - __clz(x - 1)); }
+
+// bitonicStep runs one step of stride s (mirror: the first step of a merge
+// of 2s) over a list of len entries (padded length p) held as depth bits
+// in hi and gi in lo (global memory); the caller synchronises after it.
+__device__ __forceinline__ void bitonicStep(unsigned* hi, unsigned* lo, int len, int p, int s, bool mirror) {
+    for (int c = threadIdx.x; c < (p >> 1); c += LSORT_THREADS) {
+        int i = ((c & ~(s - 1)) << 1) | (c & (s - 1));
+        int j = mirror ? (i ^ (2 * s - 1)) : (i + s);
+        if (j >= len) continue;
+        unsigned hi_i = hi[i], hi_j = hi[j], lo_i = lo[i], lo_j = lo[j];
+        if (hi_j < hi_i || (hi_j == hi_i && lo_j < lo_i)) {
+            hi[i] = hi_j;
+            hi[j] = hi_i;
+            lo[i] = lo_j;
+            lo[j] = lo_i;
+        }
+    }
+}
+
+// bitonicStepShared is bitonicStep over keys (depth bits << 32 | gi) in
+// shared memory.
+__device__ __forceinline__ void bitonicStepShared(unsigned long long* key, int len, int p, int s, bool mirror) {
+    for (int c = threadIdx.x; c < (p >> 1); c += LSORT_THREADS) {
+        int i = ((c & ~(s - 1)) << 1) | (c & (s - 1));
+        int j = mirror ? (i ^ (2 * s - 1)) : (i + s);
+        if (j >= len) continue;
+        unsigned long long ki = key[i], kj = key[j];
+        if (kj < ki) {
+            key[i] = kj;
+            key[j] = ki;
+        }
+    }
+}
+
+__device__ __forceinline__ void cmpEx(unsigned long long& a, unsigned long long& b) {
+    unsigned long long lo = min(a, b), hi = max(a, b);
+    a = lo;
+    b = hi;
+}
+
+// regPass runs, for each group of 4 consecutive keys (one thread holds a
+// group in registers), either the whole merges of 2 and 4 (first) or the
+// strides 2 and 1 of a larger merge: those steps never leave the group, so
+// they cost one shared load and store per key instead of one per step.
+// Keys past len read as ~0 (above every real key: depth bits of a positive
+// depth sit below 0x7f800000), which the network leaves at the end, the
+// same as skipping their compare-exchanges; they are stored in the unused
+// slots [len, p) only. The two 16-byte halves of a group are loaded in an
+// order that alternates every 4 threads, so the 8 lanes of a quarter warp
+// meet 32 distinct banks.
+__device__ __forceinline__ void regPass(unsigned long long* key, int len, int p, bool first) {
+    ulonglong2* k2 = reinterpret_cast<ulonglong2*>(key);
+    for (int g = threadIdx.x; g < ((p + 3) >> 2); g += LSORT_THREADS) {
+        int e = 4 * g;
+        if (e >= len) continue;
+        int h = (g >> 2) & 1;
+        ulonglong2 u = k2[2 * g + h], w = k2[2 * g + (h ^ 1)];
+        unsigned long long x0 = h ? w.x : u.x, x1 = h ? w.y : u.y, x2 = h ? u.x : w.x, x3 = h ? u.y : w.y;
+        if (e + 1 >= len) x1 = ~0ull;
+        if (e + 2 >= len) x2 = ~0ull;
+        if (e + 3 >= len) x3 = ~0ull;
+        if (first) {
+            cmpEx(x0, x1);
+            cmpEx(x2, x3);
+            cmpEx(x0, x3);
+            cmpEx(x1, x2);
+        } else {
+            cmpEx(x0, x2);
+            cmpEx(x1, x3);
+        }
+        cmpEx(x0, x1);
+        cmpEx(x2, x3);
+        ulonglong2 a = make_ulonglong2(x0, x1), b = make_ulonglong2(x2, x3);
+        k2[2 * g + h] = h ? b : a;
+        k2[2 * g + (h ^ 1)] = h ? a : b;
+    }
+}
+
+// sortShared sorts len ≤ LSORT_MAX keys ascending.
+__device__ __forceinline__ void sortShared(unsigned long long* key, int len) {
+    int p = ceilPow2(len);
+    regPass(key, len, p, true);
+    __syncthreads();
+    for (int k = 8; k <= p; k <<= 1) {
+        bitonicStepShared(key, len, p, k >> 1, true);
+        __syncthreads();
+        for (int s = k >> 2; s >= 4; s >>= 1) {
+            bitonicStepShared(key, len, p, s, false);
+            __syncthreads();
+        }
+        regPass(key, len, p, false);
+        __syncthreads();
+    }
+}
+
+__device__ __forceinline__ unsigned long long depthKey(unsigned hi, unsigned gi) {
+    return ((unsigned long long)hi << 32) | gi;
+}
+
+// tileDepthSort: one block per tile (block b takes tile order[b]); see above.
+extern "C" __global__ void __launch_bounds__(LSORT_THREADS)
+    tileDepthSort(const uint2* ranges, const unsigned* order, const float4* rgbd, unsigned* vals, unsigned* scratch) {
+    __shared__ __align__(16) unsigned long long key[LSORT_MAX];
+    uint2 r = ranges[order[blockIdx.x]];
+    int len = (int)(r.y - r.x);
+    if (len <= 1) return;
+    unsigned* v = vals + r.x;
+    if (len <= LSORT_MAX) {
+        for (int t = threadIdx.x; t < len; t += LSORT_THREADS) {
+            unsigned g = v[t];
+            key[t] = depthKey(__float_as_uint(rgbd[g].w), g);
+        }
+        __syncthreads();
+        sortShared(key, len);
+        for (int t = threadIdx.x; t < len; t += LSORT_THREADS) v[t] = (unsigned)key[t];
+        return;
+    }
+    unsigned* hi = scratch + r.x;
+    for (int t = threadIdx.x; t < len; t += LSORT_THREADS) hi[t] = __float_as_uint(rgbd[v[t]].w);
+    __syncthreads();
+    // Every chunk sorted: the merges of size ≤ LSORT_MAX.
+    for (int c0 = 0; c0 < len; c0 += LSORT_MAX) {
+        int n = min(LSORT_MAX, len - c0);
+        for (int t = threadIdx.x; t < n; t += LSORT_THREADS) key[t] = depthKey(hi[c0 + t], v[c0 + t]);
+        __syncthreads();
+        sortShared(key, n);
+        for (int t = threadIdx.x; t < n; t += LSORT_THREADS) {
+            hi[c0 + t] = (unsigned)(key[t] >> 32);
+            v[c0 + t] = (unsigned)key[t];
+        }
+        __syncthreads();
+    }
+    int p = ceilPow2(len);
+    for (int k = 2 * LSORT_MAX; k <= p; k <<= 1) {
+        bitonicStep(hi, v, len, p, k >> 1, true);
+        __syncthreads();
+        for (int s = k >> 2; s >= LSORT_MAX; s >>= 1) {
+            bitonicStep(hi, v, len, p, s, false);
+            __syncthreads();
+        }
+        // Strides < LSORT_MAX stay inside LSORT_MAX-aligned chunks.
+        for (int c0 = 0; c0 < len; c0 += LSORT_MAX) {
+            int n = min(LSORT_MAX, len - c0);
+            for (int t = threadIdx.x; t < n; t += LSORT_THREADS) key[t] = depthKey(hi[c0 + t], v[c0 + t]);
+            __syncthreads();
+            for (int s = LSORT_MAX >> 1; s >= 4; s >>= 1) {
+                bitonicStepShared(key, n, LSORT_MAX, s, false);
+                __syncthreads();
+            }
+            regPass(key, n, LSORT_MAX, false);
+            __syncthreads();
+            for (int t = threadIdx.x; t < n; t += LSORT_THREADS) {
+                hi[c0 + t] = (unsigned)(key[t] >> 32);
+                v[c0 + t] = (unsigned)key[t];
+            }
+            __syncthreads();
+        }
+    }
 }
