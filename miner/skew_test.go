@@ -18,6 +18,13 @@ type skewRun struct {
 	offset                      float64 // the miner's estimate, seconds
 }
 
+// slowestCycle bounds one validator's pull-to-pull cycle in the skew
+// soaks: the 300 s task cooldown, the fake generation's 40 s, up to two
+// tasks of other validators ahead in the 2-worker queue (80 s) and the
+// round trips. Measured over 360 validator runs: 16–24 accepted per 2 h
+// (7.5–5 min a cycle); the previous floor of 7 min failed 1 in 360.
+const slowestCycle = 7*time.Minute + 30*time.Second
+
 // runSkewSoak mines one local validator per skew (real axon, real
 // dendrite, in-memory network) for soak of virtual time and returns what
 // each validator saw, plus the 401s the miner caused.
@@ -96,7 +103,7 @@ func TestClockSkew(t *testing.T) {
 		if r.early != 0 || r.violations != 0 {
 			t.Errorf("skew %v: %d early pulls, %d violations, want none", r.skew, r.early, r.violations)
 		}
-		if want := int(soak / (7 * time.Minute)); r.accepted < want {
+		if want := int(soak / slowestCycle); r.accepted < want {
 			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
 		}
 		// The estimate is a lower bound within the Date's second.
@@ -130,7 +137,7 @@ func TestClockSkewWithoutDate(t *testing.T) {
 		if r.early > maxEarly[r.skew] {
 			t.Errorf("skew %v: %d early pulls, want <= %d", r.skew, r.early, maxEarly[r.skew])
 		}
-		if want := int(soak / (7 * time.Minute)); r.accepted < want {
+		if want := int(soak / slowestCycle); r.accepted < want {
 			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
 		}
 	}
