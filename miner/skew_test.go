@@ -13,17 +13,20 @@ import (
 
 // skewRun is one validator's outcome in a clock-skew soak.
 type skewRun struct {
-	skew                        time.Duration
-	early, violations, accepted int
-	offset                      float64 // the miner's estimate, seconds
+	skew                               time.Duration
+	early, violations, tasks, accepted int
+	offset                             float64 // the miner's estimate, seconds
 }
 
 // slowestCycle bounds one validator's pull-to-pull cycle in the skew
-// soaks: the 300 s task cooldown, the fake generation's 40 s, up to two
-// tasks of other validators ahead in the 2-worker queue (80 s) and the
-// round trips. Measured over 360 validator runs: 16–24 accepted per 2 h
-// (7.5–5 min a cycle); the previous floor of 7 min failed 1 in 360.
-const slowestCycle = 7*time.Minute + 30*time.Second
+// soaks: the 300 s task cooldown, the fake generation's 40 s, the
+// miner's margin on a lagging clock (up to ~20 s when answers carry no
+// Date) and the round trips. Each validator has its own worker, so no task
+// waits behind another validator's, and the soaks count tasks assigned:
+// how many of them end accepted depends on the fake generator's scripted
+// scores for random task ids (1 in 12 below the threshold, 1 in 25
+// failing), not on the clocks.
+const slowestCycle = 7 * time.Minute
 
 // runSkewSoak mines one local validator per skew (real axon, real
 // dendrite, in-memory network) for soak of virtual time and returns what
@@ -61,7 +64,7 @@ func runSkewSoak(t *testing.T, skews []time.Duration, dates bool, soak time.Dura
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := New(Options{Validators: vals, Workers: 2, Threshold: 0.6, GenerateTimeout: 5 * time.Minute},
+		m, err := New(Options{Validators: vals, Workers: len(vals), Threshold: 0.6, GenerateTimeout: 5 * time.Minute},
 			client, &e2eGen{spz: spz, took: 40 * time.Second}, KeypairSigner{Hotkey: minerKey}, testLogger(t), newRegistry())
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +79,7 @@ func runSkewSoak(t *testing.T, skews []time.Duration, dates bool, soak time.Dura
 			}
 			ms := s.Miners[0]
 			runs = append(runs, skewRun{skew: skews[i], early: ms.EarlyPulls, violations: int(ms.Violations),
-				accepted: ms.Accepted, offset: st.Validators[i].ClockOffset})
+				tasks: ms.TasksAssigned, accepted: ms.Accepted, offset: st.Validators[i].ClockOffset})
 		}
 		unauthorized = nw.status[http.StatusUnauthorized]
 	})
@@ -98,14 +101,12 @@ func TestClockSkew(t *testing.T) {
 	skews := []time.Duration{0, -3 * time.Second, 3 * time.Second, -30 * time.Second, 30 * time.Second}
 	runs, unauthorized := runSkewSoak(t, skews, true, soak)
 	for _, r := range runs {
-		t.Logf("skew %+v: early pulls %d, violations %d, accepted %d, estimated offset %+.2fs", r.skew, r.early,
-			r.violations, r.accepted, r.offset)
+		t.Logf("skew %+v: early pulls %d, violations %d, tasks %d, accepted %d, estimated offset %+.2fs", r.skew,
+			r.early, r.violations, r.tasks, r.accepted, r.offset)
 		if r.early != 0 || r.violations != 0 {
 			t.Errorf("skew %v: %d early pulls, %d violations, want none", r.skew, r.early, r.violations)
 		}
-		if want := int(soak / slowestCycle); r.accepted < want {
-			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
-		}
+		checkSkewThroughput(t, r, soak)
 		// The estimate is a lower bound within the Date's second.
 		if got := time.Duration(r.offset * float64(time.Second)); got > r.skew || got < r.skew-1500*time.Millisecond {
 			t.Errorf("skew %v: estimated offset %v, want in [skew-1.5s, skew]", r.skew, got)
@@ -132,13 +133,23 @@ func TestClockSkewWithoutDate(t *testing.T) {
 	maxEarly := map[time.Duration]int{0: 0, -3 * time.Second: 1, 3 * time.Second: 0, -30 * time.Second: 4}
 	runs, _ := runSkewSoak(t, skews, false, soak)
 	for _, r := range runs {
-		t.Logf("skew %+v: early pulls %d, violations %d, accepted %d, estimated offset %+.2fs", r.skew, r.early,
-			r.violations, r.accepted, r.offset)
+		t.Logf("skew %+v: early pulls %d, violations %d, tasks %d, accepted %d, estimated offset %+.2fs", r.skew,
+			r.early, r.violations, r.tasks, r.accepted, r.offset)
 		if r.early > maxEarly[r.skew] {
 			t.Errorf("skew %v: %d early pulls, want <= %d", r.skew, r.early, maxEarly[r.skew])
 		}
-		if want := int(soak / slowestCycle); r.accepted < want {
-			t.Errorf("skew %v: %d accepted in %v, want >= %d", r.skew, r.accepted, soak, want)
-		}
+		checkSkewThroughput(t, r, soak)
+	}
+}
+
+// checkSkewThroughput: a skewed clock must not cost cycles (tasks
+// assigned at least soak/slowestCycle), and most results are accepted.
+func checkSkewThroughput(t *testing.T, r skewRun, soak time.Duration) {
+	t.Helper()
+	if want := int(soak / slowestCycle); r.tasks < want {
+		t.Errorf("skew %v: %d tasks in %v, want >= %d", r.skew, r.tasks, soak, want)
+	}
+	if r.accepted < r.tasks/2 {
+		t.Errorf("skew %v: %d of %d tasks accepted, want at least half", r.skew, r.accepted, r.tasks)
 	}
 }
