@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"strconv"
 )
 
 // KernelArch is the virtual architecture of the embedded PTX: Turing
@@ -42,7 +44,26 @@ func compileModule(n *NVRTC, name, arch string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cuda: NVRTC %s: %w", n.Version(), err)
 	}
-	return ptx, nil
+	return renumberCallseq(ptx), nil
+}
+
+var callseq = regexp.MustCompile(`// callseq (\d+)`)
+
+// renumberCallseq numbers the "// callseq N" comments NVRTC writes around
+// calls from 0 in order of appearance. NVRTC takes N from a counter that
+// lives as long as the process, so the same source compiled second in a
+// process would otherwise differ from the committed PTX in comments only.
+func renumberCallseq(ptx []byte) []byte {
+	seen := map[string]string{}
+	return callseq.ReplaceAllFunc(ptx, func(m []byte) []byte {
+		old := string(callseq.FindSubmatch(m)[1])
+		n, ok := seen[old]
+		if !ok {
+			n = strconv.Itoa(len(seen))
+			seen[old] = n
+		}
+		return []byte("// callseq " + n)
+	})
 }
 
 // EmbeddedMinDriver is the oldest driver (cuDriverGetVersion's encoding)

@@ -133,3 +133,39 @@ func TestKernelPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestRenumberCallseq(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"no calls\n", "no calls\n"},
+		{"\t{ // callseq 0, 0\n\t} // callseq 0\n", "\t{ // callseq 0, 0\n\t} // callseq 0\n"},
+		{"\t{ // callseq 7, 0\n\t} // callseq 7\n\t{ // callseq 9, 0\n\t} // callseq 9\n",
+			"\t{ // callseq 0, 0\n\t} // callseq 0\n\t{ // callseq 1, 0\n\t} // callseq 1\n"},
+	}
+	for _, tt := range tests {
+		if got := string(renumberCallseq([]byte(tt.in))); got != tt.want {
+			t.Errorf("renumberCallseq(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestCompileIsRepeatable: compiling the same module twice in one process
+// gives the same PTX (NVRTC's process-wide call counter is renumbered).
+func TestCompileIsRepeatable(t *testing.T) {
+	n, err := OpenNVRTC()
+	if err != nil {
+		t.Skipf("no NVRTC: %v", err)
+	}
+	var first []byte
+	for i := range 2 {
+		got, err := compileModule(n, "project", KernelArch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = got
+		} else if !bytes.Equal(got, first) {
+			t.Errorf("second compile of project.cu differs at line %d", firstDiffLine(first, got))
+		}
+	}
+}
