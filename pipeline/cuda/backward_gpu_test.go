@@ -38,18 +38,9 @@ func TestBackwardMatchesCPU(t *testing.T) {
 			opt := splat.RenderOptions{Background: [3]float32{0.3, 0.6, 0.9}, Mode: tt.mode, SHDegree: -1}
 			rng := rand.New(rand.NewPCG(uint64(i), 1))
 			npix := tt.w * tt.h
-			dRGB := make([][]float32, tt.views)
-			dA := make([][]float32, tt.views)
+			dRGB, dA := randomUpstream(rng, tt.views, npix)
 			want := splat.NewGrads(c)
 			for v := range tt.views {
-				dRGB[v] = make([]float32, 3*npix)
-				dA[v] = make([]float32, npix)
-				for j := range dRGB[v] {
-					dRGB[v][j] = float32(2*rng.Float64() - 1)
-				}
-				for j := range dA[v] {
-					dA[v][j] = float32(2*rng.Float64() - 1)
-				}
 				_, tr, err := splat.Forward(ctx, c, cams[v], opt)
 				if err != nil {
 					t.Fatal(err)

@@ -139,18 +139,7 @@ func TestTileCullExact(t *testing.T) {
 		defer dc.Free()
 		rng := rand.New(rand.NewPCG(7, 1))
 		npix := 96 * 80
-		dRGB := make([][]float32, len(cams))
-		dA := make([][]float32, len(cams))
-		for v := range cams {
-			dRGB[v] = make([]float32, 3*npix)
-			dA[v] = make([]float32, npix)
-			for j := range dRGB[v] {
-				dRGB[v][j] = float32(2*rng.Float64() - 1)
-			}
-			for j := range dA[v] {
-				dA[v][j] = float32(2*rng.Float64() - 1)
-			}
-		}
+		dRGB, dA := randomUpstream(rng, len(cams), npix)
 		run := func(cull bool) ([]*splat.Image, *splat.Grads, int) {
 			oldCull, oldLen := tileCull, fitChunkLen
 			tileCull, fitChunkLen = cull, 37

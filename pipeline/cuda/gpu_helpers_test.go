@@ -125,3 +125,19 @@ func checkImages(t *testing.T, got, want []*splat.Image, minDB float64, what str
 		}
 	}
 }
+
+// randomUpstream draws dL/dRGB and dL/dα for views images of npix pixels,
+// uniform in [−1, 1), view by view (RGB, then alpha).
+func randomUpstream(rng *rand.Rand, views, npix int) (dRGB, dA [][]float32) {
+	dRGB, dA = make([][]float32, views), make([][]float32, views)
+	for v := range views {
+		dRGB[v], dA[v] = make([]float32, 3*npix), make([]float32, npix)
+		for j := range dRGB[v] {
+			dRGB[v][j] = float32(2*rng.Float64() - 1)
+		}
+		for j := range dA[v] {
+			dA[v][j] = float32(2*rng.Float64() - 1)
+		}
+	}
+	return dRGB, dA
+}

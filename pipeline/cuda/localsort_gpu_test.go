@@ -103,18 +103,7 @@ func TestLocalSortExact(t *testing.T) {
 		defer dc.Free()
 		rng := rand.New(rand.NewPCG(8, 1))
 		npix := cams[0].Width * cams[0].Height
-		dRGB := make([][]float32, len(cams))
-		dA := make([][]float32, len(cams))
-		for v := range cams {
-			dRGB[v] = make([]float32, 3*npix)
-			dA[v] = make([]float32, npix)
-			for j := range dRGB[v] {
-				dRGB[v][j] = float32(2*rng.Float64() - 1)
-			}
-			for j := range dA[v] {
-				dA[v][j] = float32(2*rng.Float64() - 1)
-			}
-		}
+		dRGB, dA := randomUpstream(rng, len(cams), npix)
 		run := func(local bool) ([]*splat.Image, *splat.Grads, []float32, []int32, int) {
 			var ims []*splat.Image
 			var g *splat.Grads
