@@ -83,15 +83,10 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     // centres (the longest lists, for an object in view) first.
     if (blockIdx.x >= *nWork) return;
     uint2 wk = work[blockIdx.x];
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = wk.x;
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    bool inside = px < w && py < h;
-    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    TilePixel tp = tilePixel(views, vt);
+    bool inside = tp.inside;
+    float fx = tp.fx, fy = tp.fy;
     uint2 r = ranges[vt];
     int clo = (int)(r.x + wk.y * (unsigned)chunkLen);
     int chi = (int)min(r.y, (unsigned)clo + (unsigned)chunkLen);
@@ -103,7 +98,7 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
     float T = 0, g0 = 0, g1 = 0, g2 = 0, bgT = 0, s0 = 0, s1 = 0, s2 = 0;
     int last = -1;
     if (inside) {
-        size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+        size_t o = tp.index();
         float Tf = finalT[o];
         last = lastIn[o];
         g0 = dRGB[3 * o];

@@ -78,15 +78,10 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
                 float* outAlpha, float* outDepth, float* finalT, int* lastOut, float4* partC, float2* partTL) {
     if (blockIdx.x >= *nWork) return;
     uint2 wk = work[blockIdx.x];
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = wk.x;
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    bool inside = px < w && py < h;
-    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    TilePixel tp = tilePixel(views, vt);
+    bool inside = tp.inside;
+    float fx = tp.fx, fy = tp.fy;
     uint2 r = ranges[vt];
     unsigned lo = r.x + wk.y * (unsigned)chunkLen;
     unsigned hi = min(r.y, lo + (unsigned)chunkLen);
@@ -101,7 +96,7 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
         partTL[q] = make_float2(cs.stopped ? -T : T, __int_as_float(last));
         return;
     }
-    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    size_t o = tp.index();
     outRGB[3 * o] = c0 + T * bgR;
     outRGB[3 * o + 1] = c1 + T * bgG;
     outRGB[3 * o + 2] = c2 + T * bgB;
@@ -120,16 +115,11 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
 extern "C" __global__ void __launch_bounds__(TILE_PIX)
     rasterStops(const View* views, const unsigned* order, const uint2* tileChunk, float stopAt, const float2* partTL,
                 float* finalT, int* lastOut) {
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = order[blockIdx.x];
     uint2 tc = tileChunk[vt];
     if (tc.y <= 1) return;
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    if (px >= w || py >= h) return;
+    TilePixel tp = tilePixel(views, vt);
+    if (!tp.inside) return;
     float T = 1.0f;
     int stop = -1;
     for (unsigned k = 0; k < tc.y; k++) {
@@ -141,7 +131,7 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
             break;
         }
     }
-    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    size_t o = tp.index();
     finalT[o] = T;
     lastOut[o] = stop;
 }
@@ -162,18 +152,13 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     uint2 wk = work[blockIdx.x];
     unsigned vt = wk.x;
     if (tileChunk[vt].y <= 1) return;
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    bool inside = px < w && py < h;
-    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    TilePixel tp = tilePixel(views, vt);
+    bool inside = tp.inside;
+    float fx = tp.fx, fy = tp.fy;
     bool mine = false;
     float T = 1.0f;
     if (inside) {
-        size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+        size_t o = tp.index();
         mine = lastOut[o] == (int)wk.y;
         T = finalT[o];
     }
@@ -206,19 +191,14 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX)
                 const unsigned* vals, const float2* xy, const float4* conicOp, const float4* rgbd, float alphaMax,
                 float stopAt, float bgR, float bgG, float bgB, float* outRGB, float* outAlpha, float* outDepth,
                 float* finalT, int* lastOut, float4* partC, float2* partTL) {
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = order[blockIdx.x];
     uint2 tc = tileChunk[vt];
     if (tc.y <= 1) return;
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    if (px >= w || py >= h) return;
-    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    TilePixel tp = tilePixel(views, vt);
+    if (!tp.inside) return;
+    float fx = tp.fx, fy = tp.fy;
     uint2 r = ranges[vt];
-    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    size_t o = tp.index();
     int stopChunk = lastOut[o];  // rasterStops' chunk, rewalked by rasterRewalk
     float T = 1.0f, c0 = 0, c1 = 0, c2 = 0, dep = 0;
     int last = -1;

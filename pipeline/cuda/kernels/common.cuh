@@ -53,3 +53,32 @@ __device__ __forceinline__ float gaussPower(float A, float B, float C, float dx,
 // of __expf. Skipping such pairs before the exponential changes no result:
 // every pair that is not skipped still takes the exact α test.
 __device__ __forceinline__ float powerFloor(float op) { return logf(ALPHA_MIN / op) - 1e-3f; }
+
+// TilePixel is a raster thread's pixel: thread threadIdx.x of the block
+// that renders tile vt (view·tilesPerView + tile; 16×16 pixels, row by row).
+struct TilePixel {
+    int view, w, h, px, py;
+    bool inside;   // in the image (edge tiles overhang it)
+    float fx, fy;  // its centre
+
+    // index is the pixel's position in the batch's images (view-major).
+    __device__ __forceinline__ size_t index() const {
+        return (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    }
+};
+
+__device__ __forceinline__ TilePixel tilePixel(const View* views, unsigned vt) {
+    TilePixel p;
+    int tilesX = views[0].tilesX, tiles = tilesX * views[0].tilesY;
+    int tile = (int)(vt % (unsigned)tiles);
+    p.view = (int)(vt / (unsigned)tiles);
+    p.w = views[p.view].w;
+    p.h = views[p.view].h;
+    p.px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
+    p.py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
+    p.inside = p.px < p.w && p.py < p.h;
+    p.fx = (float)p.px + 0.5f;
+    p.fy = (float)p.py + 0.5f;
+    return p;
+}
+

@@ -12,22 +12,17 @@ extern "C" __global__ void __launch_bounds__(TILE_PIX, 8)
     // Block b takes tile order[b] (view·tiles + tile): the host lists the
     // tiles nearest the image centres (the longest lists, for an object in
     // view) first, so they start in the first wave.
-    int tilesX = views[0].tilesX, tilesY = views[0].tilesY;
     unsigned vt = order[blockIdx.x];
-    int view = (int)(vt / (unsigned)(tilesX * tilesY));
-    int tile = (int)(vt % (unsigned)(tilesX * tilesY));
-    int w = views[view].w, h = views[view].h;
-    int px = (tile % tilesX) * TILE + (threadIdx.x & (TILE - 1));
-    int py = (tile / tilesX) * TILE + (threadIdx.x / TILE);
-    bool inside = px < w && py < h;
-    float fx = (float)px + 0.5f, fy = (float)py + 0.5f;
+    TilePixel tp = tilePixel(views, vt);
+    bool inside = tp.inside;
+    float fx = tp.fx, fy = tp.fy;
     uint2 r = ranges[vt];
     Composite cs = {1.0f, 0, 0, 0, 0, -1, !inside, false};
     compositeRange(r.x, r.y, vals, xy, conicOp, rgbd, alphaMax, stopAt, fx, fy, cs);
     float T = cs.T, c0 = cs.c0, c1 = cs.c1, c2 = cs.c2, dep = cs.dep;
     int last = cs.last;
     if (!inside) return;
-    size_t o = (size_t)view * (size_t)(w * h) + (size_t)(py * w + px);
+    size_t o = tp.index();
     outRGB[3 * o] = c0 + T * bgR;
     outRGB[3 * o + 1] = c1 + T * bgG;
     outRGB[3 * o + 2] = c2 + T * bgB;
