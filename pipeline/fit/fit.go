@@ -161,13 +161,8 @@ type fitter struct {
 }
 
 func newFitter(s *state, views []View, targets []*target, maxPix int, opt Options, rng *rand.Rand, log *slog.Logger) *fitter {
-	var prior *areaPrior
-	if opt.AreaPriorWeight > 0 {
-		prior = newAreaPrior(views, opt)
-	}
-	return &fitter{
-		prior: prior,
-		s:     s, views: views, targets: targets, opt: opt, rng: rng, log: log,
+	f := &fitter{
+		s: s, views: views, targets: targets, opt: opt, rng: rng, log: log,
 		inverted: make([]*target, len(views)),
 		grads:    splat.NewGrads(s.cloud),
 		dRGB:     make([]float32, 3*maxPix),
@@ -179,6 +174,10 @@ func newFitter(s *state, views []View, targets []*target, maxPix int, opt Option
 			pruneOpacity: opt.PruneOpacity, pruneWorldScale: opt.PruneWorldScale, maxGaussians: opt.MaxGaussians,
 		},
 	}
+	if opt.AreaPriorWeight > 0 {
+		f.prior = newAreaPrior(views, opt)
+	}
+	return f
 }
 
 // densifyEnd is the last iteration at which statistics are gathered and
