@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/splatbench/splatbench/pipeline"
-	"github.com/splatbench/splatbench/pipeline/serve"
+	"github.com/splatbench/splatbench/miner/serve"
 	"github.com/splatbench/splatbench/prompts"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/splatbench/splatbench/pipeline"
-	"github.com/splatbench/splatbench/pipeline/serve"
+	"github.com/splatbench/splatbench/miner/serve"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
