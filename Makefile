@@ -16,7 +16,7 @@ STAMP     := $(CACHE)/.setup-v2
 
 all: build
 
-$(STAMP): scripts/setup.sh
+$(STAMP): $(wildcard scripts/*.sh)
 	bash scripts/setup.sh
 	@touch $@
 
