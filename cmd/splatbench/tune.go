@@ -244,7 +244,7 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 		timeout = time.Duration(plan.sweep.TrialTimeout)
 	}
 	r := &tuner.Runner{
-		Evaluator:   &pipelineEvaluator{base: plan.base, builder: b, log: e.log},
+		Evaluator:   pipeline.NewEvaluator(plan.base, b),
 		Writer:      w,
 		Repeats:     plan.sweep.Repeats,
 		Warmup:      plan.sweep.Warmup,
