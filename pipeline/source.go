@@ -7,7 +7,7 @@ import (
 	"math"
 
 	"github.com/splatbench/splatbench/pipeline/fit"
-	"github.com/splatbench/splatbench/pipeline/matte"
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -76,7 +76,9 @@ type imageSource struct{ fitSize int }
 func (imageSource) Name() string { return "text2img" }
 
 func (s imageSource) Run(_ context.Context, st *State) error {
-	img, err := matte.DecodeFile(st.Job.Prompt.Image)
+	// The header is checked before any pixel buffer: a prompt from a
+	// validator or a corpus may be a decompression bomb.
+	img, err := imagefile.DecodeFile(st.Job.Prompt.Image, imagefile.Limits{})
 	if err != nil {
 		return err
 	}

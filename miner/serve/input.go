@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	_ "image/jpeg" // image prompts: PNG and JPEG, as the pipeline decodes them
-	_ "image/png"
 	"io"
 	"math/rand/v2"
 	"mime"
@@ -15,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 )
 
 // Form fields of the generation APIs (protocol-404gen.md §5.1, §5.2).
@@ -205,26 +204,16 @@ func readAtMost(r io.Reader, n int64, what string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// checkImage checks that data is a whole PNG or JPEG of at most maxPixels:
-// the size from the header first (no allocation for a decompression
-// bomb), then a full decode.
+// checkImage checks that data is a whole PNG or JPEG of at most maxPixels
+// with the shared decoder (the size from the header first: no allocation
+// for a decompression bomb).
 func checkImage(data []byte, maxPixels int) (string, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return "", badInput(http.StatusBadRequest, "file field %s is not a PNG or JPEG image: %v", FieldImage, err)
-	}
-	if format != "png" && format != "jpeg" {
-		return "", badInput(http.StatusBadRequest, "file field %s is a %s image; PNG or JPEG expected", FieldImage, format)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return "", badInput(http.StatusBadRequest, "file field %s: %s image is empty (%d×%d)", FieldImage, format, cfg.Width, cfg.Height)
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return "", badInput(http.StatusRequestEntityTooLarge, "file field %s: %s image is %d×%d, over the limit of %d pixels",
-			FieldImage, format, cfg.Width, cfg.Height, maxPixels)
-	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return "", badInput(http.StatusBadRequest, "file field %s: %s image does not decode: %v", FieldImage, format, err)
+	_, format, err := imagefile.DecodeBytes(data, "file field "+FieldImage, imagefile.Limits{MaxPixels: maxPixels, MaxBytes: int64(len(data))})
+	switch {
+	case errors.Is(err, imagefile.ErrTooLarge):
+		return "", badInput(http.StatusRequestEntityTooLarge, "%v", err)
+	case err != nil:
+		return "", badInput(http.StatusBadRequest, "%v", err)
 	}
 	return format, nil
 }

@@ -264,7 +264,7 @@ func TestGenerateImageBadInput(t *testing.T) {
 		{"no file", []formPart{{name: FieldSeed, data: []byte("1")}}, 400, "missing file field prompt_image_file"},
 		{"empty file", []formPart{{name: FieldImage, filename: "a.png"}}, 400, "prompt_image_file is empty"},
 		{"text file", []formPart{{name: FieldImage, filename: "a.png", data: []byte("hello, not an image")}}, 400, "not a PNG or JPEG image"},
-		{"gif", []formPart{{name: FieldImage, filename: "a.gif", data: gifBytes(t)}}, 400, "is a gif image"},
+		{"gif", []formPart{{name: FieldImage, filename: "a.gif", data: gifBytes(t)}}, 400, "a gif image"},
 		{"truncated png", []formPart{{name: FieldImage, filename: "a.png", data: small[:len(small)-20]}}, 400, "does not decode"},
 		{"over bytes", []formPart{{name: FieldImage, filename: "a.png", data: bytes.Repeat([]byte{1}, 5<<10)}}, 413, "over the limit of 4096 bytes"},
 		{"over pixels", []formPart{{name: FieldImage, filename: "a.png", data: pngBytes(t, 101, 100)}}, 413, "101×100, over the limit of 10000 pixels"},

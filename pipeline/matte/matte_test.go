@@ -6,7 +6,6 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	pngenc "image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -179,29 +178,6 @@ func TestRunBadImages(t *testing.T) {
 	cancel()
 	if _, err := m.Run(ctx, greyImage(8, 8)); err == nil || !strings.Contains(err.Error(), "canceled") {
 		t.Errorf("cancelled Run = %v", err)
-	}
-}
-
-func TestDecodeFile(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	var png bytes.Buffer
-	if err := pngenc.Encode(&png, greyImage(4, 3)); err != nil {
-		t.Fatal(err)
-	}
-	good := filepath.Join(dir, "ok.png")
-	trunc := filepath.Join(dir, "trunc.png")
-	text := filepath.Join(dir, "text.png")
-	os.WriteFile(good, []byte(png.String()), 0o644)
-	os.WriteFile(trunc, []byte(png.String()[:40]), 0o644)
-	os.WriteFile(text, []byte("hello"), 0o644)
-	if img, err := DecodeFile(good); err != nil || img.Bounds().Dx() != 4 {
-		t.Errorf("DecodeFile(good) = %v, %v", img, err)
-	}
-	for _, p := range []string{trunc, text, filepath.Join(dir, "missing.png")} {
-		if _, err := DecodeFile(p); err == nil || !strings.Contains(err.Error(), p) {
-			t.Errorf("DecodeFile(%s) = %v, want an error naming the file", p, err)
-		}
 	}
 }
 
