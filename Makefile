@@ -10,6 +10,8 @@ export CGO_ENABLED := 1
 # the tests check the committed PTX is what it makes.
 export SPLATBENCH_NVRTC ?= $(CACHE)/nvrtc-11.8/libnvrtc.so.11.2
 export SPLATBENCH_REQUIRE_NVRTC := 1
+# The set-up installs Chromium: browser tests fail, not skip, without it.
+export SPLATBENCH_REQUIRE_BROWSER := 1
 STAMP     := $(CACHE)/.setup-v2
 
 .PHONY: all setup build run test vet fmt fuzz bench clean

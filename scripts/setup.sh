@@ -156,4 +156,5 @@ setup_ort
 setup_isnet
 setup_locale
 setup_nvrtc
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 echo "$CACHE"
