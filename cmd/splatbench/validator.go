@@ -35,6 +35,7 @@ type validatorOptions struct {
 	duration   time.Duration
 
 	cooldown, throttle, penalty time.Duration
+	validationLock              time.Duration
 	threshold                   float64
 	faults                      validator.Faults
 }
@@ -86,6 +87,7 @@ Examples:
 			fs.DurationVar(&o.cooldown, "task-cooldown", 300*time.Second, "cooldown after each task")
 			fs.DurationVar(&o.throttle, "throttle", 30*time.Second, "throttle period credited against the cooldown")
 			fs.DurationVar(&o.penalty, "penalty", 600*time.Second, "extra cooldown after a rejected result or a bad signature")
+			fs.DurationVar(&o.validationLock, "validation-lock", 30*time.Second, "after a submission starts validating, a resubmit within this long gets feedback only (shorten it with --task-cooldown in demos)")
 			fs.Float64Var(&o.threshold, "threshold", 0.6, "acceptance threshold")
 			fs.DurationVar(&o.faults.Latency, "latency", 0, "fault: delay every answer by this much")
 			fs.Float64Var(&o.faults.HangRate, "hang-rate", 0, "fault: share of requests held until the client gives up")
@@ -141,8 +143,8 @@ func (o *validatorOptions) options() (validator.Options, error) {
 		return validator.Options{}, usageErrorf("--count must be >= 1")
 	case o.basePort < 0 || o.basePort+o.count-1 > 65535:
 		return validator.Options{}, usageErrorf("--base-port %d: ports %d..%d are not all valid", o.basePort, o.basePort, o.basePort+o.count-1)
-	case o.cooldown <= 0 || o.throttle < 0 || o.penalty < 0:
-		return validator.Options{}, usageErrorf("--task-cooldown must be > 0, --throttle and --penalty >= 0")
+	case o.cooldown <= 0 || o.throttle < 0 || o.penalty < 0 || o.validationLock < 0:
+		return validator.Options{}, usageErrorf("--task-cooldown must be > 0, --throttle, --penalty and --validation-lock >= 0")
 	case o.threshold <= 0 || o.threshold > 1:
 		return validator.Options{}, usageErrorf("--threshold %g: want a score in (0, 1]", o.threshold)
 	}
@@ -151,12 +153,16 @@ func (o *validatorOptions) options() (validator.Options, error) {
 		return validator.Options{}, err
 	}
 	opts := validator.Options{IP: o.host, Miners: o.miners, Prompts: ps, TaskCooldown: o.cooldown,
-		ThrottlePeriod: o.throttle, CooldownPenalty: o.penalty, QualityThreshold: o.threshold, Faults: o.faults}
+		ThrottlePeriod: o.throttle, CooldownPenalty: o.penalty, ValidationLock: o.validationLock,
+		QualityThreshold: o.threshold, Faults: o.faults}
 	if o.throttle == 0 {
 		opts.ThrottlePeriod = time.Nanosecond // zero means the 30 s default
 	}
 	if o.penalty == 0 {
 		opts.CooldownPenalty = time.Nanosecond
+	}
+	if o.validationLock == 0 {
+		opts.ValidationLock = time.Nanosecond
 	}
 	switch o.scorer {
 	case "gate":
