@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -18,10 +19,30 @@ import (
 
 // Nonce rule constants (bittensor utils/axon_utils.py, §2.4).
 const (
-	nonceAllowedDelta   = 4 * time.Second
-	nonceWindowVersion  = 7002000
-	DefaultMaxBodyBytes = 700 << 20 // the validation service accepts 500 MiB of base64
+	nonceAllowedDelta  = 4 * time.Second
+	nonceWindowVersion = 7002000
 )
+
+// MaxTimeout is the largest timeout header (seconds) an axon accepts: the
+// protocol's calls take 12 s and 300 s, and the nonce window (now − 4 s −
+// timeout) must stay within the span the axon remembers nonces for.
+const MaxTimeout = 3600
+
+// nonceMemory is how long an accepted nonce is remembered: any request
+// older than that is outside every window the timeout header allows, so
+// forgetting it cannot let a replay through.
+const nonceMemory = nonceAllowedDelta + MaxTimeout*time.Second
+
+// prunePeriod is how often the nonce map is swept.
+const prunePeriod = time.Minute
+
+// DefaultMaxBodyBytes bounds a request body. It is sized to the largest
+// real result: the validation service refuses more than 500 MiB of base64
+// (a 10-million-splat SPZ, the decoder's cap, is 180-610 MiB before base64
+// depending on the SH degree, so the 500 MiB binds). A SubmitResults body
+// also echoes the task, whose prompt may be an image of up to 64 MiB
+// (86 MiB of base64), and carries about a kilobyte of other fields.
+const DefaultMaxBodyBytes = 500<<20 + 86<<20 + 1<<20
 
 // Request is one verified call as a handler sees it.
 type Request struct {
@@ -75,6 +96,10 @@ type Axon struct {
 
 	mu     sync.Mutex
 	nonces map[string]int64 // hotkey:uuid -> last accepted nonce
+	// lastPrune is when nonces was last swept; forgotBefore is the newest
+	// nonce age swept out: an unknown key with an older nonce is refused.
+	lastPrune    time.Time
+	forgotBefore int64
 }
 
 // NewAxon returns an Axon with no routes.
@@ -122,6 +147,11 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, nil, err.Error())
 		return
 	}
+	if t := hdr.Base().Timeout; math.IsNaN(t) || t < 0 || t > MaxTimeout {
+		a.log.Info("axon: bad timeout header", "synapse", name, "remote", r.RemoteAddr, "timeout", t)
+		writeError(w, http.StatusBadRequest, nil, fmt.Sprintf("timeout header %g: want a number of seconds in [0, %d]", t, MaxTimeout))
+		return
+	}
 	a.preprocess(hdr, r)
 	req := &Request{Name: name, Header: hdr, RemoteAddr: r.RemoteAddr, Received: start}
 	if d := hdr.Base().Dendrite.Hotkey; d != nil {
@@ -139,9 +169,14 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, hdr, "Not Verified with error: "+err.Error())
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, a.opts.MaxBodyBytes+1))
-	if err == nil && int64(len(body)) > a.opts.MaxBodyBytes {
-		err = fmt.Errorf("%w: body larger than %d bytes", ErrBadRequest, a.opts.MaxBodyBytes)
+	// The body is read only now, once the caller is authenticated, and no
+	// further than the limit (a declared Content-Length over it is refused
+	// before a byte is read).
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		a.log.Info("axon: body too large", "synapse", name, "hotkey", req.Hotkey, "limit", mbe.Limit)
+		writeError(w, http.StatusRequestEntityTooLarge, hdr, fmt.Sprintf("body larger than %d bytes", mbe.Limit))
+		return
 	}
 	if err == nil {
 		req.Body, err = ParseBody(name, body)
@@ -206,7 +241,11 @@ func (a *Axon) verify(s Synapse) error {
 	nonce := *d.Nonce
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.prune()
 	last, known := a.nonces[key]
+	if !known && nonce <= a.forgotBefore {
+		return fmt.Errorf("Nonce is too old: %d is older than the %v the axon remembers nonces for", nonce, nonceMemory)
+	}
 	if d.Version != nil && *d.Version >= nonceWindowVersion {
 		window := a.opts.Now().UnixNano() - int64(nonceAllowedDelta) - int64(b.Timeout*1e9)
 		if !known && nonce <= window {
@@ -227,6 +266,23 @@ func (a *Axon) verify(s Synapse) error {
 	}
 	a.nonces[key] = nonce
 	return nil
+}
+
+// prune forgets the nonces older than nonceMemory, at most once per
+// prunePeriod; a.mu must be held.
+func (a *Axon) prune() {
+	now := a.opts.Now()
+	if now.Sub(a.lastPrune) < prunePeriod && !a.lastPrune.IsZero() {
+		return
+	}
+	a.lastPrune = now
+	cutoff := now.Add(-nonceMemory).UnixNano()
+	for k, n := range a.nonces {
+		if n <= cutoff {
+			delete(a.nonces, k)
+		}
+	}
+	a.forgotBefore = max(a.forgotBefore, cutoff)
 }
 
 func (a *Axon) writeSuccess(w http.ResponseWriter, s Synapse, start time.Time) {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -249,7 +250,13 @@ func TestAxonRejects(t *testing.T) {
 		{"oversized body", NamePullTask, func() (http.Header, []byte) {
 			h, _ := prep(NewPullTask())
 			return h, bytes.Repeat([]byte(" "), 5000)
-		}, 500, "larger than"},
+		}, 413, "larger than 4096 bytes"},
+		{"timeout NaN", NamePullTask, timeoutHeader(prep, "nan"), 400, "timeout header NaN"},
+		{"timeout Inf", NamePullTask, timeoutHeader(prep, "inf"), 400, "timeout header +Inf"},
+		{"timeout 1e300", NamePullTask, timeoutHeader(prep, "1e300"), 400, "timeout header 1e+300"},
+		{"timeout negative", NamePullTask, timeoutHeader(prep, "-1"), 400, "want a number of seconds in [0, 3600]"},
+		{"timeout 3601", NamePullTask, timeoutHeader(prep, "3601"), 400, "timeout header 3601"},
+		{"timeout 3600", NamePullTask, timeoutHeader(prep, "3600"), 200, ""},
 		{"body hash mismatch", NamePullTask, func() (http.Header, []byte) {
 			s := NewPullTask()
 			h, b := prep(s)
@@ -270,6 +277,66 @@ func TestAxonRejects(t *testing.T) {
 				t.Errorf("status %d %q, want %d containing %q", code, msg, tt.code, tt.msg)
 			}
 		})
+	}
+}
+
+// timeoutHeader builds a PullTask whose timeout header is v (the header is
+// not signed, so only the timeout check can fail).
+func timeoutHeader(prep func(Synapse) (http.Header, []byte), v string) func() (http.Header, []byte) {
+	return func() (http.Header, []byte) {
+		h, b := prep(NewPullTask())
+		h["timeout"] = []string{v}
+		return h, b
+	}
+}
+
+// TestAxonNoncePrune: the nonce map forgets endpoints whose last nonce is
+// older than any window the timeout header allows, and a replay of a
+// forgotten request is still refused.
+func TestAxonNoncePrune(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	ta := newTestAxon(t, AxonOptions{Now: now})
+	k, err := KeypairFromURI("//Alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDendrite(DendriteOptions{Key: k, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() (http.Header, []byte) {
+		t.Helper()
+		h, b, err := d.Prepare(ta.info, NewPullTask(), 12*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, msg := rawCall(t, ta, NamePullTask, h, b); code != 200 {
+			t.Fatalf("call: %d %s", code, msg)
+		}
+		return h, b
+	}
+	keys := func() int { ta.axon.mu.Lock(); defer ta.axon.mu.Unlock(); return len(ta.axon.nonces) }
+	firstH, firstB := call()
+	for range 49 {
+		advance(time.Second)
+		call()
+	}
+	if n := keys(); n != 50 {
+		t.Fatalf("%d endpoints remembered after 50 calls with fresh uuids, want 50", n)
+	}
+	// Two hours on, one more call: only it is remembered.
+	advance(2 * time.Hour)
+	call()
+	if n := keys(); n != 1 {
+		t.Errorf("%d endpoints remembered two hours later, want 1", n)
+	}
+	firstH["bt_header_dendrite_version"] = []string{"7001000"} // no window for old dendrites
+	if code, msg := rawCall(t, ta, NamePullTask, firstH, firstB); code != 401 || !strings.Contains(msg, "too old") {
+		t.Errorf("replay of a forgotten request: %d %q, want 401 too old", code, msg)
 	}
 }
 
