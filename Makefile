@@ -24,6 +24,12 @@ $(STAMP): $(wildcard scripts/*.sh)
 
 setup: $(STAMP)
 
+# setup-gpu fetches ONNX Runtime's CUDA provider (npm, sha256) into the
+# cache; not part of setup, so CPU machines never fetch it. docs/gpu.md.
+.PHONY: setup-gpu
+setup-gpu:
+	bash scripts/setup-gpu.sh
+
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/splatbench
 

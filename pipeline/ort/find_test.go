@@ -45,6 +45,10 @@ func TestFindLibrary(t *testing.T) {
 	envLib := touch(filepath.Join(dir, "env", "lib.so"))
 	cacheLib := touch(filepath.Join(dir, "cache", "ort", LibraryName))
 	missing := filepath.Join(dir, "missing.so")
+	gpuLib := touch(filepath.Join(dir, "gpucache", GPUDir, LibraryName))
+	touch(filepath.Join(dir, "gpucache", "ort", LibraryName))
+	cpuOfGPUCache := filepath.Join(dir, "gpucache", "ort", LibraryName)
+	nvidia := touch(filepath.Join(dir, "dev", "nvidiactl"))
 
 	tests := []struct {
 		name       string
@@ -53,7 +57,11 @@ func TestFindLibrary(t *testing.T) {
 		wantPath   string
 		wantSource string
 		wantErr    []string // substrings of the error
+		noGPU      bool     // no NVIDIA device node
 	}{
+		{name: "gpu cache with a device", cache: filepath.Join(dir, "gpucache"), wantPath: gpuLib, wantSource: "cache-gpu"},
+		{name: "gpu cache without a device", cache: filepath.Join(dir, "gpucache"), noGPU: true, wantPath: cpuOfGPUCache, wantSource: "cache"},
+		{name: "device without gpu cache", cache: filepath.Join(dir, "cache"), wantPath: cacheLib, wantSource: "cache"},
 		{name: "flag wins", flag: flagLib, env: envLib, cache: filepath.Join(dir, "cache"), wantPath: flagLib, wantSource: "flag"},
 		{name: "env next", env: envLib, cache: filepath.Join(dir, "cache"), wantPath: envLib, wantSource: "env"},
 		{name: "cache last", cache: filepath.Join(dir, "cache"), wantPath: cacheLib, wantSource: "cache"},
@@ -69,6 +77,12 @@ func TestFindLibrary(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(EnvLibrary, tt.env)
 			t.Setenv("SPLATBENCH_CACHE", tt.cache)
+			old := nvidiaDevice
+			t.Cleanup(func() { nvidiaDevice = old })
+			nvidiaDevice = nvidia
+			if tt.noGPU {
+				nvidiaDevice = missing
+			}
 			path, source, err := FindLibrary(tt.flag)
 			if tt.wantErr != nil {
 				if err == nil {
