@@ -136,9 +136,9 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 		return err
 	}
 	p.Encoding.Format = "spz" // validators decode SPZ only (protocol §1.4)
-	vals, err := loadValidators(o.validators, o.minStake, e.log)
+	vals, err := miner.LoadValidators(o.validators, o.minStake, e.log)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: --validators: %w", errUsage, err)
 	}
 	key, err := o.minerHotkey()
 	if err != nil {
