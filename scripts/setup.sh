@@ -157,4 +157,5 @@ setup_isnet
 setup_locale
 setup_nvrtc
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-threejs.sh"
 echo "$CACHE"

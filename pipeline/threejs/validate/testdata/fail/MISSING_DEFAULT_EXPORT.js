@@ -1,0 +1,3 @@
+export function generate(THREE) {
+  return new THREE.Group();
+}

