@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/splatbench/splatbench/miner/bittensor"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 // Miner is the validator's state for one miner hotkey (MinerData, §7.2).
@@ -113,7 +113,7 @@ func loadState(path, hotkey string) (*stateFile, error) {
 	return st, nil
 }
 
-// save writes the state atomically (temp file + rename).
+// save writes the state atomically (atomicfile).
 func (st *stateFile) save(path string) error {
 	if path == "" {
 		return nil
@@ -122,21 +122,8 @@ func (st *stateFile) save(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("validator state %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("validator state %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("validator state %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("validator state %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("validator state: %w", err)
 	}
 	return nil
 }
