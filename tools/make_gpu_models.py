@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+"""Write REAL-SIZE random-weight ONNX models with the signatures splatbench's
+model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
+
+    python3 tools/make_gpu_models.py OUT [--double 2 --single 4 --t5-layers 4]
+                                         [--dtype fp16|bf16] [--only flux,clip] [--smoke]
+
+Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
+no downloads). Latency does not depend on weight values, so these models time
+the stages honestly; their outputs (images, CLIP scores) are meaningless.
+
+Written under OUT:
+
+  flux/                 BFL ONNX layout (pipeline/flux), tokenizers copied from
+                        pipeline/tokenizer/testdata:
+    clip.opt/model.onnx         CLIP-L text encoder, 12 layers x 768, causal, quick-GELU:
+                                input_ids int64 [B,77] -> text_embeddings [B,77,768],
+                                pooled_embeddings [B,768]
+    t5.opt/model.onnx           T5-XXL-shaped encoder (d_model 4096, 64 heads x 64, gated-GELU
+                                FF 10240, RMSNorm, a learned [64,256,256] position bias in place
+                                of the bucketed one); --t5-layers of the real 24:
+                                input_ids int64 [B,256] -> text_embeddings [B,256,4096]
+    transformer.opt/model.onnx  FLUX.1-schnell MM-DiT at full width (hidden 3072, 24 heads x 128,
+                                MLP 4x, QK RMSNorm, 3-axis RoPE 16/56/56 from img_ids/txt_ids,
+                                timestep and pooled-CLIP modulation); --double/--single of the
+                                real 19/38 blocks: hidden_states [B,L,64], encoder_hidden_states
+                                [B,256,4096], pooled_projections [B,768], timestep [B],
+                                img_ids f32 [L,3], txt_ids f32 [256,3] -> latent [B,L,64]; L dynamic
+    vae.opt/model.onnx          FLUX VAE decoder (16 latent channels, blocks 128/256/512/512,
+                                3 resnets per up block, mid attention, GroupNorm 32):
+                                latent [B,16,h,w] -> images [B,3,8h,8w]; h, w dynamic
+    tokenizer/, tokenizer_2/
+  clip/                 transformers.js / Optimum split towers (pipeline/score):
+    text_model.onnx             CLIP ViT-L/14's text tower (12 x 768, projection 768):
+                                input_ids int64 [B,S] -> text_embeds [B,768]
+    vision_model.onnx           CLIP ViT-L/14 image tower (24 x 1024, 16 heads, patch 14, 224 px,
+                                projection 768): pixel_values [B,3,224,224] -> image_embeds [B,768]
+    tokenizer/
+
+Float tensors on the graph boundary are --dtype (fp16 default; ids stay fp32,
+token ids int64), and so are the weights. A reduced depth is printed with the
+factor by which per-block time must be scaled: say so wherever a number from
+it is used. --smoke shrinks every width and depth to check the exporter fast.
+"""
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
+OPSET = 17
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def export(model, args, path, input_names, output_names, dynamic_axes):
+    """torch.onnx.export with the TorchScript exporter where this torch has it,
+    else the dynamo one; weights over 2 GB go to external data beside path."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.eval()
+    t0 = time.time()
+    errors = []
+    for dynamo in (False, True):
+        try:
+            kw = dict(input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
+                      do_constant_folding=True, dynamo=dynamo)
+            if dynamo:
+                kw.update(opset_version=18, external_data=True)
+            else:
+                kw.update(opset_version=OPSET)
+            with torch.no_grad():
+                torch.onnx.export(model, args, path, **kw)
+            break
+        except Exception as e:  # noqa: BLE001 - report every exporter's failure
+            errors.append(f"dynamo={dynamo}: {str(e)[:2000]}")
+            log(f"  exporter dynamo={dynamo} failed: {str(e)[:300]}")
+    else:
+        raise RuntimeError(f"export of {path} failed:\n  " + "\n  ".join(errors))
+    size = sum(os.path.getsize(os.path.join(os.path.dirname(path), f)) for f in os.listdir(os.path.dirname(path)))
+    params = sum(p.numel() for p in model.parameters())
+    log(f"{path}: {params / 1e9:.3f} B parameters, {size / 2**30:.2f} GiB on disk, "
+        f"exported in {time.time() - t0:.0f} s (dynamo={dynamo})")
+
+
+def lin(i, o, bias=True):
+    m = nn.Linear(i, o, bias=bias)
+    nn.init.normal_(m.weight, std=0.02)
+    if bias:
+        nn.init.zeros_(m.bias)
+    return m
+
+
+class RMS(nn.Module):
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
+
+
+def attention(q, k, v, bias=None, scale=None):
+    """Plain attention [B,H,N,D]: MatMul, Softmax, MatMul, as exporters write it."""
+    s = q @ k.transpose(-1, -2)
+    if scale is not None:
+        s = s * scale
+    if bias is not None:
+        s = s + bias
+    return torch.softmax(s, dim=-1) @ v
+
+
+def merge(x):  # [B,H,N,D] -> [B,N,H*D]
+    b, h, n, d = x.shape
+    return x.transpose(1, 2).reshape(b, n, h * d)
+
+
+# ---------------------------------------------------------------- FLUX ----
+
+
+def rope(ids, axes, theta=10000.0):
+    """cos, sin [N, sum(axes)/2] from position ids [N, len(axes)] (float32)."""
+    angles = []
+    for i, d in enumerate(axes):
+        omega = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float32, device=ids.device) / d)
+        angles.append(ids[:, i:i + 1] * omega[None])
+    a = torch.cat(angles, dim=-1)
+    return torch.cos(a), torch.sin(a)
+
+
+def apply_rope(x, cos, sin):
+    """x [B,H,N,D] rotated pairwise by cos/sin [N,D/2]."""
+    b, h, n, d = x.shape
+    x = x.reshape(b, h, n, d // 2, 2)
+    x0, x1 = x[..., 0], x[..., 1]
+    c, s = cos.to(x.dtype), sin.to(x.dtype)
+    return torch.stack([x0 * c - x1 * s, x0 * s + x1 * c], dim=-1).reshape(b, h, n, d)
+
+
+def heads(x, n, h):
+    """[B,N,n*H*D] -> n tensors [B,H,N,D]."""
+    b, t, c = x.shape
+    x = x.reshape(b, t, n, h, c // (n * h)).permute(2, 0, 3, 1, 4)
+    return [x[i] for i in range(n)]
+
+
+class DoubleBlock(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h = h
+        for s in ("img", "txt"):
+            setattr(self, s + "_mod", lin(d, 6 * d))
+            setattr(self, s + "_qkv", lin(d, 3 * d))
+            setattr(self, s + "_qn", RMS(d // h))
+            setattr(self, s + "_kn", RMS(d // h))
+            setattr(self, s + "_proj", lin(d, d))
+            setattr(self, s + "_mlp", nn.Sequential(lin(d, 4 * d), nn.GELU(approximate="tanh"), lin(4 * d, d)))
+        self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+
+    def forward(self, img, txt, vec, cos, sin):
+        sv = F.silu(vec)
+        im = self.img_mod(sv)[:, None].chunk(6, dim=-1)
+        tm = self.txt_mod(sv)[:, None].chunk(6, dim=-1)
+        iq, ik, iv = heads(self.img_qkv(self.ln(img) * (1 + im[1]) + im[0]), 3, self.h)
+        tq, tk, tv = heads(self.txt_qkv(self.ln(txt) * (1 + tm[1]) + tm[0]), 3, self.h)
+        q = torch.cat([self.txt_qn(tq), self.img_qn(iq)], dim=2)
+        k = torch.cat([self.txt_kn(tk), self.img_kn(ik)], dim=2)
+        v = torch.cat([tv, iv], dim=2)
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        a = merge(attention(q, k, v, scale=q.shape[-1] ** -0.5))
+        s = txt.shape[1]
+        ta, ia = a[:, :s], a[:, s:]
+        img = img + im[2] * self.img_proj(ia)
+        img = img + im[5] * self.img_mlp(self.ln(img) * (1 + im[4]) + im[3])
+        txt = txt + tm[2] * self.txt_proj(ta)
+        txt = txt + tm[5] * self.txt_mlp(self.ln(txt) * (1 + tm[4]) + tm[3])
+        return img, txt
+
+
+class SingleBlock(nn.Module):
+    def __init__(self, d, h):
+        super().__init__()
+        self.h, self.d = h, d
+        self.mod = lin(d, 3 * d)
+        self.lin1 = lin(d, 3 * d + 4 * d)
+        self.lin2 = lin(d + 4 * d, d)
+        self.qn, self.kn = RMS(d // h), RMS(d // h)
+        self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.act = nn.GELU(approximate="tanh")
+
+    def forward(self, x, vec, cos, sin):
+        shift, scale, gate = self.mod(F.silu(vec))[:, None].chunk(3, dim=-1)
+        qkv, mlp = torch.split(self.lin1(self.ln(x) * (1 + scale) + shift), [3 * self.d, 4 * self.d], dim=-1)
+        q, k, v = heads(qkv, 3, self.h)
+        q, k = apply_rope(self.qn(q), cos, sin), apply_rope(self.kn(k), cos, sin)
+        a = merge(attention(q, k, v, scale=q.shape[-1] ** -0.5))
+        return x + gate * self.lin2(torch.cat([a, self.act(mlp)], dim=-1))
+
+
+class FluxTransformer(nn.Module):
+    def __init__(self, d=3072, h=24, n_double=19, n_single=38, axes=(16, 56, 56)):
+        super().__init__()
+        self.axes = axes
+        self.img_in = lin(64, d)
+        self.txt_in = lin(4096, d)
+        self.time_in = nn.Sequential(lin(256, d), nn.SiLU(), lin(d, d))
+        self.vector_in = nn.Sequential(lin(768, d), nn.SiLU(), lin(d, d))
+        self.doubles = nn.ModuleList(DoubleBlock(d, h) for _ in range(n_double))
+        self.singles = nn.ModuleList(SingleBlock(d, h) for _ in range(n_single))
+        self.final_mod = lin(d, 2 * d)
+        self.final_ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.final = lin(d, 64)
+
+    def forward(self, hidden_states, encoder_hidden_states, pooled_projections, timestep, img_ids, txt_ids):
+        dt = hidden_states.dtype
+        img = self.img_in(hidden_states)
+        txt = self.txt_in(encoder_hidden_states)
+        half = 128
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=img.device) / half)
+        ang = timestep.float()[:, None] * 1000.0 * freqs[None]
+        temb = torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1).to(dt)
+        vec = self.time_in(temb) + self.vector_in(pooled_projections)
+        cos, sin = rope(torch.cat([txt_ids, img_ids], dim=0), self.axes)
+        for b in self.doubles:
+            img, txt = b(img, txt, vec, cos, sin)
+        x = torch.cat([txt, img], dim=1)
+        for b in self.singles:
+            x = b(x, vec, cos, sin)
+        x = x[:, txt.shape[1]:]
+        shift, scale = self.final_mod(F.silu(vec))[:, None].chunk(2, dim=-1)
+        return self.final(self.final_ln(x) * (1 + scale) + shift)
+
+
+class Block(nn.Module):
+    """Pre-LN transformer layer (CLIP): attention with biases, MLP with quick-GELU."""
+
+    def __init__(self, d, h, mlp):
+        super().__init__()
+        self.h = h
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.out = lin(d, 3 * d), lin(d, d)
+        self.fc1, self.fc2 = lin(d, mlp), lin(mlp, d)
+
+    def forward(self, x, mask=None):
+        q, k, v = heads(self.qkv(self.ln1(x)), 3, self.h)
+        x = x + self.out(merge(attention(q, k, v, bias=mask, scale=q.shape[-1] ** -0.5)))
+        y = self.fc1(self.ln2(x))
+        return x + self.fc2(y * torch.sigmoid(1.702 * y))
+
+
+class CLIPText(nn.Module):
+    """CLIP-L text tower. flux=True: (last_hidden_state, pooled) as BFL's
+    clip.opt; else (text_embeds = projection of pooled) as Optimum's."""
+
+    def __init__(self, d=768, h=12, layers=12, flux=True):
+        super().__init__()
+        self.flux = flux
+        self.tok = nn.Embedding(49408, d)
+        self.pos = nn.Parameter(torch.randn(77, d) * 0.01)
+        self.blocks = nn.ModuleList(Block(d, h, 4 * d) for _ in range(layers))
+        self.ln = nn.LayerNorm(d)
+        self.register_buffer("mask", torch.full((77, 77), -1e4).triu(1), persistent=False)
+        if not flux:
+            self.proj = lin(d, 768, bias=False)
+
+    def forward(self, input_ids):
+        s = input_ids.shape[1]
+        x = self.tok(input_ids) + self.pos[:s]
+        m = self.mask[:s, :s].to(x.dtype)
+        for b in self.blocks:
+            x = b(x, m)
+        x = self.ln(x)
+        pooled = x[torch.arange(x.shape[0], device=x.device), input_ids.argmax(dim=-1)]
+        if self.flux:
+            return x, pooled
+        return self.proj(pooled)
+
+
+class CLIPVision(nn.Module):
+    """CLIP ViT-L/14 image tower at 224 px: image_embeds [B,768]."""
+
+    def __init__(self, d=1024, h=16, layers=24, patch=14, size=224):
+        super().__init__()
+        self.patch = nn.Conv2d(3, d, patch, patch, bias=False)
+        n = (size // patch) ** 2 + 1
+        self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, n, d) * 0.02)
+        self.pre, self.post = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.blocks = nn.ModuleList(Block(d, h, 4 * d) for _ in range(layers))
+        self.proj = lin(d, 768, bias=False)
+
+    def forward(self, pixel_values):
+        x = self.patch(pixel_values).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        x = self.pre(x)
+        for b in self.blocks:
+            x = b(x)
+        return self.proj(self.post(x[:, 0]))
+
+
+class T5Layer(nn.Module):
+    def __init__(self, d, h, ff):
+        super().__init__()
+        self.h = h
+        self.n1, self.n2 = RMS(d), RMS(d)
+        self.q, self.k, self.v, self.o = (lin(d, d, bias=False) for _ in range(4))
+        self.wi0, self.wi1, self.wo = lin(d, ff, False), lin(d, ff, False), lin(ff, d, False)
+
+    def forward(self, x, bias):
+        y = self.n1(x)
+        q, k, v = (heads(f(y), 1, self.h)[0] for f in (self.q, self.k, self.v))
+        x = x + self.o(merge(attention(q, k, v, bias=bias)))
+        y = self.n2(x)
+        return x + self.wo(F.gelu(self.wi0(y), approximate="tanh") * self.wi1(y))
+
+
+class T5Encoder(nn.Module):
+    def __init__(self, d=4096, h=64, ff=10240, layers=24, seq=256):
+        super().__init__()
+        self.emb = nn.Embedding(32128, d)
+        self.bias = nn.Parameter(torch.randn(1, h, seq, seq) * 0.1)
+        self.layers = nn.ModuleList(T5Layer(d, h, ff) for _ in range(layers))
+        self.norm = RMS(d)
+
+    def forward(self, input_ids):
+        x = self.emb(input_ids)
+        for l in self.layers:
+            x = l(x, self.bias)
+        return self.norm(x)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, i, o):
+        super().__init__()
+        self.n1, self.c1 = nn.GroupNorm(32, i, eps=1e-6), nn.Conv2d(i, o, 3, padding=1)
+        self.n2, self.c2 = nn.GroupNorm(32, o, eps=1e-6), nn.Conv2d(o, o, 3, padding=1)
+        self.skip = nn.Conv2d(i, o, 1) if i != o else nn.Identity()
+
+    def forward(self, x):
+        y = self.c1(F.silu(self.n1(x)))
+        return self.skip(x) + self.c2(F.silu(self.n2(y)))
+
+
+class AttnBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.n = nn.GroupNorm(32, c, eps=1e-6)
+        self.qkv, self.out = lin(c, 3 * c), lin(c, c)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        y = self.n(x).flatten(2).transpose(1, 2)
+        q, k, v = heads(self.qkv(y), 3, 1)
+        y = self.out(merge(attention(q, k, v, scale=c ** -0.5)))
+        return x + y.transpose(1, 2).reshape(b, c, h, w)
+
+
+class VAEDecoder(nn.Module):
+    def __init__(self, ch=(128, 256, 512, 512), per=3, z=16):
+        super().__init__()
+        top = ch[-1]
+        self.conv_in = nn.Conv2d(z, top, 3, padding=1)
+        self.mid = nn.Sequential(ResBlock(top, top), AttnBlock(top), ResBlock(top, top))
+        ups, c = [], top
+        for i, o in enumerate(reversed(ch)):
+            blocks = []
+            for _ in range(per):
+                blocks.append(ResBlock(c, o))
+                c = o
+            if i < len(ch) - 1:
+                blocks.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                blocks.append(nn.Conv2d(c, c, 3, padding=1))
+            ups.append(nn.Sequential(*blocks))
+        self.up = nn.Sequential(*ups)
+        self.norm = nn.GroupNorm(32, c, eps=1e-6)
+        self.conv_out = nn.Conv2d(c, 3, 3, padding=1)
+
+    def forward(self, latent):
+        x = self.conv_in(latent / 0.3611 + 0.1159)
+        x = self.up(self.mid(x))
+        return self.conv_out(F.silu(self.norm(x)))
+
+
+# -------------------------------------------------------------- writers ----
+
+
+def copy_tokenizers(dst, clip_name, t5_name=None):
+    shutil.copytree(os.path.join(TOKENIZERS, "clip"), os.path.join(dst, clip_name), dirs_exist_ok=True)
+    if t5_name:
+        shutil.copytree(os.path.join(TOKENIZERS, "t5"), os.path.join(dst, t5_name), dirs_exist_ok=True)
+
+
+def build(cls, dt, *a, **kw):
+    torch.manual_seed(0)
+    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
+        m = cls(*a, **kw)
+    return m.to(dt).eval()
+
+
+def dev():
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def write_flux(out, dt, o):
+    root = os.path.join(out, "flux")
+    S = 256
+    small = o.smoke
+    d = dict(d=96, h=2) if small else {}
+    m = build(CLIPText, dt, **(dict(d=64, h=2, layers=1) if small else {}))
+    export(m, (torch.randint(0, 49408, (1, 77), device=dev()),), os.path.join(root, "clip.opt", "model.onnx"),
+           ["input_ids"], ["text_embeddings", "pooled_embeddings"],
+           {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}, "pooled_embeddings": {0: "B"}})
+    del m
+    m = build(T5Encoder, dt, **(dict(d=64, h=2, ff=128, layers=1) if small else dict(layers=o.t5_layers)))
+    if small:
+        m.out = lin(64, 4096).to(dev(), dt)
+        m.norm = nn.Sequential(m.norm, m.out)
+    export(m, (torch.randint(0, 32128, (1, S), device=dev()),), os.path.join(root, "t5.opt", "model.onnx"),
+           ["input_ids"], ["text_embeddings"], {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}})
+    log(f"  t5: {o.t5_layers} of 24 layers: scale the layer time by {24 / o.t5_layers:.2f}")
+    del m
+    torch.cuda.empty_cache()
+    L = 64 if small else 1024
+    ids = torch.zeros(L, 3, device=dev())
+    side = int(math.isqrt(L))
+    ids[:, 1] = torch.arange(L, device=dev()).div(side, rounding_mode="floor").float()
+    ids[:, 2] = torch.arange(L, device=dev()).remainder(side).float()
+    args = (torch.randn(1, L, 64, device=dev(), dtype=dt), torch.randn(1, S, 4096, device=dev(), dtype=dt),
+            torch.randn(1, 768, device=dev(), dtype=dt), torch.full((1,), 0.75, device=dev(), dtype=dt),
+            ids, torch.zeros(S, 3, device=dev()))
+    m = build(FluxTransformer, dt, n_double=o.double, n_single=o.single,
+              **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
+    export(m, args, os.path.join(root, "transformer.opt", "model.onnx"),
+           ["hidden_states", "encoder_hidden_states", "pooled_projections", "timestep", "img_ids", "txt_ids"],
+           ["latent"],
+           {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
+            "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
+            "latent": {0: "B", 1: "L"}})
+    log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
+        f"block FLOPs scale by {(19 * 2 + 38) / (o.double * 2 + o.single):.2f} (a double block ~2 single)")
+    del m
+    torch.cuda.empty_cache()
+    m = build(VAEDecoder, dt, **(dict(ch=(32, 32, 32, 32), per=1) if small else {}))
+    export(m, (torch.randn(1, 16, 32, 32, device=dev(), dtype=dt),), os.path.join(root, "vae.opt", "model.onnx"),
+           ["latent"], ["images"], {"latent": {0: "B", 2: "H", 3: "W"}, "images": {0: "B", 2: "8H", 3: "8W"}})
+    del m
+    copy_tokenizers(root, "tokenizer", "tokenizer_2")
+
+
+def write_clip(out, dt, o):
+    root = os.path.join(out, "clip")
+    small = o.smoke
+    m = build(CLIPText, dt, flux=False, **(dict(d=64, h=2, layers=1) if small else {}))
+    export(m, (torch.randint(0, 49408, (1, 77), device=dev()),), os.path.join(root, "text", "text_model.onnx"),
+           ["input_ids"], ["text_embeds"], {"input_ids": {0: "B", 1: "S"}, "text_embeds": {0: "B"}})
+    m = build(CLIPVision, dt, **(dict(d=64, h=2, layers=1) if small else {}))
+    export(m, (torch.randn(2, 3, 224, 224, device=dev(), dtype=dt),), os.path.join(root, "vision", "vision_model.onnx"),
+           ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}})
+    # The towers were written to their own folders (external data files of
+    # one must not clash with the other's); the stage wants them side by side.
+    for sub in ("text", "vision"):
+        for f in os.listdir(os.path.join(root, sub)):
+            os.replace(os.path.join(root, sub, f), os.path.join(root, f))
+        os.rmdir(os.path.join(root, sub))
+    copy_tokenizers(root, "tokenizer")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--dtype", choices=["fp16", "bf16"], default="fp16")
+    ap.add_argument("--double", type=int, default=19)
+    ap.add_argument("--single", type=int, default=38)
+    ap.add_argument("--t5-layers", type=int, default=24)
+    ap.add_argument("--only", default="flux,clip")
+    ap.add_argument("--smoke", action="store_true")
+    o = ap.parse_args()
+    dt = torch.float16 if o.dtype == "fp16" else torch.bfloat16
+    if o.smoke:
+        o.double, o.single, o.t5_layers = 1, 1, 1
+    log(f"torch {torch.__version__}, device {dev()}, {o.dtype}")
+    parts = o.only.split(",")
+    if "flux" in parts:
+        write_flux(o.out, dt, o)
+    if "clip" in parts:
+        write_clip(o.out, dt, o)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
