@@ -10,6 +10,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/atomicfile"
 	"github.com/splatbench/splatbench/results/report"
 	"github.com/splatbench/splatbench/results/table"
 )
@@ -109,7 +110,7 @@ func WriteOutputs(run *results.Run, opt OutputOptions) (*Outputs, error) {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		path := run.Path(name)
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		out.Files = append(out.Files, path)

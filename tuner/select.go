@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 // Names of the emitted profiles, in the order Select returns them.
@@ -151,34 +152,10 @@ func WriteProfiles(runDir string, base configs.Profile, stats []PointStats, pick
 			return paths, fmt.Errorf("write profile %s: %w", pk.Name, err)
 		}
 		path := filepath.Join(dir, pk.Name+".yaml")
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			return paths, fmt.Errorf("write profile %s: %w", pk.Name, err)
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so a reader never sees half a file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/atomicfile"
 	"github.com/splatbench/splatbench/results/table"
 )
 
@@ -308,16 +308,7 @@ func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profi
 	if m.gpuTotal > 0 {
 		f.Lines[0].Metrics = append(f.Lines[0].Metrics, table.Metric{Value: float64(m.gpuUsed), Unit: "gpu-mem-B"})
 	}
-	return writeFileWith(path, func(w io.Writer) error { return table.WriteBench(w, f) })
-}
-
-// writeFileWith writes what write produces to path atomically.
-func writeFileWith(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return results.WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteWith(path, 0o644, func(w io.Writer) error { return table.WriteBench(w, f) })
 }
 
 // newBar returns a progress bar on a terminal and a silent one otherwise.

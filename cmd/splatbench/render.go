@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"os"
+	"io"
 
 	"github.com/spf13/pflag"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 type renderOptions struct {
@@ -87,13 +88,5 @@ func runRender(ctx context.Context, e *env, o *renderOptions, args []string) err
 }
 
 func writePNG(path string, img image.Image) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return f.Close()
+	return atomicfile.WriteWith(path, 0o644, func(w io.Writer) error { return png.Encode(w, img) })
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/splatbench/splatbench/miner/validator"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/prompts"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 type validatorOptions struct {
@@ -203,7 +204,7 @@ func runValidator(ctx context.Context, e *env, o *validatorOptions) error {
 		o.listOut = filepath.Join(o.stateDir, "validators.yaml")
 	}
 	if o.listOut != "-" {
-		if err := os.WriteFile(o.listOut, data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(o.listOut, data, 0o644); err != nil {
 			return fmt.Errorf("--validators-out: %w", err)
 		}
 		fmt.Fprintf(e.stderr, "%d validators serving; validators file: %s (splatbench mine --validators %s)\n",

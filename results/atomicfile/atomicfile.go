@@ -15,11 +15,13 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/google/renameio/v2"
 )
@@ -61,7 +63,9 @@ func WriteWith(path string, perm fs.FileMode, write func(io.Writer) error) (err 
 	return nil
 }
 
-// syncDir fsyncs a directory, so that a rename in it is on disk.
+// syncDir fsyncs a directory, so that a rename in it is on disk. File
+// systems that cannot fsync a directory (EINVAL, ENOTSUP) are not an
+// error: the new file is in place, only its durability is weaker.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -70,6 +74,9 @@ func syncDir(dir string) error {
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		return nil
 	}
 	return err
 }
