@@ -8,7 +8,10 @@
 #   three 0.183.2           build/three.module.js + build/three.core.js, the
 #                           pinned bundle: run by node for the execution
 #                           checks, served over loopback to Chromium to render
-#   chromium                Debian's package (apt-get, only when missing)
+#                           and examples/jsm/environments/RoomEnvironment.js,
+#                           the stand-in for the judge's unpublished studio
+#                           environment map
+# (Chromium comes from scripts/setup-browser.sh.)
 #
 # npm pack + tar only, never npm install.
 set -euo pipefail
@@ -21,6 +24,7 @@ THREE_PKG=three@0.183.2
 THREE_TGZ_SHA=435d785005cec60a2e9dcca23b69c6a4c048278098f2669d3d879881dff9ce4d
 THREE_MODULE_SHA=e8ac51bc2f6b7eb17bc88c6540eb0a1fee872f848949373de39d55f34b5c5a8f
 THREE_CORE_SHA=6a7fc83437818534d5e30ce8c8e0ce76230ca2245446ea24744bb3d88c436583
+THREE_ROOM_SHA=55f466192cc84298755a424c5e040345006b2ee1455589b3b54126c2ea4123f4
 
 log() { printf 'setup-threejs: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -59,16 +63,11 @@ if ! have "$dir/babel-parser.js" "$BABEL_JS_SHA"; then
 	tgz=$(pack "$BABEL_PKG" babel-parser-7.29.17.tgz "$BABEL_TGZ_SHA")
 	extract "$tgz" package/lib/index.js "$dir/babel-parser.js" "$BABEL_JS_SHA"
 fi
-if ! have "$dir/three/three.module.js" "$THREE_MODULE_SHA" || ! have "$dir/three/three.core.js" "$THREE_CORE_SHA"; then
+if ! have "$dir/three/three.module.js" "$THREE_MODULE_SHA" || ! have "$dir/three/three.core.js" "$THREE_CORE_SHA" ||
+	! have "$dir/three/RoomEnvironment.js" "$THREE_ROOM_SHA"; then
 	tgz=$(pack "$THREE_PKG" three-0.183.2.tgz "$THREE_TGZ_SHA")
 	extract "$tgz" package/build/three.module.js "$dir/three/three.module.js" "$THREE_MODULE_SHA"
 	extract "$tgz" package/build/three.core.js "$dir/three/three.core.js" "$THREE_CORE_SHA"
+	extract "$tgz" package/examples/jsm/environments/RoomEnvironment.js "$dir/three/RoomEnvironment.js" "$THREE_ROOM_SHA"
 fi
 
-if ! command -v chromium >/dev/null; then
-	command -v apt-get >/dev/null || die "chromium is missing and there is no apt-get to install it"
-	sudo=""
-	[[ $(id -u) -ne 0 ]] && sudo=sudo
-	log "apt-get install chromium"
-	$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
-fi
