@@ -31,6 +31,9 @@ type Runtime struct {
 	providers   []string
 	unavailable map[string]string
 	log         *slog.Logger
+
+	openMu sync.Mutex
+	open   []*Session // sessions not yet closed, in creation order
 }
 
 var (

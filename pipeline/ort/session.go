@@ -36,8 +36,13 @@ type Session struct {
 	inputs   []slot
 	outputs  []slot
 	log      *slog.Logger
+	rt       *Runtime
 
 	mu sync.Mutex
+
+	probeOnce sync.Once
+	placement *Placement
+	probeErr  error
 }
 
 // slot is one input or output: its resolved type and shape and, when the
@@ -63,7 +68,7 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 	if p := sig.Mismatches(spec); len(p) > 0 {
 		return nil, &MismatchError{Path: path, Problems: p}
 	}
-	s := &Session{path: path, log: rt.log}
+	s := &Session{path: path, log: rt.log, rt: rt}
 	s.inputs = resolve(sig.Inputs, spec.Inputs)
 	s.outputs = resolve(sig.Outputs, spec.Outputs)
 	for _, sl := range append(slices.Clone(s.inputs), s.outputs...) {
@@ -110,6 +115,9 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		s.Close()
 		return nil, fmt.Errorf("model %s: run options: %w", path, err)
 	}
+	rt.openMu.Lock()
+	rt.open = append(rt.open, s)
+	rt.openMu.Unlock()
 	rt.log.Debug("session ready", "model", path, "provider", s.provider, "inputs", s.inputs, "outputs", s.outputs)
 	return s, nil
 }
@@ -223,6 +231,11 @@ func (s *Session) Close() error {
 	if s.sess != nil {
 		errs = append(errs, s.sess.Destroy())
 		s.sess = nil
+	}
+	if s.rt != nil {
+		s.rt.openMu.Lock()
+		s.rt.open = slices.DeleteFunc(s.rt.open, func(o *Session) bool { return o == s })
+		s.rt.openMu.Unlock()
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,294 @@
+package ort
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	onnx "github.com/yalue/onnxruntime_go"
+)
+
+// Placement is where ONNX Runtime ran a model's nodes, read from the profile
+// of one run: how many kernel launches each execution provider did and how
+// long they took, and which operator types ran on the CPU.
+type Placement struct {
+	Model    string                   // the model file
+	Provider string                   // the provider the session asked for first
+	Nodes    map[string]int           // provider (cpu, cuda, ...) -> nodes run
+	Time     map[string]time.Duration // provider -> summed kernel time
+	CPUOps   map[string]int           // operator type -> nodes run on the CPU
+}
+
+// CPUShareLimit is the share of a GPU session's kernel time above which
+// nodes on the CPU are a warning. ORT puts shape arithmetic on the CPU on
+// purpose (a few microseconds); a model whose real work fell back takes far
+// more than this.
+const CPUShareLimit = 0.01
+
+// CPUNodes is the number of nodes that ran on the CPU provider.
+func (p *Placement) CPUNodes() int { return p.Nodes[CPU] }
+
+// CPUShare is the CPU's share of the run's summed kernel time (0..1).
+func (p *Placement) CPUShare() float64 {
+	var total time.Duration
+	for _, d := range p.Time {
+		total += d
+	}
+	if total <= 0 {
+		return 0
+	}
+	return float64(p.Time[CPU]) / float64(total)
+}
+
+// Fallback reports a silent CPU fallback: the session asked for a GPU
+// provider, yet nodes ran on the CPU and took more than CPUShareLimit of the
+// kernel time, or every node ran on the CPU.
+func (p *Placement) Fallback() bool {
+	if p.Provider == CPU || p.CPUNodes() == 0 {
+		return false
+	}
+	return p.CPUShare() > CPUShareLimit || p.CPUNodes() == sum(p.Nodes)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// String is one line: "cuda 812 nodes 41.2 ms, cpu 14 nodes 0.05 ms (0.1%:
+// Gather×6 Shape×8)".
+func (p *Placement) String() string {
+	provs := slices.Sorted(maps.Keys(p.Nodes))
+	// The asked provider first, the CPU last.
+	slices.SortStableFunc(provs, func(a, b string) int { return rank(a, p.Provider) - rank(b, p.Provider) })
+	var parts []string
+	for _, pr := range provs {
+		parts = append(parts, fmt.Sprintf("%s %d nodes %.2f ms", pr, p.Nodes[pr], float64(p.Time[pr])/1e6))
+	}
+	s := strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		s = "no nodes ran"
+	}
+	if p.CPUNodes() > 0 && p.Provider != CPU {
+		ops := slices.Sorted(maps.Keys(p.CPUOps))
+		slices.SortStableFunc(ops, func(a, b string) int { return p.CPUOps[b] - p.CPUOps[a] })
+		var list []string
+		for i, op := range ops {
+			if i == 8 {
+				list = append(list, fmt.Sprintf("+%d more types", len(ops)-i))
+				break
+			}
+			list = append(list, fmt.Sprintf("%s×%d", op, p.CPUOps[op]))
+		}
+		s += fmt.Sprintf(" (cpu %.1f%% of kernel time: %s)", 100*p.CPUShare(), strings.Join(list, " "))
+	}
+	return s
+}
+
+func rank(p, asked string) int {
+	switch p {
+	case asked:
+		return 0
+	case CPU:
+		return 2
+	}
+	return 1
+}
+
+// maxProfileBytes bounds what ParseProfile reads: a profile of one run of a
+// 10k-node graph is a few megabytes.
+const maxProfileBytes = 256 << 20
+
+// profileEvent is one entry of ORT's Chrome-trace profile.
+type profileEvent struct {
+	Cat  string  `json:"cat"`
+	Name string  `json:"name"`
+	Dur  float64 `json:"dur"` // microseconds
+	Args struct {
+		OpName   string `json:"op_name"`
+		Provider string `json:"provider"`
+	} `json:"args"`
+}
+
+// ParseProfile reads an ONNX Runtime profile (the JSON array of trace events
+// a session with profiling writes) and counts the kernel-time events of
+// every node by provider. provider is the provider the session asked for.
+func ParseProfile(r io.Reader, provider string) (*Placement, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxProfileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxProfileBytes {
+		return nil, fmt.Errorf("profile is over %d MiB", maxProfileBytes>>20)
+	}
+	var events []profileEvent
+	if err := json.Unmarshal(data, &events); err != nil {
+		return nil, fmt.Errorf("not an ONNX Runtime profile (a JSON array of trace events): %w", err)
+	}
+	p := &Placement{Provider: NormalizeProvider(provider), Nodes: map[string]int{}, Time: map[string]time.Duration{}, CPUOps: map[string]int{}}
+	for _, ev := range events {
+		if ev.Cat != "Node" || !strings.HasSuffix(ev.Name, "_kernel_time") || ev.Args.Provider == "" {
+			continue
+		}
+		if ev.Dur < 0 || ev.Dur > 1e9 { // over 16 minutes for one node: not a profile
+			return nil, fmt.Errorf("node %q: duration %g µs out of range", ev.Name, ev.Dur)
+		}
+		pr := NormalizeProvider(ev.Args.Provider)
+		p.Nodes[pr]++
+		p.Time[pr] += time.Duration(ev.Dur * 1e3)
+		if pr == CPU {
+			op := ev.Args.OpName
+			if op == "" {
+				op = "?"
+			}
+			p.CPUOps[op]++
+		}
+	}
+	return p, nil
+}
+
+// Probe runs the model at path once on provider (no fallback) with zeroed
+// inputs of the given concrete shapes, with ORT's profiler on, and returns
+// where its nodes ran. It loads the model a second time: call it once per
+// model, not per run. inputs name every model input with its shape (dtype
+// is read from the model); outputs name the outputs to ask for.
+func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outputs []string, provider string) (*Placement, error) {
+	provider = NormalizeProvider(provider)
+	sig, err := rt.Inspect(path)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "splatbench-profile-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := rt.profiledRun(ctx, path, sig, inputs, outputs, provider, filepath.Join(dir, "p")); err != nil {
+		return nil, err
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "p*.json"))
+	if len(files) != 1 {
+		return nil, fmt.Errorf("model %s: ONNX Runtime wrote %d profile files, want 1", path, len(files))
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := ParseProfile(f, provider)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: profile %s: %w", path, files[0], err)
+	}
+	p.Model = path
+	return p, nil
+}
+
+// profiledRun creates the profiled session, runs it once and destroys it
+// (ORT writes the profile when the session ends).
+func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature, inputs []Tensor, outputs []string, provider, prefix string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	so, err := onnx.NewSessionOptions()
+	if err != nil {
+		return err
+	}
+	defer so.Destroy()
+	if err := so.EnableProfiling(prefix); err != nil {
+		return fmt.Errorf("model %s: profiling: %w", path, err)
+	}
+	if err := appendProvider(so, provider); err != nil {
+		return fmt.Errorf("model %s: provider %s: %s", path, provider, oneLine(err))
+	}
+	in := make([]string, len(inputs))
+	vals := make([]onnx.Value, len(inputs))
+	defer func() {
+		for _, v := range vals {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i, t := range inputs {
+		j := slices.IndexFunc(sig.Inputs, func(m Tensor) bool { return m.Name == t.Name })
+		if j < 0 {
+			return fmt.Errorf("model %s: no input %q", path, t.Name)
+		}
+		if slices.ContainsFunc(t.Shape, func(d int64) bool { return d < 0 }) {
+			return fmt.Errorf("model %s: input %q: shape %v is not concrete", path, t.Name, t.Shape)
+		}
+		in[i] = t.Name
+		if vals[i], err = newValue(sig.Inputs[j].DType, t.Shape); err != nil {
+			return fmt.Errorf("model %s: input %q %v: %w", path, t.Name, t.Shape, err)
+		}
+	}
+	sess, err := onnx.NewDynamicAdvancedSession(path, in, outputs, so)
+	if err != nil {
+		return fmt.Errorf("model %s on %s: %s", path, provider, oneLine(err))
+	}
+	outs := make([]onnx.Value, len(outputs))
+	runErr := sess.Run(vals, outs)
+	for _, v := range outs {
+		if v != nil {
+			v.Destroy()
+		}
+	}
+	if err := sess.Destroy(); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return fmt.Errorf("model %s on %s: run: %s", path, provider, oneLine(runErr))
+	}
+	return nil
+}
+
+// ProbeShapes returns the session's inputs with every dynamic dimension set
+// to 1 (the sessions of the stages are concrete already), for Probe.
+func (s *Session) ProbeShapes() []Tensor {
+	in := s.Inputs()
+	for i := range in {
+		for d, v := range in[i].Shape {
+			if v < 0 {
+				in[i].Shape[d] = 1
+			}
+		}
+	}
+	return in
+}
+
+// OutputNames lists the outputs the session reads.
+func (s *Session) OutputNames() []string { return names(s.outputs) }
+
+// Placements probes every open session that runs on a provider other than
+// the CPU (once per session; later calls return the first answer), in the
+// order the sessions were created.
+func (rt *Runtime) Placements(ctx context.Context) ([]*Placement, error) {
+	rt.openMu.Lock()
+	open := slices.Clone(rt.open)
+	rt.openMu.Unlock()
+	var out []*Placement
+	for _, s := range open {
+		if s.provider == CPU {
+			continue
+		}
+		s.probeOnce.Do(func() {
+			s.placement, s.probeErr = rt.Probe(ctx, s.path, s.ProbeShapes(), s.OutputNames(), s.provider)
+		})
+		if s.probeErr != nil {
+			return out, s.probeErr
+		}
+		out = append(out, s.placement)
+	}
+	return out, nil
+}

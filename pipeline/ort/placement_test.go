@@ -1,0 +1,210 @@
+package ort
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// A profile in ONNX Runtime's format (the fields it writes for a session
+// with a CUDA provider): session events are ignored, node kernel times are
+// counted by provider.
+const cudaProfile = `[
+{"cat":"Session","pid":1,"tid":1,"dur":90000,"ts":1,"ph":"X","name":"model_loading_uri","args":{}},
+{"cat":"Node","pid":1,"tid":1,"dur":3,"ts":10,"ph":"X","name":"/Shape_fence_before","args":{"op_name":"Shape"}},
+{"cat":"Node","pid":1,"tid":1,"dur":2,"ts":10,"ph":"X","name":"/Shape_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider","thread_scheduling_stats":""}},
+{"cat":"Node","pid":1,"tid":1,"dur":4,"ts":12,"ph":"X","name":"/Gather_kernel_time","args":{"op_name":"Gather","provider":"CPUExecutionProvider"}},
+{"cat":"Node","pid":1,"tid":1,"dur":5000,"ts":20,"ph":"X","name":"/MatMul_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}},
+{"cat":"Node","pid":1,"tid":1,"dur":994,"ts":30,"ph":"X","name":"/Softmax_kernel_time","args":{"op_name":"Softmax","provider":"CUDAExecutionProvider"}},
+{"cat":"Session","pid":1,"tid":1,"dur":7000,"ts":40,"ph":"X","name":"model_run","args":{}}
+]`
+
+func TestParseProfile(t *testing.T) {
+	tests := []struct {
+		name      string
+		profile   string
+		provider  string
+		want      *Placement
+		fallback  bool
+		wantShare float64
+		wantErr   string
+	}{
+		{name: "shape ops on the cpu", profile: cudaProfile, provider: "CUDAExecutionProvider",
+			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 2, CUDA: 2},
+				Time:   map[string]time.Duration{CPU: 6 * time.Microsecond, CUDA: 5994 * time.Microsecond},
+				CPUOps: map[string]int{"Shape": 1, "Gather": 1}},
+			wantShare: 0.001},
+		{name: "real work on the cpu", provider: CUDA,
+			profile: `[{"cat":"Node","dur":900,"name":"c_kernel_time","args":{"op_name":"Conv","provider":"CPUExecutionProvider"}},
+			           {"cat":"Node","dur":100,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}}]`,
+			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1, CUDA: 1},
+				Time:   map[string]time.Duration{CPU: 900 * time.Microsecond, CUDA: 100 * time.Microsecond},
+				CPUOps: map[string]int{"Conv": 1}},
+			fallback: true, wantShare: 0.9},
+		{name: "all on the cpu though cuda was asked", provider: CUDA,
+			profile: `[{"cat":"Node","dur":0,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
+			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1},
+				Time: map[string]time.Duration{CPU: 0}, CPUOps: map[string]int{"Add": 1}},
+			fallback: true},
+		{name: "cpu session", provider: CPU,
+			profile: `[{"cat":"Node","dur":5,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
+			want: &Placement{Provider: CPU, Nodes: map[string]int{CPU: 1},
+				Time: map[string]time.Duration{CPU: 5 * time.Microsecond}, CPUOps: map[string]int{"Add": 1}},
+			wantShare: 1},
+		{name: "not json", profile: `{"cat":`, wantErr: "not an ONNX Runtime profile"},
+		{name: "object not array", profile: `{"cat":"Node"}`, wantErr: "not an ONNX Runtime profile"},
+		{name: "negative duration", profile: `[{"cat":"Node","dur":-1,"name":"a_kernel_time","args":{"provider":"CPUExecutionProvider"}}]`, wantErr: "out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseProfile(strings.NewReader(tt.profile), tt.provider)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("placement (-want +got):\n%s", d)
+			}
+			if got.Fallback() != tt.fallback {
+				t.Errorf("Fallback() = %v, want %v (%s)", got.Fallback(), tt.fallback, got)
+			}
+			if s := got.CPUShare(); s < tt.wantShare-1e-9 || s > tt.wantShare+1e-9 {
+				t.Errorf("CPUShare() = %g, want %g", s, tt.wantShare)
+			}
+		})
+	}
+}
+
+func TestPlacementString(t *testing.T) {
+	p, err := ParseProfile(strings.NewReader(cudaProfile), CUDA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of kernel time: Gather×1 Shape×1)"
+	if got := p.String(); got != want {
+		t.Errorf("String() =\n  %q\nwant\n  %q", got, want)
+	}
+}
+
+// TestProbeCPU profiles a real run: the profile ONNX Runtime writes is the
+// reference for the parser.
+func TestProbeCPU(t *testing.T) {
+	rt := testRuntime(t)
+	path := addModel(t, t.TempDir())
+	in := []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)}
+	p, err := rt.Probe(context.Background(), path, in, []string{"sum", "prod"}, "cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{CPU: 2}
+	if d := cmp.Diff(want, p.Nodes); d != "" {
+		t.Errorf("nodes (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]int{"Add": 1, "Mul": 1}, p.CPUOps); d != "" {
+		t.Errorf("cpu ops (-want +got):\n%s", d)
+	}
+	if p.Model != path || p.Fallback() {
+		t.Errorf("Model %q Fallback %v, want %q false", p.Model, p.Fallback(), path)
+	}
+}
+
+func TestProbeErrors(t *testing.T) {
+	rt := testRuntime(t)
+	path := addModel(t, t.TempDir())
+	in := []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)}
+	tests := []struct {
+		name     string
+		in       []Tensor
+		provider string
+		want     string
+	}{
+		{"unknown input", []Tensor{T("zz", Float32, 1)}, CPU, `no input "zz"`},
+		{"dynamic shape", []Tensor{T("a", Float32, -1, 3, 4, 4), in[1]}, CPU, "not concrete"},
+		{"wrong shape", []Tensor{T("a", Float32, 2, 3, 4, 4), in[1]}, CPU, "run"},
+		{"unknown provider", in, "tpu", "unknown execution provider"},
+	}
+	if !contains(rt.Providers(), CUDA) {
+		tests = append(tests, struct {
+			name     string
+			in       []Tensor
+			provider string
+			want     string
+		}{"cuda missing from this build", in, CUDA, "provider cuda"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rt.Probe(context.Background(), path, tt.in, []string{"sum"}, tt.provider)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("err = %v, want one naming %s and containing %q", err, path, tt.want)
+			}
+		})
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPlacementsSkipCPUSessions: a CPU session needs no probe, and a closed
+// session leaves the runtime's list.
+func TestPlacementsSkipCPUSessions(t *testing.T) {
+	rt := testRuntime(t)
+	path := addModel(t, t.TempDir())
+	spec := Spec{Inputs: []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)}, Outputs: []Tensor{T("sum", Float32, 1, 3, 4, 4)}}
+	s, err := rt.NewSession(context.Background(), path, spec, []string{CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rt.isOpen(s) {
+		t.Error("a new session is not in the runtime's open list")
+	}
+	ps, err := rt.Placements(context.Background())
+	if err != nil || len(ps) != 0 {
+		t.Errorf("Placements = %v, %v; want none for a CPU session", ps, err)
+	}
+	s.Close()
+	if rt.isOpen(s) {
+		t.Error("a closed session is still in the runtime's open list")
+	}
+}
+
+func (rt *Runtime) isOpen(s *Session) bool {
+	rt.openMu.Lock()
+	defer rt.openMu.Unlock()
+	for _, o := range rt.open {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}
+
+func FuzzParseProfile(f *testing.F) {
+	f.Add([]byte(cudaProfile), "cuda")
+	f.Add([]byte(`[]`), "cpu")
+	f.Add([]byte(`[{"cat":"Node","dur":1e300,"name":"x_kernel_time","args":{"provider":"X"}}]`), "cuda")
+	f.Fuzz(func(t *testing.T, data []byte, provider string) {
+		p, err := ParseProfile(strings.NewReader(string(data)), provider)
+		if err != nil {
+			return
+		}
+		if s := p.CPUShare(); s < 0 || s > 1 {
+			t.Fatalf("CPUShare %g out of [0,1]", s)
+		}
+		_ = p.String()
+		_ = p.Fallback()
+	})
+}
