@@ -10,6 +10,8 @@ export CGO_ENABLED := 1
 # the tests check the committed PTX is what it makes.
 export SPLATBENCH_NVRTC ?= $(CACHE)/nvrtc-11.8/libnvrtc.so.11.2
 export SPLATBENCH_REQUIRE_NVRTC := 1
+# The same for ONNX Runtime and the ISNet models: missing, their tests fail.
+export SPLATBENCH_REQUIRE_ORT := 1
 # The set-up installs Chromium: browser tests fail, not skip, without it.
 export SPLATBENCH_REQUIRE_BROWSER := 1
 STAMP     := $(CACHE)/.setup-v2

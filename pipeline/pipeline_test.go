@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/splatbench/splatbench/configs"
-	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
@@ -148,9 +148,7 @@ func TestMatteStageReuse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ISNet at 1024² twice")
 	}
-	if _, _, err := ort.FindLibrary(""); err != nil {
-		t.Skipf("no ONNX Runtime (run make setup): %v", err)
-	}
+	orttest.Library(t)
 	b := NewBuilder(slog.New(slog.DiscardHandler), "")
 	defer b.Close()
 	b.ReuseOutputs(4)

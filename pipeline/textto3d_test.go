@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/prompts"
 )
 
@@ -16,9 +16,7 @@ import (
 // its tokenizers beside it, CLIP towers with theirs.
 func tinyModels(t *testing.T) (fluxDir, clipDir string) {
 	t.Helper()
-	if _, _, err := ort.FindLibrary(""); err != nil {
-		t.Skipf("no ONNX Runtime (run make setup): %v", err)
-	}
+	orttest.Library(t)
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 )
 
 // TestTuneSweepsFluxStepsWithTinyModels sweeps text2img.steps and
@@ -21,9 +21,7 @@ func TestTuneSweepsFluxStepsWithTinyModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a small sweep")
 	}
-	if _, _, err := ort.FindLibrary(""); err != nil {
-		t.Skipf("no ONNX Runtime (run make setup): %v", err)
-	}
+	orttest.Library(t)
 	dir := t.TempDir()
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)

@@ -2,6 +2,7 @@ package matte
 
 import (
 	"context"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"image"
 	"slices"
 	"testing"
@@ -37,7 +38,7 @@ func TestISNetQuality(t *testing.T) {
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			if _, err := ModelPath(tc.model); err != nil {
-				t.Skip(err)
+				orttest.Missing(t, "%v", err)
 			}
 			m, err := New(context.Background(), rt, Options{Model: tc.model}, nil)
 			if err != nil {
@@ -83,7 +84,7 @@ func BenchmarkMatte(b *testing.B) {
 		b.Run(model, func(b *testing.B) {
 			name := "isnet-" + model
 			if _, err := ModelPath(name); err != nil {
-				b.Skip(err)
+				orttest.Missing(b, "%v", err)
 			}
 			m, err := New(context.Background(), rt, Options{Model: name}, nil)
 			if err != nil {

@@ -121,10 +121,7 @@ func TestCheckDirSingleFileAndErrors(t *testing.T) {
 func TestRealISNet(t *testing.T) {
 	rt := testRuntime(t)
 	for _, name := range []string{"isnet-small.onnx", "isnet-medium.onnx"} {
-		p := filepath.Join(ort.CacheDir(), "models", name)
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("%s not installed (make setup)", p)
-		}
+		p := orttest.SetupModel(t, name)
 		f, err := CheckFile(context.Background(), rt, p)
 		if err != nil || f.Status != OK || f.Stage != "matte/isnet" {
 			t.Errorf("CheckFile(%s) = %+v, %v; want ok matte/isnet", name, f, err)

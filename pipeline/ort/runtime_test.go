@@ -16,7 +16,7 @@ import (
 func TestInitBadLibraries(t *testing.T) {
 	if os.Getenv("SPLATBENCH_ORT_CHILD") == "" {
 		if _, _, err := FindLibrary(""); err != nil {
-			t.Skip("no ONNX Runtime library: " + err.Error())
+			missing(t, "no ONNX Runtime library: "+err.Error())
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestInitBadLibraries$", "-test.v")
 		cmd.Env = append(os.Environ(), "SPLATBENCH_ORT_CHILD=1")

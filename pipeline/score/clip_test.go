@@ -3,7 +3,6 @@ package score
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/splatbench/splatbench/pipeline/ort/onnxtest"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -187,9 +187,7 @@ func TestCLIPMismatch(t *testing.T) {
 func TestCLIPTinyModels(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("..", "..", "testdata", "models", "clip-tiny")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("tiny models not generated: " + err.Error())
-	}
+	orttest.TestData(t, dir)
 	rt := testRuntime(t)
 	cloud := testCloud(splat.GateMinGaussians)
 	for _, text := range []string{"text_model.onnx", "text_model_masked.onnx"} {

@@ -5,12 +5,12 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/ort/onnxtest"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -130,9 +130,7 @@ func TestNewErrors(t *testing.T) {
 func TestTinyModel(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join("..", "..", "testdata", "models", "views-tiny", "model.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("tiny model not generated: " + err.Error())
-	}
+	orttest.TestData(t, path)
 	v, err := New(context.Background(), testRuntime(t), Options{Model: path, Threads: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
