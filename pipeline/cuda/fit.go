@@ -47,6 +47,9 @@ func (d *Device) FitBatch(ctx context.Context, views []fit.View, opt fit.Options
 	if opt.AreaPriorWeight > 0 {
 		return nil, fmt.Errorf("cuda: fit: AreaPriorWeight %g: the device fit has no area prior (fit it on the CPU)", opt.AreaPriorWeight)
 	}
+	if opt.Shape.Enabled() {
+		return nil, fmt.Errorf("cuda: fit: the device fit has no shape regularisers (fit.Options.Shape: lift.max_anisotropy, lift.max_depth_sigma, lift.anchor_band, lift.min_opacity); fit it on the CPU or turn them off")
+	}
 	if batch > 1 {
 		for i, v := range views {
 			if v.Camera.Width != views[0].Camera.Width || v.Camera.Height != views[0].Camera.Height {

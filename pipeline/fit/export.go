@@ -43,6 +43,9 @@ func NewRNG(opt Options) *rand.Rand {
 // InitCloud makes the initial cloud of opt.InitKind from the prepared views,
 // drawing from rng exactly as Fit does.
 func InitCloud(views []View, opt Options, rng *rand.Rand) (*splat.Cloud, error) {
+	if opt.Init != nil {
+		return initFrom(opt.Init, opt.SHDegree), nil
+	}
 	if opt.InitKind == InitMask {
 		return initMask(views, opt.InitCount, opt.InitRadius, opt.SHDegree, rng)
 	}

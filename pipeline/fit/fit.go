@@ -86,8 +86,10 @@ func Fit(ctx context.Context, views []View, opt Options, log *slog.Logger, progr
 	t0 := time.Now()
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
 	var cloud *splat.Cloud
-	switch opt.InitKind {
-	case InitMask:
+	switch {
+	case opt.Init != nil:
+		cloud = initFrom(opt.Init, opt.SHDegree)
+	case opt.InitKind == InitMask:
 		c, err := initMask(views, opt.InitCount, opt.InitRadius, opt.SHDegree, rng)
 		if err != nil {
 			return nil, err
@@ -250,6 +252,7 @@ func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
 	if err := s.adamStep(pg, lr); err != nil {
 		return Loss{}, fmt.Errorf("fit: iteration %d: %w", it, err)
 	}
+	KeepShape(cloud, opt.Shape)
 	td := time.Now()
 	st.AdamSeconds += td.Sub(ta).Seconds()
 

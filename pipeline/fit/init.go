@@ -149,3 +149,22 @@ func maskPixel(v View, p [3]float64) (int, bool) {
 	pix := int(w)*cam.Width + int(u)
 	return pix, v.Alpha[pix] >= maskThreshold
 }
+
+// initFrom returns a copy of init at SH degree shDegree (higher bands
+// dropped or added as zero).
+func initFrom(init *splat.Cloud, shDegree int) *splat.Cloud {
+	if init.SHDegree == shDegree {
+		return init.Clone()
+	}
+	n := init.Len()
+	c := splat.NewCloud(n, shDegree)
+	copy(c.Pos, init.Pos)
+	copy(c.LogScale, init.LogScale)
+	copy(c.Rot, init.Rot)
+	copy(c.OpacityLogit, init.OpacityLogit)
+	ki, kc := init.K(), c.K()
+	for i := range n {
+		copy(c.SH[3*kc*i:3*kc*i+3*min(ki, kc)], init.SH[3*ki*i:3*ki*i+3*min(ki, kc)])
+	}
+	return c
+}

@@ -113,6 +113,13 @@ type Options struct {
 	AreaPriorWeight float64
 	AreaPriorSize   int
 
+	// Init, when not nil, is the initial cloud (a copy is fitted; InitKind,
+	// InitCount and InitRadius are then unused): pipeline/lift's cloud.
+	Init *splat.Cloud
+	// Shape keeps the initial cloud's shape (see ShapeOptions); the zero
+	// value is off.
+	Shape ShapeOptions
+
 	// Seed makes initialisation and split sampling deterministic.
 	Seed uint64
 	// Workers bounds the goroutines used by the rasteriser and the loss
@@ -238,6 +245,12 @@ func (o Options) Validate() error {
 		return bad("AreaPriorSize", o.AreaPriorSize, "must be in 8..1024 when AreaPriorWeight > 0")
 	case o.Workers < 0:
 		return bad("Workers", o.Workers, "must be ≥ 0")
+	}
+	if err := o.Shape.validate(); err != nil {
+		return err
+	}
+	if o.Init != nil && o.Init.Len() == 0 {
+		return bad("Init", "an empty cloud", "must have Gaussians")
 	}
 	for _, lr := range []struct {
 		name string

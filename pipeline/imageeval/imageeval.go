@@ -1,0 +1,153 @@
+// Package imageeval measures image-to-3D on the built-in reference scenes:
+// it makes an image prompt from a scene's front view (composited on a
+// plain or textured background) and compares a generated cloud with the
+// scene's ground truth the way the subnet-17 validator looks at it: both
+// normalised as the validator normalises (largest extent 1.5, scalar-mean
+// recentring), rendered from the validator's 16 cameras, then mask IoU,
+// PSNR and SSIM per view, averaged.
+package imageeval
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+
+	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/score"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// Background is the colour renders are composited on (the validator's white).
+var Background = [3]float32{1, 1, 1}
+
+// Backdrop is what an image prompt's object sits on: a plain colour or one
+// of the scenes' textured backgrounds.
+type Backdrop struct {
+	// Plain, when Textured is false, is the flat background colour.
+	Plain    color.NRGBA
+	Textured bool
+	Kind     scenes.BackgroundKind
+	Seed     int64
+}
+
+// Backdrops are the backgrounds the corpus cycles through: white, a mid
+// grey, and the four textured kinds.
+var Backdrops = []Backdrop{
+	{Plain: color.NRGBA{255, 255, 255, 255}},
+	{Textured: true, Kind: scenes.Checker, Seed: 11},
+	{Plain: color.NRGBA{128, 128, 128, 255}},
+	{Textured: true, Kind: scenes.Noise, Seed: 12},
+	{Textured: true, Kind: scenes.Gradient, Seed: 13},
+	{Textured: true, Kind: scenes.Stripes, Seed: 14},
+}
+
+func (b Backdrop) String() string {
+	if b.Textured {
+		return fmt.Sprintf("%s/%d", b.Kind, b.Seed)
+	}
+	return fmt.Sprintf("plain#%02x%02x%02x", b.Plain.R, b.Plain.G, b.Plain.B)
+}
+
+// FrontCamera is the camera image prompts are rendered from and that the
+// image-prompt path assumes: the scenes' first training view (azimuth 0,
+// elevation −15°, the validator's field of view, radius framing an extent-1
+// scene as the validator frames an extent-1.5 one) at size×size.
+func FrontCamera(size int) splat.Camera { return scenes.TrainViews(1, size)[0] }
+
+// Prompt renders scene's ground truth (seed) from FrontCamera(size) and
+// composites it on bd: the image prompt, opaque RGB. It also returns the
+// ground-truth cloud.
+func Prompt(ctx context.Context, sc scenes.Scene, seed int64, size int, bd Backdrop) (*image.NRGBA, *splat.Cloud, error) {
+	gt := sc.Build(seed, 0)
+	ims, err := sc.Views(ctx, gt, []splat.Camera{FrontCamera(size)}, splat.RenderOptions{Background: Background, SHDegree: -1})
+	if err != nil {
+		return nil, nil, err
+	}
+	fg := scenes.Foreground(ims[0], Background)
+	if bd.Textured {
+		img, _ := scenes.Composite(fg, scenes.Background{Kind: bd.Kind, Seed: bd.Seed})
+		return img, gt, nil
+	}
+	out := image.NewNRGBA(fg.Bounds())
+	draw.Draw(out, out.Bounds(), image.NewUniform(bd.Plain), image.Point{}, draw.Src)
+	draw.Draw(out, out.Bounds(), fg, image.Point{}, draw.Over)
+	return out, gt, nil
+}
+
+// Result is one comparison on the validator's views: means over the views.
+type Result struct {
+	IoU  float64 `json:"iou"`
+	PSNR float64 `json:"psnr"`
+	SSIM float64 `json:"ssim"`
+}
+
+// Views renders cloud as the validator does (a normalised copy, the 16
+// validator cameras at size×size, gsplat mode, SH degree 0, white
+// background). size 518 is the validator's; smaller sizes keep the
+// cameras' field of view.
+func Views(ctx context.Context, cloud *splat.Cloud, size int, render score.RenderFunc) ([]*splat.Image, error) {
+	if cloud == nil || cloud.Len() == 0 {
+		return nil, fmt.Errorf("imageeval: empty cloud")
+	}
+	if render == nil {
+		render = splat.RenderBatch
+	}
+	c := cloud.Clone()
+	splat.NormalizeForValidator(c)
+	cams := ValidatorCameras(size)
+	return render(ctx, c, cams, splat.RenderOptions{Background: Background, Mode: splat.ModeGsplat, SHDegree: 0})
+}
+
+// ValidatorCameras are splat.ValidatorCameras at size×size (same field of
+// view, principal point at the centre).
+func ValidatorCameras(size int) []splat.Camera {
+	cams := splat.ValidatorCameras()
+	if size == splat.ValidatorSize {
+		return cams
+	}
+	k := float64(size) / float64(splat.ValidatorSize)
+	for i := range cams {
+		c := &cams[i]
+		c.Width, c.Height = size, size
+		c.Fx, c.Fy = c.Fx*k, c.Fy*k
+		c.Cx, c.Cy = float64(size/2), float64(size/2)
+	}
+	return cams
+}
+
+// Compare compares two sets of validator views (see Views): mask IoU at
+// alpha ½, PSNR and SSIM of the 8-bit-truncated RGB, each averaged over
+// the views.
+func Compare(ctx context.Context, pred, truth []*splat.Image) (Result, error) {
+	if len(pred) != len(truth) || len(pred) == 0 {
+		return Result{}, fmt.Errorf("imageeval: %d views vs %d", len(pred), len(truth))
+	}
+	var r Result
+	p, t := make([][]float32, len(pred)), make([][]float32, len(pred))
+	for i := range pred {
+		iou, err := score.MaskIoU(pred[i].Alpha, truth[i].Alpha, 0.5)
+		if err != nil {
+			return Result{}, fmt.Errorf("view %d: %w", i, err)
+		}
+		r.IoU += iou
+		p[i], t[i] = score.Quantize8(pred[i].RGB), score.Quantize8(truth[i].RGB)
+	}
+	r.IoU /= float64(len(pred))
+	f, err := score.CompareViews(ctx, p, t, pred[0].Width, pred[0].Height)
+	if err != nil {
+		return Result{}, err
+	}
+	r.PSNR, r.SSIM = f.PSNR, f.SSIM
+	return r, nil
+}
+
+// Sheet tiles validator views into a 4×4 contact sheet.
+func Sheet(views []*splat.Image) *image.NRGBA {
+	ims := make([]*image.NRGBA, len(views))
+	for i, v := range views {
+		ims[i] = v.Opaque()
+	}
+	return splat.ContactSheet(ims, 4, 2)
+}

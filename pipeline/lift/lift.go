@@ -1,0 +1,567 @@
+// Package lift turns one matted picture of an object into an initial 3D
+// Gaussian cloud with a plausible shape, without learned weights: the
+// silhouette's rows become a solid of revolution about the vertical axis,
+// its distance transform inflates it into the union of its inscribed
+// spheres (thin parts stay thin), and the two are blended per region. The
+// front takes its colours from the picture, the back and sides the colour
+// of the picture's pixel they lie behind (a mirror through the object's
+// middle plane). The fit then refines this cloud instead of a blob.
+//
+// The silhouette analysis (Rows, Axis, DistanceTransform, Inflate,
+// Revolve, RevolveWeights) is exported for other outputs that need a
+// shape from one picture.
+package lift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"math"
+	"math/rand/v2"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+// Shapes for Options.Shape.
+const (
+	ShapeRevolve = "revolve"
+	ShapeInflate = "inflate"
+	ShapeAuto    = "auto"
+)
+
+// MaxPixels bounds the input image (about a 16k×16k picture); larger
+// inputs are refused rather than scanned.
+const MaxPixels = 1 << 28
+
+// ErrNoObject is returned when the matte has no object pixel.
+var ErrNoObject = errors.New("lift: the matte has no object (no pixel with alpha ≥ 0.5)")
+
+// ErrInvalidOptions is wrapped by every error Options.Validate returns.
+var ErrInvalidOptions = errors.New("invalid lift options")
+
+// Options are the lift's knobs.
+type Options struct {
+	// Shape is ShapeRevolve, ShapeInflate or ShapeAuto (per row: revolve
+	// where the row is one run, inflate where it has several).
+	Shape string
+	// DepthScale multiplies every half-thickness (1: as round as wide).
+	DepthScale float64
+	// Resolution is the side of the square working canvas in pixels: the
+	// object is framed into it and one Gaussian per pixel and depth step
+	// is placed. Cost and count grow with its square.
+	Resolution int
+	// Fill is the share of the canvas the object's larger side fills
+	// after framing (the object's bounding box is centred and scaled).
+	// 0 keeps the input's framing (the image scaled to the canvas).
+	Fill float64
+	// Opacity is the initial opacity of every Gaussian.
+	Opacity float64
+	// MinGaussians pads the cloud (jittered copies) up to this count, so
+	// a tiny or thin object still passes the validator's count gate.
+	MinGaussians int
+	// SHDegree is the cloud's SH degree (higher bands start at zero).
+	SHDegree int
+	// Seed makes the padding jitter deterministic.
+	Seed uint64
+}
+
+// DefaultOptions: auto shape, depth scale 1, a 128-pixel canvas with the
+// object filling 70 % of it (the share a reference scene fills in the
+// validator's views: extent 1.5 seen from 2.5 at 49.1°), opacity 0.9,
+// at least 8000 Gaussians (the validator needs 7000).
+func DefaultOptions() Options {
+	return Options{Shape: ShapeAuto, DepthScale: 1, Resolution: 128, Fill: 0.7, Opacity: 0.9, MinGaussians: 8000}
+}
+
+// Validate names the first bad field.
+func (o Options) Validate() error {
+	bad := func(field string, v any, why string) error {
+		return fmt.Errorf("%w: %s = %v: %s", ErrInvalidOptions, field, v, why)
+	}
+	switch {
+	case o.Shape != ShapeRevolve && o.Shape != ShapeInflate && o.Shape != ShapeAuto:
+		return bad("Shape", o.Shape, "must be revolve, inflate or auto")
+	case !(o.DepthScale > 0 && o.DepthScale <= 10):
+		return bad("DepthScale", o.DepthScale, "must be in (0, 10]")
+	case o.Resolution < 16 || o.Resolution > 1024:
+		return bad("Resolution", o.Resolution, "must be in 16..1024")
+	case !(o.Fill >= 0 && o.Fill <= 1):
+		return bad("Fill", o.Fill, "must be in [0, 1] (0 keeps the framing)")
+	case !(o.Opacity > 0 && o.Opacity < 1):
+		return bad("Opacity", o.Opacity, "must be in (0, 1)")
+	case o.MinGaussians < 0 || o.MinGaussians > 1_000_000:
+		return bad("MinGaussians", o.MinGaussians, "must be in 0..1000000")
+	case o.SHDegree < 0 || o.SHDegree > splat.MaxSHDegree:
+		return bad("SHDegree", o.SHDegree, fmt.Sprintf("must be in 0..%d", splat.MaxSHDegree))
+	}
+	return nil
+}
+
+// Result is a lifted cloud and the reference view it was lifted from.
+type Result struct {
+	Cloud *splat.Cloud
+	// View is the framed picture on the working canvas (straight alpha)
+	// and Camera the reference camera at the canvas size: the fit's view 0.
+	View   *image.NRGBA
+	Camera splat.Camera
+	// Depth is the reference camera's viewing direction (unit, world):
+	// the direction one picture cannot constrain.
+	Depth [3]float64
+	// Spacing is the world distance between neighbouring samples.
+	Spacing float64
+	// Notes name the fallbacks taken (object touching the border, tiny
+	// object upscaled, components dropped, count padded).
+	Notes []string
+
+	mask Mask
+	half []float32 // world half-thickness per canvas pixel
+	hmax float64
+}
+
+// DepthRange is the lifted slab at world point p: the interval of signed
+// offsets along Depth (from the plane through the origin) that the lifted
+// surface spans at the canvas pixel p projects to, or the whole object's
+// interval where p projects outside the silhouette. It is the anchor the
+// fit's shape regulariser keeps centres in (fit.ShapeOptions.DepthRange).
+func (r *Result) DepthRange(p [3]float64) (lo, hi float64) {
+	c := r.Camera
+	R := c.R
+	x := R[0]*p[0] + R[1]*p[1] + R[2]*p[2] + c.T[0]
+	y := R[3]*p[0] + R[4]*p[1] + R[5]*p[2] + c.T[1]
+	z := R[6]*p[0] + R[7]*p[1] + R[8]*p[2] + c.T[2]
+	if z > 1e-6 {
+		u, v := math.Floor(c.Fx*x/z+c.Cx), math.Floor(c.Fy*y/z+c.Cy)
+		if u >= 0 && v >= 0 && u < float64(r.mask.W) && v < float64(r.mask.H) {
+			i := int(v)*r.mask.W + int(u)
+			if r.mask.A[i] >= Threshold {
+				h := float64(r.half[i])
+				return -h, h
+			}
+		}
+	}
+	return -r.hmax, r.hmax
+}
+
+// Lift makes the initial cloud from img (straight alpha: the matte's
+// output) seen by cam, the reference camera (its size may differ from
+// img's; its field of view is what counts). The object's middle plane
+// passes through the point cam looks at along its axis, at cam's distance
+// from the world origin.
+func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) (*Result, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if img == nil {
+		return nil, fmt.Errorf("lift: no image")
+	}
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("lift: empty image %dx%d", b.Dx(), b.Dy())
+	}
+	if b.Dx()*b.Dy() > MaxPixels {
+		return nil, fmt.Errorf("lift: image %dx%d is over %d pixels", b.Dx(), b.Dy(), MaxPixels)
+	}
+	if cam.Width <= 0 || cam.Height <= 0 || !(cam.Fx > 0) || !(cam.Fy > 0) {
+		return nil, fmt.Errorf("lift: camera %dx%d, focal %v×%v", cam.Width, cam.Height, cam.Fx, cam.Fy)
+	}
+	res := &Result{}
+	box, touches := bbox(img)
+	if box.Empty() {
+		return nil, ErrNoObject
+	}
+	if touches != "" {
+		res.Notes = append(res.Notes, "the object touches the image border ("+touches+"): it may be cut off; lifted as seen")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n := opt.Resolution
+	view, k := frame(img, box, n, opt.Fill)
+	if bw, bh := box.Dx(), box.Dy(); opt.Fill > 0 && max(bw, bh) < n/8 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the object is only %dx%d pixels: upscaled %.1f× to the canvas", bw, bh, k))
+	}
+	res.View = view
+	res.Camera = scaleCamera(cam, n)
+	m := Mask{W: n, H: n, A: make([]float32, n*n)}
+	for i := range m.A {
+		m.A[i] = float32(view.Pix[4*i+3]) / 255
+	}
+	if dropped := keepMain(m); dropped > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("dropped %d small matte fragments", dropped))
+		for i, a := range m.A {
+			if a == 0 {
+				view.Pix[4*i+3] = 0
+			}
+		}
+	}
+	h := HalfThickness(m, opt.Shape)
+	col := fillColours(view, m)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cloud, spacing, depth := place(m, h, col, res.Camera, opt)
+	if cloud.Len() < opt.MinGaussians && cloud.Len() > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d samples: padded to %d with jittered copies", cloud.Len(), opt.MinGaussians))
+		cloud = pad(cloud, opt.MinGaussians, spacing, opt.Seed)
+	}
+	if cloud.Len() == 0 {
+		return nil, ErrNoObject
+	}
+	res.Cloud, res.Spacing, res.Depth = cloud, spacing, depth
+	res.mask = m
+	res.half = make([]float32, len(h))
+	for i, v := range h {
+		res.half[i] = float32(float64(v) * opt.DepthScale * spacing)
+		res.hmax = max(res.hmax, float64(res.half[i]))
+	}
+	return res, nil
+}
+
+// HalfThickness returns the half-thickness (pixels) of the lifted shape
+// at every pixel of m for a shape kind: Revolve, Inflate, or (auto) their
+// blend by RevolveWeights, never thinner than the inflation.
+func HalfThickness(m Mask, shape string) []float32 {
+	rows := Rows(m)
+	dt := DistanceTransform(m)
+	inf := Inflate(m, dt)
+	if shape == ShapeInflate {
+		return inf
+	}
+	rev := Revolve(m, rows)
+	if shape == ShapeRevolve {
+		return rev
+	}
+	wts := RevolveWeights(rows, max(1, m.H/32))
+	out := make([]float32, len(inf))
+	for y := range m.H {
+		w := wts[y]
+		for x := range m.W {
+			i := y*m.W + x
+			out[i] = max(inf[i], w*rev[i]+(1-w)*inf[i])
+		}
+	}
+	return out
+}
+
+// bbox returns the bounding box of img's object pixels and which image
+// borders the object touches ("" when none).
+func bbox(img *image.NRGBA) (image.Rectangle, string) {
+	b := img.Bounds()
+	x0, y0, x1, y1 := b.Max.X, b.Max.Y, b.Min.X, b.Min.Y
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		row := img.Pix[(y-b.Min.Y)*img.Stride:]
+		for x := range b.Dx() {
+			if row[4*x+3] >= 128 {
+				x0, x1 = min(x0, b.Min.X+x), max(x1, b.Min.X+x+1)
+				y0, y1 = min(y0, y), max(y1, y+1)
+			}
+		}
+	}
+	r := image.Rect(x0, y0, x1, y1)
+	if x0 >= x1 || y0 >= y1 {
+		return image.Rectangle{}, ""
+	}
+	var sides []string
+	if x0 == b.Min.X {
+		sides = append(sides, "left")
+	}
+	if x1 == b.Max.X {
+		sides = append(sides, "right")
+	}
+	if y0 == b.Min.Y {
+		sides = append(sides, "top")
+	}
+	if y1 == b.Max.Y {
+		sides = append(sides, "bottom")
+	}
+	s := ""
+	for i, v := range sides {
+		if i > 0 {
+			s += ", "
+		}
+		s += v
+	}
+	return r, s
+}
+
+// frame draws img onto an n×n transparent canvas: with fill > 0 the object
+// box is centred and scaled so its larger side is fill·n; with fill 0 the
+// whole image is scaled to fit. It returns the canvas and the scale.
+func frame(img *image.NRGBA, box image.Rectangle, n int, fill float64) (*image.NRGBA, float64) {
+	canvas := image.NewNRGBA(image.Rect(0, 0, n, n))
+	src := img.Bounds()
+	if fill > 0 {
+		// A margin of a few pixels around the box keeps the soft edge.
+		src = box
+	}
+	k := float64(n) / float64(max(src.Dx(), src.Dy()))
+	if fill > 0 {
+		k = fill * float64(n) / float64(max(src.Dx(), src.Dy()))
+		pad := int(math.Ceil(2 / k))
+		src = image.Rect(src.Min.X-pad, src.Min.Y-pad, src.Max.X+pad, src.Max.Y+pad).Intersect(img.Bounds())
+	}
+	// Centre of the object box maps to the canvas centre.
+	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
+	if fill == 0 {
+		cx, cy = float64(src.Min.X+src.Max.X)/2, float64(src.Min.Y+src.Max.Y)/2
+	}
+	dx0 := float64(n)/2 + (float64(src.Min.X)-cx)*k
+	dy0 := float64(n)/2 + (float64(src.Min.Y)-cy)*k
+	dst := image.Rect(int(math.Round(dx0)), int(math.Round(dy0)),
+		int(math.Round(dx0+float64(src.Dx())*k)), int(math.Round(dy0+float64(src.Dy())*k)))
+	if dst.Dx() < 1 {
+		dst.Max.X = dst.Min.X + 1
+	}
+	if dst.Dy() < 1 {
+		dst.Max.Y = dst.Min.Y + 1
+	}
+	// Premultiplied scaling keeps background colour out of the edges.
+	tmp := image.NewRGBA(canvas.Bounds())
+	xdraw.CatmullRom.Scale(tmp, dst, img, src, draw.Over, nil)
+	for i := 0; i < len(tmp.Pix); i += 4 {
+		a := tmp.Pix[i+3]
+		canvas.Pix[i+3] = a
+		if a == 0 {
+			continue
+		}
+		for c := range 3 {
+			canvas.Pix[i+c] = uint8(min(255, (uint32(tmp.Pix[i+c])*255+uint32(a)/2)/uint32(a)))
+		}
+	}
+	return canvas, k
+}
+
+// scaleCamera returns cam at n×n with the same vertical field of view and
+// the principal point at the centre.
+func scaleCamera(cam splat.Camera, n int) splat.Camera {
+	k := float64(n) / float64(cam.Height)
+	cam.Width, cam.Height = n, n
+	cam.Fx, cam.Fy = cam.Fy*k, cam.Fy*k
+	cam.Cx, cam.Cy = float64(n)/2, float64(n)/2
+	return cam
+}
+
+// keepMain zeroes every 4-connected object component smaller than a tenth
+// of the largest (matte speckles) and returns how many it dropped.
+func keepMain(m Mask) int {
+	label := make([]int32, len(m.A))
+	var sizes []int
+	stack := []int{}
+	for i := range m.A {
+		if label[i] != 0 || m.A[i] < Threshold {
+			continue
+		}
+		id := int32(len(sizes) + 1)
+		size := 0
+		stack = append(stack[:0], i)
+		label[i] = id
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			size++
+			x, y := p%m.W, p/m.W
+			for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				if m.In(q[0], q[1]) {
+					j := q[1]*m.W + q[0]
+					if label[j] == 0 {
+						label[j] = id
+						stack = append(stack, j)
+					}
+				}
+			}
+		}
+		sizes = append(sizes, size)
+	}
+	biggest := 0
+	for _, s := range sizes {
+		biggest = max(biggest, s)
+	}
+	dropped := 0
+	keep := make([]bool, len(sizes))
+	for i, s := range sizes {
+		keep[i] = 10*s >= biggest
+		if !keep[i] {
+			dropped++
+		}
+	}
+	for i, l := range label {
+		if l == 0 || !keep[l-1] {
+			m.A[i] = 0
+		}
+	}
+	return dropped
+}
+
+// fillColours returns straight RGB per pixel in 0..1: pixels with alpha ≥
+// 0.9 keep their colour; every other object pixel (the soft edge, where
+// the matte mixes in background) takes the colour of the nearest such
+// pixel (breadth-first, 8-connected), or its own when there is none.
+func fillColours(view *image.NRGBA, m Mask) []float32 {
+	n := m.W * m.H
+	col := make([]float32, 3*n)
+	done := make([]bool, n)
+	var queue []int
+	for i := range n {
+		if view.Pix[4*i+3] >= 230 {
+			for c := range 3 {
+				col[3*i+c] = float32(view.Pix[4*i+c]) / 255
+			}
+			done[i] = true
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		x, y := p%m.W, p/m.W
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				xx, yy := x+dx, y+dy
+				if xx < 0 || yy < 0 || xx >= m.W || yy >= m.H {
+					continue
+				}
+				j := yy*m.W + xx
+				if done[j] || m.A[j] < Threshold {
+					continue
+				}
+				copy(col[3*j:3*j+3], col[3*p:3*p+3])
+				done[j] = true
+				queue = append(queue, j)
+			}
+		}
+	}
+	for i := range n {
+		if !done[i] {
+			for c := range 3 {
+				col[3*i+c] = float32(view.Pix[4*i+c]) / 255
+			}
+		}
+	}
+	return col
+}
+
+// shC0 is the degree-0 SH constant: RGB = 0.5 + shC0·dc.
+const shC0 = 0.28209479177387814
+
+// place puts Gaussians on and inside the lifted surface. For object pixel
+// p with half-thickness h (pixels) and smallest 4-neighbour half-thickness
+// hn (0 next to the background), samples sit at depth offsets ±t from the
+// middle plane for t from max(0, hn−1) to h in steps of one pixel (the
+// front and back surfaces and the side walls between p and its
+// neighbours), plus every third step inside on a 3-pixel lattice. Each
+// sample lies on pixel p's ray, so the front view sees exactly the
+// silhouette; its colour is pixel p's. Sizes are isotropic, σ = 0.6
+// pixel spacings, so neighbours overlap and no view shows a gap.
+func place(m Mask, h, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, float64, [3]float64) {
+	o := cam.Position()
+	r := cam.R
+	// The depth axis is the viewing direction made level (its vertical
+	// part removed): the revolution axis is then the world's vertical
+	// whatever the camera's elevation, and the middle plane is the
+	// vertical plane through the origin facing the camera.
+	fwd := [3]float64{r[6], r[7], r[8]}
+	depth := [3]float64{fwd[0], 0, fwd[2]}
+	if l := math.Hypot(depth[0], depth[2]); l > 1e-6 {
+		depth[0], depth[2] = depth[0]/l, depth[2]/l
+	} else {
+		depth = fwd // looking straight down or up: keep the view axis
+	}
+	od := o[0]*depth[0] + o[1]*depth[1] + o[2]*depth[2]
+	d0 := math.Abs(od)
+	if d0 == 0 {
+		d0 = 1
+	}
+	px := d0 / cam.Fy // world units per pixel at the middle plane
+	var P, C []float32
+	add := func(u, v, t float64, i int) {
+		// Ray through (u, v), world direction Rᵀ·((u−cx)/fx, (v−cy)/fy, 1),
+		// meets the middle plane (p·depth = 0), then moves t pixels along depth.
+		a, b := (u-cam.Cx)/cam.Fx, (v-cam.Cy)/cam.Fy
+		dir := [3]float64{r[0]*a + r[3]*b + r[6], r[1]*a + r[4]*b + r[7], r[2]*a + r[5]*b + r[8]}
+		dd := dir[0]*depth[0] + dir[1]*depth[1] + dir[2]*depth[2]
+		s := -od / dd
+		for k := range 3 {
+			P = append(P, float32(o[k]+s*dir[k]+t*px*depth[k]))
+		}
+		C = append(C, col[3*i], col[3*i+1], col[3*i+2])
+	}
+	hAt := func(x, y int) float64 {
+		if !m.In(x, y) {
+			return 0
+		}
+		return float64(h[y*m.W+x]) * opt.DepthScale
+	}
+	for y := range m.H {
+		for x := range m.W {
+			if !m.In(x, y) {
+				continue
+			}
+			i := y*m.W + x
+			hp := hAt(x, y)
+			hn := min(hAt(x-1, y), hAt(x+1, y), hAt(x, y-1), hAt(x, y+1))
+			u, v := float64(x)+0.5, float64(y)+0.5
+			t0 := max(0, math.Floor(hn-1))
+			for t := t0; t < hp; t++ {
+				add(u, v, -t-frac(hp), i)
+				if t+frac(hp) > 0 {
+					add(u, v, t+frac(hp), i)
+				}
+			}
+			if x%3 == 0 && y%3 == 0 {
+				for t := 0.0; t < t0-1; t += 3 {
+					add(u, v, t, i)
+					if t > 0 {
+						add(u, v, -t, i)
+					}
+				}
+			}
+		}
+	}
+	n := len(P) / 3
+	c := splat.NewCloud(n, opt.SHDegree)
+	copy(c.Pos, P)
+	k := c.K()
+	ls := float32(math.Log(0.6 * px))
+	logit := splat.Logit(float32(opt.Opacity))
+	for i := range n {
+		for ch := range 3 {
+			c.SH[3*k*i+ch] = (C[3*i+ch] - 0.5) / shC0
+		}
+		c.LogScale[3*i], c.LogScale[3*i+1], c.LogScale[3*i+2] = ls, ls, ls
+		c.OpacityLogit[i] = logit
+	}
+	return c, px, depth
+}
+
+// frac is the part of h above its floor, so samples end exactly on the
+// surface: offsets frac, 1+frac, … reach h − 1 + frac ≤ h.
+func frac(h float64) float64 { return h - math.Floor(h) }
+
+// pad appends jittered copies (uniform within half a spacing) of random
+// Gaussians until the cloud has n.
+func pad(c *splat.Cloud, n int, spacing float64, seed uint64) *splat.Cloud {
+	rng := rand.New(rand.NewPCG(seed, 0x11f7))
+	m := c.Len()
+	out := splat.NewCloud(n, c.SHDegree)
+	copy(out.Pos, c.Pos)
+	copy(out.LogScale, c.LogScale)
+	copy(out.Rot, c.Rot)
+	copy(out.OpacityLogit, c.OpacityLogit)
+	copy(out.SH, c.SH)
+	k := 3 * c.K()
+	for i := m; i < n; i++ {
+		j := rng.IntN(m)
+		for a := range 3 {
+			out.Pos[3*i+a] = c.Pos[3*j+a] + float32((rng.Float64()-0.5)*spacing)
+			out.LogScale[3*i+a] = c.LogScale[3*j+a]
+		}
+		copy(out.Rot[4*i:4*i+4], c.Rot[4*j:4*j+4])
+		out.OpacityLogit[i] = c.OpacityLogit[j]
+		copy(out.SH[k*i:k*i+k], c.SH[k*j:k*j+k])
+	}
+	return out
+}

@@ -1,0 +1,89 @@
+package lift_test
+
+import (
+	"context"
+	"flag"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/imageeval"
+	"github.com/splatbench/splatbench/pipeline/lift"
+	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+var (
+	liftScenes = flag.String("lift-scenes", "", "comma-separated scenes for TestLiftQuality (default: a CI subset; all: every scene)")
+	liftSheets = flag.String("lift-sheets", "", "write 16-view contact sheets of the lifted clouds here")
+	liftShape  = flag.String("lift-shape", "", "shape override for TestLiftQuality")
+)
+
+// liftScene lifts scene's front view, matted exactly (the render's own
+// alpha), and compares it on the validator's views at size.
+func liftScene(ctx context.Context, t testing.TB, sc scenes.Scene, opt lift.Options, size int) (imageeval.Result, []*splat.Image, []*splat.Image) {
+	t.Helper()
+	gt := sc.Build(1, 0)
+	cam := imageeval.FrontCamera(256)
+	ims, err := sc.Views(ctx, gt, []splat.Camera{cam}, splat.RenderOptions{Background: imageeval.Background, SHDegree: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fg := scenes.Foreground(ims[0], imageeval.Background)
+	res, err := lift.Lift(ctx, fg, cam, opt)
+	if err != nil {
+		t.Fatalf("%s: %v", sc.Name, err)
+	}
+	pv, err := imageeval.Views(ctx, res.Cloud, size, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := imageeval.Views(ctx, gt, size, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := imageeval.Compare(ctx, pv, tv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, pv, tv
+}
+
+func TestLiftQuality(t *testing.T) {
+	names := []string{"red-cube", "snowman", "wooden-table"}
+	if *liftScenes == "all" {
+		names = scenes.Names()
+	} else if *liftScenes != "" {
+		names = strings.Split(*liftScenes, ",")
+	}
+	opt := lift.DefaultOptions()
+	if *liftShape != "" {
+		opt.Shape = *liftShape
+	}
+	var sum imageeval.Result
+	for _, name := range names {
+		sc, err := scenes.Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, pv, tv := liftScene(t.Context(), t, sc, opt, 128)
+		t.Logf("%-18s IoU %.3f PSNR %.2f SSIM %.3f", name, r.IoU, r.PSNR, r.SSIM)
+		sum.IoU += r.IoU
+		sum.PSNR += r.PSNR
+		sum.SSIM += r.SSIM
+		if *liftSheets != "" {
+			f, err := os.Create(filepath.Join(*liftSheets, name+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := png.Encode(f, imageeval.Sheet(append(pv, tv...))); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+	}
+	n := float64(len(names))
+	t.Logf("mean IoU %.3f PSNR %.2f SSIM %.3f", sum.IoU/n, sum.PSNR/n, sum.SSIM/n)
+}
