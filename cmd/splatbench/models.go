@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -13,28 +15,38 @@ import (
 )
 
 func modelsCommand() *command {
+	var provider string
 	return &command{
 		name:    "models",
 		summary: "check model files against what each pipeline stage expects",
-		usage:   "splatbench models check [DIR|FILE]",
+		usage:   "splatbench models check [--provider cuda] [DIR|FILE]",
 		long: `Loads every .onnx file in DIR (recursively), or one FILE, with ONNX Runtime and
 compares its inputs and outputs (names, dtypes, shapes) with what each stage
 expects: ISNet and BiRefNet/RMBG-2.0 matting, the FLUX.1-schnell parts, the CLIP
 encoders. One line per file: ok, warn or fail, the stage it fits, and what is
 wrong. Without an argument it checks the set-up cache's models directory.
 
+--provider cuda (or tensorrt) also runs each model that fits a stage once on
+that provider with ONNX Runtime's profiler and reports where its nodes ran:
+nodes and kernel time per provider and the operator types that fell back to
+the CPU (a warning when they take over 1% of the kernel time). It loads each
+model a second time and needs the provider (make setup-gpu, docs/gpu.md).
+
 Exit status: 0 when nothing failed, 1 when a file failed, 2 on bad usage.
 
 Examples:
   splatbench models check
   splatbench models check ~/models/flux-schnell-onnx
-  splatbench models check ~/models/rmbg-2.0.onnx`,
-		flags: func(*pflag.FlagSet) {},
-		run:   runModels,
+  splatbench models check ~/models/rmbg-2.0.onnx
+  splatbench models check --provider cuda ~/models/flux-schnell-onnx`,
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVar(&provider, "provider", "", "also run each model once on this execution provider (cuda, tensorrt) and report which nodes it left to the CPU")
+		},
+		run: func(ctx context.Context, e *env, args []string) error { return runModels(ctx, e, provider, args) },
 	}
 }
 
-func runModels(ctx context.Context, e *env, args []string) error {
+func runModels(ctx context.Context, e *env, provider string, args []string) error {
 	if len(args) < 1 || args[0] != "check" || len(args) > 2 {
 		return usageErrorf("usage: splatbench models check [DIR|FILE]")
 	}
@@ -60,6 +72,16 @@ func runModels(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if provider != "" {
+		for i, f := range findings {
+			if f.Status == models.Fail || !strings.EqualFold(filepath.Ext(f.Path), ".onnx") {
+				continue
+			}
+			if findings[i], _, err = models.Probe(ctx, rt, f.Path, provider); err != nil {
+				return err
+			}
+		}
 	}
 	failed := 0
 	for _, f := range findings {

@@ -208,6 +208,11 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 	if err := so.EnableProfiling(prefix); err != nil {
 		return fmt.Errorf("model %s: profiling: %w", path, err)
 	}
+	if provider != CPU {
+		// The caller gets the reason; ORT would also log it at error level.
+		_ = onnx.SetEnvironmentLogLevel(onnx.LoggingLevelFatal)
+		defer onnx.SetEnvironmentLogLevel(onnx.LoggingLevelError)
+	}
 	if err := appendProvider(so, provider); err != nil {
 		return fmt.Errorf("model %s: provider %s: %s", path, provider, oneLine(err))
 	}
