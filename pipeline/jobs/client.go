@@ -33,7 +33,7 @@ func NewClient(ctx context.Context, q *Queue, log *slog.Logger) (*Client, error)
 	}
 	c := &Client{q: q, log: log, waiters: map[string][]chan Result{}}
 	var cons jetstream.Consumer
-	err := retry(ctx, func() error {
+	err := retry(ctx, func(ctx context.Context) error {
 		var err error
 		cons, err = q.js.OrderedConsumer(ctx, ResultsStream, jetstream.OrderedConsumerConfig{
 			FilterSubjects: []string{resultsPrefix + ">"},
@@ -164,7 +164,7 @@ func (c *Client) publish(ctx context.Context, j Job) error {
 	}
 	msg := &nats.Msg{Subject: jobSubject(j.Kind), Data: data, Header: nats.Header{}}
 	msg.Header.Set(headerJobID, j.ID)
-	err = retry(ctx, func() error {
+	err = retry(ctx, func(ctx context.Context) error {
 		_, err := c.q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(j.ID))
 		return err
 	})

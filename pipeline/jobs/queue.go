@@ -109,7 +109,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 	}
 	// A cluster that is still electing its leaders answers "unavailable"
 	// for a moment: retry within ctx.
-	err = retry(ctx, func() error {
+	err = retry(ctx, func(ctx context.Context) error {
 		var err error
 		q.jobs, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: JobsStream, Subjects: []string{jobsPrefix + ">"},
@@ -168,11 +168,14 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Queue, error) {
 func (q *Queue) Conn() *nats.Conn { return q.nc }
 
 // retry runs f until it succeeds, fails with an error that waiting will
-// not fix, or ctx ends.
-func retry(ctx context.Context, f func() error) error {
+// not fix, or ctx ends. Each attempt gets at most attemptTimeout: a
+// cluster without a leader leaves requests unanswered.
+func retry(ctx context.Context, f func(ctx context.Context) error) error {
 	delay := 50 * time.Millisecond
 	for {
-		err := f()
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := f(actx)
+		cancel()
 		if err == nil || ctx.Err() != nil || !transient(err) {
 			return err
 		}
@@ -184,6 +187,8 @@ func retry(ctx context.Context, f func() error) error {
 		delay = min(2*delay, time.Second)
 	}
 }
+
+const attemptTimeout = 5 * time.Second
 
 // transient reports errors that a cluster electing a leader, or a client
 // reconnecting to another node, gives for a while.
@@ -203,7 +208,7 @@ func transient(err error) bool {
 
 // putBlob stores data in the object store under name.
 func (q *Queue) putBlob(ctx context.Context, name string, data []byte) error {
-	return retry(ctx, func() error {
+	return retry(ctx, func(ctx context.Context) error {
 		_, err := q.blobs.PutBytes(ctx, name, data)
 		return err
 	})
@@ -239,7 +244,12 @@ func (q *Queue) deleteBlob(ctx context.Context, name string) {
 // lastResult returns the stored result of job id, if there is one.
 func (q *Queue) lastResult(ctx context.Context, id string) (Result, bool, error) {
 	subj := resultSubject(id)
-	m, err := q.results.GetLastMsgForSubject(ctx, subj)
+	var m *jetstream.RawStreamMsg
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		m, err = q.results.GetLastMsgForSubject(ctx, subj)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Result{}, false, nil
 	}

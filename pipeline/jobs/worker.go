@@ -375,7 +375,7 @@ func (w *Worker) answer(ctx context.Context, m jetstream.Msg, r Result) bool {
 		_ = m.Term()
 		return false
 	}
-	err = retry(actx, func() error {
+	err = retry(actx, func(actx context.Context) error {
 		_, err := w.q.js.Publish(actx, resultSubject(r.JobID), data, jetstream.WithMsgID("result:"+r.JobID))
 		return err
 	})
