@@ -1,8 +1,15 @@
 package flux
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkGenerateTiny: the sampler's own cost (noise, packing, Euler
@@ -27,3 +34,54 @@ func BenchmarkGenerateTiny(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGenerateDir times a real-size FLUX export, 4 steps, on the
+// providers of $SPLATBENCH_FLUX_PROVIDERS (default cuda,cpu): the model
+// directory is $SPLATBENCH_FLUX_DIR (skipped when unset), the sizes
+// $SPLATBENCH_FLUX_RES (default 512,1024). Per iteration a new prompt, so
+// the text encoders run every time, as in a job. tools/make_gpu_models.py
+// writes random-weight models of the real size for it (docs/perf/ort-gpu.md).
+func BenchmarkGenerateDir(b *testing.B) {
+	dir := os.Getenv("SPLATBENCH_FLUX_DIR")
+	if dir == "" {
+		b.Skip("SPLATBENCH_FLUX_DIR is not set")
+	}
+	ct, tt := realTokenizers(b)
+	providers := strings.Split(cmp.Or(os.Getenv("SPLATBENCH_FLUX_PROVIDERS"), "cuda,cpu"), ",")
+	for _, r := range strings.Split(cmp.Or(os.Getenv("SPLATBENCH_FLUX_RES"), "512,1024"), ",") {
+		res, err := strconv.Atoi(r)
+		if err != nil {
+			b.Fatalf("SPLATBENCH_FLUX_RES: %v", err)
+		}
+		b.Run(fmt.Sprintf("%dpx", res), func(b *testing.B) {
+			f, err := New(context.Background(), testRuntime(b), Options{Dir: dir, Steps: 4, Resolution: res, Providers: providers}, ct, tt, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			b.Logf("providers %v", f.Providers())
+			var text, step, decode []time.Duration
+			i := 0
+			for b.Loop() {
+				_, tm, err := f.Generate(context.Background(), fmt.Sprintf("a red cube number %d", i), 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+				text, decode = append(text, tm.Text), append(decode, tm.Decode)
+				step = append(step, tm.Steps...)
+			}
+			b.ReportMetric(ms(median(text)), "text-ms")
+			b.ReportMetric(ms(median(step)), "step-ms")
+			b.ReportMetric(ms(median(decode)), "decode-ms")
+		})
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
