@@ -13,6 +13,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
@@ -140,6 +141,10 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		bar.Add(1)
 	}
 	bar.Finish()
+	placeNotes, err := placements(ctx, e, &meta)
+	if err != nil {
+		return err
+	}
 	meta.End = time.Now().UTC()
 	if err := run.WriteMeta(meta); err != nil {
 		return err
@@ -157,7 +162,9 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 			}
 		}
 	}
-	if err := benchTable(o.stage, device, p, m).WriteText(e.stdout); err != nil {
+	tbl := benchTable(o.stage, device, p, m)
+	tbl.Notes = append(tbl.Notes, placeNotes...)
+	if err := tbl.WriteText(e.stdout); err != nil {
 		return err
 	}
 	if err := writeBenchTxt(run.Path("bench.txt"), meta, o.stage, p, m); err != nil {
@@ -318,4 +325,37 @@ func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
 	}
 	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+}
+
+// placements asks ONNX Runtime where every GPU session of this run placed
+// its nodes (one profiled run each, after the timed runs): one note line per
+// model, recorded in the run's device facts; a CPU fallback is a warning in
+// the log and in the record.
+func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, error) {
+	rt, err := ort.Current()
+	if err != nil {
+		return nil, nil // no model ran through ONNX Runtime
+	}
+	ps, err := rt.Placements(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("onnx runtime placement: %w", err)
+	}
+	var notes, warns []string
+	for _, pl := range ps {
+		line := fmt.Sprintf("%s: %s", pl.Model, pl)
+		notes = append(notes, "ORT placement "+line+".")
+		if meta.Device == nil {
+			meta.Device = map[string]string{}
+		}
+		meta.Device["ort_placement "+pl.Model] = pl.String()
+		if pl.Fallback() {
+			warns = append(warns, line)
+			e.log.Warn("onnx runtime ran part of a GPU model on the CPU", "model", pl.Model, "provider", pl.Provider, "placement", pl.String())
+		}
+	}
+	if len(warns) > 0 {
+		meta.Device["ort_warning"] = "CPU fallback: " + strings.Join(warns, "; ")
+		notes = append(notes, fmt.Sprintf("WARNING: %d model(s) ran part of their work on the CPU (see above); splatbench models check --provider cuda lists the operators.", len(warns)))
+	}
+	return notes, nil
 }

@@ -159,16 +159,33 @@ func providerChecks(rt *ort.Runtime, order []string) []check {
 
 func modelChecks(ctx context.Context, rt *ort.Runtime, p configs.Profile) []check {
 	var out []check
+	gpu := gpuProvider(rt, p.Providers)
 	if p.Matte.Enabled {
-		out = append(out, modelCheck(ctx, rt, "matte model", matteModelPath(p)))
+		out = append(out, modelCheck(ctx, rt, "matte model", matteModelPath(p), gpu))
 	}
 	if p.Text2Img.Source == "flux" {
-		out = append(out, modelCheck(ctx, rt, "flux model", p.ModelPath(p.Text2Img.Model)))
+		out = append(out, modelCheck(ctx, rt, "flux model", p.ModelPath(p.Text2Img.Model), gpu))
 	}
 	if p.Score.ClipModel != "" {
-		out = append(out, modelCheck(ctx, rt, "clip model", p.ModelPath(p.Score.ClipModel)))
+		out = append(out, modelCheck(ctx, rt, "clip model", p.ModelPath(p.Score.ClipModel), gpu))
 	}
 	return out
+}
+
+// gpuProvider is the first provider of the profile's order that is not the
+// CPU, when this library has it ("" otherwise): the one whose silent CPU
+// fallback doctor looks for.
+func gpuProvider(rt *ort.Runtime, order []string) string {
+	for _, p := range order {
+		p = ort.NormalizeProvider(p)
+		if p == ort.CPU {
+			return ""
+		}
+		if slices.Contains(rt.Providers(), p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func matteModelPath(p configs.Profile) string {
@@ -178,7 +195,9 @@ func matteModelPath(p configs.Profile) string {
 	return p.ModelPath(p.Matte.Model)
 }
 
-func modelCheck(ctx context.Context, rt *ort.Runtime, name, path string) check {
+// modelCheck checks the model file or folder at path; with a GPU provider
+// it also runs each model once there and warns about a CPU fallback.
+func modelCheck(ctx context.Context, rt *ort.Runtime, name, path, gpu string) check {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return check{name, statusFail, err.Error(), "run 'make setup' or fix the path in the profile"}
@@ -198,6 +217,21 @@ func modelCheck(ctx context.Context, rt *ort.Runtime, name, path string) check {
 		if f.Status != models.OK {
 			return check{name, string(f.Status), f.Path + ": " + f.Message, "splatbench models check " + path}
 		}
+	}
+	if gpu != "" {
+		for _, f := range fs {
+			if !strings.EqualFold(filepath.Ext(f.Path), ".onnx") {
+				continue
+			}
+			pf, _, err := models.Probe(ctx, rt, f.Path, gpu)
+			if err != nil {
+				return check{name, statusFail, err.Error(), ""}
+			}
+			if pf.Status != models.OK {
+				return check{name, string(pf.Status), pf.Path + ": " + pf.Message, "splatbench models check --provider " + gpu + " " + path}
+			}
+		}
+		return check{name, statusOK, fmt.Sprintf("%s (%d file(s), signatures match, no CPU fallback on %s)", path, len(fs), gpu), ""}
 	}
 	return check{name, statusOK, fmt.Sprintf("%s (%d file(s), signatures match)", path, len(fs)), ""}
 }
