@@ -3,7 +3,7 @@
 model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
 
     python3 tools/make_gpu_models.py OUT [--double 2 --single 4 --t5-layers 4]
-                                         [--dtype fp16|bf16] [--only flux,clip] [--smoke]
+                                         [--dtype fp16|bf16] [--only clip-l,t5,transformer,vae,clip] [--smoke]
 
 Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
 no downloads). Latency does not depend on weight values, so these models time
@@ -411,16 +411,33 @@ def dev():
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def write_flux(out, dt, o):
+def write_flux(out, dt, o, parts):
     root = os.path.join(out, "flux")
     S = 256
     small = o.smoke
-    d = dict(d=96, h=2) if small else {}
+    if "clip-l" in parts:
+        write_clip_l(root, dt, small)
+    if "t5" in parts:
+        write_t5(root, dt, o, S)
+    if "transformer" in parts:
+        write_transformer(root, dt, o, S)
+    if "vae" in parts:
+        m = build(VAEDecoder, dt, **(dict(ch=(32, 32, 32, 32), per=1) if small else {}))
+        export(m, (torch.randn(1, 16, 32, 32, device=dev(), dtype=dt),), os.path.join(root, "vae.opt", "model.onnx"),
+               ["latent"], ["images"], {"latent": {0: "B", 2: "H", 3: "W"}, "images": {0: "B", 2: "8H", 3: "8W"}})
+        del m
+    copy_tokenizers(root, "tokenizer", "tokenizer_2")
+
+
+def write_clip_l(root, dt, small):
     m = build(CLIPText, dt, **(dict(d=64, h=2, layers=1) if small else {}))
     export(m, (torch.randint(0, 49408, (1, 77), device=dev()),), os.path.join(root, "clip.opt", "model.onnx"),
            ["input_ids"], ["text_embeddings", "pooled_embeddings"],
            {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}, "pooled_embeddings": {0: "B"}})
-    del m
+
+
+def write_t5(root, dt, o, S):
+    small = o.smoke
     m = build(T5Encoder, dt, **(dict(d=64, h=2, ff=128, layers=1) if small else dict(layers=o.t5_layers)))
     if small:
         m.out = lin(64, 4096).to(dev(), dt)
@@ -430,6 +447,10 @@ def write_flux(out, dt, o):
     log(f"  t5: {o.t5_layers} of 24 layers: scale the layer time by {24 / o.t5_layers:.2f}")
     del m
     torch.cuda.empty_cache()
+
+
+def write_transformer(root, dt, o, S):
+    small = o.smoke
     L = 64 if small else 1024
     ids = torch.zeros(L, 3, device=dev())
     side = int(math.isqrt(L))
@@ -446,15 +467,11 @@ def write_flux(out, dt, o):
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
+    scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
-        f"block FLOPs scale by {(19 * 2 + 38) / (o.double * 2 + o.single):.2f} (a double block ~2 single)")
+        f"the blocks' time scales by {scale:.2f} to full depth")
     del m
     torch.cuda.empty_cache()
-    m = build(VAEDecoder, dt, **(dict(ch=(32, 32, 32, 32), per=1) if small else {}))
-    export(m, (torch.randn(1, 16, 32, 32, device=dev(), dtype=dt),), os.path.join(root, "vae.opt", "model.onnx"),
-           ["latent"], ["images"], {"latent": {0: "B", 2: "H", 3: "W"}, "images": {0: "B", 2: "8H", 3: "8W"}})
-    del m
-    copy_tokenizers(root, "tokenizer", "tokenizer_2")
 
 
 def write_clip(out, dt, o):
@@ -482,7 +499,8 @@ def main():
     ap.add_argument("--double", type=int, default=19)
     ap.add_argument("--single", type=int, default=38)
     ap.add_argument("--t5-layers", type=int, default=24)
-    ap.add_argument("--only", default="flux,clip")
+    ap.add_argument("--only", default="clip-l,t5,transformer,vae,clip",
+                    help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers)")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     dt = torch.float16 if o.dtype == "fp16" else torch.bfloat16
@@ -490,8 +508,8 @@ def main():
         o.double, o.single, o.t5_layers = 1, 1, 1
     log(f"torch {torch.__version__}, device {dev()}, {o.dtype}")
     parts = o.only.split(",")
-    if "flux" in parts:
-        write_flux(o.out, dt, o)
+    if {"clip-l", "t5", "transformer", "vae"} & set(parts):
+        write_flux(o.out, dt, o, parts)
     if "clip" in parts:
         write_clip(o.out, dt, o)
 
