@@ -132,7 +132,10 @@ func (n *e2eNet) RoundTrip(req *http.Request) (*http.Response, error) {
 	n.mu.Unlock()
 	select {
 	case a := <-done:
-		if a.resp != nil && !n.noDate && a.resp.Header.Get("Date") == "" {
+		switch {
+		case a.resp != nil && n.noDate:
+			a.resp.Header.Del("Date")
+		case a.resp != nil && a.resp.Header.Get("Date") == "":
 			a.resp.Header.Set("Date", time.Now().Add(n.skew[req.URL.Host]).UTC().Format(http.TimeFormat))
 		}
 		n.mu.Lock()

@@ -1,11 +1,11 @@
 package validator
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/splatbench/splatbench/miner/bittensor"
@@ -29,7 +29,8 @@ type Faults struct {
 	// DropRate is the share whose connection is closed without an answer
 	// (503 in the Python dendrite).
 	DropRate float64
-	// ClockSkew shifts the validator's clock (nonce window, cooldowns).
+	// ClockSkew shifts the validator's clock (nonce window, cooldowns and
+	// the answers' Date header).
 	ClockSkew time.Duration
 	// SerialValidation scores one result at a time (a slow validator).
 	SerialValidation bool
@@ -80,32 +81,23 @@ func (v *Validator) drawFault() fault {
 	return faultNone
 }
 
-// withFaults wraps the axon with the configured faults.
+// withFaults wraps the axon with the configured faults. It never reads a
+// body: that is the axon's job, after authentication and within its limit.
 func (v *Validator) withFaults(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f := v.drawFault()
-		if f == faultHang || v.opts.Faults.Latency > 0 {
-			// Read the body first: Go's server notices a client that gave up
-			// (and cancels r.Context) only once the body has been consumed.
-			body, err := io.ReadAll(io.LimitReader(r.Body, bittensor.DefaultMaxBodyBytes))
-			if err != nil {
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-		}
-		if d := v.opts.Faults.Latency; d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if d := v.opts.Faults.Latency; d > 0 && !wait(r, d) {
+			return
 		}
 		switch f {
 		case faultHang:
 			v.count(func(c *FaultCounts) { c.Hangs++ })
-			<-r.Context().Done()
+			// Held until the caller has given up; a server only notices a
+			// client gone once the body is read, so the wait ends on the
+			// caller's own deadline, then the connection is dropped.
+			if wait(r, callerDeadline(r)) {
+				drop(w)
+			}
 			return
 		case faultServerError:
 			v.count(func(c *FaultCounts) { c.ServerErrors++ })
@@ -121,14 +113,52 @@ func (v *Validator) withFaults(next http.Handler) http.Handler {
 			return
 		case faultDrop:
 			v.count(func(c *FaultCounts) { c.Drops++ })
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler) // closes the connection without a response
+			drop(w)
+			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wait waits d or until r's context ends; false when it ended first.
+func wait(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// callerDeadline is how long r's caller waits for an answer: its timeout
+// header (the dendrite's own deadline) plus a second; the PullTask
+// timeout when the header is missing or out of range.
+func callerDeadline(r *http.Request) time.Duration {
+	t, err := strconv.ParseFloat(r.Header.Get("timeout"), 64)
+	if err != nil || math.IsNaN(t) || t < 0 || t > bittensor.MaxTimeout {
+		t = bittensor.PullTaskTimeout
+	}
+	return time.Duration(t*float64(time.Second)) + time.Second
+}
+
+// drop closes the connection without an answer.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // closes the connection without a response
+}
+
+// withDate stamps every answer's Date header from the validator's clock,
+// ClockSkew included, as a server on a skewed machine would.
+func (v *Validator) withDate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", v.now().UTC().Format(http.TimeFormat))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -31,8 +31,12 @@ func (v *Validator) Serve(ctx context.Context, ln net.Listener) error {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		v.setPort(a.Port)
 	}
-	srv := &http.Server{Handler: v.handler, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(v.log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: v.handler,
+		ReadHeaderTimeout: min(10*time.Second, v.opts.RequestTimeout),
+		ReadTimeout:       v.opts.RequestTimeout, // a slow body is cut off here
+		WriteTimeout:      2 * v.opts.RequestTimeout,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(v.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	v.log.Info("validator serving", "addr", ln.Addr().String(), "hotkey", v.Hotkey())

@@ -47,6 +47,11 @@ type Options struct {
 	ObservationWindow    time.Duration // 4 h
 	EMAAlpha             float64       // 0.05
 
+	// RequestTimeout bounds reading one request, body included (default
+	// the base miner's SubmitResults timeout plus 10 s: its caller has given
+	// up by then); writing the answer may take as long again.
+	RequestTimeout time.Duration
+
 	// AllowUnsigned reproduces the axon quirk that skips the transport
 	// signature check when none is sent.
 	AllowUnsigned bool
@@ -69,6 +74,7 @@ func (o *Options) defaults() error {
 	def(&o.UnregisteredCooldown, 3600*time.Second)
 	def(&o.ValidationLock, 30*time.Second)
 	def(&o.ObservationWindow, 4*time.Hour)
+	def(&o.RequestTimeout, time.Duration(bittensor.SubmitResultsTimeout)*time.Second+10*time.Second)
 	if o.ViolationThreshold == 0 {
 		o.ViolationThreshold = 100
 	}
@@ -152,7 +158,7 @@ func New(opts Options, log *slog.Logger) (*Validator, error) {
 	axon.Attach(bittensor.NameSubmitResults, v.handleSubmitResults, v.blacklistSubmit)
 	axon.Attach(bittensor.NameGetVersion, v.handleGetVersion, v.blacklistGetVersion)
 	v.axon = axon
-	v.handler = v.withFaults(axon)
+	v.handler = v.withDate(v.withFaults(axon))
 	return v, nil
 }
 
