@@ -73,7 +73,9 @@ func fakePod(t *testing.T, status func() (int, string), results []byte) string {
 	return srv.URL
 }
 
-func complete() (int, string) { return 200, `{"status":"complete","progress":3,"total":3,"payload":null}` }
+func complete() (int, string) {
+	return 200, `{"status":"complete","progress":3,"total":3,"payload":null}`
+}
 
 // TestAccounting: a stem in both places, in neither, and entries that
 // belong to no stem are all caught.
