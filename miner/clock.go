@@ -41,11 +41,21 @@ type clockEstimate struct {
 	// with one another (a sample contradicted by a newer one predates a
 	// clock step and is dropped).
 	samples []offsetBounds
-	// upper is the least upper bound from refusals since the last Date
-	// sample (valid when hasUpper).
-	upper    time.Duration
-	hasUpper bool
+	// upper is the least upper bound from refusals (valid when hasUpper).
+	// It outlives Date samples: a validator whose Date header and
+	// cooldown clock disagree (seen in the interop run) would otherwise
+	// be re-learnt, with early pulls, every cycle. Dates that contradict
+	// it are counted; after maxContradictions of them in a row the bound
+	// is taken to predate a clock step and forgotten.
+	upper          time.Duration
+	hasUpper       bool
+	contradictions int
 }
+
+// maxContradictions is how many Date samples in a row may contradict a
+// refusal's bound before it is forgotten: about ten hours of answers at
+// one task per 300 s cooldown.
+const maxContradictions = 256
 
 // addDate records a Date sample.
 func (c *clockEstimate) addDate(b offsetBounds) {
@@ -59,9 +69,17 @@ func (c *clockEstimate) addDate(b offsetBounds) {
 	if n := len(c.samples); n > maxClockSamples {
 		c.samples = append(c.samples[:0], c.samples[n-maxClockSamples:]...)
 	}
-	// A Date bounds the offset from both sides and is newer than any
-	// refusal: it supersedes their upper bound.
-	c.hasUpper = false
+	if !c.hasUpper {
+		return
+	}
+	if b.lo < c.upper {
+		c.contradictions = 0
+		return
+	}
+	c.contradictions++
+	if c.contradictions >= maxContradictions {
+		c.hasUpper, c.contradictions = false, 0
+	}
 }
 
 // addUpper records an upper bound (offset < upper) from a refusal.
@@ -76,6 +94,7 @@ func (c *clockEstimate) addUpper(upper time.Duration) {
 	if !c.hasUpper || upper < c.upper {
 		c.upper, c.hasUpper = upper, true
 	}
+	c.contradictions = 0
 }
 
 // lower is the offset the miner schedules with: the tightest lower bound

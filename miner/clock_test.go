@@ -39,7 +39,12 @@ func TestClockEstimate(t *testing.T) {
 		{"refusal above estimate ignored", []func(*clockEstimate){upper(2 * s)}, 0, true},
 		{"lowest refusal wins", []func(*clockEstimate){upper(-5 * s), upper(-1 * s)}, -11 * s, true},
 		{"refusal contradicts dates", []func(*clockEstimate){date(100, 100*s, 100100*ms), upper(-2 * s)}, -5 * s, true},
-		{"date supersedes refusal", []func(*clockEstimate){upper(-10 * s), date(100, 102*s, 102200*ms)}, -2200 * ms, true},
+		// A refusal is kept across Dates: a validator whose Date header
+		// says its clock agrees while its cooldowns run 30 s behind is not
+		// re-learnt (with early pulls) at every Date.
+		{"refusal outlives dates", []func(*clockEstimate){upper(-30 * s), date(100, 100*s, 100100*ms),
+			date(400, 400*s, 400100*ms)}, -61 * s, true},
+		{"consistent date and refusal", []func(*clockEstimate){upper(-1 * s), date(100, 102*s, 102200*ms)}, -2200 * ms, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +61,20 @@ func TestClockEstimate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("refusal forgotten after a clock step", func(t *testing.T) {
+		t.Parallel()
+		var c clockEstimate
+		c.addUpper(-30 * s)
+		for i := range maxContradictions {
+			if got := c.lower(); got != -61*s {
+				t.Fatalf("after %d contradicting dates lower() = %v, want the refusal's -61s", i, got)
+			}
+			date(100*i, time.Duration(100*i)*s, time.Duration(100*i)*s+100*ms)(&c)
+		}
+		if got := c.lower(); got != -100*ms {
+			t.Errorf("after %d contradicting dates lower() = %v, want the dates' -100ms", maxContradictions, got)
+		}
+	})
 	t.Run("bounded", func(t *testing.T) {
 		t.Parallel()
 		var c clockEstimate

@@ -41,7 +41,9 @@ type e2eNet struct {
 	// noDate.
 	skew   map[string]time.Duration
 	noDate bool
-	wg     sync.WaitGroup
+	// unskewedDate stamps every answer's Date from the miner's clock.
+	unskewedDate bool
+	wg           sync.WaitGroup
 
 	mu       sync.Mutex
 	status   map[int]int // HTTP status of each answered request
@@ -135,6 +137,8 @@ func (n *e2eNet) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case a.resp != nil && n.noDate:
 			a.resp.Header.Del("Date")
+		case a.resp != nil && n.unskewedDate:
+			a.resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 		case a.resp != nil && a.resp.Header.Get("Date") == "":
 			a.resp.Header.Set("Date", time.Now().Add(n.skew[req.URL.Host]).UTC().Format(http.TimeFormat))
 		}
