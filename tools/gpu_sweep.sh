@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# gpu_sweep.sh MODELS LOGS: the ONNX Runtime-on-GPU measurements of
+# docs/perf/ort-gpu.md, through splatbench's own commands. Run it on a machine
+# with an NVIDIA GPU after
+#
+#   make setup && make setup-gpu            # ISNet + <cache>/ort-gpu (CUDA provider)
+#   python3 tools/make_gpu_models.py MODELS --double 2 --single 4 --t5-layers 4
+#   export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu:$LD_LIBRARY_PATH
+#
+# MODELS holds flux/ and clip/ as make_gpu_models.py writes them (random
+# weights: latencies are real, images and CLIP scores are not). Optional:
+# MODELS_DEEP (the transformer at another depth, for the per-block slope) and
+# MODELS_BF16 (the bf16 transformer), each a folder with flux/transformer.opt.
+# Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
+# 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
+#
+# SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
+# bin/flux.test, from `go test -c ./pipeline/flux`) name the binaries.
+set -uo pipefail
+M=${1:?usage: gpu_sweep.sh MODELS LOGS}
+L=${2:?usage: gpu_sweep.sh MODELS LOGS}
+SB=$(realpath "${SPLATBENCH:-bin/splatbench}")
+FT=$(realpath "${FLUX_TEST:-bin/flux.test}")
+RUNS=${RUNS:-$L/runs}
+N=${N:-10}
+mkdir -p "$L" "$RUNS"
+ROOT=$(pwd)
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$L/card.txt"
+
+# run NAME CMD...: the command with GPU memory sampled beside it.
+run() {
+	local name=$1 smi
+	shift
+	echo "== $name: $*"
+	nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$L/$name.mem" 2>/dev/null &
+	smi=$!
+	local t0=$SECONDS
+	"$@" >"$L/$name.txt" 2>&1
+	local rc=$?
+	kill "$smi" 2>/dev/null
+	wait "$smi" 2>/dev/null
+	echo "rc=$rc wall=$((SECONDS - t0))s peak_gpu_mem=$(sort -n "$L/$name.mem" | tail -1) MiB"
+	grep -E '^\| |GPU memory|ORT placement|WARNING|Benchmark|providers|error' "$L/$name.txt" | grep -v -- '---' | tail -n 14
+}
+
+flux=(--set text2img.source=flux --set "text2img.model=$M/flux")
+gpu=(--set device=cuda --out "$RUNS")
+
+"$SB" doctor >"$L/doctor.txt" 2>&1
+grep -E 'onnx|provider|gpu' "$L/doctor.txt"
+
+for res in 512 1024; do
+	run "t2i-$res" "$SB" bench --stage text2img "${flux[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
+done
+(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" && run flux-models "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
+run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
+for res in 1024 512; do
+	run "all-$res" "$SB" bench --stage all "${flux[@]}" --set "text2img.resolution=$res" --set matte.model=isnet-medium \
+		--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+done
+run placement "$SB" models check --provider cuda "$M"
+[[ -n ${SPLATBENCH_CACHE:-} ]] && run placement-isnet "$SB" models check --provider cuda "$SPLATBENCH_CACHE/models"
+
+# A small GPU sweep: FLUX steps x fit iterations on 4 prompts, one repeat.
+cat >"$L/sweep-gpu-small.yaml" <<'EOF'
+name: gpu-small
+profile: default
+knobs:
+  - name: text2img.steps
+    values: [1, 2, 4]
+  - name: fit.iterations
+    values: [250, 500]
+sampling: grid
+prompts:
+  corpus: default
+  count: 4
+  seed: 1
+repeats: 1
+warmup: 1
+trial_timeout: 5m
+workers: 1
+validators: 1
+objectives: [latency_p50, score]
+EOF
+run tune "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${flux[@]}" --set text2img.resolution=1024 --set matte.model=isnet-medium \
+	--set "score.clip_model=$M/clip" "${gpu[@]}"
+
+# The other transformers last; a folder that is not there yet (still being
+# written elsewhere, then renamed into place) is waited for up to WAIT s.
+for v in MODELS_BF16 MODELS_DEEP; do
+	d=${!v:-}
+	[[ -n $d ]] || continue
+	i=0
+	while [[ ! -d $d && $i -lt ${WAIT:-0} ]]; do
+		sleep 5
+		i=$((i + 5))
+	done
+	[[ -d $d/flux/transformer.opt ]] || { echo "== $v: $d/flux/transformer.opt missing, skipped"; continue; }
+	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run "flux-models-$v" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	run "placement-$v" "$SB" models check --provider cuda "$d/flux/transformer.opt/model.onnx"
+done
