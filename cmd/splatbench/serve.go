@@ -8,8 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
-	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/miner/pod"
 	"github.com/splatbench/splatbench/miner/serve"
+	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/prompts"
 )
 
@@ -21,6 +22,8 @@ type serveOptions struct {
 	timeout  time.Duration
 	maxImage int64
 	warmup   string
+	api      string
+	podOpts  podOptions
 }
 
 func serveCommand() *command {
@@ -43,12 +46,20 @@ input is a 4xx with a JSON error body; a failed generation is a 5xx and the
 service stays up. On the embedded default profile text prompts name reference
 scenes ("a red cube").
 
+With --api pod it serves the live competition's batch pod API instead
+(GET /health, GET /status, POST /generate, GET /results: one Three.js
+module per prompt image), one worker per GPU (or --workers CPU workers), on
+0.0.0.0:10006 unless --listen says otherwise; docs/pod.md.
+
 Examples:
   splatbench serve --listen 127.0.0.1:8093
   curl -s -F prompt="a red cube" http://127.0.0.1:8093/generate/ -o cube.ply
-  splatbench serve --profile my-gpu.yaml --workers 2 --queue 16`,
+  splatbench serve --profile my-gpu.yaml --workers 2 --queue 16
+  splatbench serve --api pod --expect-gpus 4`,
 		flags: func(fs *pflag.FlagSet) {
-			fs.StringVar(&o.listen, "listen", "127.0.0.1:8093", "address to serve on")
+			fs.StringVar(&o.listen, "listen", "", "address to serve on (default 127.0.0.1:8093; "+pod.DefaultAddr+" with --api pod)")
+			fs.StringVar(&o.api, "api", "generate", "generate: the generation service; pod: the competition's batch pod API (see docs/pod.md)")
+			o.podOpts.addFlags(fs)
 			fs.IntVar(&o.workers, "workers", d.Workers, "generations at once (one per GPU)")
 			fs.IntVar(&o.queue, "queue", d.QueueSize, "requests that may wait for a worker before 429")
 			fs.DurationVar(&o.timeout, "request-timeout", d.RequestTimeout, "deadline of one generation request, queueing included")
@@ -66,6 +77,16 @@ Examples:
 }
 
 func runServe(ctx context.Context, e *env, o *serveOptions) error {
+	switch o.api {
+	case "pod":
+		return runPod(ctx, e, o)
+	case "generate":
+	default:
+		return usageErrorf("--api %q: want generate or pod", o.api)
+	}
+	if o.listen == "" {
+		o.listen = "127.0.0.1:8093"
+	}
 	p, err := o.load(e.global)
 	if err != nil {
 		return err

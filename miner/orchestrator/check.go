@@ -81,16 +81,19 @@ func (c *Checker) one(ctx context.Context, m moduleSrc) {
 }
 
 // Proxy compares a render (the judge's frame on its grey 0x808080
-// background) with the prompt image (an object on a plain backdrop, whose
-// colour is the top-left pixel): the silhouettes' intersection over union,
-// and the colour agreement inside their intersection (1 − mean absolute
-// difference). A stand-in for the VLM judge, not its score.
+// background) with the prompt image (an object with alpha, or on a plain
+// backdrop whose colour is the top-left pixel): the silhouettes'
+// intersection over union, and the colour agreement inside their
+// intersection (1 − mean absolute difference). A stand-in for the VLM
+// judge, not its score.
 func Proxy(prompt, render image.Image) (iou, colour float64) {
 	pb, rb := prompt.Bounds(), render.Bounds()
 	if pb.Empty() || rb.Empty() {
 		return 0, 0
 	}
 	bg := rgb8(prompt, pb.Min.X, pb.Min.Y)
+	_, _, _, a := prompt.At(pb.Min.X, pb.Min.Y).RGBA()
+	alpha := a < 0x8000 // a transparent corner: the mask is the alpha
 	grey := [3]int{128, 128, 128}
 	var inter, union int
 	var diff float64
@@ -100,6 +103,10 @@ func Proxy(prompt, render image.Image) (iou, colour float64) {
 			rx := rb.Min.X + (x-pb.Min.X)*rb.Dx()/pb.Dx()
 			pc, rc := rgb8(prompt, x, y), rgb8(render, rx, ry)
 			inP, inR := far(pc, bg), far(rc, grey)
+			if alpha {
+				_, _, _, a := prompt.At(x, y).RGBA()
+				inP = a >= 0x8000
+			}
 			if inP || inR {
 				union++
 			}

@@ -88,7 +88,7 @@ func localValidator(t *testing.T) *validate.Validator {
 // batches of 32 reference-scene prompts with every fault injected.
 func TestRound(t *testing.T) {
 	ctx := context.Background()
-	prompts, err := ReferencePrompts(ctx, 128, 96)
+	prompts, err := ReferencePrompts(ctx, 128, 96, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,16 @@ type PromptImage struct {
 
 // ReferencePrompts renders n image prompts from the built-in reference
 // scenes: scene i mod 19 from its front camera at size² on a plain white or
-// grey backdrop (product-photo-like), the sample seed moving with each
-// pass over the catalogue. Stems are lowercase alphanumeric, as the
-// subnet's are.
-func ReferencePrompts(ctx context.Context, n, size int) ([]PromptImage, error) {
+// grey backdrop (product-photo-like, opaque like the subnet's), the sample
+// seed moving with each pass over the catalogue; transparent leaves the
+// backdrop out (the object with its alpha: a generator needs no matte).
+// Stems are lowercase alphanumeric, as the subnet's are.
+func ReferencePrompts(ctx context.Context, n, size int, transparent bool) ([]PromptImage, error) {
 	all := scenes.All()
 	plain := []imageeval.Backdrop{imageeval.Backdrops[0], imageeval.Backdrops[2]}
+	if transparent {
+		plain = []imageeval.Backdrop{{}}
+	}
 	out := make([]PromptImage, n)
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))

@@ -178,4 +178,11 @@ func TestProxy(t *testing.T) {
 			t.Errorf("%s: (-want +got)\n%s", tc.name, diff)
 		}
 	}
+	// A prompt with alpha: the silhouette is the alpha, even for a black
+	// object on a transparent (black) backdrop.
+	black := color.NRGBA{0, 0, 0, 255}
+	tp := canvas(100, color.NRGBA{}, image.Rect(25, 25, 75, 75), black)
+	if iou, _ := Proxy(tp, canvas(400, grey, image.Rect(100, 100, 200, 300), black)); iou < 0.499 || iou > 0.501 {
+		t.Errorf("alpha prompt: IoU %v, want 0.5", iou)
+	}
 }
