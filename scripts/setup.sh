@@ -112,4 +112,5 @@ setup_locale
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-nvrtc.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-browser.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/setup-threejs.sh"
+bash "$(dirname "${BASH_SOURCE[0]}")/setup-spz.sh"
 echo "$CACHE"
