@@ -13,7 +13,7 @@ type KernelStat struct {
 }
 
 // kernelProfile times every launch with a pair of CUDA events (the
-// measurement the floor table in measurements/NOTES.md is built from).
+// measurement the floor table in docs/perf/cuda-notes.md is built from).
 // Events of launches not yet complete wait in pending until the next sync.
 // The events slow the host's enqueueing, so a short kernel behind one the
 // GPU has already finished can include some idle time: the sums are upper

@@ -26,7 +26,7 @@ func logKernels(b *testing.B, d *Device, what string, ops int) {
 }
 
 // BenchmarkKernelTable times every kernel launch with events (the floor
-// table in measurements/NOTES.md): the validator's 16 views of 200k, one
+// table in docs/perf/cuda-notes.md): the validator's 16 views of 200k, one
 // 1080p view of 1M, and one fit iteration of 4×256² with 50k Gaussians.
 func BenchmarkKernelTable(b *testing.B) {
 	d := openDevice(b)
