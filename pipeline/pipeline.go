@@ -118,6 +118,7 @@ func (p *Pipeline) Run(ctx context.Context, job Job) (*State, []Timing, error) {
 		if err := ctx.Err(); err != nil {
 			return s, timings, err
 		}
+		stageStarting(ctx, st.Name())
 		start := time.Now()
 		err := st.Run(ctx, s)
 		t := Timing{Stage: st.Name(), Seconds: time.Since(start).Seconds(), Device: StageDevice(st)}
