@@ -33,6 +33,8 @@ type fakeValidator struct {
 	verify func(s Submission, prompt string) bool
 
 	cooldown, throttle, penalty float64 // seconds
+	// unregistered answers every pull as for an unknown hotkey (§1.1).
+	unregistered bool
 
 	cooldownUntil  int64
 	assigned       *Task
@@ -57,6 +59,9 @@ func (f *fakeValidator) pull() PullResponse {
 	defer f.mu.Unlock()
 	now := unixf(time.Now())
 	f.pulls++
+	if f.unregistered {
+		return PullResponse{CooldownUntil: int64(now) + 3600}
+	}
 	if now < float64(f.cooldownUntil) {
 		f.violations++
 		f.violationsTotal++

@@ -92,7 +92,7 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "a submission answer that never comes: time out, retry, release, wait out the worst cooldown",
+			name: "a submission answer that never comes: time out, resend, 403 means delivered, normal cooldown",
 			fault: func(m string, c int) fault {
 				if m == "submit" && c == 1 {
 					return hang
@@ -100,16 +100,17 @@ func TestFaults(t *testing.T) {
 				return ok
 			},
 			run: 45 * time.Minute,
-			// pull, generate 20 s, submit hangs 300 s, resubmit after
-			// 900 s is refused (403: the validator took the first),
-			// the next pull waits 900 s more.
-			// The next task is pulled 900 s after the release and
-			// submitted after its 20 s generation.
-			pullGaps:   []time.Duration{gen + 300*time.Second + 1800*time.Second, 301 * time.Second},
-			submitGaps: []time.Duration{1200 * time.Second, 900*time.Second + gen, 301 * time.Second},
+			// pull, generate 20 s, submit hangs 300 s, resend after
+			// 900 s is refused (403: the validator took the first): it
+			// counts as delivered once and the next pull follows the
+			// validator's cooldown rule, 270 s after the resend (before:
+			// released as a failure and 900 s more).
+			pullGaps:   []time.Duration{gen + 300*time.Second + 900*time.Second + 270*time.Second, 301 * time.Second, 301 * time.Second, 301 * time.Second, 301 * time.Second},
+			submitGaps: []time.Duration{1200 * time.Second, 270*time.Second + gen, 301 * time.Second, 301 * time.Second, 301 * time.Second},
 			check: func(t *testing.T, f *fakeValidator, st Stats) {
-				if st.SubmitFailures != 2 || st.Released != 1 || f.accepted != 3 {
-					t.Errorf("submit failures %d, released %d, accepted %d; want 2 1 3", st.SubmitFailures, st.Released, f.accepted)
+				if st.SubmitFailures != 1 || st.Released != 0 || st.Delivered != 1 || f.accepted != 5 || st.Submitted != f.submitted {
+					t.Errorf("submit failures %d, released %d, delivered %d, accepted %d, submitted %d (validator %d); want 1 0 1 5 and the validator's count",
+						st.SubmitFailures, st.Released, st.Delivered, f.accepted, st.Submitted, f.submitted)
 				}
 			},
 		},

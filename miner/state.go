@@ -57,6 +57,10 @@ type heldTask struct {
 	Empty      bool    `json:"empty,omitempty"`
 	ResultFile string  `json:"result_file,omitempty"`
 	Score      float64 `json:"self_score"`
+	// GenerateStarts counts generations started and not finished by a
+	// clean stop: one that reaches maxGenerateStarts is taken to have
+	// killed the process and is not started again.
+	GenerateStarts int `json:"generate_starts,omitempty"`
 	// Attempts counts submissions sent; NotBefore delays the next one.
 	Attempts  int       `json:"attempts"`
 	NotBefore time.Time `json:"not_before,omitzero"`
@@ -78,10 +82,15 @@ type Counters struct {
 	GenerateErrors int `json:"generate_errors"`
 	PullFailures   int `json:"pull_failures"`
 	SubmitFailures int `json:"submit_failures"`
-	// Refusals are pulls answered with no task (cooldown, unregistered).
-	Refusals int `json:"refusals"`
-	Released int `json:"released"`
-	Resumed  int `json:"resumed"`
+	// Refusals are pulls answered with no task (cooldown, unregistered);
+	// Unregistered are those that said the hotkey is unknown.
+	Refusals     int `json:"refusals"`
+	Unregistered int `json:"unregistered,omitempty"`
+	Released     int `json:"released"`
+	// Delivered counts resends answered "no task assigned": an earlier
+	// attempt had reached the validator (also counted in Submitted).
+	Delivered int `json:"delivered_before,omitempty"`
+	Resumed   int `json:"resumed"`
 	// ScoreSum sums the validators' fidelity scores of accepted results.
 	ScoreSum            float64 `json:"score_sum"`
 	CooldownWaitSeconds float64 `json:"cooldown_wait_seconds"`
@@ -99,7 +108,9 @@ func (c *Counters) add(o Counters) {
 	c.PullFailures += o.PullFailures
 	c.SubmitFailures += o.SubmitFailures
 	c.Refusals += o.Refusals
+	c.Unregistered += o.Unregistered
 	c.Released += o.Released
+	c.Delivered += o.Delivered
 	c.Resumed += o.Resumed
 	c.ScoreSum += o.ScoreSum
 	c.CooldownWaitSeconds += o.CooldownWaitSeconds
@@ -173,6 +184,10 @@ func writeAtomic(path string, b []byte) error {
 	}
 	return nil
 }
+
+// maxGenerateStarts is how often a held task's generation may start
+// without finishing (a crash each time) before it is answered empty.
+const maxGenerateStarts = 2
 
 // heldDir is where generated, unsubmitted results wait.
 func heldDir(statePath string) string { return statePath + ".held" }

@@ -35,18 +35,45 @@ func (m *Miner) generate(work context.Context, j *job) {
 	if m.opts.GenerateTimeout > 0 {
 		gctx, cancel = context.WithTimeout(work, m.opts.GenerateTimeout)
 	}
-	t0 := time.Now()
-	out, err := m.gen.Generate(gctx, j.task)
+	// A generation started maxGenerateStarts times without finishing
+	// killed the process each time (an input that exhausts memory, say):
+	// it is not started again, the task is answered empty.
+	m.mu.Lock()
+	crashed, starts := false, 0
+	if h := m.vstate(j.v).Held; h != nil && h.Task.ID == j.task.ID {
+		crashed, starts = h.GenerateStarts >= maxGenerateStarts, h.GenerateStarts
+		if !crashed {
+			h.GenerateStarts++
+			m.save()
+		}
+	}
+	m.mu.Unlock()
+	var out Output
+	var err error
+	if !crashed {
+		t0 := time.Now()
+		out, err = m.gen.Generate(gctx, j.task)
+		m.met.generateSeconds.Observe(time.Since(t0).Seconds())
+	}
 	cancel()
-	m.met.generateSeconds.Observe(time.Since(t0).Seconds())
 	if err != nil && work.Err() != nil {
 		j.log.Info("generation interrupted by shutdown; task stays held", "task", j.task.ID)
+		m.mu.Lock()
+		if h := m.vstate(j.v).Held; h != nil && h.Task.ID == j.task.ID && h.GenerateStarts > 0 {
+			h.GenerateStarts-- // a clean stop, not a crash
+			m.save()
+		}
+		m.mu.Unlock()
 		return
 	}
 
 	l := labels(j.v)
 	reason := ""
 	switch {
+	case crashed:
+		reason = "generate_crashed"
+		j.log.Error("generation started and never finished; not starting it again, submitting empty",
+			"task", j.task.ID, "starts", starts)
 	case err != nil:
 		reason = "generate_error"
 		j.log.Warn("generation failed; submitting empty", "task", j.task.ID, "err", err)
@@ -69,7 +96,7 @@ func (m *Miner) generate(work context.Context, j *job) {
 
 	m.mu.Lock()
 	vs := m.vstate(j.v)
-	if reason == "generate_error" || reason == "no_output" {
+	if reason == "generate_error" || reason == "no_output" || reason == "generate_crashed" {
 		vs.GenerateErrors++
 	} else if reason == "self_check" {
 		vs.SelfCheckSkips++
@@ -143,6 +170,10 @@ func (m *Miner) submit(work context.Context, j *job) {
 			m.save()
 			return
 		}
+		if errors.Is(err, ErrTaskNotHeld) && h != nil && h.Attempts > 1 {
+			m.delivered(vs, j, h, now)
+			return
+		}
 		m.met.requestFailures.With(with(l, "method", "SubmitResults")).Inc()
 		m.met.failed.With(l).Inc()
 		vs.SubmitFailures++
@@ -207,6 +238,27 @@ func (m *Miner) submit(work context.Context, j *job) {
 	if h != nil {
 		m.dropHeld(vs, j.v)
 	}
+	m.save()
+}
+
+// delivered handles a resend answered "no task assigned": an earlier
+// attempt (cut off by a shutdown or a lost answer) reached the validator,
+// which took it and reset the task. It counts once, as delivered with an
+// unknown verdict, and the next pull follows the validator's own cooldown
+// rule from the pull (§1.6) instead of the back-off for an unknown
+// outcome; m.mu must be held.
+func (m *Miner) delivered(vs *valState, j *job, h *heldTask, now time.Time) {
+	l := labels(j.v)
+	vs.Submitted++
+	vs.Delivered++
+	vs.Failures = 0
+	m.met.submitted.With(with(l, "outcome", "delivered_before")).Inc()
+	throttle := time.Duration(h.Throttle) * time.Second
+	vs.NextPull = later(now.Add(m.opts.MinPullInterval),
+		later(now.Add(m.opts.TaskCooldown-throttle), h.PulledAt.Add(m.opts.TaskCooldown)))
+	j.log.Info("validator holds no task: an earlier attempt was delivered", "task", j.task.ID,
+		"attempts", h.Attempts, "next_pull", vs.NextPull)
+	m.dropHeld(vs, j.v)
 	m.save()
 }
 
