@@ -60,7 +60,7 @@ type imageServer struct {
 	fail   map[string][]int // status codes to answer first, in order
 }
 
-func newImageServer(t *testing.T) *imageServer {
+func newImageServer(t testing.TB) *imageServer {
 	s := &imageServer{hits: map[string]int{}, bodies: map[string][]byte{}, fail: map[string][]int{}}
 	ok := pngBytes(t, 32, 32, color.NRGBA{R: 200, G: 40, B: 40, A: 255})
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -237,3 +237,14 @@ func unzip(t *testing.T, data []byte) (map[string]string, map[string]string) {
 }
 
 func httptestServer(s *Server) *httptest.Server { return httptest.NewServer(s.Handler()) }
+
+func postGenerateB(base string, req GenerateRequest) (int, []byte) {
+	body, _ := json.Marshal(req)
+	resp, err := http.Post(base+"/generate", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
