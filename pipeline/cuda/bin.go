@@ -2,6 +2,8 @@ package cuda
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"unsafe"
@@ -51,6 +53,59 @@ const (
 	scanChunk = 2048 // SCAN_CHUNK in kernels/sort.cu
 	sortChunk = 2048 // SORT_CHUNK
 )
+
+// maxInstances bounds the (Gaussian, tile) pairs and the Gaussians × views
+// of one batch: the kernels index them with 32-bit signed integers.
+const maxInstances = math.MaxInt32
+
+// checkBatch refuses a batch whose Gaussians × views, or whose per-chunk
+// pair counts (each Gaussian covers at most tilesPerView tiles), do not
+// fit the kernels' 32-bit indices.
+func checkBatch(n, views, tilesPerView int) error {
+	if total := uint64(n) * uint64(views); total > maxInstances {
+		return fmt.Errorf("cuda: %d Gaussians × %d views = %d, over the %d one batch can index; render fewer views at once", n, views, total, maxInstances)
+	}
+	if uint64(scanChunk)*uint64(tilesPerView) > math.MaxUint32 {
+		return fmt.Errorf("cuda: %d tiles per view is over the %d the tile count can take", tilesPerView, math.MaxUint32/scanChunk)
+	}
+	return nil
+}
+
+// fitsUint32 says whether total Gaussian-views covering at most
+// tilesPerView tiles each can make no more than 2³²−1 pairs, so that the
+// scan's 32-bit total cannot have wrapped.
+func fitsUint32(total, tilesPerView int) bool {
+	return uint64(total)*uint64(tilesPerView) <= math.MaxUint32
+}
+
+// instanceCount is the number of (Gaussian, tile) pairs in 64 bits: the
+// last offset plus the last count (tail) when the scan cannot have
+// wrapped (status nil), else the sum of the scan's chunk totals, each the
+// difference of two consecutive inclusive prefixes (the low 32 bits of the
+// scan's status words, see scanPublish in kernels/sort.cu), exact because
+// one chunk's total cannot reach 2³² (checkBatch).
+func instanceCount(tail [2]uint32, status []uint64) uint64 {
+	if status == nil {
+		return uint64(tail[0]) + uint64(tail[1])
+	}
+	var sum uint64
+	var prev uint32
+	for _, w := range status {
+		p := uint32(w)
+		sum += uint64(p - prev)
+		prev = p
+	}
+	return sum
+}
+
+// checkInstances refuses a pair count the kernels cannot index.
+func checkInstances(m uint64, n, views int) error {
+	if m > maxInstances {
+		return fmt.Errorf("cuda: %d Gaussians over %d views make %d (Gaussian, tile) pairs, over the %d one render can index; the cloud's splats are too many or too large for this many views at once",
+			n, views, m, uint64(maxInstances))
+	}
+	return nil
+}
 
 // scanEpochs is where the scan's epoch counter wraps; its status words
 // are cleared then (the epoch occupies 30 bits of each word's tag).
@@ -207,6 +262,9 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int,
 	v, n := len(vp), dc.n
 	total := v * n
 	b := &binned{views: v, n: n, vp: vp, mp: mp, tilesPerVw: int(vp[0].TilesX * vp[0].TilesY)}
+	if err := checkBatch(n, v, b.tilesPerVw); err != nil {
+		return nil, err
+	}
 	sz := func(per int) uint64 { return uint64(per * max(total, 1)) }
 	for _, e := range []struct {
 		b    *devBuf
@@ -285,14 +343,29 @@ func (d *Device) bin(dc *DeviceCloud, vp []viewParams, mp modeParams, shDeg int,
 		return nil, err
 	}
 	d.mark("scan+count")
-	b.instances = int(tail[0]) + int(tail[1])
+	// The scan's offsets are 32-bit: a large cloud of large splats over
+	// many views can make 2³² pairs or more and wrap them. The count is
+	// taken in 64 bits (from the scan's per-chunk prefixes when the wrap
+	// cannot be ruled out) and refused before any buffer is sized by it.
+	var status []uint64
+	if !fitsUint32(total, b.tilesPerVw) {
+		status = make([]uint64, cdiv(total, scanChunk))
+		if err := download(d, status, ws.scanStatus.ptr); err != nil {
+			return nil, err
+		}
+	}
+	m64 := instanceCount(tail, status)
+	if err := checkInstances(m64, n, v); err != nil {
+		return nil, err
+	}
+	b.instances = int(m64)
 	m := b.instances
 	for _, e := range []struct {
 		b    *devBuf
 		size uint64
 	}{{&ws.keys, uint64(4 * m)}, {&ws.keysAlt, uint64(4 * m)}, {&ws.vals, uint64(4 * m)}, {&ws.valsAlt, uint64(4 * m)}} {
 		if err := d.ensure(e.b, e.size, "tile keys"); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%d Gaussians over %d views make %d (Gaussian, tile) pairs, more than the device holds: %w", n, v, m, err)
 		}
 	}
 	if err := d.memset0(ws.ranges.ptr, uint64(8*v*b.tilesPerVw)); err != nil {
