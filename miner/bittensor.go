@@ -13,7 +13,7 @@ import (
 )
 
 // DendriteClient is the Client over bittensor's dendrite (axon/dendrite
-// HTTP transport, protocol §2). Built with NewDendriteClient it also
+// HTTP transport, docs/protocol.md §2). Built with NewDendriteClient it also
 // reports each answer's HTTP Date and keeps its nonces on each validator's
 // clock; a literal DendriteClient{Dendrite: d} does neither.
 type DendriteClient struct {
@@ -28,7 +28,7 @@ var _ Client = DendriteClient{}
 // validators' cooldowns to its own clock with it. Calls to a validator
 // whose clock runs ahead of this machine's use nonces on the validator's
 // clock (the axon refuses a nonce older than its now − 4 s − timeout,
-// §2.4), and a call refused 401 just after the Date showed such a lead is
+// docs/protocol.md §2.4), and a call refused 401 just after the Date showed such a lead is
 // sent again once (a 401 never reaches the validator's handler).
 func NewDendriteClient(opts bittensor.DendriteOptions) (DendriteClient, error) {
 	hc := &http.Client{}
@@ -153,7 +153,7 @@ func (c DendriteClient) SubmitResults(ctx context.Context, v Validator, s Submis
 	return out, nil
 }
 
-// KeypairSigner signs submissions with the miner's hotkey (§1.5).
+// KeypairSigner signs submissions with the miner's hotkey (docs/protocol.md §1.5).
 type KeypairSigner struct {
 	Hotkey *bittensor.Keypair
 }

@@ -74,7 +74,7 @@ type submitBody struct {
 }
 
 // audit verifies a SubmitResults body's license-consent signature the way
-// the validator does (§1.5), independently of the validator under test.
+// the validator does (docs/protocol.md §1.5), independently of the validator under test.
 func (n *e2eNet) audit(body []byte) {
 	var b submitBody
 	err := json.Unmarshal(body, &b)

@@ -15,8 +15,8 @@ import (
 )
 
 // The far side, faked for the scheduler's tests: validators that keep the
-// protocol's per-miner state and apply its cooldown formula (§1.6, §7.3,
-// §7.4), a network with scripted faults, a generator and a signer.
+// protocol's per-miner state and apply its cooldown formula (docs/protocol.md §1.6, §7.3,
+// docs/protocol.md §7.4), a network with scripted faults, a generator and a signer.
 
 const declaration = "I, as a miner on SN17, have obtained all licenses, rights and consents required to use, reproduce, modify, display, distribute and make available my submitted results to this subnet and its end users"
 
@@ -33,7 +33,7 @@ type fakeValidator struct {
 	verify func(s Submission, prompt string) bool
 
 	cooldown, throttle, penalty float64 // seconds
-	// unregistered answers every pull as for an unknown hotkey (§1.1).
+	// unregistered answers every pull as for an unknown hotkey (docs/protocol.md §1.1).
 	unregistered bool
 
 	cooldownUntil  int64
@@ -290,7 +290,7 @@ func (g *fakeGen) Generate(ctx context.Context, t Task) (Output, error) {
 		Timings: []Timing{{Stage: "fake", Seconds: g.took.Seconds()}}}, nil
 }
 
-// fakeSigner signs the §1.5 message with ed25519 (the tests' stand-in for
+// fakeSigner signs the docs/protocol.md §1.5 message with ed25519 (the tests' stand-in for
 // sr25519; the fake validators verify it).
 type fakeSigner struct{ key ed25519.PrivateKey }
 

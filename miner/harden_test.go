@@ -152,7 +152,7 @@ func (r *logRecorder) count(sub string) int {
 }
 
 // TestUnregisteredLogged: a validator that does not know the hotkey answers
-// with no task, no violation and an hour's cooldown (§1.1); the miner logs
+// with no task, no violation and an hour's cooldown (docs/protocol.md §1.1); the miner logs
 // that, not a cooldown violation, and waits the hour out.
 func TestUnregisteredLogged(t *testing.T) {
 	t.Parallel()

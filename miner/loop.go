@@ -197,8 +197,8 @@ func (m *Miner) pull(ctx context.Context, v Validator, lg *slog.Logger) (Task, b
 		switch {
 		case resp.CooldownViolations == 0 && resp.CooldownUntil > 0:
 			// A registered miner's early pull always counts a violation
-			// before the answer (§1.6), so none means the validator does
-			// not know the hotkey (§1.1: an hour's cooldown).
+			// before the answer (docs/protocol.md §1.6), so none means the validator does
+			// not know the hotkey (docs/protocol.md §1.1: an hour's cooldown).
 			vs.Unregistered++
 			lg.Warn("pull refused: this hotkey is not registered with the validator; waiting out its cooldown",
 				"cooldown_until", resp.CooldownUntil)

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Protocol defaults (protocol-404gen.md §1.6, §2.9, §7.8).
+// Protocol defaults (docs/protocol.md §1.6, §2.9, §7.8).
 const (
 	DefaultPullTimeout    = 12 * time.Second
 	DefaultSubmitTimeout  = 300 * time.Second

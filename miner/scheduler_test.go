@@ -38,7 +38,7 @@ func TestCooldownCompliance(t *testing.T) {
 					t.Errorf("bad signatures: %d", got.badSigs)
 				}
 				// Each validator yields at most one task per
-				// max(300, t+270) s (§1.6); the workers at most one per
+				// max(300, t+270) s (docs/protocol.md §1.6); the workers at most one per
 				// generation time each.
 				perVal := int(d / max(300*time.Second, tc.took+270*time.Second))
 				ideal := min(8*perVal, tc.workers*int(d/tc.took))

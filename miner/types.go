@@ -22,7 +22,7 @@ type Validator struct {
 
 func (v Validator) String() string { return strconv.Itoa(v.UID) + "/" + v.Hotkey }
 
-// Task is a task a validator assigned (protocol §1.2).
+// Task is a task a validator assigned (docs/protocol.md §1.2).
 type Task struct {
 	ID string `json:"id"`
 	// Type is "text" or "image".
@@ -32,7 +32,7 @@ type Task struct {
 	Prompt string `json:"prompt"`
 }
 
-// PullResponse is a validator's answer to PullTask (protocol §1.3).
+// PullResponse is a validator's answer to PullTask (docs/protocol.md §1.3).
 type PullResponse struct {
 	// Task is nil when the validator refused (cooldown, unregistered).
 	Task                *Task
@@ -47,7 +47,7 @@ type PullResponse struct {
 	Date time.Time
 }
 
-// Submission is what the miner sends with SubmitResults (protocol §1.3).
+// Submission is what the miner sends with SubmitResults (docs/protocol.md §1.3).
 type Submission struct {
 	// Task is the task answered (its id is TaskID; the deprecated task
 	// field of the synapse carries it whole).
@@ -57,7 +57,7 @@ type Submission struct {
 	Results string
 	// SubmitTime is the signing time in unix nanoseconds.
 	SubmitTime int64
-	// Signature is base64 of the 64-byte sr25519 signature (§1.5).
+	// Signature is base64 of the 64-byte sr25519 signature (docs/protocol.md §1.5).
 	Signature string
 }
 
@@ -114,7 +114,7 @@ type Generator interface {
 	Generate(ctx context.Context, t Task) (Output, error)
 }
 
-// Signer signs submissions with the miner's hotkey (protocol §1.5): the
+// Signer signs submissions with the miner's hotkey (docs/protocol.md §1.5): the
 // returned string is base64 of the signature over
 // declaration + submit_time + prompt + validator hotkey + miner hotkey.
 type Signer interface {

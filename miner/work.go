@@ -226,7 +226,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 		vs.CooldownUntil = resp.CooldownUntil
 		next = later(next, m.localTime(vs, resp.CooldownUntil).Add(m.opts.CooldownMargin))
 	} else if h != nil {
-		// No cooldown sent: the validator's own rule (§1.6),
+		// No cooldown sent: the validator's own rule (docs/protocol.md §1.6),
 		// max(submit + cooldown - throttle, assignment + cooldown).
 		throttle := time.Duration(h.Throttle) * time.Second
 		next = later(next, later(now.Add(m.opts.TaskCooldown-throttle), h.PulledAt.Add(m.opts.TaskCooldown)))
@@ -245,7 +245,7 @@ func (m *Miner) submit(work context.Context, j *job) {
 // attempt (cut off by a shutdown or a lost answer) reached the validator,
 // which took it and reset the task. It counts once, as delivered with an
 // unknown verdict, and the next pull follows the validator's own cooldown
-// rule from the pull (§1.6) instead of the back-off for an unknown
+// rule from the pull (docs/protocol.md §1.6) instead of the back-off for an unknown
 // outcome; m.mu must be held.
 func (m *Miner) delivered(vs *valState, j *job, h *heldTask, now time.Time) {
 	l := labels(j.v)

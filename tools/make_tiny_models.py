@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write tiny ONNX models with the REAL input/output signatures of the models
-splatbench loads, for tests (docs/pipeline-algorithms.md §1.5, §3.3).
+splatbench loads, for tests (docs/algorithms.md §1.5, §3.3).
 
     python3 tools/make_tiny_models.py testdata/models
 

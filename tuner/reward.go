@@ -34,8 +34,8 @@ func (v Verdict) String() string {
 
 // RewardModel estimates how many accepted results per hour a miner earns
 // with a given generation-time distribution and self-check outcome mix,
-// under the 404-GEN validator rules (protocol-404gen.md §1.6, base-miner
-// polling §2.9). It is a steady-state fluid model:
+// under the 404-GEN validator rules (docs/protocol.md §1.6, base-miner
+// polling docs/protocol.md §2.9). It is a steady-state fluid model:
 //
 //   - A validator hands a miner one task at a time. With assignment at
 //     time a, submission at a+t, cooldown c and throttle T, the validator
@@ -77,7 +77,7 @@ func (v Verdict) String() string {
 //     the self-check is taken as the validator's verdict: every submitted
 //     result is accepted.
 //   - Rewards are counted as accepted results; the duel/Glicko ranking
-//     that turns them into weight (§3.6) is out of scope.
+//     that turns them into weight (docs/protocol.md §3.6) is out of scope.
 type RewardModel struct {
 	// Workers is the number of generations that run at once (W ≥ 1).
 	Workers int
@@ -92,7 +92,7 @@ type RewardModel struct {
 	Overhead time.Duration
 }
 
-// DefaultRewardModel is the model with the validator defaults of §1.6:
+// DefaultRewardModel is the model with the validator defaults of docs/protocol.md §1.6:
 // cooldown 300 s, throttle 30 s, penalty 600 s, threshold 0.6.
 func DefaultRewardModel(workers, validators int) RewardModel {
 	return RewardModel{

@@ -135,7 +135,7 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	if err != nil {
 		return err
 	}
-	p.Encoding.Format = "spz" // validators decode SPZ only (protocol §1.4)
+	p.Encoding.Format = "spz" // validators decode SPZ only (docs/protocol.md §1.4)
 	vals, err := miner.LoadValidators(o.validators, o.minStake, e.log)
 	if err != nil {
 		return fmt.Errorf("%w: --validators: %w", errUsage, err)

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Nonce rule constants (bittensor utils/axon_utils.py, §2.4).
+// Nonce rule constants (bittensor utils/axon_utils.py, docs/protocol.md §2.4).
 const (
 	nonceAllowedDelta  = 4 * time.Second
 	nonceWindowVersion = 7002000
@@ -51,7 +51,7 @@ type Request struct {
 	// verification used.
 	Header Synapse
 	// Body is the synapse parsed from the JSON body. Handlers act on it, as
-	// the real axon's forward functions do (§2.3); nil during blacklisting.
+	// the real axon's forward functions do (docs/protocol.md §2.3); nil during blacklisting.
 	Body Synapse
 	// Hotkey is the caller's hotkey from the header (verified unless the
 	// unsigned quirk is on and the signature was empty).
@@ -76,7 +76,7 @@ type AxonOptions struct {
 	Log          *slog.Logger
 	MaxBodyBytes int64
 	// AllowUnsigned reproduces bittensor's quirk of skipping the signature
-	// check when the signature header is absent or empty (§2.4).
+	// check when the signature header is absent or empty (docs/protocol.md §2.4).
 	AllowUnsigned bool
 }
 
@@ -86,7 +86,7 @@ type route struct {
 }
 
 // Axon is an http.Handler serving synapses the way the bittensor 9.9.0 axon
-// does (§2.5, §7.1): route, parse headers (500), blacklist (403), verify
+// does (docs/protocol.md §2.5, §7.1): route, parse headers (500), blacklist (403), verify
 // signature and nonce (401), parse and hash-check the body (500), run the
 // handler (500 on error) and answer 200 with the whole synapse.
 type Axon struct {

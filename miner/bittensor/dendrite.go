@@ -30,7 +30,7 @@ type DendriteOptions struct {
 	MaxResponseBytes int64
 }
 
-// Dendrite calls validator axons (protocol §2). It is safe for concurrent
+// Dendrite calls validator axons (docs/protocol.md §2). It is safe for concurrent
 // use. Each call gets a fresh uuid (as the base miner, which builds a
 // dendrite per request), so concurrent calls cannot trip the per-uuid
 // strictly-increasing nonce rule; nonces are still strictly increasing
@@ -94,7 +94,7 @@ func newUUID1(now time.Time) string {
 }
 
 // TransportMessage is the message a dendrite signs and an axon verifies
-// (§2.4): "{nonce}.{dendrite_hotkey}.{axon_hotkey}.{uuid}.{body_hash}".
+// (docs/protocol.md §2.4): "{nonce}.{dendrite_hotkey}.{axon_hotkey}.{uuid}.{body_hash}".
 func TransportMessage(nonce int64, dendriteHotkey, axonHotkey, uuid, bodyHash string) string {
 	return strconv.FormatInt(nonce, 10) + "." + dendriteHotkey + "." + axonHotkey + "." + uuid + "." + bodyHash
 }
@@ -122,7 +122,7 @@ func (d *Dendrite) Prepare(axon AxonInfo, syn Synapse, timeout time.Duration) (h
 		return nil, nil, err
 	}
 	b.Dendrite.Signature = &sig
-	b.ComputedBodyHash = "" // the field default; the real hash travels in the header (§2.3)
+	b.ComputedBodyHash = "" // the field default; the real hash travels in the header (docs/protocol.md §2.3)
 	body, err := json.Marshal(syn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode %s: %w", syn.SynapseName(), err)

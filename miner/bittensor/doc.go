@@ -1,6 +1,6 @@
 // Package bittensor owns the parts of the Bittensor SDK a subnet-17 miner
 // and a local validator need, written from the wire description in
-// docs/protocol-404gen.md §1–§2: sr25519 keys and signatures with the
+// docs/protocol.md §1–§2: sr25519 keys and signatures with the
 // "substrate" signing context, substrate secret URIs (mnemonic, hex seed,
 // hard junctions such as //Alice), SS58 addresses, Bittensor wallet hotkey
 // files, the 404-GEN synapses (PullTask, SubmitResults, GetVersion) and the

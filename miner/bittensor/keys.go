@@ -139,7 +139,7 @@ func VerifyStrict(pub [PublicKeySize]byte, msg []byte, sig [SignatureSize]byte) 
 }
 
 // SignHex signs msg and returns "0x" + lowercase hex, the form of transport
-// signatures (protocol §2.4).
+// signatures (docs/protocol.md §2.4).
 func (k *Keypair) SignHex(msg []byte) (string, error) {
 	sig, err := k.Sign(msg)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // MinerLicenseConsentDeclaration is the constant that opens every
-// submission signature message (protocol §1.5), verbatim.
+// submission signature message (docs/protocol.md §1.5), verbatim.
 const MinerLicenseConsentDeclaration = "I, as a miner on SN17, have obtained all licenses, rights and consents required to use, reproduce, modify, display, distribute and make available my submitted results to this subnet and its end users"
 
 // ErrMalformedSignature is a submission signature that is not strict base64

@@ -5,20 +5,20 @@ import (
 	"fmt"
 )
 
-// Synapse names (the route of each, protocol §2.1).
+// Synapse names (the route of each, docs/protocol.md §2.1).
 const (
 	NamePullTask      = "PullTask"
 	NameSubmitResults = "SubmitResults"
 	NameGetVersion    = "GetVersion"
 )
 
-// Task kinds (protocol §1.2).
+// Task kinds (docs/protocol.md §1.2).
 const (
 	TaskText  = "text"
 	TaskImage = "image"
 )
 
-// Protocol defaults (protocol §1.3, §1.7, §7.8).
+// Protocol defaults (docs/protocol.md §1.3, §1.7, §7.8).
 const (
 	DefaultValidationThreshold = 0.6
 	CompressionSPZ             = 2
@@ -42,7 +42,7 @@ type TerminalInfo struct {
 	Signature     *string  `json:"signature"`
 }
 
-// SynapseBase holds the fields every bittensor Synapse carries (§2.3).
+// SynapseBase holds the fields every bittensor Synapse carries (docs/protocol.md §2.3).
 type SynapseBase struct {
 	Name             string       `json:"name"`
 	Timeout          float64      `json:"timeout"`
@@ -86,7 +86,7 @@ func newBase(name string, timeout float64) SynapseBase {
 	return SynapseBase{Name: name, Timeout: timeout}
 }
 
-// Task is a TextTask or an ImageTask (§1.2). For an image task Prompt is the
+// Task is a TextTask or an ImageTask (docs/protocol.md §1.2). For an image task Prompt is the
 // base64 of the image file.
 type Task struct {
 	Type   string `json:"type"`
@@ -119,7 +119,7 @@ func (t Task) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// PullTask asks a validator for a task (§1.3).
+// PullTask asks a validator for a task (docs/protocol.md §1.3).
 type PullTask struct {
 	SynapseBase
 	Task                *Task   `json:"task"`
@@ -140,7 +140,7 @@ func (*PullTask) SynapseName() string { return NamePullTask }
 // RequiredFields implements Synapse.
 func (*PullTask) RequiredFields() []string { return nil }
 
-// Feedback is the validator's verdict on a submission (§1.3).
+// Feedback is the validator's verdict on a submission (docs/protocol.md §1.3).
 type Feedback struct {
 	ValidationFailed           bool    `json:"validation_failed"`
 	TaskFidelityScore          float64 `json:"task_fidelity_score"`
@@ -150,7 +150,7 @@ type Feedback struct {
 	CurrentMinerReward         float64 `json:"current_miner_reward"`
 }
 
-// SubmitResults delivers a result (§1.3). Results is base64(SPZ); "" skips
+// SubmitResults delivers a result (docs/protocol.md §1.3). Results is base64(SPZ); "" skips
 // the task without penalty. Signature is base64 of the 64-byte submission
 // signature (SubmissionSignature).
 type SubmitResults struct {

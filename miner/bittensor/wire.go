@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// Header names and prefixes (protocol §2.2). They go on the wire lowercase.
+// Header names and prefixes (docs/protocol.md §2.2). They go on the wire lowercase.
 const (
 	hdrAxonPrefix     = "bt_header_axon_"
 	hdrDendritePrefix = "bt_header_dendrite_"

@@ -14,7 +14,7 @@ import (
 
 func TestEmptyBodyHash(t *testing.T) {
 	t.Parallel()
-	// SHA3-256("") (FIPS 202 test vector, quoted in protocol §2.2).
+	// SHA3-256("") (FIPS 202 test vector, quoted in docs/protocol.md §2.2).
 	if EmptyBodyHash != "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a" {
 		t.Errorf("EmptyBodyHash = %s", EmptyBodyHash)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // Faults are transport faults injected before the axon sees a request
-// (§7.1 item 8). Rates are probabilities in [0, 1] drawn from a PCG seeded
+// (docs/protocol.md §7.1 item 8). Rates are probabilities in [0, 1] drawn from a PCG seeded
 // with Seed and the validator UID, so runs are reproducible. A faulted
 // request never reaches the validator's state.
 type Faults struct {

@@ -20,7 +20,7 @@ func bodyHotkey(s bittensor.Synapse) string {
 	return ""
 }
 
-// handlePullTask is §7.3.
+// handlePullTask is docs/protocol.md §7.3.
 func (v *Validator) handlePullTask(_ context.Context, req *bittensor.Request) (bittensor.Synapse, error) {
 	p := req.Body.(*bittensor.PullTask)
 	hotkey := bodyHotkey(p)
@@ -61,7 +61,7 @@ func (v *Validator) handlePullTask(_ context.Context, req *bittensor.Request) (b
 }
 
 // blacklistSubmit refuses SubmitResults from unknown hotkeys and from
-// miners with no assigned task (403, §2.6).
+// miners with no assigned task (403, docs/protocol.md §2.6).
 func (v *Validator) blacklistSubmit(req *bittensor.Request) (bool, string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -87,7 +87,7 @@ func (v *Validator) handleGetVersion(_ context.Context, req *bittensor.Request) 
 	return g, nil
 }
 
-// handleSubmitResults is §7.4 with the outcome table of §1.6.
+// handleSubmitResults is docs/protocol.md §7.4 with the outcome table of docs/protocol.md §1.6.
 func (v *Validator) handleSubmitResults(ctx context.Context, req *bittensor.Request) (bittensor.Synapse, error) {
 	s := req.Body.(*bittensor.SubmitResults)
 	hotkey := bodyHotkey(s)
@@ -194,7 +194,7 @@ func (v *Validator) handleSubmitResults(ctx context.Context, req *bittensor.Requ
 	return done("accepted")
 }
 
-// respond fills the feedback every SubmitResults path returns (§7.4 step
+// respond fills the feedback every SubmitResults path returns (docs/protocol.md §7.4 step
 // 10) and blanks the result and signature.
 func (v *Validator) respond(s *bittensor.SubmitResults, m *Miner, now float64) {
 	if s.Feedback == nil {

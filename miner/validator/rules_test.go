@@ -80,7 +80,7 @@ func (r *rig) state() Miner {
 
 func nowS() int64 { return time.Now().Unix() }
 
-// TestCooldownTable walks protocol §1.6's outcome table row by row.
+// TestCooldownTable walks docs/protocol.md §1.6's outcome table row by row.
 func TestCooldownTable(t *testing.T) {
 	t.Parallel()
 	const result = "c3B6" // any non-empty base64; the scorer is scripted

@@ -106,7 +106,7 @@ func RunMany(ctx context.Context, n, basePort int, opts Options, log *slog.Logge
 		if o.Stake == 0 {
 			o.Stake = 10000
 			if i%4 == 3 {
-				o.Stake = 500 // below the miner's 1000 minimum (§7.7)
+				o.Stake = 500 // below the miner's 1000 minimum (docs/protocol.md §7.7)
 			}
 		}
 		if opts.StatePath != "" {

@@ -11,7 +11,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
-// Scorer scores a submitted result (protocol §7.5). results is the base64
+// Scorer scores a submitted result (docs/protocol.md §7.5). results is the base64
 // string exactly as submitted. An error means the validation service failed
 // (validation_failed, no penalty); an undecodable or invalid asset is a
 // score of 0, not an error, as the real service answers it.
@@ -35,7 +35,7 @@ func (s FixedScorer) Score(context.Context, bittensor.Task, string) (float64, er
 	return float64(s), nil
 }
 
-// GateScorer is the structural back-end of §7.5(b): it decodes the result
+// GateScorer is the structural back-end of docs/protocol.md §7.5(b): it decodes the result
 // (strict base64, then SPZ, or PLY when the bytes are a PLY file), applies
 // the validity gates (splat.CheckGate, and splat.CheckPLYGate for PLY) and
 // scores 0 on any failure and Pass otherwise. It measures validity, not

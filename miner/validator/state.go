@@ -9,7 +9,7 @@ import (
 	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
-// Miner is the validator's state for one miner hotkey (MinerData, §7.2).
+// Miner is the validator's state for one miner hotkey (MinerData, docs/protocol.md §7.2).
 // Times are Unix seconds as floats, like Python's time.time().
 type Miner struct {
 	Hotkey                string          `json:"hotkey"`

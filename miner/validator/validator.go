@@ -15,7 +15,7 @@ import (
 )
 
 // Options configure a Validator. Zero durations and thresholds take the
-// Era-B defaults of protocol §1.6 / §7.8.
+// Era-B defaults of docs/protocol.md §1.6 / §7.8.
 type Options struct {
 	Key   *bittensor.Keypair // validator hotkey; required
 	UID   int

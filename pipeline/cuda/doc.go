@@ -9,7 +9,7 @@
 // (Device.Fit, pipeline/fit's semantics; densification runs on the host
 // through pipeline/fit's exported state). The rasteriser follows the CPU
 // engine in pipeline/splat rule for rule (classic and gsplat modes, SH
-// degrees 0–3, the α and transmittance rules of pipeline-algorithms.md §4)
+// degrees 0–3, the α and transmittance rules of docs/algorithms.md §4)
 // and is tested against it under the gpu build tag.
 //
 // PTX and drivers: the kernels' CUDA C is compiled for compute_75 (Turing

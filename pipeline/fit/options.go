@@ -128,7 +128,7 @@ type Options struct {
 }
 
 // DefaultOptions returns DreamGaussian's stage-1 defaults for image-to-3D
-// (pipeline-algorithms.md §5.1, "image" column) where they apply:
+// (docs/algorithms.md §5.1, "image" column) where they apply:
 // 500 iterations, 5000 initial points in a sphere of radius 0.5, SH degree
 // 0, ref_size 256, densify from 100 every 100 until 3000, percent_dense
 // 0.01 with extent 4, prune at opacity 0.01 and world scale 0.1·extent,

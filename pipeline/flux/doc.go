@@ -1,17 +1,17 @@
 // Package flux is the text-to-image stage: FLUX.1-schnell run from its ONNX
 // export (black-forest-labs/FLUX.1-schnell-onnx layout,
-// docs/pipeline-algorithms.md §1.5) through pipeline/ort. It owns the parts
+// docs/algorithms.md §1.5) through pipeline/ort. It owns the parts
 // of the sampler that are not in the model files:
 //
 //   - text conditioning: CLIP-L pooled output (768) as the vector input and
 //     T5-XXL's last hidden state (MaxSeqLen × 4096, 256 for schnell) as the
-//     token context (§1.2), from ids made by injected tokenizers;
+//     token context (docs/algorithms.md §1.2), from ids made by injected tokenizers;
 //   - seeded Gaussian latent noise (16 × H/8 × W/8), the 2×2 packing into
-//     64-feature tokens and the image/text position ids (§1.3, §1.1);
+//     64-feature tokens and the image/text position ids (docs/algorithms.md §1.3, §1.1);
 //   - schnell's unshifted Euler schedule linspace(1, 0, n+1) and the
-//     rectified-flow update x ← x + (t_prev − t_curr)·v (§1.4);
+//     rectified-flow update x ← x + (t_prev − t_curr)·v (docs/algorithms.md §1.4);
 //   - the VAE's scale and shift (z/0.3611 + 0.1159) before the decoder and
-//     the [−1, 1] → 8-bit conversion after it (§1.3).
+//     the [−1, 1] → 8-bit conversion after it (docs/algorithms.md §1.3).
 //
 // Every model's signature is checked before anything runs; a directory that
 // does not fit gives one error listing every difference in every file.

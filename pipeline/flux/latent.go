@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 )
 
-// Latent and VAE constants (pipeline-algorithms.md §1.3, BFL
+// Latent and VAE constants (docs/algorithms.md §1.3, BFL
 // modules/autoencoder.py).
 const (
 	LatentChannels = 16     // z_channels

@@ -7,7 +7,7 @@ import "fmt"
 const MaxSteps = 4
 
 // Schedule returns schnell's timesteps for n steps: linspace(1, 0, n+1),
-// with no resolution-dependent shift (pipeline-algorithms.md §1.4; the
+// with no resolution-dependent shift (docs/algorithms.md §1.4; the
 // shift belongs to dev). Step i goes from t[i] to t[i+1].
 func Schedule(n int) ([]float64, error) {
 	if n < 1 || n > MaxSteps {

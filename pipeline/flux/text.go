@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Sequence lengths of FLUX.1-schnell's text encoders (§1.2).
+// Sequence lengths of FLUX.1-schnell's text encoders (docs/algorithms.md §1.2).
 const (
 	CLIPSeqLen    = 77
 	DefaultT5Len  = 256 // schnell; dev uses 512

@@ -191,7 +191,7 @@ func (m *Matte) mask(ctx context.Context, img image.Image) (plane, plane, error)
 		// imgly tensorHWCtoBCHW: (v − 128)/256 on 0..255 values.
 		input = normalize(small, 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
 	case BiRefNet:
-		// §2.1: ToTensor (0..1), ImageNet mean/std.
+		// docs/algorithms.md §2.1: ToTensor (0..1), ImageNet mean/std.
 		input = normalize(small, 255, [3]float64{0.485, 0.456, 0.406}, [3]float64{0.229, 0.224, 0.225})
 	}
 	out, err := m.sess.Run(ctx, input)

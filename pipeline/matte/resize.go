@@ -9,7 +9,7 @@ type plane struct {
 }
 
 // resizeBilinear resizes p to w×h the way @imgly/background-removal-node
-// 1.4.5 does (docs/pipeline-algorithms.md §2.3): source coordinate x·(srcW/w)
+// 1.4.5 does (docs/algorithms.md §2.3): source coordinate x·(srcW/w)
 // with no half-pixel offset, taps at floor and min(ceil, srcW−1), weights
 // from the fractional part, the result rounded half up (Math.round) to
 // uint8. Arithmetic is float64, as in JavaScript.

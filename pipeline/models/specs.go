@@ -15,7 +15,7 @@ import (
 type Stage struct {
 	Name   string // "matte/isnet", "flux/transformer", ...
 	Spec   ort.Spec
-	Source string // where the signature comes from (docs/pipeline-algorithms.md section)
+	Source string // where the signature comes from (docs/algorithms.md section)
 	About  string // one line for people
 }
 
@@ -30,10 +30,10 @@ const (
 // Specs lists every stage splatbench can load a model for.
 var Specs = []Stage{
 	{
-		// pipeline-algorithms.md §2.3: imgly's ISNet, `input` [1,3,1024,1024]
+		// docs/algorithms.md §2.3: imgly's ISNet, `input` [1,3,1024,1024]
 		// float32 (the uint8-quantised and fp16 files both take float32),
 		// `output` [1,1,1024,1024].
-		Name: "matte/isnet", Source: "pipeline-algorithms.md §2.3",
+		Name: "matte/isnet", Source: "docs/algorithms.md §2.3",
 		About: "background removal, IS-Net (imgly isnet-small/medium)",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("input", f32, 1, 3, 1024, 1024)},
@@ -41,9 +41,9 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §2.1: RMBG-2.0 official ONNX, `pixel_values` [B,3,1024,1024]
+		// docs/algorithms.md §2.1: RMBG-2.0 official ONNX, `pixel_values` [B,3,1024,1024]
 		// ImageNet-normalised, `alphas` [B,1,1024,1024] already sigmoid-ed.
-		Name: "matte/birefnet", Source: "pipeline-algorithms.md §2.1",
+		Name: "matte/birefnet", Source: "docs/algorithms.md §2.1",
 		About: "background removal, BiRefNet / BRIA RMBG-2.0",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("pixel_values", fp, anyN, 3, 1024, 1024)},
@@ -51,9 +51,9 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §1.5 table, CLIP row (BFL clip.opt/model.onnx): `input_ids` [B,77]
-		// -> `pooled_embeddings` [B,768]; §1.2: FLUX uses the pooled output.
-		Name: "flux/clip", Source: "pipeline-algorithms.md §1.5",
+		// docs/algorithms.md §1.5 table, CLIP row (BFL clip.opt/model.onnx): `input_ids` [B,77]
+		// -> `pooled_embeddings` [B,768]; docs/algorithms.md §1.2: FLUX uses the pooled output.
+		Name: "flux/clip", Source: "docs/algorithms.md §1.5",
 		About: "FLUX.1 CLIP-L text encoder (pooled)",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("input_ids", ids, anyN, 77)},
@@ -61,9 +61,9 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §1.5 table, T5 row: `input_ids` [B,256] (schnell) ->
+		// docs/algorithms.md §1.5 table, T5 row: `input_ids` [B,256] (schnell) ->
 		// `text_embeddings` [B,256,4096].
-		Name: "flux/t5", Source: "pipeline-algorithms.md §1.5",
+		Name: "flux/t5", Source: "docs/algorithms.md §1.5",
 		About: "FLUX.1-schnell T5-XXL text encoder (256 tokens)",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("input_ids", ids, anyN, 256)},
@@ -71,10 +71,10 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §1.5 table, transformer row; ids fp32 without a batch dimension;
+		// docs/algorithms.md §1.5 table, transformer row; ids fp32 without a batch dimension;
 		// schnell has no `guidance` input (a dev export fails as "not one this
 		// stage feeds").
-		Name: "flux/transformer", Source: "pipeline-algorithms.md §1.5",
+		Name: "flux/transformer", Source: "docs/algorithms.md §1.5",
 		About: "FLUX.1-schnell MM-DiT transformer",
 		Spec: ort.Spec{
 			Inputs: []ort.Tensor{
@@ -89,9 +89,9 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §1.5 table, VAE decoder row: `latent` [B,16,H/8,W/8] -> `images`
-		// [B,3,H,W] in [-1,1] (§1.3).
-		Name: "flux/vae-decoder", Source: "pipeline-algorithms.md §1.5",
+		// docs/algorithms.md §1.5 table, VAE decoder row: `latent` [B,16,H/8,W/8] -> `images`
+		// [B,3,H,W] in [-1,1] (docs/algorithms.md §1.3).
+		Name: "flux/vae-decoder", Source: "docs/algorithms.md §1.5",
 		About: "FLUX.1 VAE decoder",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("latent", bfp, anyN, 16, anyN, anyN)},
@@ -99,9 +99,9 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §3.3: transformers.js split tower onnx/vision_model.onnx (Optimum
+		// docs/algorithms.md §3.3: transformers.js split tower onnx/vision_model.onnx (Optimum
 		// names): `pixel_values` [B,3,H,W] -> `image_embeds` [B,D].
-		Name: "clip/image", Source: "pipeline-algorithms.md §3.3",
+		Name: "clip/image", Source: "docs/algorithms.md §3.3",
 		About: "CLIP image encoder for scoring",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("pixel_values", fp, anyN, 3, anyN, anyN)},
@@ -109,8 +109,8 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §3.3: onnx/text_model.onnx: `input_ids` [B,seq] -> `text_embeds` [B,D].
-		Name: "clip/text", Source: "pipeline-algorithms.md §3.3",
+		// docs/algorithms.md §3.3: onnx/text_model.onnx: `input_ids` [B,seq] -> `text_embeds` [B,D].
+		Name: "clip/text", Source: "docs/algorithms.md §3.3",
 		About: "CLIP text encoder for scoring",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("input_ids", ids, anyN, anyN)},
@@ -118,8 +118,8 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §3.3: the same text tower exported with Optimum's `attention_mask`.
-		Name: "clip/text-masked", Source: "pipeline-algorithms.md §3.3",
+		// docs/algorithms.md §3.3: the same text tower exported with Optimum's `attention_mask`.
+		Name: "clip/text-masked", Source: "docs/algorithms.md §3.3",
 		About: "CLIP text encoder for scoring (with attention mask)",
 		Spec: ort.Spec{
 			Inputs:  []ort.Tensor{ort.T("input_ids", ids, anyN, anyN), ort.T("attention_mask", ids, anyN, anyN)},
@@ -127,8 +127,8 @@ var Specs = []Stage{
 		},
 	},
 	{
-		// §3.3: Optimum CLIPOnnxConfig, both towers in one model.
-		Name: "clip/joint", Source: "pipeline-algorithms.md §3.3",
+		// docs/algorithms.md §3.3: Optimum CLIPOnnxConfig, both towers in one model.
+		Name: "clip/joint", Source: "docs/algorithms.md §3.3",
 		About: "CLIP image and text towers in one model",
 		Spec: ort.Spec{
 			Inputs: []ort.Tensor{

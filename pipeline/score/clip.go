@@ -18,7 +18,7 @@ import (
 )
 
 // The CLIP self-check mirrors the validator's CLIP era at three-gen-subnet
-// HEAD 5fc61f1 (protocol-404gen.md §3.4; the 2024-12-21 gate and weights,
+// HEAD 5fc61f1 (docs/protocol.md §3.4; the 2024-12-21 gate and weights,
 // with the 2025-04-14 alignment model): 16 views rendered as the validator
 // renders them, per-view cosine similarity with the prompt, then
 // TextAlignment (KNN outlier filter, clip to [0,1], geometric mean, /0.35).
@@ -41,7 +41,7 @@ const CLIPScoreName = "validator-clip"
 const (
 	CLIPContext   = 77  // text sequence length (CLIP and OpenCLIP context)
 	CLIPInputSize = 224 // image side (the validator's img_preproc_res)
-	// DefaultThreshold is the validator's accept threshold (§3.5).
+	// DefaultThreshold is the validator's accept threshold (docs/protocol.md §3.5).
 	DefaultThreshold = 0.6
 )
 

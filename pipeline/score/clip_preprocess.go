@@ -6,7 +6,7 @@ import (
 )
 
 // CLIP's image normalisation (openai/CLIP clip.py _transform; OpenCLIP's
-// OPENAI_DATASET_MEAN/STD), pipeline-algorithms.md §3.2.
+// OPENAI_DATASET_MEAN/STD), docs/algorithms.md §3.2.
 var (
 	CLIPMean = [3]float64{0.48145466, 0.4578275, 0.40821073}
 	CLIPStd  = [3]float64{0.26862954, 0.26130258, 0.27577711}
@@ -23,7 +23,7 @@ const (
 	// of its two passes).
 	PreprocessCLIP Preprocess = iota
 	// PreprocessValidator is what the SN17 validator does at three-gen-subnet
-	// HEAD (protocol-404gen.md §3.4, pipeline-algorithms.md §3.1): torch
+	// HEAD (docs/protocol.md §3.4, docs/algorithms.md §3.1): torch
 	// F.interpolate bicubic (a = −0.75, align_corners=False, no antialias)
 	// straight to size×size (no crop), then Normalize with the mean AND the
 	// std multiplied by 3 — the validator's quirk, equivalent to feeding

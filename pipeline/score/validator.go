@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// The validator's final-score constants (protocol-404gen.md §3.4,
+// The validator's final-score constants (docs/protocol.md §3.4,
 // engine/validation_engine.py at three-gen-subnet HEAD).
 const (
 	AlignmentGate      = 0.3  // alignment below this scores 0
@@ -18,7 +18,7 @@ const (
 )
 
 // ValidatorScore is the 404-GEN validation service's final score from its
-// four metrics (§3.4):
+// four metrics (docs/protocol.md §3.4):
 //
 //	0                                                     if alignment < 0.3
 //	0.75·iqa + 0.2·alignment + 0.025·σ(35·(ssim − 0.83))

@@ -9,7 +9,7 @@ type backState struct {
 	last [tilePixels]int32
 }
 
-// backTile walks tile (tx, ty)'s list back to front (§4.4), visiting exactly
+// backTile walks tile (tx, ty)'s list back to front (docs/algorithms.md §4.4), visiting exactly
 // the (Gaussian, pixel) pairs the forward pass composited, and adds each
 // Gaussian's screen-space gradient into acc (gSlots per Gaussian).
 func (f *frame) backTile(tx, ty int, st *backState, dRGB, dAlpha []float32, acc []float32) {

@@ -81,7 +81,7 @@ func OrbitCameras(n int, radius, elevationDeg, fovYDeg float64, w, h int) []Came
 	return cams
 }
 
-// The subnet-17 validator's render preset (protocol-404gen.md §3.2).
+// The subnet-17 validator's render preset (docs/protocol.md §3.2).
 const (
 	ValidatorViews     = 16
 	ValidatorSize      = 518

@@ -3,7 +3,7 @@ package splat
 import "math"
 
 // NormalizeForValidator applies, in place, the scene normalisation the
-// subnet-17 validator runs before rendering (protocol-404gen.md §3.2,
+// subnet-17 validator runs before rendering (docs/protocol.md §3.2,
 // transform_gs_data), quirks included:
 //   - the axis-aligned extent of the centres is measured and
 //     scaling = 1.5 / (largest extent);

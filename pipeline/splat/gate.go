@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Limits of the subnet's validity gates (protocol-404gen.md §3.3, §4.2).
+// Limits of the subnet's validity gates (docs/protocol.md §3.3, §4.2).
 const (
 	GateMinGaussians     = 7000       // validator: fewer scores 0
 	GateMaxEncodePoints  = 10_485_760 // SPZ encoder's PLY header limit
@@ -36,9 +36,9 @@ func (g *GateReport) warn(format string, a ...any) {
 	g.Warnings = append(g.Warnings, fmt.Sprintf(format, a...))
 }
 
-// CheckGate applies the validator's data validity gates (protocol-404gen.md
-// §3.3: count, first points, opacity, rotations) and the SPZ encoder/decoder
-// limits (§4.2, §4.3) to a cloud. The validator's free-VRAM estimate is not
+// CheckGate applies the validator's data validity gates (docs/protocol.md
+// docs/protocol.md §3.3: count, first points, opacity, rotations) and the SPZ encoder/decoder
+// limits (docs/protocol.md §4.2, §4.3) to a cloud. The validator's free-VRAM estimate is not
 // checked: it depends on the validator's GPU.
 func CheckGate(c *Cloud) GateReport {
 	var g GateReport
@@ -97,7 +97,7 @@ func CheckGate(c *Cloud) GateReport {
 }
 
 // CheckPLYGate applies the header rules the subnet's SPZ encoder enforces on
-// a raw PLY file (protocol-404gen.md §4.2): LF-only lines, "ply", then
+// a raw PLY file (docs/protocol.md §4.2): LF-only lines, "ply", then
 // "format binary_little_endian 1.0", then "element vertex N" with 1 ≤ N ≤
 // 10,485,760, then only "property float NAME" lines (no comments) until
 // end_header; the required properties; f_rest_* contiguous from 0 in a

@@ -10,7 +10,7 @@ import (
 )
 
 // plyWriteHeader returns the header WritePLY emits: the layout the subnet's
-// SPZ encoder accepts (protocol-404gen.md §4.2): LF line endings, no
+// SPZ encoder accepts (docs/protocol.md §4.2): LF line endings, no
 // comments, float properties only, Inria order with zero normals.
 func plyWriteHeader(n, deg int) string {
 	var b strings.Builder

@@ -63,7 +63,7 @@ type proj struct {
 	clampRGB uint8
 }
 
-// project runs §4.1 for Gaussian i of c. It stops early (visible false) when
+// project runs docs/algorithms.md §4.1 for Gaussian i of c. It stops early (visible false) when
 // the Gaussian is culled.
 func (v *viewCtx) project(c *Cloud, i int, out *proj) {
 	*out = proj{}

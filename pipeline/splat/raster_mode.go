@@ -6,7 +6,7 @@ import (
 )
 
 // Mode selects the rasteriser convention. Both modes run the same code; they
-// differ only in the constants of modeParams (pipeline-algorithms.md §4).
+// differ only in the constants of modeParams (docs/algorithms.md §4).
 type Mode int
 
 const (

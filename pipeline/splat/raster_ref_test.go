@@ -36,7 +36,7 @@ type refSplat struct {
 }
 
 // refRender is an independent, brute-force float64 implementation of the
-// forward pass (§4.1-4.3): no spans, no radix sort, every pixel of every
+// forward pass (docs/algorithms.md §4.1-4.3): no spans, no radix sort, every pixel of every
 // tile in a Gaussian's rectangle is tested. It returns RGB and alpha.
 func refRender(r *refCloud, cam Camera, mode Mode, bg [3]float64, shDeg int) (rgb, alpha []float64) {
 	p, err := paramsFor(mode)
@@ -176,7 +176,7 @@ func refRender(r *refCloud, cam Camera, mode Mode, bg [3]float64, shDeg int) (rg
 	return rgb, alpha
 }
 
-// refBasis is the SH basis in float64 (§4.1 constants and signs).
+// refBasis is the SH basis in float64 (docs/algorithms.md §4.1 constants and signs).
 func refBasis(x, y, z float64) [16]float64 {
 	c2 := [5]float64{1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396}
 	c3 := [7]float64{-0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154, -0.4570457994644658, 1.445305721320277, -0.5900435899266435}

@@ -76,7 +76,7 @@ func (g *splat2D) rowStart(lo int, dy float32) (G, R float32) {
 	return G, R
 }
 
-// rasterTile composites tile (tx, ty) front to back (§4.3) and writes its
+// rasterTile composites tile (tx, ty) front to back (docs/algorithms.md §4.3) and writes its
 // pixels into im; with keep it also records final T and the last
 // contributor per pixel in f.finalT / f.last. It returns the number of
 // Gaussian–pixel evaluations.

@@ -1,7 +1,7 @@
 package splat
 
 // Real spherical-harmonics constants of the 3DGS convention
-// (pipeline-algorithms.md §4.1).
+// (docs/algorithms.md §4.1).
 const (
 	shC0 = 0.28209479177387814
 	shC1 = 0.4886025119029199

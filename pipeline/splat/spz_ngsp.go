@@ -7,7 +7,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// readNGSP decodes Niantic's v4 container (spz-format.md §2): a plain
+// readNGSP decodes Niantic's v4 container (docs/protocol.md §4.4): a plain
 // 32-byte header, optional extension records, a table of contents of
 // (compressed, uncompressed) u64 sizes, then one zstd frame per non-empty
 // attribute block, the last ending exactly at EOF.

@@ -4,8 +4,8 @@ import (
 	"math"
 )
 
-// SPZ quantisation, as the subnet's fork encodes it (protocol-404gen.md §4.3,
-// spz-format.md §3). Every step is computed in float32 like the C++ encoder;
+// SPZ quantisation, as the subnet's fork encodes it (docs/protocol.md §4.3,
+// docs/protocol.md §4.3). Every step is computed in float32 like the C++ encoder;
 // explicit float32 conversions stop the compiler fusing multiply-adds.
 
 const (

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Hand-computed vectors for the quantisation of protocol-404gen.md §4.3.
+// Hand-computed vectors for the quantisation of docs/protocol.md §4.3.
 func TestSPZQuantVectors(t *testing.T) {
 	t.Parallel()
 	pos := []struct {

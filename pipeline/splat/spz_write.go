@@ -89,7 +89,7 @@ func (o SPZOptions) normalised() (SPZOptions, error) {
 }
 
 // WriteSPZ encodes c as SPZ with the subnet fork's quantisation
-// (protocol-404gen.md §4.3) in the container opts selects.
+// (docs/protocol.md §4.3) in the container opts selects.
 func WriteSPZ(w io.Writer, c *Cloud, opts SPZOptions) error {
 	o, err := opts.normalised()
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package views is the optional multi-view stage: one RGBA image in, K
 // posed RGBA views out, from a multi-view diffusion model exported to ONNX
-// (MVDream / ImageDream style, pipeline-algorithms.md §5.3, §6). Without a
+// (MVDream / ImageDream style, docs/algorithms.md §5.3, §6). Without a
 // model the pipeline does not use it and keeps K = 1.
 //
 // The signature splatbench defines for such a model (Spec):

@@ -1,4 +1,4 @@
-// Backward pass (§4.4), the device twin of splat's backTile and
+// Backward pass (docs/algorithms.md §4.4), the device twin of splat's backTile and
 // backGaussian: rasterBackward re-walks each (tile, chunk) of the forward's
 // chunk plan back to front (the chunks of a tile in parallel, each from the
 // state rasterMerge stored at its end) and adds

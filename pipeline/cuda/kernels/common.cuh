@@ -1,6 +1,6 @@
 // Shared definitions of the splat kernels. The constants and rules are the
 // CPU engine's (pipeline/splat raster_mode.go, project.go; docs
-// pipeline-algorithms.md §4); keep both in step.
+// docs/algorithms.md §4); keep both in step.
 #pragma once
 
 #define TILE 16

@@ -1,5 +1,5 @@
 // Front-to-back compositing of one tile's depth-sorted Gaussian list
-// (§4.3), shared by the forward rasterisers (raster.cu, chunk.cu).
+// (docs/algorithms.md §4.3), shared by the forward rasterisers (raster.cu, chunk.cu).
 #pragma once
 #include "common.cuh"
 

@@ -1,4 +1,4 @@
-// Preprocessing and binning (§4.1, §4.2): one thread per (view, Gaussian)
+// Preprocessing and binning (docs/algorithms.md §4.1, §4.2): one thread per (view, Gaussian)
 // projects it; the Gaussians are sorted by (view, depth); walking them in
 // that order each writes one key per tile it touches, a stable sort by tile
 // id groups them (each tile's list stays depth-ordered: the same order as

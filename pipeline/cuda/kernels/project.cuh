@@ -1,4 +1,4 @@
-// Per-Gaussian projection (§4.1), the device twin of splat's viewCtx.project.
+// Per-Gaussian projection (docs/algorithms.md §4.1), the device twin of splat's viewCtx.project.
 #pragma once
 #include "common.cuh"
 
@@ -80,7 +80,7 @@ __device__ __forceinline__ bool rectFor(const View& v, const Mode& md, Proj& out
     return true;
 }
 
-// project runs §4.1 for Gaussian i; out.visible stays false when it is culled.
+// project runs docs/algorithms.md §4.1 for Gaussian i; out.visible stays false when it is culled.
 __device__ void project(const View& v, const Mode& md, const CloudPtrs& cl, int shDeg, int i, Proj& out) {
     out.visible = false;
     out.binned = false;

@@ -1,4 +1,4 @@
-// Tile rasterisation forward (§4.3): one 256-thread block per 16x16 tile of
+// Tile rasterisation forward (docs/algorithms.md §4.3): one 256-thread block per 16x16 tile of
 // one view (the tile order[blockIdx.x], centre tiles first), one thread per
 // pixel, the tile's list composited front to back (compositeRange).
 #include "composite.cuh"
