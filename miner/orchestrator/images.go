@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image"
+	"image/color"
+	"image/draw"
 	"image/png"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -16,8 +19,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
 // PromptImage is one prompt of a round: its stem and its image, encoded
@@ -29,43 +32,66 @@ type PromptImage struct {
 	Image image.Image
 }
 
+// Prompt camera: the judge's (the runtime specification: fov 17.5° at
+// distance 3.5, 0.3 above the object's centre, looking at it) moved back by
+// a quarter, so the object (extent 1) has a margin as in a product photo.
+const (
+	judgeFOV     = 17.5
+	promptDist   = 3.5 * 1.25
+	promptHeight = 0.3 * 1.25
+)
+
 // ReferencePrompts renders n image prompts from the built-in reference
-// scenes: scene i mod 19 from its front camera at size² on a plain white or
-// grey backdrop (product-photo-like, opaque like the subnet's), the sample
-// seed moving with each pass over the catalogue; transparent leaves the
+// scenes, as product photos in (nearly) the judge's camera: scene i mod 19 at size²,
+// the camera turned about the vertical axis by a different angle on each
+// pass over the catalogue (0°, then ±12°, ±24°, ...), on a plain white or
+// grey backdrop (opaque, like the subnet's); transparent leaves the
 // backdrop out (the object with its alpha: a generator needs no matte).
 // Stems are lowercase alphanumeric, as the subnet's are.
 func ReferencePrompts(ctx context.Context, n, size int, transparent bool) ([]PromptImage, error) {
 	all := scenes.All()
-	plain := []imageeval.Backdrop{imageeval.Backdrops[0], imageeval.Backdrops[2]}
+	backdrops := []color.NRGBA{{255, 255, 255, 255}, {128, 128, 128, 255}}
 	if transparent {
-		plain = []imageeval.Backdrop{{}}
+		backdrops = []color.NRGBA{{}}
 	}
+	clouds := make([]*splat.Cloud, len(all))
 	out := make([]PromptImage, n)
-	g, ctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range min(n, len(all)) {
+		g.Go(func() error { clouds[i] = all[i].Build(1, 0); return nil })
+	}
+	_ = g.Wait()
+	g2, ctx := errgroup.WithContext(ctx)
+	g2.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range out {
-		g.Go(func() error {
-			sc := all[i%len(all)]
-			pass := i / len(all)
-			img, _, err := imageeval.Prompt(ctx, sc, int64(pass+1), size, plain[pass%len(plain)])
+		g2.Go(func() error {
+			sc, pass := all[i%len(all)], i/len(all)
+			turn := float64((pass+1)/2*12) * float64(1-2*(pass%2))
+			sn, cs := math.Sincos(turn * math.Pi / 180)
+			cam := splat.LookAt([3]float64{promptDist * sn, promptHeight, promptDist * cs}, [3]float64{}, [3]float64{0, 1, 0}, size, size, judgeFOV)
+			ims, err := sc.Views(ctx, clouds[i%len(all)], []splat.Camera{cam}, splat.RenderOptions{Background: [3]float32{1, 1, 1}, SHDegree: -1})
 			if err != nil {
-				return fmt.Errorf("orchestrator: prompt %d (%s): %w", i, sc.Name, err)
+				return fmt.Errorf("orchestrator: prompt %d: %w", i, err)
 			}
+			fg := scenes.Foreground(ims[0], [3]float32{1, 1, 1})
+			img := image.NewNRGBA(fg.Bounds())
+			draw.Draw(img, img.Bounds(), image.NewUniform(backdrops[pass%len(backdrops)]), image.Point{}, draw.Src)
+			draw.Draw(img, img.Bounds(), fg, image.Point{}, draw.Over)
 			var buf bytes.Buffer
 			if err := png.Encode(&buf, img); err != nil {
 				return fmt.Errorf("orchestrator: prompt %d (%s): %w", i, sc.Name, err)
 			}
 			out[i] = PromptImage{
 				Stem:  fmt.Sprintf("p%03d%s", i, strings.ReplaceAll(sc.Name, "-", "")),
-				Name:  fmt.Sprintf("%s (seed %d)", sc.Prompt, pass+1),
+				Name:  fmt.Sprintf("%s (turned %+.0f°)", sc.Prompt, turn),
 				PNG:   buf.Bytes(),
 				Image: img,
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := g2.Wait(); err != nil {
 		return nil, err
 	}
 	return out, nil
