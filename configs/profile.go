@@ -93,7 +93,7 @@ type Views struct {
 }
 
 // Fit configures Gaussian fitting. Defaults follow DreamGaussian stage 1
-// (pipeline-algorithms.md §5.1) except where a field says otherwise.
+// (docs/algorithms.md §5.1) except where a field says otherwise.
 type Fit struct {
 	// Iterations is the number of optimisation steps. DreamGaussian runs 500
 	// (SN17: 1000) but decays the position LR over 300 steps in text mode;

@@ -53,7 +53,7 @@ func (e *genError) Error() string { return e.err.Error() }
 func (e *genError) Unwrap() error { return e.err }
 
 // generate runs the generator on job and turns its cloud into a PLY that
-// passes the validator's gates (protocol-404gen.md §3.3, §4.2). A panic in
+// passes the validator's gates (docs/protocol.md §3.3, §4.2). A panic in
 // the generator is an error, never a crash.
 func (s *Server) generate(ctx context.Context, job pipeline.Job, log *slog.Logger) (*output, error) {
 	s.metrics.generationCount.Inc()

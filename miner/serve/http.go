@@ -15,7 +15,7 @@ import (
 )
 
 // Routes. POST /generate/ (trailing slash) is the Era B text-to-3D API
-// (protocol-404gen.md §5.1); POST /generate is the Era C image-to-3D
+// (docs/protocol.md §5.1); POST /generate is the Era C image-to-3D
 // competition API (§3.9, §5.2).
 const (
 	routeText    = "POST /generate/{$}"

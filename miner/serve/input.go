@@ -16,7 +16,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/imagefile"
 )
 
-// Form fields of the generation APIs (protocol-404gen.md §5.1, §5.2).
+// Form fields of the generation APIs (docs/protocol.md §5.1, §5.2).
 const (
 	FieldPrompt = "prompt"
 	FieldImage  = "prompt_image_file"

@@ -249,7 +249,7 @@ var tileCull = true
 // bits ascending, then view·n + index). localSortFit does the same for the
 // fit path (Forward, FitBatch); it is off, as the fit's dense tiles
 // (~6000 entries in a sphere init, past tileDepthSort's 4096-entry shared
-// path) measured no faster so (NOTES run 21), and the depth sort has no
+// path) measured no faster so (docs/perf/cuda-notes.md, run 21), and the depth sort has no
 // length limit. Variables for the tests (false: the global depth sort,
 // the reference).
 var localSort, localSortFit = true, false
