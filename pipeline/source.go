@@ -36,7 +36,7 @@ func (s sceneSource) Run(ctx context.Context, st *State) error {
 	}
 	scene, err := scenes.Get(st.Job.Prompt.Text)
 	if err != nil {
-		return fmt.Errorf("text2img.source=scenes: %w; for free text configure text2img.source=flux", err)
+		return fmt.Errorf("%w: %w; %s", ErrCannotGenerate, err, freeTextNote)
 	}
 	gt := scene.Build(st.Job.Seed, 0)
 	opt := splat.RenderOptions{Background: background, SHDegree: -1}
@@ -57,6 +57,7 @@ func (s sceneSource) Run(ctx context.Context, st *State) error {
 	for i, cam := range train {
 		st.Views[i] = fit.ViewFromImage(cam, ims[1+i], background)
 	}
+	st.PosedViews = true
 	st.Truth = &Truth{Cameras: cams[1+s.trainViews:], Views: ims[1+s.trainViews:], Mask: mask}
 	return nil
 }
