@@ -58,7 +58,7 @@ func commands() map[string]*command {
 	for _, c := range []*command{
 		benchCommand(), tuneCommand(), mineCommand(), serveCommand(), validatorCommand(),
 		renderCommand(), scoreCommand(), plyCommand(), modelsCommand(), doctorCommand(),
-		versionCommand(), orchestrateCommand(),
+		versionCommand(), orchestrateCommand(), workerCommand(), workersCommand(),
 	} {
 		cmds[c.name] = c
 	}

@@ -37,6 +37,7 @@ type mineOptions struct {
 	genTimeout    time.Duration
 	grace         time.Duration
 	duration      time.Duration
+	queue         queueOptions
 }
 
 func mineCommand() *command {
@@ -82,6 +83,7 @@ Examples:
 			fs.DurationVar(&o.grace, "shutdown-grace", 15*time.Second, "on Ctrl-C, how long in-flight generations and submissions may finish")
 			fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted)")
 			o.profileOptions.addFlags(fs)
+			o.queue.addFlags(fs, true)
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
@@ -153,11 +155,14 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
-	gen, err := miner.NewPipelineGenerator(ctx, b, p, o.workers)
+	reg := prometheus.NewRegistry()
+	// Generation runs as jobs on the queue: an embedded server with
+	// --workers in-process lanes unless --nats names one.
+	gen, stopGen, err := o.queue.minerGenerator(ctx, e, b, p, o.workers, o.state, reg)
 	if err != nil {
 		return err
 	}
-	defer gen.Close()
+	defer stopGen()
 
 	// NewDendriteClient reads validators' Date headers: cooldowns are on
 	// each validator's clock.
@@ -165,7 +170,6 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, err := miner.New(miner.Options{Validators: vals, Workers: o.workers, Threshold: p.Score.Threshold,
 		StateFile: o.state, GenerateTimeout: o.genTimeout, ShutdownGrace: o.grace},

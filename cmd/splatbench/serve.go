@@ -24,6 +24,7 @@ type serveOptions struct {
 	warmup   string
 	api      string
 	podOpts  podOptions
+	jobQueue queueOptions // --nats: generations go on the job queue
 }
 
 func serveCommand() *command {
@@ -66,6 +67,7 @@ Examples:
 			fs.Int64Var(&o.maxImage, "max-image-bytes", d.MaxImageBytes, "largest accepted image upload")
 			fs.StringVar(&o.warmup, "warmup-prompt", "a red cube", "the warm-up job's prompt")
 			o.profileOptions.addFlags(fs)
+			o.jobQueue.addFlags(fs, false)
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 {
@@ -96,8 +98,23 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	}
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
+	reg := prometheus.NewRegistry()
 	gens := make([]serve.Generator, o.workers)
+	if o.jobQueue.url != "" {
+		// Generations go on the job queue, to workers on any host.
+		run, stopQueue, err := o.jobQueue.queueRun(ctx, e, p, reg)
+		if err != nil {
+			return err
+		}
+		defer stopQueue()
+		for i := range gens {
+			gens[i] = serve.GeneratorFunc(run)
+		}
+	}
 	for i := range gens {
+		if gens[i] != nil {
+			continue
+		}
 		pl, err := b.Build(ctx, p)
 		if err != nil {
 			return err
@@ -107,7 +124,6 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	opts := serve.DefaultOptions()
 	opts.Workers, opts.QueueSize, opts.RequestTimeout, opts.MaxImageBytes = o.workers, o.queue, o.timeout, o.maxImage
 	opts.Version = version + " " + commit()
-	reg := prometheus.NewRegistry()
 	srv, err := serve.New(opts, serve.NewPool(gens...), e.log, reg)
 	if err != nil {
 		return usageErrorf("%v", err)

@@ -28,6 +28,10 @@ type tuneOptions struct {
 	fresh   bool
 	retry   bool
 	timeout time.Duration
+	queue   queueOptions
+	// inflight is how many trial groups are on the queue at once (0: see sweepQueue).
+	inflight int
+	metrics  string
 }
 
 func tuneCommand() *command {
@@ -65,6 +69,9 @@ Examples:
 			fs.BoolVar(&o.fresh, "fresh", false, "start a new run instead of resuming the last unfinished one")
 			fs.BoolVar(&o.retry, "retry-failed", false, "when resuming, run failed trials again")
 			fs.DurationVar(&o.timeout, "trial-timeout", 0, "override the sweep's per-trial timeout")
+			o.queue.addFlags(fs, true)
+			fs.IntVar(&o.inflight, "inflight", 0, "trials on the job queue at once (0: this process's lanes; 16 or the live workers' lanes with external workers)")
+			fs.StringVar(&o.metrics, "metrics-listen", "", `address of /metrics with the job queue's metrics ("": off)`)
 		},
 		run: func(ctx context.Context, e *env, args []string) error {
 			if len(args) > 0 && args[0] == "compare" {
@@ -243,13 +250,25 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 	if timeout == 0 {
 		timeout = time.Duration(plan.sweep.TrialTimeout)
 	}
+	// Trials run as jobs on the queue: an embedded server with in-process
+	// workers unless --nats names one; the run directory scopes job ids.
+	qc, err := o.queue.open(ctx, e, "splatbench tune", "tune-"+storeKey(plan.key))
+	if err != nil {
+		return err
+	}
+	defer qc.Close()
+	eval, inflight, stopQueue, err := o.queue.sweepQueue(ctx, e, qc, b, plan.base, filepath.Base(run.Dir()), plan.sweep.Workers, o.inflight, o.metrics)
+	if err != nil {
+		return err
+	}
+	defer stopQueue()
 	r := &tuner.Runner{
-		Evaluator:   pipeline.NewEvaluator(plan.base, b),
+		Evaluator:   eval,
 		Writer:      w,
 		Repeats:     plan.sweep.Repeats,
 		Warmup:      plan.sweep.Warmup,
 		Timeout:     timeout,
-		Workers:     plan.sweep.Workers,
+		Workers:     inflight,
 		Seed:        plan.sweep.Seed,
 		RetryFailed: o.retry,
 		Logger:      e.log,
