@@ -107,7 +107,7 @@ func (c *Client) wait(id string) (chan Result, func()) {
 //
 // When ctx ends first, Do returns ctx's error and the job stays queued: a
 // later Do with the same ID (a resumed sweep) picks up its result.
-func (c *Client) Do(ctx context.Context, j Job) (Result, error) {
+func (c *Client) Do(ctx context.Context, j Job) (r Result, err error) {
 	if j.ID == "" {
 		return Result{}, errors.New("jobs: job has no id")
 	}
@@ -118,10 +118,19 @@ func (c *Client) Do(ctx context.Context, j Job) (Result, error) {
 	}
 	ch, unwait := c.wait(j.ID)
 	defer unwait()
-	if r, ok, err := c.q.lastResult(ctx, j.ID); err != nil {
+	start := time.Now()
+	defer func() {
+		// Wall time here against run time on the worker: the queue's
+		// overhead when nothing waits ahead of the job.
+		if r.JobID != "" {
+			c.log.Debug("job answered", "job", j.ID, "worker", r.Worker, "attempt", r.Attempt,
+				"wall_s", time.Since(start).Seconds(), "run_s", r.Finished.Sub(r.Received).Seconds())
+		}
+	}()
+	if prior, ok, err := c.q.lastResult(ctx, j.ID); err != nil {
 		return Result{}, fmt.Errorf("jobs: %w", err)
 	} else if ok {
-		return c.finish(ctx, j, r)
+		return c.finish(ctx, j, prior)
 	}
 	if err := c.publish(ctx, j); err != nil {
 		return Result{}, err
@@ -133,11 +142,11 @@ func (c *Client) Do(ctx context.Context, j Job) (Result, error) {
 	defer poll.Stop()
 	for {
 		select {
-		case r := <-ch:
-			return c.finish(ctx, j, r)
+		case got := <-ch:
+			return c.finish(ctx, j, got)
 		case <-poll.C:
-			if r, ok, err := c.q.lastResult(ctx, j.ID); err == nil && ok {
-				return c.finish(ctx, j, r)
+			if got, ok, err := c.q.lastResult(ctx, j.ID); err == nil && ok {
+				return c.finish(ctx, j, got)
 			}
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
