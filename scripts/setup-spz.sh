@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# setup-spz.sh fetches spz-js 1.2.5 (MIT), an independently written
-# JavaScript SPZ reader and writer (legacy gzip container, version 2), into
-# the cache for pipeline/splat's interoperability test, which runs it with
-# node: our SPZ read by it, its SPZ read by us. Only the SPZ modules are
-# taken (dist/spz-loader.js, spz-serializer.js and the three files they
-# import, with the package.json that makes them ES modules); they import
-# nothing outside the package, so none of its dependencies is needed.
+# setup-spz.sh fetches two outside SPZ implementations into the cache for
+# pipeline/splat's interoperability tests, which run them with node: our
+# SPZ read by them, theirs read by us.
+#
+#   spz-js 1.2.5 (MIT)        an independently written JavaScript reader and
+#                             writer (legacy gzip container, version 2). Only
+#                             its SPZ modules are taken (dist/spz-loader.js,
+#                             spz-serializer.js and the three files they
+#                             import, with the package.json that makes them
+#                             ES modules); they import nothing outside the
+#                             package, so none of its dependencies is needed.
+#   @adobe/spz 0.2.3 (MIT)    Niantic's reference C++ library compiled to
+#                             WebAssembly (gzip versions 1-3 and NGSP version
+#                             4): dist/spz.js, one file with the module
+#                             embedded, no dependencies; kept as spz.mjs so
+#                             node loads it as the ES module it is.
 #
 # npm pack + tar only, never npm install; every file verified by sha256;
 # idempotent (files in place are left alone).
@@ -23,11 +32,40 @@ SPZJS_FILES=(
 	"dist/constant.js e3313a39e8f39f8550cf265f3f08b88a7a438ea14a34c97ed2d3d03e9d55c9a5"
 	"dist/math.js a4d6dad76f0063620af491077bd5bc309aad6bb9befe124f73c9be25b806a249"
 )
+ADOBE_PKG=@adobe/spz@0.2.3
+ADOBE_TGZ=adobe-spz-0.2.3.tgz
+ADOBE_TGZ_SHA=e19116254970da87c300480411f0d87d94957ed3ee9ee4add3027c44cb1c2c0e
+ADOBE_JS_SHA=8082c1e972dee3a483f20c080ebc73609ecc15d005cdb0a0ddd18cb67e02c9ab
 
 log() { printf 'setup-spz: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
 verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+
+# pack PKG TGZ SHA: npm pack PKG into $CACHE/npm as TGZ once; prints the path.
+pack() {
+	local tgz="$CACHE/npm/$2"
+	mkdir -p "$CACHE/npm"
+	if ! have "$tgz" "$3"; then
+		command -v npm >/dev/null || die "npm is required (Node.js)"
+		log "npm pack $1"
+		(cd "$CACHE/npm" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed"
+	fi
+	verify "$tgz" "$3"
+	echo "$tgz"
+}
+
+tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
+
+adobe="$CACHE/adobe-spz-0.2.3/spz.mjs"
+if ! have "$adobe" "$ADOBE_JS_SHA"; then
+	tgz=$(pack "$ADOBE_PKG" "$ADOBE_TGZ" "$ADOBE_TGZ_SHA")
+	tar -xzf "$tgz" -C "$tmp" package/dist/spz.js
+	verify "$tmp/package/dist/spz.js" "$ADOBE_JS_SHA"
+	mkdir -p "$(dirname "$adobe")"
+	mv "$tmp/package/dist/spz.js" "$adobe"
+	log "$ADOBE_PKG -> $adobe"
+fi
 
 dir="$CACHE/spz-js-1.2.5"
 missing=0
@@ -36,16 +74,7 @@ for entry in "${SPZJS_FILES[@]}"; do
 	have "$dir/$f" "$sha" || missing=1
 done
 ((missing)) || exit 0
-
-command -v npm >/dev/null || die "npm is required (Node.js)"
-mkdir -p "$CACHE/npm"
-tgz="$CACHE/npm/$SPZJS_TGZ"
-if ! have "$tgz" "$SPZJS_TGZ_SHA"; then
-	log "npm pack $SPZJS_PKG"
-	(cd "$CACHE/npm" && npm pack --silent "$SPZJS_PKG" >/dev/null) || die "npm pack $SPZJS_PKG failed"
-fi
-verify "$tgz" "$SPZJS_TGZ_SHA"
-tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
+tgz=$(pack "$SPZJS_PKG" "$SPZJS_TGZ" "$SPZJS_TGZ_SHA")
 tar -xzf "$tgz" -C "$tmp"
 for entry in "${SPZJS_FILES[@]}"; do
 	read -r f sha <<<"$entry"

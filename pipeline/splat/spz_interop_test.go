@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // requireSPZJSEnv, when set (make test sets it; the set-up fetches spz-js),
@@ -63,9 +65,10 @@ func fromSPZJS(t *testing.T, g spzJS) *Cloud {
 	return c
 }
 
-// spzJSRunner returns a function running testdata/spzjs.mjs with node on
-// the spz-js the set-up fetched, or skips (fails under requireSPZJSEnv).
-func spzJSRunner(t *testing.T) func(t *testing.T, args ...string) {
+// spzRefRunner returns a function running testdata/spzref.mjs with node on
+// the outside implementation impl ("spz-js" or "adobe") the set-up fetched,
+// or skips (fails under requireSPZJSEnv).
+func spzRefRunner(t *testing.T, impl string) func(t *testing.T, args ...string) {
 	t.Helper()
 	missing := func(format string, args ...any) {
 		t.Helper()
@@ -88,21 +91,68 @@ func spzJSRunner(t *testing.T) func(t *testing.T, args ...string) {
 		}
 		cache = filepath.Join(base, "splatbench")
 	}
-	dir := filepath.Join(cache, "spz-js-1.2.5")
-	if _, err := os.Stat(filepath.Join(dir, "dist", "spz-loader.js")); err != nil {
-		missing("spz-js not fetched: %v", err)
+	dir, probe := filepath.Join(cache, "spz-js-1.2.5"), filepath.Join("dist", "spz-loader.js")
+	if impl == "adobe" {
+		dir, probe = filepath.Join(cache, "adobe-spz-0.2.3"), "spz.mjs"
 	}
-	driver, err := filepath.Abs(filepath.Join("testdata", "spzjs.mjs"))
+	if _, err := os.Stat(filepath.Join(dir, probe)); err != nil {
+		missing("%s not fetched: %v", impl, err)
+	}
+	driver, err := filepath.Abs(filepath.Join("testdata", "spzref.mjs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return func(t *testing.T, args ...string) {
 		t.Helper()
-		out, err := exec.Command(node, append([]string{driver, dir}, args...)...).CombinedOutput()
+		out, err := exec.Command(node, append([]string{driver, impl, dir}, args...)...).CombinedOutput()
 		if err != nil {
-			t.Fatalf("node spzjs.mjs %v: %v\n%s", args, err, out)
+			t.Fatalf("node spzref.mjs %s %v: %v\n%s", impl, args, err, out)
 		}
 	}
+}
+
+// refRead has the outside implementation read data and returns its cloud.
+func refRead(t *testing.T, run func(*testing.T, ...string), data []byte, wantN, wantDeg int) *Cloud {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.spz"), filepath.Join(dir, "out.json")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "read", in, out)
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g spzJS
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatalf("outside reader's output: %v", err)
+	}
+	if g.NumPoints != wantN || g.SHDegree != wantDeg {
+		t.Fatalf("outside reader read %d points of degree %d, want %d of degree %d", g.NumPoints, g.SHDegree, wantN, wantDeg)
+	}
+	return fromSPZJS(t, g)
+}
+
+// refWrite has the outside implementation write c (extra: the version for
+// adobe) and returns the file.
+func refWrite(t *testing.T, run func(*testing.T, ...string), c *Cloud, extra ...string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "cloud.json"), filepath.Join(dir, "out.spz")
+	raw, err := json.Marshal(toSPZJS(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, append([]string{"write", in, out}, extra...)...)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // gunzip returns the payload of a legacy (gzip) SPZ file.
@@ -120,8 +170,8 @@ func gunzip(t *testing.T, data []byte) []byte {
 }
 
 // checkSPZBounds fails t where a round trip's errors exceed the format's
-// stated precision (spzBounds, version 2 rotations).
-func checkSPZBounds(t *testing.T, what string, want, got *Cloud) {
+// stated precision (spzBounds; rotBound for rotations).
+func checkSPZBounds(t *testing.T, what string, want, got *Cloud, rotBound float64) {
 	t.Helper()
 	s := spzRoundTripErrors(want, got)
 	for _, e := range []struct {
@@ -130,8 +180,8 @@ func checkSPZBounds(t *testing.T, what string, want, got *Cloud) {
 	}{
 		{"position", s.pos, spzBounds.pos}, {"log-scale", s.logScale, spzBounds.logScale},
 		{"alpha", s.alpha, spzBounds.alpha}, {"f_dc", s.dc, spzBounds.dc}, {"SH degree 1", s.sh1, spzBounds.sh1},
-		{"SH rest", s.shRest, spzBounds.shRest}, {"rotation angle", s.rotAngle, spzBounds.rotAngle},
-		{"rotation angle |w|≥0.5", s.rotAngleW05, spzBounds.rotAngleW05},
+		{"SH rest", s.shRest, spzBounds.shRest}, {"rotation angle", s.rotAngle, rotBound},
+		{"rotation angle |w|≥0.5", s.rotAngleW05, min(rotBound, spzBounds.rotAngleW05)},
 	} {
 		if e.err > e.bound {
 			t.Errorf("%s: %s error %.6g exceeds the format's precision %.6g", what, e.name, e.err, e.bound)
@@ -147,33 +197,16 @@ func checkSPZBounds(t *testing.T, what string, want, got *Cloud) {
 // our writer makes of the same cloud.
 func TestSPZInteropSPZJS(t *testing.T) {
 	t.Parallel()
-	run := spzJSRunner(t)
+	run := spzRefRunner(t, "spz-js")
 	for deg := range MaxSHDegree + 1 {
 		t.Run(fmt.Sprintf("deg%d", deg), func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
 			c := codecRandCloud(uint64(90+deg), 600, deg)
 			ours := mustWriteSPZ(t, c, SPZOptions{Container: SPZGzip})
 
 			// Ours written, theirs read.
-			oursPath, theirsJSON := filepath.Join(dir, "ours.spz"), filepath.Join(dir, "theirs.json")
-			if err := os.WriteFile(oursPath, ours, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			run(t, "read", oursPath, theirsJSON)
-			raw, err := os.ReadFile(theirsJSON)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var g spzJS
-			if err := json.Unmarshal(raw, &g); err != nil {
-				t.Fatalf("spz-js output: %v", err)
-			}
-			if g.NumPoints != c.Len() || g.SHDegree != deg {
-				t.Fatalf("spz-js read %d points of degree %d, want %d of degree %d", g.NumPoints, g.SHDegree, c.Len(), deg)
-			}
-			theirsRead := fromSPZJS(t, g)
-			checkSPZBounds(t, "ours read by spz-js", c, theirsRead)
+			theirsRead := refRead(t, run, ours, c.Len(), deg)
+			checkSPZBounds(t, "ours read by spz-js", c, theirsRead, spzBounds.rotAngle)
 			oursRead, _, err := ReadSPZ(bytes.NewReader(ours))
 			if err != nil {
 				t.Fatal(err)
@@ -186,19 +219,7 @@ func TestSPZInteropSPZJS(t *testing.T) {
 			}
 
 			// Theirs written, ours read.
-			inJSON, theirsPath := filepath.Join(dir, "cloud.json"), filepath.Join(dir, "theirs.spz")
-			raw, err = json.Marshal(toSPZJS(c))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(inJSON, raw, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			run(t, "write", inJSON, theirsPath)
-			theirs, err := os.ReadFile(theirsPath)
-			if err != nil {
-				t.Fatal(err)
-			}
+			theirs := refWrite(t, run, c)
 			got, info, err := ReadSPZ(bytes.NewReader(theirs))
 			if err != nil {
 				t.Fatalf("reading spz-js's file: %v", err)
@@ -206,9 +227,63 @@ func TestSPZInteropSPZJS(t *testing.T) {
 			if info.Container != SPZGzip || info.Version != 2 || info.NumPoints != c.Len() || info.SHDegree != deg {
 				t.Errorf("spz-js's file: %+v", info)
 			}
-			checkSPZBounds(t, "spz-js's file read by us", c, got)
+			checkSPZBounds(t, "spz-js's file read by us", c, got, spzBounds.rotAngle)
 			comparePayloads(t, c, gunzip(t, theirs), gunzip(t, ours))
 		})
+	}
+}
+
+// TestSPZInteropNiantic checks our SPZ against Niantic's reference library
+// (@adobe/spz, its C++ compiled to WebAssembly) in the containers it speaks:
+// gzip versions 2 and 3 and NGSP version 4. A file we write, it reads to the
+// values we read and within the format's precision; a file it writes, we
+// read within that precision and to exactly the values we read from our own
+// file of the same cloud (both quantise in float32 and round half away from
+// zero, so the bytes agree).
+func TestSPZInteropNiantic(t *testing.T) {
+	t.Parallel()
+	run := spzRefRunner(t, "adobe")
+	cases := []struct {
+		o        SPZOptions
+		version  int
+		rotBound float64
+	}{
+		{SPZOptions{Container: SPZGzip}, 2, spzBounds.rotAngle},
+		{SPZOptions{Container: SPZGzip, Version: 3}, 3, 0.004},
+		{SPZOptions{Container: SPZNGSP}, 4, 0.004},
+	}
+	for _, tc := range cases {
+		for deg := range MaxSHDegree + 1 {
+			t.Run(fmt.Sprintf("v%d/deg%d", tc.version, deg), func(t *testing.T) {
+				t.Parallel()
+				c := codecRandCloud(uint64(120+deg), 600, deg)
+				ours := mustWriteSPZ(t, c, tc.o)
+				oursRead, _, err := ReadSPZ(bytes.NewReader(ours))
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				theirsRead := refRead(t, run, ours, c.Len(), deg)
+				checkSPZBounds(t, "ours read by Niantic's library", c, theirsRead, tc.rotBound)
+				if s := spzRoundTripErrors(oursRead, theirsRead); s.pos > 1e-6 || s.logScale > 1e-6 || s.alpha > 1e-6 ||
+					s.dc > 1e-6 || s.sh1 > 1e-6 || s.shRest > 1e-6 || s.rotAngle > 1e-3 {
+					t.Errorf("Niantic's library and we decode the same file differently: %+v", s)
+				}
+
+				theirs := refWrite(t, run, c, fmt.Sprint(tc.version))
+				got, info, err := ReadSPZ(bytes.NewReader(theirs))
+				if err != nil {
+					t.Fatalf("reading Niantic's file: %v", err)
+				}
+				if info.Container != tc.o.Container || info.Version != tc.version || info.NumPoints != c.Len() || info.SHDegree != deg {
+					t.Errorf("Niantic's file: %+v", info)
+				}
+				checkSPZBounds(t, "Niantic's file read by us", c, got, tc.rotBound)
+				if diff := cmp.Diff(oursRead, got); diff != "" {
+					t.Errorf("Niantic's file and ours of the same cloud decode differently (-ours +theirs):\n%s", diff)
+				}
+			})
+		}
 	}
 }
 
