@@ -12,7 +12,7 @@ export SPLATBENCH_NVRTC ?= $(CACHE)/nvrtc-11.8/libnvrtc.so.11.2
 export SPLATBENCH_REQUIRE_NVRTC := 1
 # The same for ONNX Runtime and the ISNet models: missing, their tests fail.
 export SPLATBENCH_REQUIRE_ORT := 1
-# And for node + spz-js (setup-spz.sh), the outside SPZ implementation.
+# And for node and the outside SPZ implementations (setup-spz.sh).
 export SPLATBENCH_REQUIRE_SPZJS := 1
 # The set-up installs Chromium: browser tests fail, not skip, without it.
 export SPLATBENCH_REQUIRE_BROWSER := 1
