@@ -75,6 +75,7 @@ func runDoctor(ctx context.Context, e *env, o *profileOptions) error {
 		add(check{"profile", statusFail, perr.Error(), "fix the profile (see configs/presets/default.yaml)"})
 	} else {
 		add(check{"profile", statusOK, fmt.Sprintf("%s (text2img %s, matte %s, fit %d iterations)", p.Name, p.Text2Img.Source, p.Matte.Model, p.Fit.Iterations), ""})
+		add(generatesCheck(pipeline.CapabilitiesOf(p)))
 	}
 	b := pipeline.NewBuilder(e.log, e.global.ortLib)
 	rt, err := b.Runtime()
@@ -170,6 +171,16 @@ func modelChecks(ctx context.Context, rt *ort.Runtime, p configs.Profile) []chec
 		out = append(out, modelCheck(ctx, rt, "clip model", p.ModelPath(p.Score.ClipModel), gpu))
 	}
 	return out
+}
+
+// generatesCheck says what the profile can generate: a warning when the
+// validators' free-text prompts are out.
+func generatesCheck(c pipeline.Capabilities) check {
+	if c.FreeText {
+		return check{"generates", statusOK, c.Kinds(), ""}
+	}
+	return check{"generates", statusWarn, c.Kinds() + ": " + c.Note,
+		"mine only local validators, or pass --allow-empty-text to mine subnet validators with empty text results"}
 }
 
 // gpuProvider is the first provider of the profile's order that is not the

@@ -32,6 +32,7 @@ func TestExitCodes(t *testing.T) {
 	unknownField := writeFile(t, "unknown.yaml", "name: x\nfit:\n  iteratons: 3\n")
 	truncated := writeFile(t, "t.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\n")
 	badValidators := writeFile(t, "v.yaml", "uid: 1\n")
+	remoteValidators := writeFile(t, "remote.yaml", "- {uid: 7, hotkey: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY, address: \"203.0.113.9:8091\"}\n")
 	notSplat := writeFile(t, "mesh.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n0 0 0\n")
 	tests := []struct {
 		name       string
@@ -45,6 +46,7 @@ func TestExitCodes(t *testing.T) {
 		{"version", []string{"version"}, exitOK, ""},
 		{"mine not built", []string{"mine"}, exitUsage, "not built yet"},
 		{"mine bad validators file", []string{"mine", "--validators", badValidators}, exitUsage, "v.yaml:1: want a list"},
+		{"mine free text on scenes", []string{"mine", "--validators", remoteValidators}, exitUsage, "text2img.model"},
 		{"serve bad workers", []string{"serve", "--workers", "0"}, exitUsage, "--workers"},
 		{"profile wrong type", []string{"bench", "--profile", badProfile}, exitUsage, "bad.yaml:3:3: fit.iterations"},
 		{"profile unknown field", []string{"bench", "--profile", unknownField}, exitUsage, "unknown.yaml:3:3"},

@@ -37,6 +37,7 @@ type mineOptions struct {
 	genTimeout    time.Duration
 	grace         time.Duration
 	duration      time.Duration
+	allowEmpty    bool
 	queue         queueOptions
 }
 
@@ -82,6 +83,7 @@ Examples:
 			fs.DurationVar(&o.genTimeout, "generate-timeout", 280*time.Second, "deadline of one generation (0: none)")
 			fs.DurationVar(&o.grace, "shutdown-grace", 15*time.Second, "on Ctrl-C, how long in-flight generations and submissions may finish")
 			fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted)")
+			fs.BoolVar(&o.allowEmpty, "allow-empty-text", false, "mine validators that send free text with a profile that cannot generate it (every text task is answered empty)")
 			o.profileOptions.addFlags(fs)
 			o.queue.addFlags(fs, true)
 		},
@@ -141,6 +143,9 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	vals, err := miner.LoadValidators(o.validators, o.minStake, e.log)
 	if err != nil {
 		return fmt.Errorf("%w: --validators: %w", errUsage, err)
+	}
+	if err := miner.CheckTextCapability(vals, pipeline.CapabilitiesOf(p), o.allowEmpty); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	key, err := o.minerHotkey()
 	if err != nil {
