@@ -39,6 +39,9 @@ type Profile struct {
 	Matte Matte `yaml:"matte" json:"matte"`
 	// Views configures the optional multi-view model (RGBA -> K posed views).
 	Views Views `yaml:"views" json:"views"`
+	// Lift configures the weight-free 3D lift of one picture (RGBA ->
+	// initial Gaussians) and the shape-keeping fit that follows it.
+	Lift Lift `yaml:"lift" json:"lift"`
 	// Fit configures Gaussian fitting (posed views -> Gaussians).
 	Fit Fit `yaml:"fit" json:"fit"`
 	// Score configures the self-check (Gaussians + prompt -> score).
@@ -90,6 +93,56 @@ type Views struct {
 	Count int `yaml:"count" json:"count"`
 	// Steps is the number of diffusion steps (30, as LGM runs MVDream).
 	Steps int `yaml:"steps" json:"steps"`
+}
+
+// Lift configures the lift stage (pipeline/lift, docs/lift.md): from the
+// matted picture it makes the fit's initial cloud with a plausible 3D
+// shape, and the fit then keeps that shape with the regularisers below.
+type Lift struct {
+	// Mode is "auto" (lift when the picture is the only view of the object:
+	// image prompts and text-to-image, also with a multi-view model whose
+	// views then join the fit), "always" (also the reference scenes' text
+	// prompts, whose posed views stand in for a multi-view model) or "off".
+	Mode string `yaml:"mode" json:"mode"`
+	// Shape is "revolve" (each row's half-width becomes the radius of a
+	// solid of revolution about the vertical axis), "inflate" (the union of
+	// the silhouette's inscribed spheres: thin parts stay thin) or "auto"
+	// (revolve where a row is one run, inflate where it has several).
+	Shape string `yaml:"shape" json:"shape"`
+	// DepthScale multiplies every half-thickness (1: as deep as wide).
+	DepthScale float64 `yaml:"depth_scale" json:"depth_scale"`
+	// Resolution is the working canvas side in pixels (one Gaussian per
+	// pixel and depth step on the surface).
+	Resolution int `yaml:"resolution" json:"resolution"`
+	// Fill is the share of the canvas the object's larger side is framed
+	// to (0 keeps the picture's framing).
+	Fill float64 `yaml:"fill" json:"fill"`
+	// Opacity is the lifted Gaussians' initial opacity.
+	Opacity float64 `yaml:"opacity" json:"opacity"`
+	// Iterations is the fit's iteration count after a lift (0: fit.iterations).
+	Iterations int `yaml:"iterations" json:"iterations"`
+	// LRFeature replaces fit.lr_feature after a lift. 0 keeps the lifted
+	// colours: the reference view's shading fitted into the front
+	// Gaussians showed as rims and speckle from other views (docs/lift.md).
+	LRFeature float64 `yaml:"lr_feature" json:"lr_feature"`
+	// MaxAnisotropy caps a Gaussian's largest/smallest scale (0: off).
+	MaxAnisotropy float64 `yaml:"max_anisotropy" json:"max_anisotropy"`
+	// MaxDepthSigma caps a Gaussian's extent along the reference view's
+	// axis, in lift sample spacings (0: off).
+	MaxDepthSigma float64 `yaml:"max_depth_sigma" json:"max_depth_sigma"`
+	// AnchorBand keeps centres within this many sample spacings of the
+	// lifted slab along the reference view's axis (negative: off).
+	AnchorBand float64 `yaml:"anchor_band" json:"anchor_band"`
+	// AnchorRadius keeps each centre within this many sample spacings of
+	// its lifted position in any direction (0: off; only without
+	// densification, which reorders the cloud).
+	AnchorRadius float64 `yaml:"anchor_radius" json:"anchor_radius"`
+	// MinOpacity is an opacity floor during the fit (0: off), so the view
+	// cannot make the back it does not see transparent.
+	MinOpacity float64 `yaml:"min_opacity" json:"min_opacity"`
+	// Densify keeps the fit's densification after a lift (the lift already
+	// places Gaussians everywhere on the surface).
+	Densify bool `yaml:"densify" json:"densify"`
 }
 
 // Fit configures Gaussian fitting. Defaults follow DreamGaussian stage 1
@@ -213,6 +266,20 @@ func DefaultProfile() Profile {
 			Enabled:    true,
 		},
 		Views: Views{Count: 1, Steps: 30},
+		Lift: Lift{
+			Mode:          "auto",
+			Shape:         "auto",
+			DepthScale:    1,
+			Resolution:    128,
+			Fill:          0.7,
+			Opacity:       0.9,
+			Iterations:    60,
+			MaxAnisotropy: 4,
+			MaxDepthSigma: 1.5,
+			AnchorBand:    1,
+			AnchorRadius:  2,
+			MinOpacity:    0.5,
+		},
 		Fit: Fit{
 			Iterations:           200,
 			InitCount:            8000,

@@ -128,6 +128,7 @@ func (p Profile) Validate() error {
 	}
 	c.intIn("views.steps", int64(v.Steps), 1, 1000)
 
+	p.validateLift(c)
 	p.validateFit(c)
 
 	s := p.Score
@@ -140,6 +141,31 @@ func (p Profile) Validate() error {
 	c.oneOf("encode.format", p.Encoding.Format, "ply", "spz")
 	c.atLeast("encode.max_bytes", p.Encoding.MaxBytes, 0)
 	return c.err()
+}
+
+func (p Profile) validateLift(c *checker) {
+	l := p.Lift
+	c.oneOf("lift.mode", l.Mode, "auto", "always", "off")
+	c.oneOf("lift.shape", l.Shape, "revolve", "inflate", "auto")
+	if !(l.DepthScale > 0 && l.DepthScale <= 10) {
+		c.add("lift.depth_scale", "%g outside (0, 10]", l.DepthScale)
+	}
+	c.intIn("lift.resolution", int64(l.Resolution), 16, 1024)
+	c.floatIn("lift.fill", l.Fill, 0, 1)
+	if !(l.Opacity > 0 && l.Opacity < 1) {
+		c.add("lift.opacity", "%g outside (0, 1)", l.Opacity)
+	}
+	c.intIn("lift.iterations", int64(l.Iterations), 0, 1_000_000)
+	c.floatIn("lift.lr_feature", l.LRFeature, 0, 10)
+	if l.MaxAnisotropy != 0 && !(l.MaxAnisotropy >= 1 && l.MaxAnisotropy <= 1e4) {
+		c.add("lift.max_anisotropy", "%g: want 0 (off) or 1..10000", l.MaxAnisotropy)
+	}
+	c.floatIn("lift.max_depth_sigma", l.MaxDepthSigma, 0, 1e4)
+	c.floatIn("lift.anchor_band", l.AnchorBand, -1, 1e4)
+	c.floatIn("lift.anchor_radius", l.AnchorRadius, 0, 1e4)
+	if !(l.MinOpacity >= 0 && l.MinOpacity < 1) {
+		c.add("lift.min_opacity", "%g outside [0, 1)", l.MinOpacity)
+	}
 }
 
 func (p Profile) validateFit(c *checker) {

@@ -169,7 +169,8 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		}
 		stages = append(stages, viewsStage{v: v})
 	}
-	fs := fitStage{opt: FitOptions(p), log: b.debugLog(ctx), fit: fit.Fit, device: "cpu"}
+	stages = append(stages, liftStage{mode: p.Lift.Mode, opt: LiftOptions(p), log: b.log})
+	fs := fitStage{opt: FitOptions(p), log: b.debugLog(ctx), fit: fit.Fit, device: "cpu", lift: p.Lift}
 	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
 	r, err := b.Renderer(p)
 	if err != nil {

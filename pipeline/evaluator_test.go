@@ -25,8 +25,8 @@ func TestEvaluator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out.Stages) != 5 || out.Total <= 0 {
-			t.Errorf("stages %+v, total %v: want 5 timed stages", out.Stages, out.Total)
+		if len(out.Stages) != 6 || out.Total <= 0 {
+			t.Errorf("stages %+v, total %v: want 6 timed stages", out.Stages, out.Total)
 		}
 		var sum float64
 		for _, s := range out.Stages {

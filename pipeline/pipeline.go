@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/lift"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
@@ -34,6 +35,13 @@ type State struct {
 	// Views are the posed RGBA views the fit stage trains on; view 0 is the
 	// reference view.
 	Views []fit.View
+	// PosedViews is set by a source whose views 1..K−1 are posed views of
+	// the object (the reference scenes' stand-in for a multi-view model):
+	// lift.mode auto does not lift them.
+	PosedViews bool
+	// Lift is the lift stage's output (nil when it did not lift): the fit
+	// starts from its cloud and keeps its shape.
+	Lift *lift.Result
 	// Truth holds ground truth when the image source has it (reference
 	// scenes): used by the weight-free fidelity score.
 	Truth *Truth

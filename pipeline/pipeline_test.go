@@ -25,6 +25,7 @@ func tinyProfile() configs.Profile {
 	p.Fit.Views = 2
 	p.Text2Img.Resolution = 64
 	p.Score.FidelityViews = 2
+	p.Lift.Resolution = 32
 	return p
 }
 
@@ -46,7 +47,7 @@ func TestPipelineRunsEveryStage(t *testing.T) {
 			t.Errorf("stage %s: %v seconds", tm.Stage, tm.Seconds)
 		}
 	}
-	if got, want := len(names), 5; got != want {
+	if got, want := len(names), 6; got != want {
 		t.Fatalf("stages %v, want %d", names, want)
 	}
 	if st.Cloud == nil || st.Cloud.Len() == 0 || len(st.Encoded) == 0 || st.Format != "spz" {

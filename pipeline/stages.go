@@ -9,6 +9,7 @@ import (
 
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/score"
@@ -137,6 +138,8 @@ type fitStage struct {
 	log    *slog.Logger
 	fit    fitter
 	device string
+	// lift adapts opt when the lift stage lifted the job.
+	lift configs.Lift
 }
 
 func (fitStage) Name() string     { return "fit" }
@@ -145,7 +148,16 @@ func (s fitStage) Device() string { return s.device }
 func (s fitStage) Run(ctx context.Context, st *State) error {
 	opt := s.opt
 	opt.Seed ^= uint64(st.Job.Seed)
-	res, err := s.fit(ctx, st.Views, opt, s.log, nil)
+	run := s.fit
+	if st.Lift != nil {
+		opt = liftFit(opt, s.lift, st.Lift)
+		if opt.Shape.Enabled() && s.device != "cpu" {
+			// The GPU fit refuses the shape regularisers; a lifted job
+			// is fitted on the CPU rather than without them.
+			run = fit.Fit
+		}
+	}
+	res, err := run(ctx, st.Views, opt, s.log, nil)
 	if err != nil {
 		return err
 	}

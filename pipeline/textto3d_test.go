@@ -72,7 +72,7 @@ func TestTextTo3DWithTinyModels(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(timings) != 5 || timings[0].Stage != "text2img" || timings[3].Stage != "score" {
+		if len(timings) != 6 || timings[0].Stage != "text2img" || timings[2].Stage != "lift" || timings[4].Stage != "score" {
 			t.Fatalf("timings %+v", timings)
 		}
 		return st

@@ -30,6 +30,12 @@ type ShapeOptions struct {
 	DepthRange func(p [3]float64) (lo, hi float64)
 	// AnchorBand (world units) widens DepthRange on both sides.
 	AnchorBand float64
+	// Anchor, when it has a position per Gaussian (3 values each; a fit
+	// without densification keeps the rows), holds the initial centres,
+	// and AnchorRadius (world units, > 0) how far a centre may move from
+	// its anchor in any direction.
+	Anchor       []float32
+	AnchorRadius float64
 	// MinOpacity (0 off) is a floor on every opacity: the reference view
 	// sees only the front, and must not make the unseen back transparent.
 	MinOpacity float64
@@ -37,7 +43,8 @@ type ShapeOptions struct {
 
 // Enabled reports whether any regulariser is on.
 func (s ShapeOptions) Enabled() bool {
-	return s.MaxAnisotropy > 0 || s.MaxDepthSigma > 0 || s.DepthRange != nil || s.MinOpacity > 0
+	return s.MaxAnisotropy > 0 || s.MaxDepthSigma > 0 || s.DepthRange != nil || s.MinOpacity > 0 ||
+		(s.Anchor != nil && s.AnchorRadius > 0)
 }
 
 func (s ShapeOptions) validate() error {
@@ -51,6 +58,8 @@ func (s ShapeOptions) validate() error {
 		return fmt.Errorf("%w: Shape.MaxDepthSigma = %v: must be ≥ 0", ErrInvalidOptions, s.MaxDepthSigma)
 	case !(s.AnchorBand >= 0) || !finite(s.AnchorBand):
 		return fmt.Errorf("%w: Shape.AnchorBand = %v: must be ≥ 0", ErrInvalidOptions, s.AnchorBand)
+	case !(s.AnchorRadius >= 0) || !finite(s.AnchorRadius):
+		return fmt.Errorf("%w: Shape.AnchorRadius = %v: must be ≥ 0", ErrInvalidOptions, s.AnchorRadius)
 	case !(s.MinOpacity >= 0 && s.MinOpacity < 1):
 		return fmt.Errorf("%w: Shape.MinOpacity = %v: must be in [0, 1)", ErrInvalidOptions, s.MinOpacity)
 	}
@@ -72,6 +81,8 @@ func KeepShape(c *splat.Cloud, s ShapeOptions) {
 	logMaxAniso := math.Log(s.MaxAnisotropy)
 	minLogit := splat.Logit(float32(s.MinOpacity))
 	d := s.Depth
+	anchored := s.AnchorRadius > 0 && len(s.Anchor) == len(c.Pos)
+	r2 := s.AnchorRadius * s.AnchorRadius
 	for i := range c.Len() {
 		ls := c.LogScale[3*i : 3*i+3]
 		if s.MaxAnisotropy > 0 {
@@ -93,6 +104,14 @@ func KeepShape(c *splat.Cloud, s ShapeOptions) {
 				for k := range 3 {
 					c.Pos[3*i+k] = float32(p[k] + shift*d[k])
 				}
+			}
+		}
+		if anchored {
+			a, p := s.Anchor[3*i:3*i+3], c.Pos[3*i:3*i+3]
+			dx, dy, dz := float64(p[0]-a[0]), float64(p[1]-a[1]), float64(p[2]-a[2])
+			if l2 := dx*dx + dy*dy + dz*dz; l2 > r2 {
+				k := math.Sqrt(r2 / l2)
+				p[0], p[1], p[2] = a[0]+float32(dx*k), a[1]+float32(dy*k), a[2]+float32(dz*k)
 			}
 		}
 		if s.MinOpacity > 0 && c.OpacityLogit[i] < minLogit {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,12 +41,12 @@ func runTable(ctx context.Context, t testing.TB, p configs.Profile, names []stri
 	}
 	dir := t.TempDir()
 	var rows []row
-	for i, name := range names {
+	for _, name := range names {
 		sc, err := scenes.Get(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		bd := Backdrops[i%len(Backdrops)]
+		bd := Backdrops[slices.Index(scenes.Names(), sc.Name)%len(Backdrops)]
 		img, gt, err := Prompt(ctx, sc, 1, p.Text2Img.Resolution, bd)
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ var (
 	liftScenes = flag.String("lift-scenes", "", "comma-separated scenes for TestLiftQuality (default: a CI subset; all: every scene)")
 	liftSheets = flag.String("lift-sheets", "", "write 16-view contact sheets of the lifted clouds here")
 	liftShape  = flag.String("lift-shape", "", "shape override for TestLiftQuality")
+	liftDepth  = flag.Float64("lift-depth", 0, "depth scale override for TestLiftQuality")
 )
 
 // liftScene lifts scene's front view, matted exactly (the render's own
@@ -59,6 +60,9 @@ func TestLiftQuality(t *testing.T) {
 		names = strings.Split(*liftScenes, ",")
 	}
 	opt := lift.DefaultOptions()
+	if *liftDepth > 0 {
+		opt.DepthScale = *liftDepth
+	}
 	if *liftShape != "" {
 		opt.Shape = *liftShape
 	}
