@@ -45,6 +45,9 @@ type e2eNet struct {
 	unskewedDate bool
 	wg           sync.WaitGroup
 
+	// hostile makes a host's answers or the path to it hostile (soak_test.go).
+	hostile map[string]*hostility
+
 	mu       sync.Mutex
 	status   map[int]int // HTTP status of each answered request
 	errs     map[string]int
@@ -134,6 +137,9 @@ func (n *e2eNet) RoundTrip(req *http.Request) (*http.Response, error) {
 	n.mu.Unlock()
 	select {
 	case a := <-done:
+		if hs := n.hostile[req.URL.Host]; hs != nil && a.resp != nil {
+			a.resp = hs.apply(n, h, req, body, a.resp)
+		}
 		switch {
 		case a.resp != nil && n.noDate:
 			a.resp.Header.Del("Date")

@@ -31,6 +31,10 @@ type Options struct {
 
 	Prompts    []string // task prompts; default prompts.Default()
 	PromptSeed uint64   // order of the prompts
+	// ImagePrompts are image tasks' prompts as they travel (base64 of a
+	// PNG or JPEG), drawn in turn with Prompts; none by default. Whatever
+	// they hold is sent: a test validator may send broken images.
+	ImagePrompts []string
 	Scorer     Scorer   // default GateScorer{Pass: 1}
 	StatePath  string   // JSON state file; "" keeps state in memory only
 
@@ -96,14 +100,14 @@ func (o *Options) defaults() error {
 	if o.Scorer == nil {
 		o.Scorer = GateScorer{Pass: 1}
 	}
-	if len(o.Prompts) == 0 {
+	if len(o.Prompts) == 0 && len(o.ImagePrompts) == 0 {
 		for _, p := range prompts.Default() {
 			if !p.IsImage() {
 				o.Prompts = append(o.Prompts, p.Text)
 			}
 		}
 	}
-	if len(o.Prompts) == 0 {
+	if len(o.Prompts) == 0 && len(o.ImagePrompts) == 0 {
 		return errors.New("validator: no prompts")
 	}
 	return o.Faults.validate()
@@ -115,7 +119,7 @@ type Validator struct {
 	log     *slog.Logger
 	axon    *bittensor.Axon
 	handler http.Handler
-	prompts []string
+	prompts []bittensor.Task // type and prompt; ids are drawn per task
 
 	mu       sync.Mutex
 	st       *stateFile
@@ -142,7 +146,12 @@ func New(opts Options, log *slog.Logger) (*Validator, error) {
 	}
 	v := &Validator{opts: opts, log: log, st: st, portSet: opts.Port,
 		faultRNG: rand.New(rand.NewPCG(opts.Faults.Seed, uint64(opts.UID)))}
-	v.prompts = append([]string(nil), opts.Prompts...)
+	for _, p := range opts.Prompts {
+		v.prompts = append(v.prompts, bittensor.Task{Type: bittensor.TaskText, Prompt: p})
+	}
+	for _, p := range opts.ImagePrompts {
+		v.prompts = append(v.prompts, bittensor.Task{Type: bittensor.TaskImage, Prompt: p})
+	}
 	r := rand.New(rand.NewPCG(opts.PromptSeed, 0x5eed))
 	r.Shuffle(len(v.prompts), func(i, j int) { v.prompts[i], v.prompts[j] = v.prompts[j], v.prompts[i] })
 	for i, hk := range opts.Miners {
@@ -203,11 +212,12 @@ func (v *Validator) miner(hotkey string) (*Miner, bool) {
 	return m, true
 }
 
-// nextTask draws the next synthetic text task.
+// nextTask draws the next synthetic task.
 func (v *Validator) nextTask() *bittensor.Task {
-	p := v.prompts[v.st.NextTask%len(v.prompts)]
+	t := v.prompts[v.st.NextTask%len(v.prompts)]
 	v.st.NextTask++
-	return &bittensor.Task{Type: bittensor.TaskText, ID: uuid4(), Prompt: p}
+	t.ID = uuid4()
+	return &t
 }
 
 func uuid4() string {
