@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -174,11 +175,16 @@ func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outp
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := rt.profiledRun(ctx, path, sig, inputs, outputs, provider, filepath.Join(dir, "p")); err != nil {
-		return nil, err
+	runErr := rt.profiledRun(ctx, path, sig, inputs, outputs, provider, filepath.Join(dir, "p"))
+	var re *runError
+	if runErr != nil && !errors.As(runErr, &re) {
+		return nil, runErr
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "p*.json"))
 	if len(files) != 1 {
+		if runErr != nil {
+			return nil, runErr
+		}
 		return nil, fmt.Errorf("model %s: ONNX Runtime wrote %d profile files, want 1", path, len(files))
 	}
 	f, err := os.Open(files[0])
@@ -189,6 +195,9 @@ func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outp
 	p, err := ParseProfile(f, provider)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: profile %s: %w", path, files[0], err)
+	}
+	if runErr != nil && sum(p.Nodes) == 0 {
+		return nil, runErr // the run itself failed
 	}
 	p.Model = path
 	return p, nil
@@ -245,7 +254,9 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 	outs := make([]onnx.Value, len(outputs))
 	runErr := sess.Run(vals, outs)
 	for _, v := range outs {
-		if v != nil {
+		// onnxruntime_go leaves a typed nil where it could not convert an
+		// output it allocated (float16 and bfloat16 ones).
+		if v != nil && !reflect.ValueOf(v).IsNil() {
 			v.Destroy()
 		}
 	}
@@ -253,10 +264,15 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 		return errors.Join(runErr, err)
 	}
 	if runErr != nil {
-		return fmt.Errorf("model %s on %s: run: %s", path, provider, oneLine(runErr))
+		return &runError{fmt.Errorf("model %s on %s: run: %s", path, provider, oneLine(runErr))}
 	}
 	return nil
 }
+
+// runError is a failed Run of a probe session. The run may have happened
+// and only the Go binding's conversion of an output failed: the profile
+// then holds the nodes, and Probe uses it.
+type runError struct{ error }
 
 // ProbeShapes returns the session's inputs with every dynamic dimension set
 // to 1 (the sessions of the stages are concrete already), for Probe.
