@@ -57,8 +57,8 @@ func commands() map[string]*command {
 	cmds := map[string]*command{}
 	for _, c := range []*command{
 		benchCommand(), tuneCommand(), mineCommand(), serveCommand(), validatorCommand(),
-		renderCommand(), scoreCommand(), plyCommand(), modelsCommand(), doctorCommand(),
-		versionCommand(), orchestrateCommand(), workerCommand(), workersCommand(),
+		renderCommand(), viewCommand(), scoreCommand(), plyCommand(), modelsCommand(), doctorCommand(),
+		versionCommand(), orchestrateCommand(), workerCommand(), workersCommand(), threejsCommand(),
 	} {
 		cmds[c.name] = c
 	}

@@ -1,0 +1,431 @@
+package generate
+
+import (
+	"math"
+	"sort"
+)
+
+// Part kinds.
+const (
+	Lathe   = "lathe"
+	Extrude = "extrude"
+)
+
+// part is one mesh of the module, in world units.
+type part struct {
+	Kind string
+	// Lathe: profile (r, y) from bottom to top, axis at (X, ·, Z).
+	// Extrude: outline (x, y) of the front face, closed; Holes likewise.
+	Pts   [][2]float64
+	Holes [][][2]float64
+	X, Z  float64
+	// Extrude: from Z0 to Z0+Depth, bevel Bevel.
+	Z0, Depth, Bevel float64
+	Colour           [3]float64   // linear albedo
+	Stops            [][3]float64 // lathe: linear albedo stops bottom→top (texture), nil for a flat colour
+	Rough, Metal     float64
+	// Cells are the grid cells this part stands for in the prompt (colour fit).
+	Cells []int
+}
+
+// plan is the decomposition of one prompt.
+type plan struct {
+	Mode     string // "lathe" (revolved core + extruded residue) or "extrude"
+	Symmetry float64
+	Parts    []part
+}
+
+// decompose turns the prompt's grid into parts within the options' budget.
+func decompose(g *grid, o Options) plan {
+	rows := g.rows()
+	a := axis(rows)
+	if math.IsNaN(a) {
+		return plan{}
+	}
+	sym := g.symmetry(a)
+	// rows whose axis cell is background while the row is not (a ring seen
+	// face-on, two legs) are not revolved.
+	var open, used int
+	ax := int(a)
+	for y, r := range rows {
+		if r.Runs == 0 {
+			continue
+		}
+		used++
+		if !g.in(ax, y) {
+			open++
+		}
+	}
+	p := plan{Symmetry: sym}
+	if sym >= o.SymmetryMin && float64(open) < 0.1*float64(used) {
+		p.Mode = Lathe
+		p.Parts = latheParts(g, rows, a, o)
+	} else {
+		p.Mode = Extrude
+		p.Parts = extrudeParts(g, o)
+	}
+	return p
+}
+
+// cellCentre is the frame position (0..1) of a grid cell's centre.
+func (g *grid) uv(x, y float64) (float64, float64) { return x / float64(g.N), y / float64(g.N) }
+
+func latheParts(g *grid, rows []row, a float64, o Options) []part {
+	n := g.N
+	ax := int(a)
+	// core: per row, the run through the axis, made symmetric about it
+	half := make([]float64, n)
+	core := make([]bool, n*n)
+	rowCol := make([][3]float64, n)
+	for y := range n {
+		if !g.in(ax, y) {
+			continue
+		}
+		l, r := ax, ax
+		for g.in(l-1, y) {
+			l--
+		}
+		for g.in(r+1, y) {
+			r++
+		}
+		h := float64(r-l+1) / 2
+		half[y] = h
+		var c [3]float64
+		var cnt float64
+		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
+			if x >= 0 && x < n {
+				core[y*n+x] = true
+			}
+			if g.in(x, y) {
+				for k := range 3 {
+					c[k] += g.Lin[y*n+x][k]
+				}
+				cnt++
+			}
+		}
+		if cnt > 0 {
+			for k := range 3 {
+				rowCol[y][k] = c[k] / cnt
+			}
+		}
+	}
+	// bands of rows with similar colour
+	var bands [][2]int // [y0, y1)
+	for y := 0; y < n; {
+		if half[y] == 0 {
+			y++
+			continue
+		}
+		y0 := y
+		for y < n && half[y] > 0 {
+			y++
+		}
+		bands = append(bands, splitBands(rowCol, y0, y, o.BandColourDist)...)
+	}
+	maxLathe := max(1, o.Parts-1)
+	bands = mergeBands(bands, rowCol, maxLathe)
+	var parts []part
+	for _, b := range bands {
+		parts = append(parts, lathePart(g, half, rowCol, a, b, o))
+	}
+	// residue: object cells the core misses (handles, arms, spouts)
+	res := make([]bool, n*n)
+	for i := range res {
+		res[i] = g.In[i] && !core[i]
+	}
+	parts = append(parts, residueParts(g, res, o, o.Parts-len(parts))...)
+	return parts
+}
+
+// splitBands cuts rows [y0, y1) where the colour changes: a new band starts
+// when a row is farther than dist from the running band mean.
+func splitBands(col [][3]float64, y0, y1 int, dist float64) [][2]int {
+	var out [][2]int
+	start := y0
+	var mean [3]float64
+	cnt := 0.0
+	for y := y0; y < y1; y++ {
+		if cnt >= 3 && bandDist(col[y], mean) > dist {
+			out = append(out, [2]int{start, y})
+			start, cnt, mean = y, 0, [3]float64{}
+		}
+		for k := range 3 {
+			mean[k] = (mean[k]*cnt + col[y][k]) / (cnt + 1)
+		}
+		cnt++
+	}
+	return append(out, [2]int{start, y1})
+}
+
+func bandMean(col [][3]float64, b [2]int) [3]float64 {
+	var m [3]float64
+	for y := b[0]; y < b[1]; y++ {
+		for k := range 3 {
+			m[k] += col[y][k] / float64(b[1]-b[0])
+		}
+	}
+	return m
+}
+
+// mergeBands joins adjacent (touching) bands, most similar first, until at
+// most k remain; bands under 3 rows always join a neighbour.
+func mergeBands(bands [][2]int, col [][3]float64, k int) [][2]int {
+	for len(bands) > 1 {
+		bi, bd := -1, math.Inf(1)
+		small := false
+		for i := 0; i+1 < len(bands); i++ {
+			if bands[i][1] != bands[i+1][0] {
+				continue
+			}
+			d := bandDist(bandMean(col, bands[i]), bandMean(col, bands[i+1]))
+			s := bands[i][1]-bands[i][0] < 3 || bands[i+1][1]-bands[i+1][0] < 3
+			if (s && !small) || (s == small && d < bd) {
+				bi, bd, small = i, d, s
+			}
+		}
+		if bi < 0 || (len(bands) <= k && !small) {
+			break
+		}
+		bands[bi][1] = bands[bi+1][1]
+		bands = append(bands[:bi+1], bands[bi+2:]...)
+	}
+	return bands
+}
+
+func lathePart(g *grid, half []float64, col [][3]float64, a float64, b [2]int, o Options) part {
+	n := float64(g.N)
+	u0, _ := g.uv(a, 0)
+	p := part{Kind: Lathe, Rough: o.Roughness}
+	mid := float64(b[0]+b[1]) / 2
+	p.X, _ = toPlane(u0, mid/n, 0)
+	// profile: one point per row edge, at the front plane z = 0
+	var prof [][2]float64
+	yb, _ := rowY(g, a, float64(b[1]))
+	prof = append(prof, [2]float64{0, yb})
+	for y := b[1] - 1; y >= b[0]; y-- {
+		xr, yw := toPlane((a+half[y])/n, (float64(y)+0.5)/n, 0)
+		prof = append(prof, [2]float64{xr - p.X, yw})
+	}
+	yt, _ := rowY(g, a, float64(b[0]))
+	prof = append(prof, [2]float64{0, yt})
+	// the profile's outer points are kept; the inner ones are simplified
+	inner := dp(prof[1:len(prof)-1], o.ProfileTol)
+	if len(inner) > o.ProfilePoints {
+		inner = dp(prof[1:len(prof)-1], o.ProfileTol*4)
+	}
+	p.Pts = append(append([][2]float64{prof[0], {inner[0][0], prof[0][1]}}, inner...), [2]float64{inner[len(inner)-1][0], prof[len(prof)-1][1]}, prof[len(prof)-1])
+	p.Colour = bandMean(col, b)
+	if o.Texture && b[1]-b[0] >= 8 {
+		k := min(4, (b[1]-b[0])/4)
+		for i := range k {
+			// bottom to top: texture v runs with y up
+			s := [2]int{b[1] - (i+1)*(b[1]-b[0])/k, b[1] - i*(b[1]-b[0])/k}
+			p.Stops = append(p.Stops, bandMean(col, s))
+		}
+	}
+	for y := b[0]; y < b[1]; y++ {
+		for x := int(a - half[y]); x <= int(a+half[y]); x++ {
+			if g.in(x, y) {
+				p.Cells = append(p.Cells, y*g.N+x)
+			}
+		}
+	}
+	return p
+}
+
+// rowY is the world y of a grid row boundary on the axis at z = 0.
+func rowY(g *grid, a, y float64) (float64, float64) {
+	x, yy := toPlane(a/float64(g.N), y/float64(g.N), 0)
+	return yy, x
+}
+
+// residueParts extrudes each sizeable component of m as its own part,
+// biggest first, at most k.
+func residueParts(g *grid, m []bool, o Options, k int) []part {
+	if k <= 0 {
+		return nil
+	}
+	total := 0
+	for _, v := range g.In {
+		if v {
+			total++
+		}
+	}
+	comps := g.components(m)
+	sort.Slice(comps, func(i, j int) bool { return len(comps[i]) > len(comps[j]) })
+	var parts []part
+	for _, c := range comps {
+		if len(parts) >= k || len(c) < max(8, total/200) {
+			break
+		}
+		mc := make([]bool, len(m))
+		for _, i := range c {
+			mc[i] = true
+		}
+		w, h := extent(g, c)
+		depth := math.Max(0.02, math.Min(0.3, 0.6*math.Min(w, h)))
+		p := outlinePart(g, mc, c, -depth/2, depth, o)
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// extent is a cell set's world width and height at z = 0.
+func extent(g *grid, c []int) (float64, float64) {
+	x0, y0, x1, y1 := g.N, g.N, 0, 0
+	for _, i := range c {
+		x, y := i%g.N, i/g.N
+		x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x+1), max(y1, y+1)
+	}
+	n := float64(g.N)
+	ax, ay := toPlane(float64(x0)/n, float64(y0)/n, 0)
+	bx, by := toPlane(float64(x1)/n, float64(y1)/n, 0)
+	return bx - ax, ay - by
+}
+
+// outlinePart extrudes the cells c (mask m) from z0 over depth; the outline
+// is mapped to the front face's plane so that it projects onto the cells.
+func outlinePart(g *grid, m []bool, c []int, z0, depth float64, o Options) part {
+	n := g.N
+	in := func(x, y int) bool { return x >= 0 && y >= 0 && x < n && y < n && m[y*n+x] }
+	start := c[0]
+	for _, i := range c {
+		if i < start {
+			start = i
+		}
+	}
+	front := z0 + depth
+	toWorld := func(pts [][2]float64) [][2]float64 {
+		out := make([][2]float64, len(pts))
+		for i, q := range pts {
+			x, y := toPlane(q[0]/float64(n), q[1]/float64(n), front)
+			out[i] = [2]float64{x, y}
+		}
+		return out
+	}
+	outline := simplify(trace(in, start, n), o.OutlineTol, o.OutlinePoints)
+	p := part{Kind: Extrude, Pts: toWorld(outline), Z0: z0, Depth: depth, Rough: o.Roughness, Cells: c}
+	p.Bevel = math.Min(0.01, depth/4)
+	// holes: background components inside the outline that touch no edge
+	bg := make([]bool, len(m))
+	for i := range bg {
+		bg[i] = !m[i]
+	}
+	for _, h := range g.components(bg) {
+		if len(h) < 12 || touchesEdge(h, n) {
+			continue
+		}
+		hm := make([]bool, len(m))
+		hs := h[0]
+		for _, i := range h {
+			hm[i] = true
+			hs = min(hs, i)
+		}
+		hin := func(x, y int) bool { return x >= 0 && y >= 0 && x < n && y < n && hm[y*n+x] }
+		p.Holes = append(p.Holes, toWorld(simplify(trace(hin, hs, n), o.OutlineTol, o.OutlinePoints/2)))
+	}
+	var s [3]float64
+	for _, i := range c {
+		for k := range 3 {
+			s[k] += g.Lin[i][k] / float64(len(c))
+		}
+	}
+	p.Colour = s
+	return p
+}
+
+func touchesEdge(c []int, n int) bool {
+	for _, i := range c {
+		x, y := i%n, i/n
+		if x == 0 || y == 0 || x == n-1 || y == n-1 {
+			return true
+		}
+	}
+	return false
+}
+
+// extrudeParts: the whole silhouette as one extruded body in its dominant
+// colour, with the other colour regions as thin layers on its front face.
+func extrudeParts(g *grid, o Options) []part {
+	var cells []int
+	var cols [][3]float64
+	for i, v := range g.In {
+		if v {
+			cells = append(cells, i)
+			cols = append(cols, g.Lin[i])
+		}
+	}
+	w, h := extent(g, cells)
+	depth := math.Max(0.06, math.Min(0.5, o.DepthRatio*math.Min(w, h)))
+	body := outlinePart(g, g.In, cells, -depth/2, depth, o)
+	k := min(o.Parts, o.Colours)
+	centres, labels := kmeans(cols, k, 8)
+	if len(centres) <= 1 {
+		return []part{body}
+	}
+	count := make([]int, len(centres))
+	for _, l := range labels {
+		count[l]++
+	}
+	dom := 0
+	for j := range count {
+		if count[j] > count[dom] {
+			dom = j
+		}
+	}
+	body.Colour = centres[dom]
+	parts := []part{body}
+	// layers: each other cluster's sizeable components, biggest first
+	type comp struct {
+		cells []int
+		label int
+	}
+	var comps []comp
+	for j := range centres {
+		if j == dom {
+			continue
+		}
+		m := make([]bool, len(g.In))
+		for i, l := range labels {
+			if l == j {
+				m[cells[i]] = true
+			}
+		}
+		for _, c := range g.components(m) {
+			if len(c) >= max(6, len(cells)/250) {
+				comps = append(comps, comp{c, j})
+			}
+		}
+	}
+	sort.Slice(comps, func(i, j int) bool { return len(comps[i].cells) > len(comps[j].cells) })
+	front := depth/2 + body.Bevel
+	for i, c := range comps {
+		if len(parts) >= o.Parts {
+			break
+		}
+		m := make([]bool, len(g.In))
+		for _, q := range c.cells {
+			m[q] = true
+		}
+		p := outlinePart(g, m, c.cells, front+0.001*float64(i+1), 0.002, o)
+		p.Bevel = 0
+		p.Holes = nil
+		p.Colour = centres[c.label]
+		parts = append(parts, p)
+	}
+	return parts
+}
+
+// bandDist compares two colours mostly by chromaticity, so that the
+// picture's shading (a lit top, a darker bottom) does not cut a part in
+// two, while a change of hue or a large change of lightness does.
+func bandDist(a, b [3]float64) float64 {
+	sa, sb := a[0]+a[1]+a[2]+1e-4, b[0]+b[1]+b[2]+1e-4
+	var c float64
+	for k := range 3 {
+		d := a[k]/sa - b[k]/sb
+		c += d * d
+	}
+	l := math.Abs(math.Log(sa / sb))
+	return 2*math.Sqrt(c) + 0.1*l
+}
