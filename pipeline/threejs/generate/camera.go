@@ -5,7 +5,7 @@ import "math"
 // The judge's camera (runtime specification): at (0, 0.3, 3.5) looking at
 // the origin, Y up, vertical fov 17.5°, square frame.
 var (
-	camPos = [3]float64{0, 0.3, 3.5}
+	camPos                  = [3]float64{0, 0.3, 3.5}
 	camFwd, camRight, camUp [3]float64
 	tanHalf                 = math.Tan(17.5 / 2 * math.Pi / 180)
 )

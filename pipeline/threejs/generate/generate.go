@@ -43,8 +43,8 @@ type Options struct {
 	// derived tolerances (grid cells / world units)
 	ProfileTol, OutlineTol, BandColourDist float64
 
-	Matter   Matter             // used when the picture has no alpha
-	Renderer *render.Renderer   // colour fit; nil skips it
+	Matter   Matter              // used when the picture has no alpha
+	Renderer *render.Renderer    // colour fit; nil skips it
 	Valid    *validate.Validator // final check; nil skips it
 }
 

@@ -9,9 +9,9 @@ import (
 // (shoelace) and closes.
 func TestTrace(t *testing.T) {
 	tests := []struct {
-		name  string
-		rows  []string
-		area  float64
+		name string
+		rows []string
+		area float64
 	}{
 		{"one cell", []string{"#"}, 1},
 		{"bar", []string{"####"}, 4},
