@@ -211,7 +211,9 @@ func TestLiftBadInput(t *testing.T) {
 		{"one pixel", picture(64, func(x, y int) (color.NRGBA, bool) { return red, x == 30 && y == 40 }), nil, "upscaled"},
 		{"touches the border", picture(64, func(x, y int) (color.NRGBA, bool) { return red, x < 20 }), nil, "touches the image border (left, top, bottom)"},
 		{"fully opaque", picture(64, func(x, y int) (color.NRGBA, bool) { return red, true }), nil, "touches"},
-		{"speckles", picture(64, func(x, y int) (color.NRGBA, bool) { return red, (x > 20 && x < 40 && y > 20 && y < 40) || (x == 5 && y == 5) }), nil, "dropped 1 small matte fragments"},
+		{"speckles", picture(64, func(x, y int) (color.NRGBA, bool) {
+			return red, (x > 20 && x < 40 && y > 20 && y < 40) || (x == 5 && y == 5)
+		}), nil, "dropped 1 small matte fragments"},
 		{"empty image", image.NewNRGBA(image.Rect(0, 0, 0, 0)), nil, ""},
 	}
 	for _, tc := range tests {
