@@ -6,14 +6,12 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/splatbench/splatbench/pipeline/browser"
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/threejs/validate"
 )
 
@@ -201,21 +200,31 @@ func (r *Renderer) Render(ctx context.Context, src []byte) (*Result, error) {
 	if res.Ms > 5000 {
 		return nil, fmt.Errorf("%w: generate took %.0f ms, budget 5000", ErrRenderRun, res.Ms)
 	}
-	dataURL := res.PNG
+	buf, im, err := decodeCanvas(res.PNG, r.opt.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{PNG: buf, Image: im, GenerateMs: res.Ms, Wall: time.Since(start)}, nil
+}
+
+// decodeCanvas decodes the page's PNG data URL of a size² canvas. The page
+// runs an untrusted module, which could hand back any image: the shared
+// decoder reads the header first and refuses more than size² pixels.
+func decodeCanvas(dataURL string, size int) ([]byte, image.Image, error) {
 	b64, ok := strings.CutPrefix(dataURL, "data:image/png;base64,")
 	if !ok {
-		return nil, fmt.Errorf("threejs render: canvas gave %.40q, want a PNG data URL", dataURL)
+		return nil, nil, fmt.Errorf("threejs render: canvas gave %.40q, want a PNG data URL", dataURL)
 	}
 	buf, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, fmt.Errorf("threejs render: canvas PNG: %w", err)
+		return nil, nil, fmt.Errorf("threejs render: canvas PNG: %w", err)
 	}
-	im, err := png.Decode(bytes.NewReader(buf))
+	im, _, err := imagefile.DecodeBytes(buf, "threejs render canvas", imagefile.Limits{MaxPixels: size * size})
 	if err != nil {
-		return nil, fmt.Errorf("threejs render: canvas PNG: %w", err)
+		return nil, nil, fmt.Errorf("threejs render: %w", err)
 	}
-	if b := im.Bounds(); b.Dx() != r.opt.Size || b.Dy() != r.opt.Size {
-		return nil, fmt.Errorf("threejs render: canvas is %dx%d, want %d²", b.Dx(), b.Dy(), r.opt.Size)
+	if b := im.Bounds(); b.Dx() != size || b.Dy() != size {
+		return nil, nil, fmt.Errorf("threejs render: canvas is %dx%d, want %d²", b.Dx(), b.Dy(), size)
 	}
-	return &Result{PNG: buf, Image: im, GenerateMs: res.Ms, Wall: time.Since(start)}, nil
+	return buf, im, nil
 }
