@@ -161,11 +161,18 @@ func appendProvider(opts *onnx.SessionOptions, p string) error {
 	case CPU:
 		return nil
 	case CUDA:
+		extra, err := cudaOptions()
+		if err != nil {
+			return err
+		}
 		o, err := onnx.NewCUDAProviderOptions()
 		if err != nil {
 			return err
 		}
 		defer o.Destroy()
+		if err := o.Update(extra); err != nil {
+			return fmt.Errorf("$%s: %w", EnvCUDAOptions, err)
+		}
 		return opts.AppendExecutionProviderCUDA(o)
 	case TensorRT:
 		o, err := onnx.NewTensorRTProviderOptions()

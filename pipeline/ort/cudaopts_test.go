@@ -1,0 +1,42 @@
+package ort
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseOptions(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{in: "", want: nil},
+		{in: "  ", want: nil},
+		{in: "prefer_nhwc=1", want: map[string]string{"prefer_nhwc": "1"}},
+		{in: " prefer_nhwc = 1 , cudnn_conv_algo_search=HEURISTIC", want: map[string]string{"prefer_nhwc": "1", "cudnn_conv_algo_search": "HEURISTIC"}},
+		{in: "prefer_nhwc", wantErr: "not key=value"},
+		{in: "a=1,,b=2", wantErr: "not key=value"},
+		{in: "=1", wantErr: "not key=value"},
+		{in: "Prefer=1", wantErr: "lower-case"},
+		{in: "a=1,a=2", wantErr: "given twice"},
+	}
+	for _, tt := range tests {
+		got, err := parseOptions(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), EnvCUDAOptions) {
+				t.Errorf("parseOptions(%q) error %v, want %q naming $%s", tt.in, err, tt.wantErr, EnvCUDAOptions)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("parseOptions(%q): %v", tt.in, err)
+			continue
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("parseOptions(%q) (-want +got):\n%s", tt.in, d)
+		}
+	}
+}
