@@ -11,7 +11,9 @@ import (
 	"github.com/splatbench/splatbench/miner/pod"
 	"github.com/splatbench/splatbench/miner/serve"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/prompts"
+	"github.com/splatbench/splatbench/results/viewer"
 )
 
 type serveOptions struct {
@@ -36,6 +38,9 @@ func serveCommand() *command {
 		usage:   "splatbench serve [--profile PROFILE] [--listen ADDR] [flags]",
 		long: `Serves text- and image-to-3D generation over HTTP with the profile's stages:
 
+  GET  /            a web page: prompt or image in, progress, the result in 3D,
+                    the validator's 16 views, stage timings, PLY/SPZ downloads
+  POST /jobs, GET /jobs/{id}[/model.ply|model.spz|sheet.png]   the page's job API
   POST /generate/   form field prompt -> PLY (the subnet's text-to-3D service API)
   POST /generate    multipart prompt_image_file, form seed -> PLY (image-to-3D)
   GET  /health      503 until the warm-up job has run, then 200
@@ -124,6 +129,11 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	opts := serve.DefaultOptions()
 	opts.Workers, opts.QueueSize, opts.RequestTimeout, opts.MaxImageBytes = o.workers, o.queue, o.timeout, o.maxImage
 	opts.Version = version + " " + commit()
+	if v, err := viewer.Load(ort.CacheDir()); err != nil {
+		e.log.Warn("the web page shows no 3D view", "err", err)
+	} else {
+		opts.Viewer = v
+	}
 	srv, err := serve.New(opts, serve.NewPool(gens...), e.log, reg)
 	if err != nil {
 		return usageErrorf("%v", err)

@@ -23,6 +23,8 @@ type output struct {
 	scores   map[string]float64
 	kind     string // ScoreKind
 	accepted bool
+	cloud    *splat.Cloud      // what the PLY encodes (the job's; not copied)
+	timings  []pipeline.Timing // the stages' times
 }
 
 // maxPooledBuffer keeps one huge PLY from pinning its buffer forever.
@@ -77,7 +79,7 @@ func (s *Server) generate(ctx context.Context, job pipeline.Job, log *slog.Logge
 		log.Error("generation failed", "reason", reason, "seconds", secs, "err", err)
 		return nil, err
 	}
-	out.seconds = secs
+	out.seconds, out.timings = secs, timings
 	s.metrics.generation.Observe(secs)
 	log.Info("generation done", "seconds", secs, "splats", out.splats, "bytes", out.buf.Len(),
 		"score", out.scores["score"], "score_kind", out.kind, "accepted", out.accepted)
@@ -113,7 +115,7 @@ func (s *Server) finishOutput(ctx context.Context, st *pipeline.State, err error
 		return nil, &genError{reason: "gate", err: fmt.Errorf("the cloud fails the validator's gates: %s", strings.Join(g.Reasons, "; "))}
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
-	out := &output{buf: buf, splats: st.Cloud.Len(), scores: st.Scores, kind: st.ScoreKind, accepted: st.Accepted}
+	out := &output{buf: buf, splats: st.Cloud.Len(), scores: st.Scores, kind: st.ScoreKind, accepted: st.Accepted, cloud: st.Cloud}
 	if err := splat.WritePLY(buf, st.Cloud); err != nil {
 		out.release()
 		return nil, &genError{reason: "encode", err: fmt.Errorf("writing PLY: %w", err)}

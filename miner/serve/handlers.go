@@ -104,15 +104,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, job pipeline.Job, c
 	t := newTask(ctx, job, log, cleanup)
 	if err := s.submit(t); err != nil {
 		t.finish(result{err: err})
-		if errors.Is(err, errQueueFull) {
-			secs := int(retryAfter(s.avgGen.value(), s.opts.Workers).Seconds())
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			log.Warn("rejected: queue full", "retry_after", secs)
-			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%v (%d running, %d queued); retry in %d s",
-				err, s.opts.Workers, s.opts.QueueSize, secs))
-			return
-		}
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		s.refuse(w, err, log)
 		return
 	}
 	var res result

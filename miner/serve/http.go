@@ -31,6 +31,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(routeImage, s.handleImage)
 	mux.HandleFunc(routeHealth, s.handleHealth)
 	mux.HandleFunc(routeVersion, s.handleVersion)
+	mux.HandleFunc(routeJobSubmit, s.handleJobSubmit)
+	mux.HandleFunc(routeJobStatus, s.handleJobStatus)
+	mux.HandleFunc(routeJobFile, s.handleJobFile)
+	s.pageRoutes(mux)
 	if s.metrics.gatherer != nil {
 		mux.Handle(routeMetrics, promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
 	} else {

@@ -225,3 +225,86 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// jobInput is the form of POST /jobs after reading: a text prompt or an
+// image, and the seed field.
+type jobInput struct {
+	prompt string
+	image  *upload
+	seed   string
+}
+
+// readJobForm reads the body of POST /jobs: URL-encoded prompt and seed,
+// or multipart with either form field prompt or file field
+// prompt_image_file (not both), and seed.
+func (s *Server) readJobForm(w http.ResponseWriter, r *http.Request) (*jobInput, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		prompt, seed, err := s.readTextForm(w, r)
+		if err != nil {
+			return nil, err
+		}
+		return &jobInput{prompt: prompt, seed: seed}, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxImageBytes+int64(s.opts.MaxPromptBytes)+1<<20)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, badInput(http.StatusBadRequest, "malformed multipart body: %v", err)
+	}
+	var in jobInput
+	var prompts []string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		switch part.FormName() {
+		case FieldPrompt:
+			b, err := readAtMost(part, int64(s.opts.MaxPromptBytes), "form field "+FieldPrompt)
+			if err != nil {
+				return nil, err
+			}
+			prompts = append(prompts, string(b))
+		case FieldImage:
+			if in.image != nil {
+				return nil, badInput(http.StatusBadRequest, "file field %s given more than once", FieldImage)
+			}
+			up := &upload{filename: part.FileName()}
+			if up.data, err = readAtMost(part, s.opts.MaxImageBytes, "file field "+FieldImage); err != nil {
+				return nil, err
+			}
+			if len(up.data) == 0 {
+				// An empty file input: the browser sends the part anyway.
+				continue
+			}
+			if up.format, err = checkImage(up.data, s.opts.MaxImagePixels); err != nil {
+				return nil, err
+			}
+			in.image = up
+		case FieldSeed:
+			b, err := readAtMost(part, 64, "form field "+FieldSeed)
+			if err != nil {
+				return nil, err
+			}
+			in.seed = string(b)
+		default:
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return nil, bodyError(err)
+			}
+		}
+	}
+	blank := len(prompts) == 0 || (len(prompts) == 1 && strings.TrimSpace(prompts[0]) == "")
+	switch {
+	case in.image != nil && !blank:
+		return nil, badInput(http.StatusBadRequest, "send either form field %s or file field %s, not both", FieldPrompt, FieldImage)
+	case in.image != nil:
+		return &in, nil
+	case len(prompts) == 0:
+		return nil, badInput(http.StatusBadRequest, "missing form field %s (or file field %s)", FieldPrompt, FieldImage)
+	}
+	in.prompt, err = checkPrompt(prompts, s.opts.MaxPromptBytes)
+	return &in, err
+}

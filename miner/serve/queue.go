@@ -25,6 +25,8 @@ type task struct {
 	done    chan result // buffered: the worker never waits for the handler
 	cleanup func()      // removes the uploaded image, if any
 	once    sync.Once
+	seq     uint64 // its number in the order of submission (from 1)
+	onStart func() // called when a worker starts it, when set
 }
 
 type result struct {
@@ -55,14 +57,25 @@ func (s *Server) submit(t *task) error {
 	if s.stopping.Load() {
 		return errShuttingDown
 	}
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
 	s.metrics.queueDepth.Inc()
+	t.seq = s.enqueued + 1
 	select {
 	case s.queue <- t:
+		s.enqueued++
 		return nil
 	default:
 		s.metrics.queueDepth.Dec()
 		return errQueueFull
 	}
+}
+
+// submitSeq is submit that also returns t's number in the order of
+// submission, for its queue position.
+func (s *Server) submitSeq(t *task) (uint64, error) {
+	err := s.submit(t)
+	return t.seq, err
 }
 
 // submitWait puts t on the queue, waiting for room.
@@ -75,6 +88,12 @@ func (s *Server) submitWait(ctx context.Context, t *task) error {
 	s.metrics.queueDepth.Inc()
 	select {
 	case s.queue <- t:
+		// Counted after the wait: a submission racing it may see its
+		// queue position off by one.
+		s.seqMu.Lock()
+		s.enqueued++
+		t.seq = s.enqueued
+		s.seqMu.Unlock()
 		return nil
 	case <-ctx.Done():
 		s.metrics.queueDepth.Dec()
@@ -95,6 +114,7 @@ func (s *Server) worker(id int) {
 			return
 		case t := <-s.queue:
 			s.metrics.queueDepth.Dec()
+			s.dequeued.Add(1)
 			select {
 			case <-s.quit: // Close answers what is still queued
 				t.finish(result{err: errShuttingDown})
@@ -107,6 +127,9 @@ func (s *Server) worker(id int) {
 				continue
 			}
 			t.log.Debug("generation starts", "worker", id)
+			if t.onStart != nil {
+				t.onStart()
+			}
 			out, err := s.generate(t.ctx, t.job, t.log)
 			t.finish(result{out: out, err: err})
 		}

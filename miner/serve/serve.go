@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/results/viewer"
 )
 
 // Generator produces a Gaussian cloud for a job. A *pipeline.Pipeline
@@ -63,6 +64,12 @@ type Options struct {
 	// ShutdownTimeout bounds the graceful shutdown in Run: requests still
 	// running after it are cancelled.
 	ShutdownTimeout time.Duration
+	// KeptJobs is how many finished jobs of POST /jobs are kept for their
+	// status and files (the oldest go first); 0 means 16.
+	KeptJobs int
+	// Viewer is the 3D viewer's files for the web page at /; nil serves
+	// the page without the 3D view (it says to run the set-up).
+	Viewer *viewer.Assets
 }
 
 // DefaultOptions returns one worker, a queue of 8, the competition's 30 s
@@ -77,6 +84,7 @@ func DefaultOptions() Options {
 		MaxPromptBytes:  4096,
 		Version:         "0.0.0",
 		ShutdownTimeout: 30 * time.Second,
+		KeptJobs:        16,
 	}
 }
 
@@ -99,6 +107,9 @@ func (o Options) validate() error {
 	}
 	if o.MaxPromptBytes <= 0 {
 		errs = append(errs, fmt.Errorf("serve: Options.MaxPromptBytes = %d: must be positive", o.MaxPromptBytes))
+	}
+	if o.KeptJobs < 0 {
+		errs = append(errs, fmt.Errorf("serve: Options.KeptJobs = %d: must not be negative", o.KeptJobs))
 	}
 	if o.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("serve: Options.ShutdownTimeout = %v: must not be negative", o.ShutdownTimeout))
@@ -124,6 +135,13 @@ type Server struct {
 	ready    atomic.Bool // the warm-up job has run
 	stopping atomic.Bool // Run is shutting down
 	avgGen   ewma        // seconds per generation, for Retry-After
+
+	// Queue positions: tasks are numbered as they are queued (enqueued,
+	// under seqMu) and counted as workers take them (dequeued).
+	seqMu    sync.Mutex
+	enqueued uint64
+	dequeued atomic.Uint64
+	jobs     jobTable // POST /jobs
 }
 
 // New validates opts, registers the service's metrics on reg and starts
@@ -141,6 +159,9 @@ func New(opts Options, gen Generator, log *slog.Logger, reg prometheus.Registere
 	if reg == nil {
 		return nil, errors.New("serve: nil prometheus.Registerer")
 	}
+	if opts.KeptJobs == 0 {
+		opts.KeptJobs = DefaultOptions().KeptJobs
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
@@ -152,6 +173,7 @@ func New(opts Options, gen Generator, log *slog.Logger, reg prometheus.Registere
 		metrics: m,
 		queue:   make(chan *task, opts.QueueSize),
 		quit:    make(chan struct{}),
+		jobs:    jobTable{keep: opts.KeptJobs, byID: map[string]*job{}},
 	}
 	s.handler = s.routes()
 	s.wg.Add(opts.Workers)
