@@ -3,7 +3,8 @@
 model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
 
     python3 tools/make_gpu_models.py OUT [--double 2 --single 4 --t5-layers 4]
-                                         [--dtype fp16|bf16] [--only clip-l,t5,transformer,vae,clip] [--smoke]
+                                         [--dtype fp16|bf16] [--attention plain|mha]
+                                         [--only clip-l,t5,transformer,vae,clip] [--smoke]
 
 Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
 no downloads). Latency does not depend on weight values, so these models time
@@ -57,6 +58,11 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
 OPSET = 17
+# The TorchScript exporter first (fast, and it writes ORT's fused attention),
+# then the dynamo one. For bf16 the dynamo one first: the TorchScript exporter
+# writes a Cast to bfloat16 as complex128 (ONNX type 15 is torch's bfloat16
+# number), which ORT rejects.
+EXPORTERS = (False, True)
 
 
 def log(*a):
@@ -70,14 +76,14 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
     model.eval()
     t0 = time.time()
     errors = []
-    for dynamo in (False, True):
+    for dynamo in EXPORTERS:
         try:
             kw = dict(input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
                       do_constant_folding=True, dynamo=dynamo)
             if dynamo:
                 kw.update(opset_version=18, external_data=True)
             else:
-                kw.update(opset_version=OPSET)
+                kw.update(opset_version=OPSET, custom_opsets={"com.microsoft": 1})
             with torch.no_grad():
                 torch.onnx.export(model, args, path, **kw)
             break
@@ -110,7 +116,36 @@ class RMS(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
 
 
+class FusedMHA(torch.autograd.Function):
+    """Attention exported as ONNX Runtime's com.microsoft MultiHeadAttention
+    (the op its transformer optimizer fuses MatMul-Softmax-MatMul into; the
+    CUDA provider runs it with flash attention): q, k, v [B,N,H*D] ->
+    [B,N,H*D]. The forward is plain attention, for tracing."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, h):
+        b, n, c = q.shape
+        split = lambda x: x.reshape(b, x.shape[1], h, c // h).transpose(1, 2)
+        return merge(plain_attention(split(q), split(k), split(v), scale=(c // h) ** -0.5))
+
+    @staticmethod
+    def symbolic(g, q, k, v, h):
+        return g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=h)
+
+
+ATTENTION = "plain"  # --attention
+
+
 def attention(q, k, v, bias=None, scale=None):
+    """Attention of q, k, v [B,H,N,D] with the heads merged: [B,N,H*D].
+    With --attention mha, no bias and heads of <= 256, ORT's fused op
+    (default scale)."""
+    if ATTENTION == "mha" and bias is None and q.shape[-1] <= 256:  # flash attention: head size <= 256
+        return FusedMHA.apply(merge(q), merge(k), merge(v), q.shape[1])
+    return merge(plain_attention(q, k, v, bias, scale))
+
+
+def plain_attention(q, k, v, bias=None, scale=None):
     """Plain attention [B,H,N,D]: MatMul, Softmax, MatMul, as exporters write it."""
     s = q @ k.transpose(-1, -2)
     if scale is not None:
@@ -177,7 +212,7 @@ class DoubleBlock(nn.Module):
         k = torch.cat([self.txt_kn(tk), self.img_kn(ik)], dim=2)
         v = torch.cat([tv, iv], dim=2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        a = merge(attention(q, k, v, scale=q.shape[-1] ** -0.5))
+        a = attention(q, k, v, scale=q.shape[-1] ** -0.5)
         s = txt.shape[1]
         ta, ia = a[:, :s], a[:, s:]
         img = img + im[2] * self.img_proj(ia)
@@ -203,7 +238,7 @@ class SingleBlock(nn.Module):
         qkv, mlp = torch.split(self.lin1(self.ln(x) * (1 + scale) + shift), [3 * self.d, 4 * self.d], dim=-1)
         q, k, v = heads(qkv, 3, self.h)
         q, k = apply_rope(self.qn(q), cos, sin), apply_rope(self.kn(k), cos, sin)
-        a = merge(attention(q, k, v, scale=q.shape[-1] ** -0.5))
+        a = attention(q, k, v, scale=q.shape[-1] ** -0.5)
         return x + gate * self.lin2(torch.cat([a, self.act(mlp)], dim=-1))
 
 
@@ -253,7 +288,7 @@ class Block(nn.Module):
 
     def forward(self, x, mask=None):
         q, k, v = heads(self.qkv(self.ln1(x)), 3, self.h)
-        x = x + self.out(merge(attention(q, k, v, bias=mask, scale=q.shape[-1] ** -0.5)))
+        x = x + self.out(attention(q, k, v, bias=mask, scale=q.shape[-1] ** -0.5))
         y = self.fc1(self.ln2(x))
         return x + self.fc2(y * torch.sigmoid(1.702 * y))
 
@@ -319,7 +354,7 @@ class T5Layer(nn.Module):
     def forward(self, x, bias):
         y = self.n1(x)
         q, k, v = (heads(f(y), 1, self.h)[0] for f in (self.q, self.k, self.v))
-        x = x + self.o(merge(attention(q, k, v, bias=bias)))
+        x = x + self.o(attention(q, k, v, bias=bias))
         y = self.n2(x)
         return x + self.wo(F.gelu(self.wi0(y), approximate="tanh") * self.wi1(y))
 
@@ -361,7 +396,7 @@ class AttnBlock(nn.Module):
         b, c, h, w = x.shape
         y = self.n(x).flatten(2).transpose(1, 2)
         q, k, v = heads(self.qkv(y), 3, 1)
-        y = self.out(merge(attention(q, k, v, scale=c ** -0.5)))
+        y = self.out(attention(q, k, v, scale=c ** -0.5))
         return x + y.transpose(1, 2).reshape(b, c, h, w)
 
 
@@ -501,9 +536,15 @@ def main():
     ap.add_argument("--t5-layers", type=int, default=24)
     ap.add_argument("--only", default="clip-l,t5,transformer,vae,clip",
                     help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers)")
+    ap.add_argument("--attention", choices=["plain", "mha"], default="plain",
+                    help="plain: MatMul-Softmax-MatMul; mha: ONNX Runtime's fused com.microsoft MultiHeadAttention")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     dt = torch.float16 if o.dtype == "fp16" else torch.bfloat16
+    global ATTENTION, EXPORTERS
+    ATTENTION = o.attention
+    if o.dtype == "bf16":
+        EXPORTERS = (True, False)
     if o.smoke:
         o.double, o.single, o.t5_layers = 1, 1, 1
     log(f"torch {torch.__version__}, device {dev()}, {o.dtype}")
