@@ -10,8 +10,10 @@
 # MODELS holds flux/ and clip/ as make_gpu_models.py writes them (random
 # weights: latencies are real, images and CLIP scores are not). Optional:
 # MODELS_DEEP (the transformer at another depth, for the per-block slope) and
-# MODELS_BF16 (the bf16 transformer), each a folder with flux/transformer.opt.
-# Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
+# MODELS_BF16 (the bf16 transformer) and MODELS_MHA (the transformer with ORT's
+# fused attention), each a folder with flux/transformer.opt.
+# ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
+# bounds each. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
@@ -32,11 +34,14 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 run() {
 	local name=$1 smi
 	shift
+	if [[ -n ${ONLY:-} && ! $name =~ $ONLY ]]; then
+		return 3 # not asked for
+	fi
 	echo "== $name: $*"
 	nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$L/$name.mem" 2>/dev/null &
 	smi=$!
 	local t0=$SECONDS
-	"$@" >"$L/$name.txt" 2>&1
+	timeout "${TIMEOUT:-180}" "$@" >"$L/$name.txt" 2>&1
 	local rc=$?
 	kill "$smi" 2>/dev/null
 	wait "$smi" 2>/dev/null
@@ -55,7 +60,10 @@ for res in 512 1024; do
 	run "t2i-$res" "$SB" bench --stage text2img "${flux[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" && run flux-models "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
+	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
+SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
 # find no foreground (the job then fails, as a miner's would): then again
@@ -96,7 +104,7 @@ run tune "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${flux[@]}" --set text2im
 
 # The other transformers last; a folder that is not there yet (still being
 # written elsewhere, then renamed into place) is waited for up to WAIT s.
-for v in MODELS_BF16 MODELS_DEEP; do
+for v in MODELS_MHA MODELS_BF16 MODELS_DEEP; do
 	d=${!v:-}
 	[[ -n $d ]] || continue
 	i=0
