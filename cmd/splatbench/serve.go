@@ -129,6 +129,8 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	opts := serve.DefaultOptions()
 	opts.Workers, opts.QueueSize, opts.RequestTimeout, opts.MaxImageBytes = o.workers, o.queue, o.timeout, o.maxImage
 	opts.Version = version + " " + commit()
+	caps := pipeline.CapabilitiesOf(p)
+	opts.Capabilities = &caps
 	if v, err := viewer.Load(ort.CacheDir()); err != nil {
 		e.log.Warn("the web page shows no 3D view", "err", err)
 	} else {
@@ -138,11 +140,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Run(ctx, o.listen) }()
 	fmt.Fprintf(e.stderr, "serving on http://%s (warming up)\n", o.listen)
-	if err := srv.Warmup(ctx, pipeline.Job{ID: "warmup", Prompt: prompts.Text(o.warmup), Seed: 1}); err != nil {
-		e.log.Error("warm-up failed; /health stays 503", "err", err)
-	}
-	return <-errc
+	// The address is bound before the warm-up: a busy port fails at once.
+	return srv.RunWarm(ctx, o.listen, pipeline.Job{ID: "warmup", Prompt: prompts.Text(o.warmup), Seed: 1})
 }

@@ -157,6 +157,8 @@ func (s *Server) failGeneration(ctx context.Context, w http.ResponseWriter, r *h
 	switch {
 	case errors.Is(err, errShuttingDown):
 		writeError(w, http.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, pipeline.ErrCannotGenerate):
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil:
 		writeError(w, http.StatusGatewayTimeout, fmt.Sprintf("generation did not finish within %v", s.opts.RequestTimeout))
 	case r.Context().Err() != nil:

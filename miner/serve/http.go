@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/splatbench/splatbench/pipeline"
 )
 
 // Routes. POST /generate/ (trailing slash) is the Era B text-to-3D API
@@ -155,12 +157,14 @@ type healthBody struct {
 	Status  string `json:"status"`
 	Workers int    `json:"workers"`
 	Queued  int    `json:"queued"`
+	// Generates is what the profile can generate, when known.
+	Generates *pipeline.Capabilities `json:"generates,omitempty"`
 }
 
 // handleHealth answers 200 {"status":"healthy"} (as the 404-base-miner
 // does) once the warm-up job has run, 503 before it and during shutdown.
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	body := healthBody{Status: "healthy", Workers: s.opts.Workers, Queued: len(s.queue)}
+	body := healthBody{Status: "healthy", Workers: s.opts.Workers, Queued: len(s.queue), Generates: s.opts.Capabilities}
 	code := http.StatusOK
 	switch {
 	case s.stopping.Load():

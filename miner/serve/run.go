@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/splatbench/splatbench/pipeline"
 )
 
 // Run listens on addr and serves until ctx is cancelled, then shuts down
@@ -19,6 +21,25 @@ func (s *Server) Run(ctx context.Context, addr string) error {
 		return fmt.Errorf("serve: listen on %s: %w", addr, err)
 	}
 	return s.Serve(ctx, ln)
+}
+
+// RunWarm binds addr first, then serves while the warm-up job runs, so a
+// busy address is an error at once rather than after a warm-up that may
+// take many seconds. A failed warm-up is logged and leaves /health at 503.
+// It returns as Run does.
+func (s *Server) RunWarm(ctx context.Context, addr string, warm pipeline.Job) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		s.Close()
+		return fmt.Errorf("serve: listen on %s: %w", addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ctx, ln) }()
+	if err := s.Warmup(ctx, warm); err != nil {
+		s.log.Error("warm-up failed; /health stays 503", "err", err)
+	}
+	return <-errc
 }
 
 // Serve serves on ln until ctx is cancelled. Shutting down, /health turns

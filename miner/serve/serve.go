@@ -70,6 +70,10 @@ type Options struct {
 	// Viewer is the 3D viewer's files for the web page at /; nil serves
 	// the page without the 3D view (it says to run the set-up).
 	Viewer *viewer.Assets
+	// Capabilities is what the generator's profile can generate
+	// (pipeline.CapabilitiesOf); /health lists it, and New warns when free
+	// text is out. Nil: not known, nothing said.
+	Capabilities *pipeline.Capabilities
 }
 
 // DefaultOptions returns one worker, a queue of 8, the competition's 30 s
@@ -174,6 +178,9 @@ func New(opts Options, gen Generator, log *slog.Logger, reg prometheus.Registere
 		queue:   make(chan *task, opts.QueueSize),
 		quit:    make(chan struct{}),
 		jobs:    jobTable{keep: opts.KeptJobs, byID: map[string]*job{}},
+	}
+	if c := opts.Capabilities; c != nil && !c.FreeText {
+		log.Warn("this service cannot generate free-text prompts; they are answered 422", "generates", c.Kinds(), "why", c.Note)
 	}
 	s.handler = s.routes()
 	s.wg.Add(opts.Workers)
