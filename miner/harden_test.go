@@ -2,6 +2,7 @@ package miner
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 )
 
 // TestResendAfterRestartDelivered: a submission cut off by shutdown after
@@ -174,4 +178,29 @@ func TestUnregisteredLogged(t *testing.T) {
 			t.Errorf("%d refusals logged as unregistered, %d counted; want 3 (at 0 s, 1 h, 2 h)", n, st.Unregistered)
 		}
 	})
+}
+
+// TestPipelineGeneratorImageBomb: the miner's image task whose prompt is a
+// 67-byte PNG declaring 100000×100000 pixels is refused by the pipeline's
+// decoder (an error: the task is answered empty) instead of killing the
+// process with a 40 GB allocation, as it did through image.Decode.
+func TestPipelineGeneratorImageBomb(t *testing.T) {
+	t.Parallel()
+	g, err := NewPipelineGenerator(context.Background(), pipeline.NewBuilder(slog.New(slog.DiscardHandler), ""), tinyMineProfile(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	for _, tc := range []struct {
+		prompt string
+		want   error
+	}{
+		{b64(bombPNGBytes(100000, 100000)), imagefile.ErrTooLarge},
+		{b64([]byte("<html>not an image</html>")), imagefile.ErrFormat},
+	} {
+		_, err := g.Generate(context.Background(), Task{ID: "t", Type: "image", Prompt: tc.prompt})
+		if !errors.Is(err, tc.want) {
+			t.Errorf("image task: %v, want %v", err, tc.want)
+		}
+	}
 }
