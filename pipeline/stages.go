@@ -11,6 +11,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/lift"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -160,6 +161,9 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 	res, err := run(ctx, st.Views, opt, s.log, nil)
 	if err != nil {
 		return err
+	}
+	if st.Lift != nil {
+		lift.Normalize(res.Cloud)
 	}
 	st.Cloud = res.Cloud
 	st.FitStats = res.Stats

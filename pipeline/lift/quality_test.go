@@ -37,6 +37,7 @@ func liftScene(ctx context.Context, t testing.TB, sc scenes.Scene, opt lift.Opti
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
+	lift.Normalize(res.Cloud)
 	pv, err := imageeval.Views(ctx, res.Cloud, size, nil)
 	if err != nil {
 		t.Fatal(err)
