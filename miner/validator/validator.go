@@ -35,8 +35,8 @@ type Options struct {
 	// PNG or JPEG), drawn in turn with Prompts; none by default. Whatever
 	// they hold is sent: a test validator may send broken images.
 	ImagePrompts []string
-	Scorer     Scorer   // default GateScorer{Pass: 1}
-	StatePath  string   // JSON state file; "" keeps state in memory only
+	Scorer       Scorer // default GateScorer{Pass: 1}
+	StatePath    string // JSON state file; "" keeps state in memory only
 
 	Now func() time.Time // default time.Now
 
