@@ -66,6 +66,8 @@ type Info struct {
 	LiteralBytes int           `json:"literalBytes"`
 	Scale        float64       `json:"scale"` // < 1 when the picture's object had to shrink into the unit box
 	FitRenders   int           `json:"fitRenders"`
+	RenderTime   time.Duration `json:"renderTime"`
+	CheckTime    time.Duration `json:"checkTime"`
 	Elapsed      time.Duration `json:"elapsed"`
 	// Last render of the module (when a renderer was given).
 	Render image.Image `json:"-"`
@@ -99,7 +101,9 @@ func Generate(ctx context.Context, img image.Image, opt Options) ([]byte, Info, 
 	mod := write(p, note)
 	if opt.Renderer != nil {
 		for it := 0; it <= opt.FitIters; it++ {
+			t0 := time.Now()
 			res, err := opt.Renderer.Render(ctx, mod)
+			info.RenderTime += time.Since(t0)
 			if err != nil {
 				return nil, info, fmt.Errorf("threejs generate: render: %w", err)
 			}
@@ -114,7 +118,9 @@ func Generate(ctx context.Context, img image.Image, opt Options) ([]byte, Info, 
 	}
 	info.Bytes = len(mod)
 	if opt.Valid != nil {
+		t0 := time.Now()
 		r, err := opt.Valid.Check(ctx, mod)
+		info.CheckTime = time.Since(t0)
 		if err != nil {
 			return nil, info, err
 		}

@@ -360,6 +360,7 @@ func extrudeParts(g *grid, o Options) []part {
 	body := outlinePart(g, g.In, cells, -depth/2, depth, o)
 	k := min(o.Parts, o.Colours)
 	centres, labels := kmeans(cols, k, 8)
+	centres, labels = mergeClusters(centres, labels, o.BandColourDist)
 	if len(centres) <= 1 {
 		return []part{body}
 	}
@@ -409,7 +410,6 @@ func extrudeParts(g *grid, o Options) []part {
 		}
 		p := outlinePart(g, m, c.cells, front+0.001*float64(i+1), 0.002, o)
 		p.Bevel = 0
-		p.Holes = nil
 		p.Colour = centres[c.label]
 		parts = append(parts, p)
 	}
@@ -428,4 +428,53 @@ func bandDist(a, b [3]float64) float64 {
 	}
 	l := math.Abs(math.Log(sa / sb))
 	return 2*math.Sqrt(c) + 0.1*l
+}
+
+// mergeClusters joins colour clusters closer than dist by bandDist (the
+// picture's shading splits one colour into light and dark clusters).
+func mergeClusters(centres [][3]float64, labels []int, dist float64) ([][3]float64, []int) {
+	n := len(centres)
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			if bandDist(centres[i], centres[j]) < dist {
+				parent[find(j)] = find(i)
+			}
+		}
+	}
+	remap := map[int]int{}
+	var out [][3]float64
+	var cnt []float64
+	for i := range n {
+		r := find(i)
+		if _, ok := remap[r]; !ok {
+			remap[r] = len(out)
+			out = append(out, [3]float64{})
+			cnt = append(cnt, 0)
+		}
+	}
+	nl := make([]int, len(labels))
+	for i, l := range labels {
+		j := remap[find(l)]
+		nl[i] = j
+		cnt[j]++
+	}
+	// recompute centres from the members
+	for i, l := range labels {
+		j := nl[i]
+		for k := range 3 {
+			out[j][k] += centres[l][k] / cnt[j]
+		}
+	}
+	return out, nl
 }
