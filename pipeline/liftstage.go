@@ -63,7 +63,7 @@ func (s liftStage) Run(ctx context.Context, st *State) error {
 	}
 	for _, n := range res.Notes {
 		if s.log != nil {
-			s.log.Info("lift fallback", "job", st.Job.ID, "note", n)
+			s.log.Debug("lift fallback", "job", st.Job.ID, "note", n)
 		}
 	}
 	if !multi {

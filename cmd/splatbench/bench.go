@@ -30,6 +30,7 @@ type benchOptions struct {
 	prompt    string
 	seed      int64
 	gaussians int
+	image     string
 }
 
 func benchCommand() *command {
@@ -37,7 +38,7 @@ func benchCommand() *command {
 	return &command{
 		name:    "bench",
 		summary: "measure a pipeline stage's latency, throughput and peak memory",
-		usage:   "splatbench bench [--stage matte|fit|score|encode|all] [-n N] [flags]",
+		usage:   "splatbench bench [--stage matte|lift|fit|score|encode|all] [-n N] [flags]",
 		long: `Prepares one job (the stages before --stage run once), then runs --stage
 --warmup times untimed and -n times timed, and prints p50/p90/p99 latency
 (nearest rank), throughput and peak RSS. --stage all times the whole job.
@@ -55,14 +56,16 @@ Examples:
   splatbench bench --stage matte
   splatbench bench --stage matte --set matte.model=isnet-medium -n 20
   splatbench bench --stage fit --set fit.iterations=100 --prompt "a blue sphere"
+  splatbench bench --stage lift --image photo.png
   splatbench bench --stage render --gaussians 200000 --set device=cuda`,
 		flags: func(fs *pflag.FlagSet) {
-			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, fit, score, encode, render (the validator's 16 views, on the profile's device) or all (the whole job)")
+			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, lift, fit, score, encode, render (the validator's 16 views, on the profile's device) or all (the whole job)")
 			fs.IntVar(&o.gaussians, "gaussians", 0, "render: Gaussians in the reference scene's cloud (0: the scene's default)")
 			fs.IntVarP(&o.n, "runs", "n", 10, "timed runs")
 			fs.IntVar(&o.warmup, "warmup", 2, "untimed warm-up runs")
 			fs.StringVar(&o.prompt, "prompt", "a red cube", "the job's prompt (a reference scene name on the default profile)")
 			fs.Int64Var(&o.seed, "seed", 1, "the job's seed")
+			fs.StringVar(&o.image, "image", "", "an image prompt (PNG/JPEG) instead of --prompt; without it --stage lift lifts the scene's matted reference view (lift.mode always)")
 			o.profileOptions.addFlags(fs)
 		},
 		run: func(ctx context.Context, e *env, args []string) error { return runBench(ctx, e, o, args) },
@@ -88,10 +91,18 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		timeOnce, device, err = renderTarget(b, p, o)
 	} else {
 		var pl *pipeline.Pipeline
+		job := pipeline.Job{ID: "bench", Prompt: prompts.Text(o.prompt), Seed: o.seed}
+		if o.image != "" {
+			job.Prompt = prompts.Image(o.image)
+		} else if o.stage == "lift" && p.Lift.Mode == "auto" {
+			// A text prompt's scene views are posed views, which auto
+			// does not lift: lift the matted reference view instead.
+			p.Lift.Mode = "always"
+			fmt.Fprintln(e.stderr, "bench: --stage lift without --image: lift.mode always (the scene's matted reference view)")
+		}
 		if pl, err = b.Build(ctx, p); err != nil {
 			return err
 		}
-		job := pipeline.Job{ID: "bench", Prompt: prompts.Text(o.prompt), Seed: o.seed}
 		timeOnce, device, err = benchTarget(ctx, pl, job, o.stage)
 	}
 	if err != nil {
