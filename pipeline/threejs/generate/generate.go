@@ -51,7 +51,7 @@ type Options struct {
 // DefaultOptions are the tuned defaults.
 func DefaultOptions() Options {
 	return Options{
-		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 2, Grid: 256,
+		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 3, Grid: 256,
 		SymmetryMin: 0.85, DepthRatio: 0.5, Colours: 4, Roughness: 0.55,
 		ProfileTol: 0.002, OutlineTol: 0.6, BandColourDist: 0.12,
 	}
