@@ -19,28 +19,8 @@ func Connect(urls string, sec Security, name string, log *slog.Logger) (*nats.Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	offLoopback, tlsURL, urlCreds := false, false, false
-	for _, raw := range strings.Split(urls, ",") {
-		raw = strings.TrimSpace(raw)
-		if !strings.Contains(raw, "://") {
-			raw = "nats://" + raw
-		}
-		u, err := url.Parse(raw)
-		if err != nil || u.Hostname() == "" {
-			return nil, fmt.Errorf("jobs: server URL %q: want nats://host:port or tls://host:port", raw)
-		}
-		switch u.Scheme {
-		case "nats", "tls":
-		default:
-			return nil, fmt.Errorf("jobs: server URL %q: scheme %q: want nats or tls", raw, u.Scheme)
-		}
-		tlsURL = tlsURL || u.Scheme == "tls"
-		offLoopback = offLoopback || !isLoopback(u.Hostname())
-		urlCreds = urlCreds || (u.User != nil && u.User.Username() != "")
-	}
-	usesTLS := tlsURL || sec.TLSCA != "" || sec.TLSCert != ""
-	if offLoopback && !sec.Insecure && (!usesTLS || !(sec.hasAuth() || urlCreds)) {
-		return nil, fmt.Errorf("jobs: %s: %w", urls, ErrInsecure)
+	if err := checkClient(urls, sec); err != nil {
+		return nil, err
 	}
 	opts, err := sec.clientOptions()
 	if err != nil {
@@ -59,6 +39,34 @@ func Connect(urls string, sec Security, name string, log *slog.Logger) (*nats.Co
 		return nil, fmt.Errorf("jobs: connect %s: %w", urls, err)
 	}
 	return nc, nil
+}
+
+// checkClient parses urls and applies the security policy to them.
+func checkClient(urls string, sec Security) error {
+	offLoopback, tlsURL, urlCreds := false, false, false
+	for _, raw := range strings.Split(urls, ",") {
+		raw = strings.TrimSpace(raw)
+		if !strings.Contains(raw, "://") {
+			raw = "nats://" + raw
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			return fmt.Errorf("jobs: server URL %q: want nats://host:port or tls://host:port", raw)
+		}
+		switch u.Scheme {
+		case "nats", "tls":
+		default:
+			return fmt.Errorf("jobs: server URL %q: scheme %q: want nats or tls", raw, u.Scheme)
+		}
+		tlsURL = tlsURL || u.Scheme == "tls"
+		offLoopback = offLoopback || !isLoopback(u.Hostname())
+		urlCreds = urlCreds || (u.User != nil && u.User.Username() != "")
+	}
+	usesTLS := tlsURL || sec.TLSCA != "" || sec.TLSCert != ""
+	if offLoopback && !sec.Insecure && (!usesTLS || !(sec.hasAuth() || urlCreds)) {
+		return fmt.Errorf("jobs: %s: %w", urls, ErrInsecure)
+	}
+	return nil
 }
 
 // ConnectInProcess connects to an embedded server inside this process.

@@ -281,3 +281,68 @@ func TestWorkersListing(t *testing.T) {
 		t.Errorf("after stop: %d workers (%v), want none", len(ws), err)
 	}
 }
+
+// A job that runs for several ack waits keeps its worker: the progress
+// heartbeats stop the server from handing it to the idle second worker.
+func TestLongJobKeepsItsWorker(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	cfg := fastConfig() // ack wait 600 ms
+	q := openQueue(t, s.ClientURL(), cfg)
+	c := newClient(t, q)
+	cnt := newCounter()
+	runWorker(t, q, "busy", sleeper(cnt, 2*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	var r Result
+	go func() {
+		var err error
+		r, err = c.Do(ctx, Job{ID: "long/1", Kind: KindTrial})
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "the job to start", func() bool { s, _ := cnt.counts("long/1"); return s == 1 })
+	runWorker(t, openQueue(t, s.ClientURL(), cfg), "idle", sleeper(cnt, 0))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if started, _ := cnt.counts("long/1"); started != 1 || r.Attempt != 1 || r.Worker != "busy" {
+		t.Errorf("started %d times, answered by %s on attempt %d: want once, by busy, attempt 1", started, r.Worker, r.Attempt)
+	}
+}
+
+// A worker stopped (SIGTERM, a scale-down) in the middle of a job hands it
+// back at once: another worker finishes it long before the ack wait.
+func TestStoppedWorkerHandsBack(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	cfg := fastConfig()
+	cfg.AckWait = time.Minute
+	q := openQueue(t, s.ClientURL(), cfg)
+	c := newClient(t, q)
+	cnt := newCounter()
+	stopA := runWorker(t, q, "stopping", sleeper(cnt, time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	var r Result
+	go func() {
+		var err error
+		r, err = c.Do(ctx, Job{ID: "handback/1", Kind: KindTrial})
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "the job to start", func() bool { s, _ := cnt.counts("handback/1"); return s == 1 })
+	stopA()
+	runWorker(t, openQueue(t, s.ClientURL(), cfg), "other", sleeper(cnt, 0))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the job was not handed back: still waiting after 10 s (ack wait 1 min)")
+	}
+	if r.Worker != "other" || r.Attempt != 2 {
+		t.Errorf("answered by %s on attempt %d, want other on attempt 2", r.Worker, r.Attempt)
+	}
+}
