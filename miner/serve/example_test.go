@@ -9,8 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/miner/serve"
+	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
