@@ -81,6 +81,7 @@ type batch struct {
 	failed   int
 	modules  map[string][]byte
 	failures map[string]string
+	finished bool
 	zip      []byte
 }
 
@@ -134,7 +135,10 @@ func (s *Server) run(b *batch) {
 		}
 		s.finish(b)
 	}()
-	ctx := s.ctx
+	// bctx ends the batch's downloads: at shutdown, or when no worker
+	// is left to take their images.
+	bctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
 	items := make(chan item)
 	var dl sync.WaitGroup
 	sem := make(chan struct{}, s.opts.Downloads)
@@ -142,14 +146,14 @@ func (s *Server) run(b *batch) {
 		dl.Go(func() {
 			select {
 			case sem <- struct{}{}:
-			case <-ctx.Done():
-				s.record(b, p.Stem, nil, "cancelled: the pod is shutting down")
+			case <-bctx.Done():
+				s.record(b, p.Stem, nil, s.cancelReason())
 				return
 			}
 			// The slot is held until a worker takes the image, so at
 			// most Downloads decoded images wait in memory.
 			defer func() { <-sem }()
-			img, err := s.fetch(ctx, p)
+			img, err := s.fetch(bctx, p)
 			if err != nil {
 				s.log.Warn("prompt image failed", "stem", p.Stem, "err", err)
 				s.record(b, p.Stem, nil, err.Error())
@@ -157,29 +161,68 @@ func (s *Server) run(b *batch) {
 			}
 			select {
 			case items <- item{p.Stem, img}:
-			case <-ctx.Done():
-				s.record(b, p.Stem, nil, "cancelled: the pod is shutting down")
+			case <-bctx.Done():
+				s.record(b, p.Stem, nil, s.cancelReason())
+			}
+		})
+	}
+	var work sync.WaitGroup
+	for w := range s.gens {
+		work.Go(func() {
+			for it := range items {
+				if !s.generate(s.ctx, b, w, it) {
+					return // its generator is stuck past the deadline
+				}
 			}
 		})
 	}
 	go func() { dl.Wait(); close(items) }()
-	var work sync.WaitGroup
-	for w, g := range s.gens {
-		work.Go(func() {
-			for it := range items {
-				s.generate(ctx, b, w, g, it)
-			}
-		})
-	}
 	work.Wait()
+	cancel() // every worker gave up: fail the prompts still waiting
+	dl.Wait()
 }
 
-// generate runs one prompt on worker w and records its outcome.
-func (s *Server) generate(ctx context.Context, b *batch, w int, g Generator, it item) {
+func (s *Server) cancelReason() string {
+	if s.ctx.Err() != nil {
+		return "cancelled: the pod is shutting down"
+	}
+	return "not generated: every worker's generation was stuck past its deadline"
+}
+
+// stuckGrace is how long past PromptTimeout a generator that ignores its
+// context is waited for before its worker gives up on it.
+var stuckGrace = 5 * time.Second
+
+// generate runs one prompt on worker w and records its outcome. The call
+// holds the worker's generator until it returns, even past its deadline:
+// a generator that ignores its context is abandoned after stuckGrace (the
+// prompt fails, the worker leaves this batch) and the next batch's worker
+// waits for it. It reports whether the worker may go on.
+func (s *Server) generate(ctx context.Context, b *batch, w int, it item) bool {
+	g := s.gens[w]
+	s.busy[w].Lock()
 	pctx, cancel := context.WithTimeout(ctx, s.opts.PromptTimeout)
-	defer cancel()
+	type result struct {
+		src []byte
+		err error
+	}
+	done := make(chan result, 1)
 	start := time.Now()
-	src, err := safeGenerate(pctx, g, it.img, it.stem, b.seed)
+	go func() {
+		defer s.busy[w].Unlock()
+		defer cancel()
+		src, err := safeGenerate(pctx, g, it.img, it.stem, b.seed)
+		done <- result{src, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(s.opts.PromptTimeout + stuckGrace):
+		s.log.Error("generator stuck past its deadline; worker leaves the batch", "stem", it.stem, "worker", w)
+		s.record(b, it.stem, nil, fmt.Sprintf("generation timeout after %v (generator did not stop)", s.opts.PromptTimeout))
+		return false
+	}
+	src, err := res.src, res.err
 	switch {
 	case err != nil && errors.Is(pctx.Err(), context.DeadlineExceeded):
 		err = fmt.Errorf("generation timeout after %v: %w", s.opts.PromptTimeout, err)
@@ -191,16 +234,20 @@ func (s *Server) generate(ctx context.Context, b *batch, w int, g Generator, it 
 	if err != nil {
 		s.log.Warn("generation failed", "stem", it.stem, "worker", w, "err", err)
 		s.record(b, it.stem, nil, "generation failed: "+err.Error())
-		return
+		return true
 	}
 	s.log.Debug("generated", "stem", it.stem, "worker", w, "bytes", len(src), "seconds", time.Since(start).Seconds())
 	s.record(b, it.stem, src, "")
+	return true
 }
 
 // record stores one stem's outcome, once.
 func (s *Server) record(b *batch, stem string, src []byte, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if b.finished {
+		return
+	}
 	if _, ok := b.modules[stem]; ok {
 		return
 	}
@@ -223,6 +270,7 @@ func (s *Server) finish(b *batch) {
 		s.record(b, p.Stem, nil, "not generated: internal error")
 	}
 	s.mu.Lock()
+	b.finished = true // a late outcome (an abandoned generator's) is dropped
 	modules, failures := b.modules, b.failures
 	s.mu.Unlock()
 	data, err := buildZip(modules, failures)

@@ -98,6 +98,9 @@ func (s *imageServer) hitsOf(name string) int {
 // moduleGen is the far side of the Generator boundary in these tests: it
 // writes a tiny module naming the stem and the image size, or does what a
 // stem's prefix asks ("err", "panic", "empty", "big", "slow").
+// stuck holds the "stuck" stems' generations until a test closes it.
+var stuck = make(chan struct{})
+
 func moduleGen(gate <-chan struct{}) Generator {
 	return GeneratorFunc(func(ctx context.Context, img image.Image, stem string, seed int64) ([]byte, error) {
 		if gate != nil {
@@ -116,6 +119,9 @@ func moduleGen(gate <-chan struct{}) Generator {
 			return nil, nil
 		case strings.HasPrefix(stem, "big"):
 			return make([]byte, 2<<20), nil
+		case strings.HasPrefix(stem, "stuck"): // ignores its context
+			<-stuck
+			return nil, errors.New("released")
 		case strings.HasPrefix(stem, "slow"):
 			<-ctx.Done()
 			return nil, ctx.Err()

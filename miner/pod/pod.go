@@ -120,6 +120,7 @@ const (
 type Server struct {
 	opts   Options
 	gens   []Generator
+	busy   []sync.Mutex // held while a worker's generator runs
 	log    *slog.Logger
 	client *http.Client
 
@@ -161,7 +162,7 @@ func New(opts Options, gens []Generator, log *slog.Logger) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		opts: opts, gens: gens, log: log, client: client,
+		opts: opts, gens: gens, busy: make([]sync.Mutex, len(gens)), log: log, client: client,
 		ctx: ctx, cancel: cancel,
 		phase: WarmingUp, stage: "starting",
 	}, nil

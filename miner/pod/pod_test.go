@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -322,5 +323,41 @@ func assertRefused(t *testing.T, code int, body []byte, want string) {
 	}
 	if r.CurrentStatus != want || r.Detail == "" {
 		t.Fatalf("409 body %+v, want current_status %q and a detail", r, want)
+	}
+}
+
+// TestStuckGenerator: a generator that ignores its deadline is abandoned:
+// its prompt fails, the batch completes on the other workers, and with no
+// worker left the waiting prompts fail instead of hanging the batch.
+func TestStuckGenerator(t *testing.T) {
+	defer func(g time.Duration) { stuckGrace = g }(stuckGrace)
+	stuckGrace = 50 * time.Millisecond
+	opts := testOptions()
+	opts.PromptTimeout = 100 * time.Millisecond
+	imgs := newImageServer(t)
+	stuck = make(chan struct{})
+	release := stuck
+	t.Cleanup(func() { close(release) })
+
+	s, srv := newPod(t, opts, moduleGen(nil), moduleGen(nil))
+	s.SetReady(nil)
+	postGenerate(t, srv.URL, batchOf(imgs, "stuck1", "a", "b", "c"))
+	waitStatus(t, srv.URL, Complete)
+	_, data := getResults(t, srv.URL)
+	mods, failed := unzip(t, data)
+	if len(mods) != 3 || !strings.Contains(failed["stuck1"], "did not stop") {
+		t.Fatalf("modules %v, failed %v", keys(mods), failed)
+	}
+
+	s1, srv1 := newPod(t, opts, moduleGen(nil))
+	s1.SetReady(nil)
+	postGenerate(t, srv1.URL, batchOf(imgs, "stuck2", "d"))
+	waitStatus(t, srv1.URL, Complete)
+	_, data = getResults(t, srv1.URL)
+	mods, failed = unzip(t, data)
+	// d ran first (a module) or waited behind stuck2 (failed: no worker).
+	if len(mods)+len(failed) != 2 || !strings.Contains(failed["stuck2"], "did not stop") ||
+		(len(mods) == 0 && !strings.Contains(failed["d"], "stuck past its deadline")) {
+		t.Fatalf("one stuck worker: modules %v, failed %v", keys(mods), failed)
 	}
 }
