@@ -47,7 +47,7 @@ Examples:
   splatbench threejs render model.js -o model.png
   splatbench threejs generate prompt.png -o model.js`,
 		flags: func(fs *pflag.FlagSet) {
-			fs.StringVarP(&o.out, "out", "o", "", "render: PNG path (default FILE.png); generate: module path (default IMAGE.js)")
+			fs.StringVarP(&o.out, "output", "o", "", "render: PNG path (default FILE.png); generate: module path (default IMAGE.js)")
 			fs.BoolVar(&o.noEnv, "no-env", false, "render without the stand-in studio environment map")
 			fs.BoolVar(&o.jsonOut, "json", false, "check: print the report as JSON")
 			fs.StringVar(&o.matte, "matte", "isnet-small", "generate: matting model for opaque pictures")
