@@ -72,7 +72,7 @@ func Probe(ctx context.Context, rt *ort.Runtime, path, provider string) (Finding
 	f.Message += fmt.Sprintf("; on %s: %s", provider, p)
 	if p.Fallback() {
 		f.Status = Warn
-		f.Message += fmt.Sprintf("; %s lacks kernels for what ran on the CPU (over %.0f%% of kernel time)", provider, 100*ort.CPUShareLimit)
+		f.Message += fmt.Sprintf("; %s lacks kernels for what ran on the CPU", provider)
 	}
 	return f, p, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,13 +27,15 @@ type Placement struct {
 	Nodes    map[string]int           // provider (cpu, cuda, ...) -> nodes run
 	Time     map[string]time.Duration // provider -> summed kernel time
 	CPUOps   map[string]int           // operator type -> nodes run on the CPU
+	// CPUWork counts, by operator type, the CPU nodes that moved at least
+	// WorkBytes (inputs plus outputs): real work, not shape arithmetic.
+	CPUWork map[string]int
 }
 
-// CPUShareLimit is the share of a GPU session's kernel time above which
-// nodes on the CPU are a warning. ORT puts shape arithmetic on the CPU on
-// purpose (a few microseconds); a model whose real work fell back takes far
-// more than this.
-const CPUShareLimit = 0.01
+// WorkBytes is the data a CPU node of a GPU session must touch to count as
+// work that fell back. ORT puts shape arithmetic on the CPU on purpose (a
+// few int64 scalars); an activation tensor is far larger than this.
+const WorkBytes = 64 << 10
 
 // CPUNodes is the number of nodes that ran on the CPU provider.
 func (p *Placement) CPUNodes() int { return p.Nodes[CPU] }
@@ -50,13 +53,14 @@ func (p *Placement) CPUShare() float64 {
 }
 
 // Fallback reports a silent CPU fallback: the session asked for a GPU
-// provider, yet nodes ran on the CPU and took more than CPUShareLimit of the
-// kernel time, or every node ran on the CPU.
+// provider, yet a CPU node moved a tensor of WorkBytes or more, or every
+// node ran on the CPU. (The CPU's share of the profile's kernel time is no
+// test: a GPU node's time there is its launch on the host.)
 func (p *Placement) Fallback() bool {
 	if p.Provider == CPU || p.CPUNodes() == 0 {
 		return false
 	}
-	return p.CPUShare() > CPUShareLimit || p.CPUNodes() == sum(p.Nodes)
+	return len(p.CPUWork) > 0 || p.CPUNodes() == sum(p.Nodes)
 }
 
 func sum(m map[string]int) int {
@@ -93,6 +97,13 @@ func (p *Placement) String() string {
 			list = append(list, fmt.Sprintf("%s×%d", op, p.CPUOps[op]))
 		}
 		s += fmt.Sprintf(" (cpu %.1f%% of kernel time: %s)", 100*p.CPUShare(), strings.Join(list, " "))
+		if len(p.CPUWork) > 0 {
+			var work []string
+			for _, op := range slices.Sorted(maps.Keys(p.CPUWork)) {
+				work = append(work, fmt.Sprintf("%s×%d", op, p.CPUWork[op]))
+			}
+			s += fmt.Sprintf("; tensors of %d KiB or more on the cpu: %s", WorkBytes>>10, strings.Join(work, " "))
+		}
 	}
 	return s
 }
@@ -117,9 +128,24 @@ type profileEvent struct {
 	Name string  `json:"name"`
 	Dur  float64 `json:"dur"` // microseconds
 	Args struct {
-		OpName   string `json:"op_name"`
-		Provider string `json:"provider"`
+		OpName     string    `json:"op_name"`
+		Provider   string    `json:"provider"`
+		Activation byteCount `json:"activation_size"`
+		Output     byteCount `json:"output_size"`
 	} `json:"args"`
+}
+
+// byteCount is a size ORT writes as a decimal string ("384"); a number is
+// taken too, anything else counts as 0.
+type byteCount int64
+
+func (b *byteCount) UnmarshalJSON(data []byte) error {
+	n, err := strconv.ParseInt(strings.Trim(string(data), `"`), 10, 64)
+	if err != nil || n < 0 {
+		n = 0
+	}
+	*b = byteCount(n)
+	return nil
 }
 
 // ParseProfile reads an ONNX Runtime profile (the JSON array of trace events
@@ -137,7 +163,8 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 	if err := json.Unmarshal(data, &events); err != nil {
 		return nil, fmt.Errorf("not an ONNX Runtime profile (a JSON array of trace events): %w", err)
 	}
-	p := &Placement{Provider: NormalizeProvider(provider), Nodes: map[string]int{}, Time: map[string]time.Duration{}, CPUOps: map[string]int{}}
+	p := &Placement{Provider: NormalizeProvider(provider), Nodes: map[string]int{}, Time: map[string]time.Duration{},
+		CPUOps: map[string]int{}, CPUWork: map[string]int{}}
 	for _, ev := range events {
 		if ev.Cat != "Node" || !strings.HasSuffix(ev.Name, "_kernel_time") || ev.Args.Provider == "" {
 			continue
@@ -154,6 +181,9 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 				op = "?"
 			}
 			p.CPUOps[op]++
+			if int64(ev.Args.Activation) >= WorkBytes || int64(ev.Args.Output) >= WorkBytes {
+				p.CPUWork[op]++
+			}
 		}
 	}
 	return p, nil

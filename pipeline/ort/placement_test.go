@@ -17,8 +17,8 @@ import (
 const cudaProfile = `[
 {"cat":"Session","pid":1,"tid":1,"dur":90000,"ts":1,"ph":"X","name":"model_loading_uri","args":{}},
 {"cat":"Node","pid":1,"tid":1,"dur":3,"ts":10,"ph":"X","name":"/Shape_fence_before","args":{"op_name":"Shape"}},
-{"cat":"Node","pid":1,"tid":1,"dur":2,"ts":10,"ph":"X","name":"/Shape_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider","thread_scheduling_stats":""}},
-{"cat":"Node","pid":1,"tid":1,"dur":4,"ts":12,"ph":"X","name":"/Gather_kernel_time","args":{"op_name":"Gather","provider":"CPUExecutionProvider"}},
+{"cat":"Node","pid":1,"tid":1,"dur":2,"ts":10,"ph":"X","name":"/Shape_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider","activation_size":"8192","output_size":"24","thread_scheduling_stats":""}},
+{"cat":"Node","pid":1,"tid":1,"dur":4,"ts":12,"ph":"X","name":"/Gather_kernel_time","args":{"op_name":"Gather","provider":"CPUExecutionProvider","activation_size":"32","output_size":"8"}},
 {"cat":"Node","pid":1,"tid":1,"dur":5000,"ts":20,"ph":"X","name":"/MatMul_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}},
 {"cat":"Node","pid":1,"tid":1,"dur":994,"ts":30,"ph":"X","name":"/Softmax_kernel_time","args":{"op_name":"Softmax","provider":"CUDAExecutionProvider"}},
 {"cat":"Session","pid":1,"tid":1,"dur":7000,"ts":40,"ph":"X","name":"model_run","args":{}}
@@ -37,24 +37,32 @@ func TestParseProfile(t *testing.T) {
 		{name: "shape ops on the cpu", profile: cudaProfile, provider: "CUDAExecutionProvider",
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 2, CUDA: 2},
 				Time:   map[string]time.Duration{CPU: 6 * time.Microsecond, CUDA: 5994 * time.Microsecond},
-				CPUOps: map[string]int{"Shape": 1, "Gather": 1}},
+				CPUOps: map[string]int{"Shape": 1, "Gather": 1}, CPUWork: map[string]int{}},
 			wantShare: 0.001},
 		{name: "real work on the cpu", provider: CUDA,
-			profile: `[{"cat":"Node","dur":900,"name":"c_kernel_time","args":{"op_name":"Conv","provider":"CPUExecutionProvider"}},
+			profile: `[{"cat":"Node","dur":900,"name":"c_kernel_time","args":{"op_name":"Conv","provider":"CPUExecutionProvider","activation_size":"4194304","output_size":"4194304"}},
+			           {"cat":"Node","dur":1,"name":"q_kernel_time","args":{"op_name":"DequantizeLinear","provider":"CPUExecutionProvider","activation_size":12,"output_size":"65536"}},
+			           {"cat":"Node","dur":100,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}}]`,
+			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 2, CUDA: 1},
+				Time:   map[string]time.Duration{CPU: 901 * time.Microsecond, CUDA: 100 * time.Microsecond},
+				CPUOps: map[string]int{"Conv": 1, "DequantizeLinear": 1}, CPUWork: map[string]int{"Conv": 1, "DequantizeLinear": 1}},
+			fallback: true, wantShare: 901.0 / 1001},
+		{name: "a large share of small nodes is no fallback", provider: CUDA,
+			profile: `[{"cat":"Node","dur":900,"name":"g_kernel_time","args":{"op_name":"Gather","provider":"CPUExecutionProvider","activation_size":"oops","output_size":"65535"}},
 			           {"cat":"Node","dur":100,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}}]`,
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1, CUDA: 1},
 				Time:   map[string]time.Duration{CPU: 900 * time.Microsecond, CUDA: 100 * time.Microsecond},
-				CPUOps: map[string]int{"Conv": 1}},
-			fallback: true, wantShare: 0.9},
+				CPUOps: map[string]int{"Gather": 1}, CPUWork: map[string]int{}},
+			wantShare: 0.9},
 		{name: "all on the cpu though cuda was asked", provider: CUDA,
 			profile: `[{"cat":"Node","dur":0,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1},
-				Time: map[string]time.Duration{CPU: 0}, CPUOps: map[string]int{"Add": 1}},
+				Time: map[string]time.Duration{CPU: 0}, CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
 			fallback: true},
 		{name: "cpu session", provider: CPU,
 			profile: `[{"cat":"Node","dur":5,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
 			want: &Placement{Provider: CPU, Nodes: map[string]int{CPU: 1},
-				Time: map[string]time.Duration{CPU: 5 * time.Microsecond}, CPUOps: map[string]int{"Add": 1}},
+				Time: map[string]time.Duration{CPU: 5 * time.Microsecond}, CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
 			wantShare: 1},
 		{name: "not json", profile: `{"cat":`, wantErr: "not an ONNX Runtime profile"},
 		{name: "object not array", profile: `{"cat":"Node"}`, wantErr: "not an ONNX Runtime profile"},
@@ -115,6 +123,18 @@ func TestProbeCPU(t *testing.T) {
 	}
 	if p.Model != path || p.Fallback() {
 		t.Errorf("Model %q Fallback %v, want %q false", p.Model, p.Fallback(), path)
+	}
+	if len(p.CPUWork) != 0 {
+		t.Errorf("CPUWork %v for 192-byte tensors, want none", p.CPUWork)
+	}
+	// ORT's own sizes: a 256 KiB tensor is work.
+	big := identityModel(t, t.TempDir(), "big.onnx", onnxtest.Float, 1, 65536)
+	p, err = rt.Probe(context.Background(), big, []Tensor{T("x", 0, 1, 65536)}, []string{"y"}, CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{"Identity": 1}, p.CPUWork); d != "" {
+		t.Errorf("CPUWork (-want +got):\n%s", d)
 	}
 }
 
