@@ -51,8 +51,8 @@ type Options struct {
 // DefaultOptions are the tuned defaults.
 func DefaultOptions() Options {
 	return Options{
-		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 3, Grid: 256,
-		SymmetryMin: 0.85, DepthRatio: 0.5, Colours: 4, Roughness: 0.55,
+		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 4, Grid: 256,
+		SymmetryMin: 0.85, DepthRatio: 0.5, Colours: 4, Roughness: 0.8,
 		ProfileTol: 0.002, OutlineTol: 0.6, BandColourDist: 0.12,
 	}
 }
@@ -184,6 +184,10 @@ func fitBox(parts []part, half float64) float64 {
 				ext = math.Max(ext, math.Max(math.Abs(p.X)+q[0], math.Abs(p.Z)+q[0]))
 				ext = math.Max(ext, math.Abs(q[1]))
 			}
+		case Box:
+			r := (p.W*math.Abs(math.Cos(p.RotY)) + p.D*math.Abs(math.Sin(p.RotY))) / 2
+			ext = math.Max(ext, math.Max(math.Abs(p.X)+r, math.Abs(p.Z)+r))
+			ext = math.Max(ext, math.Abs(p.Y)+p.H/2)
 		case Extrude:
 			for _, q := range p.Pts {
 				ext = math.Max(ext, math.Max(math.Abs(q[0]), math.Abs(q[1])))
@@ -208,7 +212,11 @@ func fitBox(parts []part, half float64) float64 {
 			}
 		}
 		p.X *= s
+		p.Y *= s
 		p.Z *= s
+		p.W *= s
+		p.H *= s
+		p.D *= s
 		p.Z0 *= s
 		p.Depth *= s
 		p.Bevel *= s
@@ -240,7 +248,7 @@ func fitColours(g *grid, parts []part, im image.Image) {
 		}
 		var r [3]float64
 		for k := range 3 {
-			r[k] = math.Max(0.25, math.Min(4, (want[k]+1e-3)/(got[k]+1e-3)))
+			r[k] = math.Max(0.1, math.Min(10, (want[k]+1e-3)/(got[k]+1e-3)))
 		}
 		p.Colour = scaleHue(p.Colour, r)
 		for j := range p.Stops {

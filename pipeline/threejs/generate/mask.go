@@ -59,8 +59,33 @@ func newGrid(img *image.NRGBA, n int) *grid {
 			g.In[i] = a/cnt >= 0.5
 		}
 	}
+	g.smooth()
 	g.keepLargest()
 	return g
+}
+
+// smooth is two passes of a 3×3 majority filter on the mask: it removes
+// one-cell spurs and notches, which would make the traced outline double
+// back on itself (a self-intersecting shape triangulates badly).
+func (g *grid) smooth() {
+	n := g.N
+	for range 2 {
+		out := make([]bool, len(g.In))
+		for y := range n {
+			for x := range n {
+				c := 0
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						if g.in(x+dx, y+dy) {
+							c++
+						}
+					}
+				}
+				out[y*n+x] = c >= 5
+			}
+		}
+		g.In = out
+	}
 }
 
 // keepLargest drops every 4-connected object component but the largest

@@ -9,6 +9,7 @@ import (
 const (
 	Lathe   = "lathe"
 	Extrude = "extrude"
+	Box     = "box"
 )
 
 // part is one mesh of the module, in world units.
@@ -21,6 +22,8 @@ type part struct {
 	X, Z  float64
 	// Extrude: from Z0 to Z0+Depth, bevel Bevel.
 	Z0, Depth, Bevel float64
+	// Box: centre (X, Y, Z), size W×H×D, turned RotY about the vertical.
+	Y, W, H, D, RotY float64
 	Colour           [3]float64   // linear albedo
 	Stops            [][3]float64 // lathe: linear albedo stops bottom→top (texture), nil for a flat colour
 	Rough, Metal     float64
@@ -90,24 +93,16 @@ func latheParts(g *grid, rows []row, a float64, o Options) []part {
 		}
 		h := float64(r-l+1) / 2
 		half[y] = h
-		var c [3]float64
-		var cnt float64
+		var cols [][3]float64
 		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
 			if x >= 0 && x < n {
 				core[y*n+x] = true
 			}
 			if g.in(x, y) {
-				for k := range 3 {
-					c[k] += g.Lin[y*n+x][k]
-				}
-				cnt++
+				cols = append(cols, g.Lin[y*n+x])
 			}
 		}
-		if cnt > 0 {
-			for k := range 3 {
-				rowCol[y][k] = c[k] / cnt
-			}
-		}
+		rowCol[y] = dominant(cols)
 	}
 	// bands of rows with similar colour
 	var bands [][2]int // [y0, y1)
@@ -126,6 +121,10 @@ func latheParts(g *grid, rows []row, a float64, o Options) []part {
 	bands = mergeBands(bands, rowCol, maxLathe)
 	var parts []part
 	for _, b := range bands {
+		if q, ok := boxBand(g, half, a, b, o); ok {
+			parts = append(parts, q)
+			continue
+		}
 		parts = append(parts, lathePart(g, half, rowCol, a, b, o))
 	}
 	// residue: object cells the core misses (handles, arms, spouts)
@@ -157,6 +156,7 @@ func splitBands(col [][3]float64, y0, y1 int, dist float64) [][2]int {
 	return append(out, [2]int{start, y1})
 }
 
+// bandMean is the mean of rows [b0, b1)'s colours.
 func bandMean(col [][3]float64, b [2]int) [3]float64 {
 	var m [3]float64
 	for y := b[0]; y < b[1]; y++ {
@@ -477,4 +477,148 @@ func mergeClusters(centres [][3]float64, labels []int, dist float64) ([][3]float
 		}
 	}
 	return out, nl
+}
+
+// boxBand recognises a band that is a box turned about the vertical rather
+// than a solid of revolution: its width is constant, and across it the
+// picture's lightness is two flat faces with a step (a cylinder shades
+// smoothly). The step's position gives the turn: faces of widths w1, w2 on
+// screen are a square box of side hypot(w1, w2) turned by atan(w1/w2).
+func boxBand(g *grid, half []float64, a float64, b [2]int, o Options) (part, bool) {
+	n := g.N
+	if b[1]-b[0] < 12 {
+		return part{}, false
+	}
+	lo, hi := b[0]+(b[1]-b[0])/10, b[1]-(b[1]-b[0])/10
+	mn, mx, mean := math.Inf(1), 0.0, 0.0
+	for y := lo; y < hi; y++ {
+		mn, mx = math.Min(mn, half[y]), math.Max(mx, half[y])
+		mean += half[y] / float64(hi-lo)
+	}
+	if mean < 6 || (mx-mn)/mean > 0.1 {
+		return part{}, false
+	}
+	// lightness across the middle rows
+	l, r := int(a-mean), int(a+mean)
+	l, r = max(l, 0), min(r, n-1)
+	m0, m1 := b[0]+2*(b[1]-b[0])/5, b[0]+3*(b[1]-b[0])/5
+	lum := make([]float64, 0, r-l+1)
+	for x := l; x <= r; x++ {
+		var s, c float64
+		for y := m0; y < m1; y++ {
+			if g.in(x, y) {
+				q := g.Lin[y*n+x]
+				s += linearToSRGB(0.2126*q[0] + 0.7152*q[1] + 0.0722*q[2])
+				c++
+			}
+		}
+		if c > 0 {
+			s /= c
+		}
+		lum = append(lum, s)
+	}
+	k, step, sseStep := bestStep(lum)
+	sseLin := linearSSE(lum)
+	if k < 2 || k > len(lum)-2 || math.Abs(step) < 0.05 || sseStep > 0.5*sseLin {
+		return part{}, false
+	}
+	cell := func(y float64) float64 { // world size of a grid cell at z = 0 on row y
+		x0, _ := toPlane(a/float64(n), y/float64(n), 0)
+		x1, _ := toPlane((a+1)/float64(n), y/float64(n), 0)
+		return x1 - x0
+	}
+	mid := float64(b[0]+b[1]) / 2
+	cw := cell(mid)
+	w1, w2 := float64(k)*cw, float64(len(lum)-k)*cw
+	side := math.Hypot(w1, w2)
+	theta := math.Atan2(w1, w2)
+	// the narrow face is the side face: on the left, turn +θ; on the right, −θ
+	if w1 > w2 {
+		theta = -math.Atan2(w2, w1)
+	}
+	xc, _ := toPlane(float64(l+r+1)/2/float64(n), mid/float64(n), 0)
+	_, yTop := toPlane(a/float64(n), float64(b[0])/float64(n), 0)
+	_, yBot := toPlane(a/float64(n), float64(b[1])/float64(n), 0)
+	p := part{Kind: Box, X: xc, Y: (yTop + yBot) / 2, W: side, H: yTop - yBot, D: side, RotY: theta, Rough: o.Roughness}
+	var c [3]float64
+	for y := b[0]; y < b[1]; y++ {
+		for x := l; x <= r; x++ {
+			if g.in(x, y) {
+				p.Cells = append(p.Cells, y*n+x)
+				for q := range 3 {
+					c[q] += g.Lin[y*n+x][q]
+				}
+			}
+		}
+	}
+	for q := range 3 {
+		p.Colour[q] = c[q] / float64(max(1, len(p.Cells)))
+	}
+	return p, true
+}
+
+// bestStep fits two constant pieces to v; returns the break, the step and
+// the residual sum of squares.
+func bestStep(v []float64) (int, float64, float64) {
+	n := len(v)
+	pre, pre2 := make([]float64, n+1), make([]float64, n+1)
+	for i, x := range v {
+		pre[i+1], pre2[i+1] = pre[i]+x, pre2[i]+x*x
+	}
+	sse := func(i, j int) (float64, float64) { // [i, j)
+		c := float64(j - i)
+		s := pre[j] - pre[i]
+		return pre2[j] - pre2[i] - s*s/c, s / c
+	}
+	bk, bs, bstep := 0, math.Inf(1), 0.0
+	for k := 2; k <= n-2; k++ {
+		e1, m1 := sse(0, k)
+		e2, m2 := sse(k, n)
+		if e1+e2 < bs {
+			bk, bs, bstep = k, e1+e2, m2-m1
+		}
+	}
+	return bk, bstep, bs
+}
+
+// linearSSE is the residual of the least-squares line through v.
+func linearSSE(v []float64) float64 {
+	n := float64(len(v))
+	var sx, sy, sxx, sxy float64
+	for i, y := range v {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0
+	}
+	k := (n*sxy - sx*sy) / d
+	c := (sy - k*sx) / n
+	var e float64
+	for i, y := range v {
+		r := y - (k*float64(i) + c)
+		e += r * r
+	}
+	return e
+}
+
+// dominant is the colour most of cols have: the larger of two k-means
+// clusters (spots, stripes and highlights do not tint a part).
+func dominant(cols [][3]float64) [3]float64 {
+	if len(cols) == 0 {
+		return [3]float64{}
+	}
+	c, l := kmeans(cols, 2, 4)
+	if len(c) < 2 {
+		return c[0]
+	}
+	n1 := 0
+	for _, v := range l {
+		n1 += v
+	}
+	if n1*2 > len(l) {
+		return c[1]
+	}
+	return c[0]
 }

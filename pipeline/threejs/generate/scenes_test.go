@@ -31,11 +31,13 @@ var (
 	dumpDir   = flag.String("dump", "", "TestScenes: also write each prompt's module and full-size sheet here")
 )
 
-// prompt renders a scene's front picture in the judge's camera (1024², fov
-// 17.5° at (0, 0.3, 3.5)): colour straight, the scene's exact alpha.
+// prompt renders a scene's front picture from the judge's direction and
+// fov (17.5°, along (0, 0.3, 3.5)) but 1.3 times as far, so that the
+// unit-extent scenes sit inside the frame with a margin, as in a product
+// photo: colour straight, the scene's exact alpha.
 func prompt(t testing.TB, s scenes.Scene, size int) *image.NRGBA {
 	t.Helper()
-	cam := splat.LookAt([3]float64{0, 0.3, 3.5}, [3]float64{}, [3]float64{0, 1, 0}, size, size, 17.5)
+	cam := splat.LookAt([3]float64{0, 0.3 * 1.3, 3.5 * 1.3}, [3]float64{}, [3]float64{0, 1, 0}, size, size, 17.5)
 	ims, err := s.Views(context.Background(), nil, []splat.Camera{cam}, splat.RenderOptions{SHDegree: 0})
 	if err != nil {
 		t.Fatal(err)

@@ -61,6 +61,14 @@ function path(THREE, p, pts) {
   return p;
 }
 
+// box: a box of size w×h×d centred at (x, y, z), turned ry about Y.
+function box(THREE, w, h, d, x, y, z, ry, m) {
+  const mesh = new THREE.Mesh(new THREE.BoxGeometry(w, h, d), m);
+  mesh.position.set(x, y, z);
+  mesh.rotation.y = ry;
+  return mesh;
+}
+
 // extrude: an outline (and holes) extruded along z from z0 over depth.
 function extrude(THREE, pts, holes, z0, depth, bevel, m) {
   const shape = path(THREE, new THREE.Shape(), pts);
@@ -93,6 +101,8 @@ func write(p plan, note string) []byte {
 		switch q.Kind {
 		case Lathe:
 			fmt.Fprintf(&b, "  root.add(lathe(THREE, %s, %s, %s, %s));\n", pairs(q.Pts), num(q.X), num(q.Z), m)
+		case Box:
+			fmt.Fprintf(&b, "  root.add(box(THREE, %s, %s, %s, %s, %s, %s, %s, %s));\n", num(q.W), num(q.H), num(q.D), num(q.X), num(q.Y), num(q.Z), num(q.RotY), m)
 		case Extrude:
 			holes := "["
 			for j, h := range q.Holes {
