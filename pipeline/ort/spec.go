@@ -89,6 +89,11 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 	_ = opts.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelDisableAll)
 	_ = opts.SetIntraOpNumThreads(1)
 	ins, outs, err := onnx.GetInputOutputInfoWithOptions(path, opts)
+	if err != nil && strings.Contains(err.Error(), noKernel) {
+		// Operators without a CPU kernel (a bfloat16 MatMul: BFL's bf16
+		// transformer) load only with a provider that has them.
+		ins, outs, err = rt.inspectOnGPU(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("model %s: not a loadable ONNX model (%d bytes): %s", path, fi.Size(), oneLine(err))
 	}
@@ -114,6 +119,32 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 	sig.Inputs = conv(ins, "input")
 	sig.Outputs = conv(outs, "output")
 	return sig, nil
+}
+
+// noKernel is how ORT says that no provider of a session has a kernel for
+// one of the model's operators.
+const noKernel = "Could not find an implementation"
+
+// inspectOnGPU reads the model's inputs and outputs through a session with
+// the first GPU provider this library has; without one, the error says that
+// the model needs one.
+func (rt *Runtime) inspectOnGPU(path string) ([]onnx.InputOutputInfo, []onnx.InputOutputInfo, error) {
+	for _, p := range []string{CUDA, TensorRT} {
+		if !slices.Contains(rt.providers, p) {
+			continue
+		}
+		opts, err := onnx.NewSessionOptions()
+		if err != nil {
+			return nil, nil, err
+		}
+		defer opts.Destroy()
+		_ = opts.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelDisableAll)
+		if err := appendProvider(opts, p); err != nil {
+			continue
+		}
+		return onnx.GetInputOutputInfoWithOptions(path, opts)
+	}
+	return nil, nil, fmt.Errorf("the CPU provider has no kernel for one of its operators and this ONNX Runtime has no GPU provider (providers %v); it needs the CUDA provider (make setup-gpu, docs/gpu.md)", rt.providers)
 }
 
 // typeName names a model tensor's element type for messages.

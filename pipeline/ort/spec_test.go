@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/splatbench/splatbench/pipeline/ort/onnxtest"
 )
 
 func TestMismatches(t *testing.T) {
@@ -148,5 +150,24 @@ func TestCheck(t *testing.T) {
 	}
 	if len(me.Problems) != 4 { // dtype, dim 2, missing output, unfed input b
 		t.Errorf("got %d problems, want 4:\n%v", len(me.Problems), err)
+	}
+}
+
+// TestInspectNeedsGPU: a bfloat16 MatMul has no CPU kernel, so the CPU
+// provider cannot even open the model to read its inputs (as BFL's bf16
+// FLUX transformer); without a GPU provider the error says what is needed.
+func TestInspectNeedsGPU(t *testing.T) {
+	rt := testRuntime(t)
+	if slices.Contains(rt.Providers(), CUDA) {
+		t.Skip("this library has the CUDA provider")
+	}
+	path := onnxtest.Model{
+		Inputs:  []onnxtest.Value{onnxtest.V("a", onnxtest.BFloat16, 2, 2), onnxtest.V("b", onnxtest.BFloat16, 2, 2)},
+		Outputs: []onnxtest.Value{onnxtest.V("c", onnxtest.BFloat16, 2, 2)},
+		Nodes:   []onnxtest.Node{{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}},
+	}.Write(t, t.TempDir(), "bf16.onnx")
+	_, err := rt.Inspect(path)
+	if err == nil || !strings.Contains(err.Error(), "needs the CUDA provider") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Inspect = %v, want an error naming the file and saying it needs the CUDA provider", err)
 	}
 }
