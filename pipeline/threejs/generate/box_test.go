@@ -3,6 +3,8 @@ package generate
 import (
 	"math"
 	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/lift"
 )
 
 // TestBoxBand: a band lit as two flat faces is a box turned by the faces'
@@ -33,7 +35,7 @@ func TestBoxBand(t *testing.T) {
 		box bool
 	}{"faces": {faces, true}, "smooth": {smooth, false}} {
 		rows := tt.g.rows()
-		a := axis(rows)
+		a := lift.Axis(rows)
 		half := make([]float64, n)
 		for y, r := range rows {
 			if r.Runs > 0 {

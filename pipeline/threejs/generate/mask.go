@@ -5,6 +5,8 @@ import (
 	"image/draw"
 	"math"
 	"sort"
+
+	"github.com/splatbench/splatbench/pipeline/lift"
 )
 
 // grid is the prompt on a square analysis grid: straight-alpha colour in
@@ -140,45 +142,15 @@ func (g *grid) components(m []bool) [][]int {
 	return out
 }
 
-// row is one grid row's span (Left > Right when empty) and run count.
-type row struct{ Left, Right, Runs int }
-
-func (g *grid) rows() []row {
-	rows := make([]row, g.N)
-	for y := range g.N {
-		r := row{Left: g.N, Right: -1}
-		prev := false
-		for x := range g.N {
-			in := g.in(x, y)
-			if in {
-				r.Left, r.Right = min(r.Left, x), x
-				if !prev {
-					r.Runs++
-				}
-			}
-			prev = in
+// rows is the mask's per-row spans (pipeline/lift's silhouette helper).
+func (g *grid) rows() []lift.Row {
+	m := lift.Mask{W: g.N, H: g.N, A: make([]float32, len(g.In))}
+	for i, v := range g.In {
+		if v {
+			m.A[i] = 1
 		}
-		rows[y] = r
 	}
-	return rows
-}
-
-// axis is the width-weighted mean of the rows' centres (grid units,
-// continuous: cell x covers [x, x+1)).
-func axis(rows []row) float64 {
-	var s, w float64
-	for _, r := range rows {
-		if r.Runs == 0 {
-			continue
-		}
-		hw := float64(r.Right-r.Left+1) / 2
-		s += hw * float64(r.Left+r.Right+1) / 2
-		w += hw
-	}
-	if w == 0 {
-		return math.NaN()
-	}
-	return s / w
+	return lift.Rows(m)
 }
 
 // symmetry is the IoU of the mask with its mirror image about x = a.

@@ -3,6 +3,8 @@ package generate
 import (
 	"math"
 	"sort"
+
+	"github.com/splatbench/splatbench/pipeline/lift"
 )
 
 // Part kinds.
@@ -41,7 +43,7 @@ type plan struct {
 // decompose turns the prompt's grid into parts within the options' budget.
 func decompose(g *grid, o Options) plan {
 	rows := g.rows()
-	a := axis(rows)
+	a := lift.Axis(rows)
 	if math.IsNaN(a) {
 		return plan{}
 	}
@@ -73,7 +75,7 @@ func decompose(g *grid, o Options) plan {
 // cellCentre is the frame position (0..1) of a grid cell's centre.
 func (g *grid) uv(x, y float64) (float64, float64) { return x / float64(g.N), y / float64(g.N) }
 
-func latheParts(g *grid, rows []row, a float64, o Options) []part {
+func latheParts(g *grid, rows []lift.Row, a float64, o Options) []part {
 	n := g.N
 	ax := int(a)
 	// core: per row, the run through the axis, made symmetric about it
@@ -489,17 +491,17 @@ func boxBand(g *grid, half []float64, a float64, b [2]int, o Options) (part, boo
 	if b[1]-b[0] < 12 {
 		return part{}, false
 	}
-	lo, hi := b[0]+(b[1]-b[0])/10, b[1]-(b[1]-b[0])/10
+	lo, hi := b[0]+(b[1]-b[0])/5, b[1]-(b[1]-b[0])/5
 	mn, mx, mean := math.Inf(1), 0.0, 0.0
 	for y := lo; y < hi; y++ {
 		mn, mx = math.Min(mn, half[y]), math.Max(mx, half[y])
 		mean += half[y] / float64(hi-lo)
 	}
-	if mean < 6 || (mx-mn)/mean > 0.1 {
+	if mean < 6 || (mx-mn)/mean > 0.12 {
 		return part{}, false
 	}
 	// lightness across the middle rows
-	l, r := int(a-mean), int(a+mean)
+	l, r := int(math.Round(a-mean)), int(math.Round(a+mean))-1
 	l, r = max(l, 0), min(r, n-1)
 	m0, m1 := b[0]+2*(b[1]-b[0])/5, b[0]+3*(b[1]-b[0])/5
 	lum := make([]float64, 0, r-l+1)
@@ -518,8 +520,8 @@ func boxBand(g *grid, half []float64, a float64, b [2]int, o Options) (part, boo
 		lum = append(lum, s)
 	}
 	k, step, sseStep := bestStep(lum)
-	sseLin := linearSSE(lum)
-	if k < 2 || k > len(lum)-2 || math.Abs(step) < 0.05 || sseStep > 0.5*sseLin {
+	sseLin := quadSSE(lum)
+	if edge := len(lum) / 12; k < edge || k > len(lum)-edge || math.Abs(step) < 0.05 || sseStep > 0.7*sseLin {
 		return part{}, false
 	}
 	cell := func(y float64) float64 { // world size of a grid cell at z = 0 on row y
@@ -581,23 +583,45 @@ func bestStep(v []float64) (int, float64, float64) {
 	return bk, bstep, bs
 }
 
-// linearSSE is the residual of the least-squares line through v.
-func linearSSE(v []float64) float64 {
+// quadSSE is the residual of the least-squares parabola through v (a
+// cylinder's shading across it is smooth, close to one).
+func quadSSE(v []float64) float64 {
+	var m [3][4]float64 // normal equations for c0 + c1·t + c2·t², t in -1..1
 	n := float64(len(v))
-	var sx, sy, sxx, sxy float64
 	for i, y := range v {
-		x := float64(i)
-		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+		t := 2*float64(i)/math.Max(1, n-1) - 1
+		b := [3]float64{1, t, t * t}
+		for r := range 3 {
+			for c := range 3 {
+				m[r][c] += b[r] * b[c]
+			}
+			m[r][3] += b[r] * y
+		}
 	}
-	d := n*sxx - sx*sx
-	if d == 0 {
-		return 0
+	for c := range 3 { // Gauss–Jordan
+		p := c
+		for r := c + 1; r < 3; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		m[c], m[p] = m[p], m[c]
+		if math.Abs(m[c][c]) < 1e-12 {
+			return 0
+		}
+		for r := range 3 {
+			if r != c {
+				f := m[r][c] / m[c][c]
+				for k := c; k < 4; k++ {
+					m[r][k] -= f * m[c][k]
+				}
+			}
+		}
 	}
-	k := (n*sxy - sx*sy) / d
-	c := (sy - k*sx) / n
 	var e float64
 	for i, y := range v {
-		r := y - (k*float64(i) + c)
+		t := 2*float64(i)/math.Max(1, n-1) - 1
+		r := y - (m[0][3]/m[0][0] + m[1][3]/m[1][1]*t + m[2][3]/m[2][2]*t*t)
 		e += r * r
 	}
 	return e
