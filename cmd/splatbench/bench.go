@@ -152,6 +152,16 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		bar.Add(1)
 	}
 	bar.Finish()
+	// GPU memory before the placement probe loads each model again. An
+	// ORT stage on CUDA ("ort:cuda") counts: its arenas hold their peak.
+	var gpuUsed, gpuTotal uint64
+	if strings.HasPrefix(device, "cuda") || strings.HasPrefix(device, "ort:cuda") || device == "mixed" {
+		if g, ok := gpuOf(b, p); ok {
+			if gpuUsed, gpuTotal, err = g.Memory(ctx); err != nil {
+				return err
+			}
+		}
+	}
 	placeNotes, err := placements(ctx, e, &meta)
 	if err != nil {
 		return err
@@ -161,17 +171,10 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		return err
 	}
 	rss, _ := results.PeakRSS()
-	m := benchMeasures{wall: results.Summarize(secs), rss: rss}
+	m := benchMeasures{wall: results.Summarize(secs), rss: rss, gpuUsed: gpuUsed, gpuTotal: gpuTotal}
 	if len(devSecs) > 0 {
 		dev := results.Summarize(devSecs)
 		m.device = &dev
-	}
-	if strings.HasPrefix(device, "cuda") || device == "mixed" {
-		if g, ok := gpuOf(b, p); ok {
-			if m.gpuUsed, m.gpuTotal, err = g.Memory(ctx); err != nil {
-				return err
-			}
-		}
 	}
 	tbl := benchTable(o.stage, device, p, m)
 	tbl.Notes = append(tbl.Notes, placeNotes...)
