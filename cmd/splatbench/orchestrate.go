@@ -134,7 +134,7 @@ func runOrchestrate(ctx context.Context, e *env, o *orchestrateOptions) error {
 		defer v.Close()
 		cfg.Check = &orchestrator.Checker{Validator: v, Workers: o.checkWorkers}
 		if o.render {
-			r, err := render.New(ctx, a, render.Options{Log: e.log})
+			r, err := render.New(ctx, a, render.Options{Size: o.size, Log: e.log})
 			if err != nil {
 				return err
 			}

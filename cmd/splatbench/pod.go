@@ -13,15 +13,20 @@ import (
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/threejs/generate"
+	"github.com/splatbench/splatbench/pipeline/threejs/render"
+	"github.com/splatbench/splatbench/pipeline/threejs/validate"
 )
 
 // podOptions are serve's flags for --api pod.
 type podOptions struct {
 	expectGPUs int
+	colourFit  bool
 }
 
 func (o *podOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.expectGPUs, "expect-gpus", 0, "with --api pod: GPUs the pod must have (the competition's 4); fewer, or one failing its start-up check, makes /status ask for a new pod while replacements remain")
+	fs.BoolVar(&o.colourFit, "colour-fit", true, "with --api pod: fit each module's colours by rendering it in the judge's scene (a Chromium per worker)")
 }
 
 // runPod is serve --api pod: the pod service on every GPU of the host (one
@@ -48,10 +53,11 @@ func runPod(ctx context.Context, e *env, o *serveOptions) error {
 	if len(devs) > 0 {
 		workers = len(devs)
 	}
-	gens, err := podGenerators(ctx, b, p, workers)
+	gens, closeGens, err := podGenerators(ctx, b, p, workers, o.podOpts.colourFit)
 	if err != nil {
 		return err
 	}
+	defer closeGens()
 	opts := pod.DefaultOptions()
 	opts.Image.MaxBytes = o.maxImage
 	srv, err := pod.New(opts, gens, e.log)
@@ -81,8 +87,45 @@ func runPod(ctx context.Context, e *env, o *serveOptions) error {
 	return <-errc
 }
 
-// podGenerators makes one image-to-module generator per worker.
-func podGenerators(ctx context.Context, b *pipeline.Builder, p configs.Profile, n int) ([]pod.Generator, error) {
-	_, _, _ = ctx, b, p
-	return nil, fmt.Errorf("serve --api pod: this build has no image-to-Three.js generator (pipeline/threejs/generate) wired in yet")
+// podGenerators makes one image-to-module generator per worker: the
+// profile's matte (ISNet) for opaque prompt images and the local validator,
+// shared; with colour fit, a canonical renderer (Chromium) per worker. The
+// returned function closes what they opened.
+func podGenerators(ctx context.Context, b *pipeline.Builder, p configs.Profile, n int, colourFit bool) ([]pod.Generator, func(), error) {
+	assets, err := validate.FindAssets()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := b.Matte(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := validate.New(assets, validate.Spec())
+	if err != nil {
+		return nil, nil, err
+	}
+	closers := []func() error{v.Close}
+	closeAll := func() {
+		for _, c := range closers {
+			_ = c()
+		}
+	}
+	gens := make([]pod.Generator, n)
+	for i := range gens {
+		opt := generate.DefaultOptions()
+		opt.Matter, opt.Valid = m, v
+		if colourFit {
+			r, err := render.New(ctx, assets, render.Options{})
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+			closers = append(closers, r.Close)
+			opt.Renderer = r
+		} else {
+			opt.FitIters = 0
+		}
+		gens[i] = pod.ThreeJS(opt)
+	}
+	return gens, closeAll, nil
 }

@@ -3,9 +3,9 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"image"
 	"sync"
 
+	"github.com/splatbench/splatbench/pipeline/threejs/proxy"
 	"github.com/splatbench/splatbench/pipeline/threejs/render"
 	"github.com/splatbench/splatbench/pipeline/threejs/validate"
 )
@@ -23,7 +23,9 @@ type Renderer interface {
 }
 
 // Checker validates every returned module and, when Renderer is set,
-// renders the ones that pass and scores the render against the prompt.
+// renders the ones that pass and scores the render against the prompt with
+// pipeline/threejs/proxy (a proxy for the judge, not its score). The
+// renderer's frame must be the prompts' size.
 type Checker struct {
 	Validator Validator
 	Renderer  Renderer // optional: renders are slow on a CPU
@@ -76,71 +78,13 @@ func (c *Checker) one(ctx context.Context, m moduleSrc) {
 		m.rec.CheckError = clip(err.Error(), 300)
 		return
 	}
-	iou, colour := Proxy(m.prompt.Image, res.Image)
-	m.rec.ProxyIoU, m.rec.ProxyColour = &iou, &colour
-}
-
-// Proxy compares a render (the judge's frame on its grey 0x808080
-// background) with the prompt image (an object with alpha, or on a plain
-// backdrop whose colour is the top-left pixel): the silhouettes'
-// intersection over union, and the colour agreement inside their
-// intersection (1 − mean absolute difference). A stand-in for the VLM
-// judge, not its score.
-func Proxy(prompt, render image.Image) (iou, colour float64) {
-	pb, rb := prompt.Bounds(), render.Bounds()
-	if pb.Empty() || rb.Empty() {
-		return 0, 0
+	if m.prompt.Object == nil {
+		return
 	}
-	bg := rgb8(prompt, pb.Min.X, pb.Min.Y)
-	_, _, _, a := prompt.At(pb.Min.X, pb.Min.Y).RGBA()
-	alpha := a < 0x8000 // a transparent corner: the mask is the alpha
-	grey := [3]int{128, 128, 128}
-	var inter, union int
-	var diff float64
-	for y := pb.Min.Y; y < pb.Max.Y; y++ {
-		ry := rb.Min.Y + (y-pb.Min.Y)*rb.Dy()/pb.Dy()
-		for x := pb.Min.X; x < pb.Max.X; x++ {
-			rx := rb.Min.X + (x-pb.Min.X)*rb.Dx()/pb.Dx()
-			pc, rc := rgb8(prompt, x, y), rgb8(render, rx, ry)
-			inP, inR := far(pc, bg), far(rc, grey)
-			if alpha {
-				_, _, _, a := prompt.At(x, y).RGBA()
-				inP = a >= 0x8000
-			}
-			if inP || inR {
-				union++
-			}
-			if inP && inR {
-				inter++
-				for k := range 3 {
-					diff += float64(abs(pc[k] - rc[k]))
-				}
-			}
-		}
+	sc, err := proxy.Compare(m.prompt.Object, res.Image)
+	if err != nil {
+		m.rec.CheckError = clip(err.Error(), 300)
+		return
 	}
-	if union == 0 {
-		return 0, 0
-	}
-	iou = float64(inter) / float64(union)
-	if inter > 0 {
-		colour = 1 - diff/float64(3*255*inter)
-	}
-	return iou, colour
-}
-
-func rgb8(im image.Image, x, y int) [3]int {
-	r, g, b, _ := im.At(x, y).RGBA()
-	return [3]int{int(r >> 8), int(g >> 8), int(b >> 8)}
-}
-
-// far: some channel differs by more than 24 of 255.
-func far(a, b [3]int) bool {
-	return abs(a[0]-b[0]) > 24 || abs(a[1]-b[1]) > 24 || abs(a[2]-b[2]) > 24
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
+	m.rec.Proxy = &sc
 }

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"log/slog"
 	"net"
@@ -14,30 +13,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/splatbench/splatbench/miner/pod"
+	"github.com/splatbench/splatbench/pipeline/threejs/generate"
 	"github.com/splatbench/splatbench/pipeline/threejs/validate"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// boxModule is the far side of the pod's Generator boundary until the
-// image-to-module generator is wired: a box in the prompt's centre colour,
-// a module that obeys the rules.
-func boxModule(_ context.Context, img image.Image, stem string, seed int64) ([]byte, error) {
-	b := img.Bounds()
-	r, g, bl, _ := img.At((b.Min.X+b.Max.X)/2, (b.Min.Y+b.Max.Y)/2).RGBA()
-	return fmt.Appendf(nil, `// %s, seed %d
-export default function generate(THREE) {
-  const root = new THREE.Group();
-  const mat = new THREE.MeshStandardMaterial({ color: 0x%02x%02x%02x, roughness: 0.6 });
-  root.add(new THREE.Mesh(new THREE.BoxGeometry(0.6, 0.6, 0.6), mat));
-  return root;
-}
-`, stem, seed, r>>8, g>>8, bl>>8), nil
-}
-
-// startPod serves a ready pod with workers generators on loopback until
-// the test ends.
-func startPod(t *testing.T, workers int, gen pod.Generator) string {
+// startPod serves a pod with workers generators on loopback until the test
+// ends, warmed up on warm.
+func startPod(t *testing.T, workers int, gen pod.Generator, warm image.Image) string {
 	t.Helper()
 	gens := make([]pod.Generator, workers)
 	for i := range gens {
@@ -49,7 +33,7 @@ func startPod(t *testing.T, workers int, gen pod.Generator) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Warmup(context.Background(), image.NewNRGBA(image.Rect(0, 0, 64, 64)), nil); err != nil {
+	if err := p.Warmup(context.Background(), warm, nil); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -87,12 +71,17 @@ func localValidator(t *testing.T) *validate.Validator {
 // TestRound: the orchestrator drives the pod over loopback through 4
 // batches of 32 reference-scene prompts with every fault injected.
 func TestRound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full round (about a minute on 2 cores)")
+	}
 	ctx := context.Background()
-	prompts, err := ReferencePrompts(ctx, 128, 96, false)
+	// The real image-to-module generator at its fastest: prompts with
+	// alpha (no matte), no colour-fit renders; the orchestrator validates.
+	prompts, err := ReferencePrompts(ctx, 128, 256, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := startPod(t, 2, pod.GeneratorFunc(boxModule))
+	base := startPod(t, 2, pod.ThreeJS(generate.DefaultOptions()), prompts[0].Object)
 	cfg := DefaultConfig()
 	cfg.Pod, cfg.Token = base, "local-token"
 	cfg.Prompts = prompts
@@ -116,7 +105,7 @@ func TestRound(t *testing.T) {
 		t.Fatalf("%d batches, want 4", len(rep.Batches))
 	}
 	for _, b := range rep.Batches {
-		if b.Prompts != 32 || b.Modules+b.PodFailed != 32 || !b.Idempotent {
+		if b.Prompts != 32 || b.Modules+b.PodFailed != 32 || !b.Idempotent || b.Seconds <= 0 {
 			t.Errorf("batch %+v", b)
 		}
 	}
@@ -132,11 +121,19 @@ func TestRound(t *testing.T) {
 			reasons[p.Stem] = p.Reason
 		}
 	}
-	if len(reasons) != 2 || !strings.Contains(reasons[missing], "HTTP 404") || !strings.Contains(reasons[bomb], "over the limit") {
-		t.Errorf("pod failures %v, want the 404 and the bomb", reasons)
+	if !strings.Contains(reasons[missing], "image download failed: HTTP 404") || !strings.Contains(reasons[bomb], "over the limit") {
+		t.Errorf("pod failures %v, want the 404 and the bomb among them", reasons)
 	}
-	if rep.Checked && (rep.Counts.Passed != 126 || len(rep.RuleCodes) != 0) {
-		t.Errorf("validator: %+v, rule codes %v", rep.Counts, rep.RuleCodes)
+	// What the generator makes of the other 126 is its own business; the
+	// round only has to account for it.
+	c := rep.Counts
+	if c.Passed+c.Returned+c.RuleFailed+c.PodFailed != 128 || c.Passed+c.Returned == 0 {
+		t.Errorf("counts %+v", c)
+	}
+	for _, p := range rep.Prompts {
+		if p.Outcome == OutcomePodFailed && p.Stem != missing && p.Stem != bomb && !strings.HasPrefix(p.Reason, "generation failed: ") {
+			t.Errorf("%s: pod failure %q", p.Stem, p.Reason)
+		}
 	}
 	if rep.Status.N < 8 {
 		t.Errorf("only %d /status samples", rep.Status.N)

@@ -23,13 +23,14 @@ import (
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
-// PromptImage is one prompt of a round: its stem and its image, encoded
-// (what the pod downloads) and decoded (what the proxy score compares).
+// PromptImage is one prompt of a round: its stem, its image as the pod
+// downloads it, and the object alone with its exact alpha (what the proxy
+// score compares the render with; nil when unknown).
 type PromptImage struct {
-	Stem  string
-	Name  string // what it shows, for the report
-	PNG   []byte
-	Image image.Image
+	Stem   string
+	Name   string // what it shows, for the report
+	PNG    []byte
+	Object *image.NRGBA
 }
 
 // Prompt camera: the judge's (the runtime specification: fov 17.5° at
@@ -83,10 +84,10 @@ func ReferencePrompts(ctx context.Context, n, size int, transparent bool) ([]Pro
 				return fmt.Errorf("orchestrator: prompt %d (%s): %w", i, sc.Name, err)
 			}
 			out[i] = PromptImage{
-				Stem:  fmt.Sprintf("p%03d%s", i, strings.ReplaceAll(sc.Name, "-", "")),
-				Name:  fmt.Sprintf("%s (turned %+.0f°)", sc.Prompt, turn),
-				PNG:   buf.Bytes(),
-				Image: img,
+				Stem:   fmt.Sprintf("p%03d%s", i, strings.ReplaceAll(sc.Name, "-", "")),
+				Name:   fmt.Sprintf("%s (turned %+.0f°)", sc.Prompt, turn),
+				PNG:    buf.Bytes(),
+				Object: fg,
 			}
 			return nil
 		})

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,42 +144,5 @@ func TestPodDeadOrReplacing(t *testing.T) {
 				t.Fatalf("%v does not wrap ErrReplace", err)
 			}
 		})
-	}
-}
-
-func TestProxy(t *testing.T) {
-	white := color.NRGBA{255, 255, 255, 255}
-	grey := color.NRGBA{128, 128, 128, 255}
-	red := color.NRGBA{200, 30, 30, 255}
-	canvas := func(size int, bg color.NRGBA, r image.Rectangle, c color.NRGBA) image.Image {
-		im := image.NewNRGBA(image.Rect(0, 0, size, size))
-		draw.Draw(im, im.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
-		draw.Draw(im, r, image.NewUniform(c), image.Point{}, draw.Src)
-		return im
-	}
-	prompt := canvas(100, white, image.Rect(25, 25, 75, 75), red)
-	tests := []struct {
-		name        string
-		render      image.Image
-		iou, colour float64
-	}{
-		{"same square, 4x the size", canvas(400, grey, image.Rect(100, 100, 300, 300), red), 1, 1},
-		{"left half", canvas(400, grey, image.Rect(100, 100, 200, 300), red), 0.5, 1},
-		{"disjoint", canvas(400, grey, image.Rect(0, 0, 50, 50), red), 0, 0},
-		{"nothing rendered", canvas(400, grey, image.Rect(0, 0, 0, 0), red), 0, 0},
-		{"white square", canvas(400, grey, image.Rect(100, 100, 300, 300), white), 1, 1 - float64(55+225+225)/(3*255)},
-	}
-	for _, tc := range tests {
-		iou, col := Proxy(prompt, tc.render)
-		if diff := cmp.Diff([]float64{tc.iou, tc.colour}, []float64{iou, col}, cmp.Comparer(func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 })); diff != "" {
-			t.Errorf("%s: (-want +got)\n%s", tc.name, diff)
-		}
-	}
-	// A prompt with alpha: the silhouette is the alpha, even for a black
-	// object on a transparent (black) backdrop.
-	black := color.NRGBA{0, 0, 0, 255}
-	tp := canvas(100, color.NRGBA{}, image.Rect(25, 25, 75, 75), black)
-	if iou, _ := Proxy(tp, canvas(400, grey, image.Rect(100, 100, 200, 300), black)); iou < 0.499 || iou > 0.501 {
-		t.Errorf("alpha prompt: IoU %v, want 0.5", iou)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/splatbench/splatbench/pipeline/threejs/proxy"
 	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
@@ -78,23 +79,24 @@ type BatchReport struct {
 
 // PromptReport is one prompt's outcome.
 type PromptReport struct {
-	Stem        string   `json:"stem"`
-	Name        string   `json:"name"`
-	Batch       int      `json:"batch"`
-	Outcome     string   `json:"outcome"`
-	Reason      string   `json:"reason,omitempty"`
-	Rules       []string `json:"rules,omitempty"`
-	Bytes       int      `json:"bytes,omitempty"`
-	CheckError  string   `json:"check_error,omitempty"`
-	ProxyIoU    *float64 `json:"proxy_iou,omitempty"`
-	ProxyColour *float64 `json:"proxy_colour,omitempty"`
+	Stem       string       `json:"stem"`
+	Name       string       `json:"name"`
+	Batch      int          `json:"batch"`
+	Outcome    string       `json:"outcome"`
+	Reason     string       `json:"reason,omitempty"`
+	Rules      []string     `json:"rules,omitempty"`
+	Bytes      int          `json:"bytes,omitempty"`
+	CheckError string       `json:"check_error,omitempty"`
+	Proxy      *proxy.Score `json:"proxy,omitempty"`
 }
 
-// ProxyReport averages the proxy over the rendered modules.
+// ProxyReport averages the proxy scores over the rendered modules.
 type ProxyReport struct {
 	Rendered   int     `json:"rendered"`
+	MeanProxy  float64 `json:"mean_proxy"`
 	MeanIoU    float64 `json:"mean_iou"`
-	MeanColour float64 `json:"mean_colour"`
+	MeanSSIM   float64 `json:"mean_ssim"`
+	MeanDeltaE float64 `json:"mean_delta_e"`
 }
 
 // LatencyReport is the pod's /status round trip as the orchestrator saw it
@@ -127,7 +129,7 @@ func newReport(cfg Config) *Report {
 
 // finish counts the outcomes.
 func (r *Report) finish() {
-	var iou, col float64
+	var sum proxy.Score
 	for _, p := range r.Prompts {
 		switch p.Outcome {
 		case OutcomePassed:
@@ -151,15 +153,17 @@ func (r *Report) finish() {
 		for _, rule := range slices.Compact(slices.Sorted(slices.Values(p.Rules))) {
 			r.RuleCodes[rule]++
 		}
-		if p.ProxyIoU != nil {
+		if p.Proxy != nil {
 			r.Proxy.Rendered++
-			iou += *p.ProxyIoU
-			col += *p.ProxyColour
+			sum.Proxy += p.Proxy.Proxy
+			sum.IoU += p.Proxy.IoU
+			sum.SSIM += p.Proxy.SSIM
+			sum.DeltaE += p.Proxy.DeltaE
 		}
 	}
 	r.Counts.Failed = r.Counts.RuleFailed + r.Counts.PodFailed + r.Counts.Missing + r.Counts.Duplicate
-	if n := r.Proxy.Rendered; n > 0 {
-		r.Proxy.MeanIoU, r.Proxy.MeanColour = iou/float64(n), col/float64(n)
+	if n := float64(r.Proxy.Rendered); n > 0 {
+		r.Proxy.MeanProxy, r.Proxy.MeanIoU, r.Proxy.MeanSSIM, r.Proxy.MeanDeltaE = sum.Proxy/n, sum.IoU/n, sum.SSIM/n, sum.DeltaE/n
 	}
 }
 
@@ -215,8 +219,8 @@ func (r *Report) Markdown() []byte {
 	}
 	fmt.Fprintf(&b, "\n/status round trip (%d polls every %.0f ms): p50 %.2f ms, p99 %.2f ms, max %.2f ms.\n\n", r.Status.N, r.PollMs, r.Status.P50Ms, r.Status.P99Ms, r.Status.MaxMs)
 	if r.Rendered {
-		fmt.Fprintf(&b, "Proxy score over %d rendered modules (silhouette IoU and colour agreement against the prompt; a stand-in for the judge): IoU %.3f, colour %.3f.\n\n",
-			r.Proxy.Rendered, r.Proxy.MeanIoU, r.Proxy.MeanColour)
+		fmt.Fprintf(&b, "Proxy score (pipeline/threejs/proxy: a stand-in for the VLM judge, not its score) over %d rendered modules: proxy %.3f, mask IoU %.3f, SSIM %.3f, ΔE %.1f.\n\n",
+			r.Proxy.Rendered, r.Proxy.MeanProxy, r.Proxy.MeanIoU, r.Proxy.MeanSSIM, r.Proxy.MeanDeltaE)
 	}
 	f := r.Faults
 	fmt.Fprintf(&b, "Faults injected: %d dropped /generate answers, %d /results cut mid-stream, polls slowed by %.0f ms, %d image URLs answering 404, %d image bombs.\n",
