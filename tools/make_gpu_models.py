@@ -92,10 +92,32 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
             log(f"  exporter dynamo={dynamo} failed: {str(e)[:300]}")
     else:
         raise RuntimeError(f"export of {path} failed:\n  " + "\n  ".join(errors))
+    one_data_file(path)
     size = sum(os.path.getsize(os.path.join(os.path.dirname(path), f)) for f in os.listdir(os.path.dirname(path)))
     params = sum(p.numel() for p in model.parameters())
     log(f"{path}: {params / 1e9:.3f} B parameters, {size / 2**30:.2f} GiB on disk, "
         f"exported in {time.time() - t0:.0f} s (dynamo={dynamo})")
+
+
+def one_data_file(path):
+    """Rewrite a model whose weights sit in many external-data files (the
+    TorchScript exporter writes one file per tensor over 2 GB) with them all
+    in one file, PATH_data beside it, and delete the per-tensor files. A model
+    with its weights inside or in a single file is left alone."""
+    import onnx
+    from onnx.external_data_helper import load_external_data_for_model
+
+    m = onnx.load(path, load_external_data=False)
+    refs = {kv.value for t in m.graph.initializer for kv in t.external_data if kv.key == "location"}
+    if len(refs) <= 1:
+        return
+    d = os.path.dirname(path)
+    load_external_data_for_model(m, d)
+    data = os.path.basename(path) + "_data"
+    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data, size_threshold=1024)
+    for f in refs - {data}:
+        os.remove(os.path.join(d, f))
 
 
 def lin(i, o, bias=True):
