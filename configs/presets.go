@@ -38,7 +38,7 @@ func presetFiles(sweeps bool) []string {
 // PresetNames lists the embedded profile presets (default, fast, quality).
 func PresetNames() []string { return presetFiles(false) }
 
-// SweepPresetNames lists the embedded sweep presets (default, gpu).
+// SweepPresetNames lists the embedded sweep presets (default, gpu, image).
 func SweepPresetNames() []string { return presetFiles(true) }
 
 func isPreset(name string) bool { return slices.Contains(PresetNames(), name) }

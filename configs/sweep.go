@@ -69,7 +69,10 @@ type Knob struct {
 // Prompts selects the prompt corpus of a sweep.
 type Prompts struct {
 	// Corpus is "scenes" (the reference-scene descriptions), "default" (the
-	// embedded prompt set) or a list of prompt file paths. A single string
+	// embedded prompt set), "scene-images" (each reference scene's front
+	// view on a plain or textured background as an image prompt, scored on
+	// the validator's 16 views against the scene) or a list of prompt file
+	// paths (image prompts by path: your own pictures). A single string
 	// is read as a one-element list.
 	Corpus []string `yaml:"corpus" json:"corpus"`
 	// Count is how many prompts are drawn; 0 means all of them.

@@ -140,6 +140,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 			fitSize:    p.Fit.Resolution,
 			trainViews: max(1, p.Fit.Views),
 			heldOut:    max(1, p.Score.FidelityViews),
+			truthSize:  p.Score.Resolution,
 		})
 	case "flux":
 		f, err := b.Flux(ctx, p)

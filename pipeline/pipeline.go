@@ -67,6 +67,10 @@ type Truth struct {
 	Views   []*splat.Image
 	// Mask is the reference view's true foreground mask, when known.
 	Mask *image.Gray
+	// Validator marks truth seen as the validator sees it (imageeval.Views:
+	// normalised, 16 cameras, gsplat): the prediction is rendered the same
+	// way and also scored by mask IoU.
+	Validator bool
 }
 
 // Stage is one step of the pipeline.

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -26,13 +27,39 @@ type sceneSource struct {
 	fitSize    int // training and held-out view size (fit.resolution)
 	trainViews int
 	heldOut    int
+	// truthSize is the side of the validator views that scene image
+	// prompts are scored on (score.resolution).
+	truthSize int
+}
+
+// sceneTruth sets the ground truth of an image prompt that is a
+// reference scene's front view (imageeval.Match): the scene seen as the
+// validator sees it (imageeval.Views at score.resolution), so the
+// fidelity score is the 16-view one, with mask IoU.
+func (s sceneSource) sceneTruth(ctx context.Context, st *State, sc scenes.Scene) error {
+	size := max(16, s.truthSize)
+	truth, err := imageeval.Views(ctx, sc.Build(imageeval.PromptSeed, 0), size, nil)
+	if err != nil {
+		return err
+	}
+	st.Truth = &Truth{Cameras: imageeval.ValidatorCameras(size), Views: truth, Validator: true}
+	return nil
 }
 
 func (s sceneSource) Name() string { return "text2img" }
 
 func (s sceneSource) Run(ctx context.Context, st *State) error {
 	if st.Job.Prompt.IsImage() {
-		return imageSource{fitSize: s.fitSize}.Run(ctx, st)
+		if err := (imageSource{fitSize: s.fitSize}).Run(ctx, st); err != nil {
+			return err
+		}
+		// A reference scene's front view (the scene-images corpus) is
+		// recognised by its pixels and scored against the scene.
+		sc, _, ok, err := imageeval.Match(ctx, st.Image)
+		if err != nil || !ok {
+			return err
+		}
+		return s.sceneTruth(ctx, st, sc)
 	}
 	scene, err := scenes.Get(st.Job.Prompt.Text)
 	if err != nil {

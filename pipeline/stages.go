@@ -11,6 +11,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/lift"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/score"
@@ -215,6 +216,9 @@ func (s fidelityStage) Run(ctx context.Context, st *State) error {
 	if render == nil {
 		render = splat.RenderBatch
 	}
+	if st.Truth.Validator {
+		return s.validatorViews(ctx, st, render, ok)
+	}
 	pred, err := render(ctx, st.Cloud, st.Truth.Cameras, splat.RenderOptions{Background: background, SHDegree: -1})
 	if err != nil {
 		return err
@@ -229,6 +233,27 @@ func (s fidelityStage) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	st.Scores["psnr"], st.Scores["ssim"], st.Scores["fidelity"] = f.PSNR, f.SSIM, f.Score
+	st.Scores["score"] = f.Score
+	if !ok {
+		st.Scores["score"] = 0
+	}
+	st.Accepted = st.Scores["score"] >= s.threshold
+	return nil
+}
+
+// validatorViews scores st.Cloud against truth seen as the validator sees
+// it: 16-view mask IoU, PSNR and SSIM (imageeval.Compare).
+func (s fidelityStage) validatorViews(ctx context.Context, st *State, render score.RenderFunc, ok bool) error {
+	pred, err := imageeval.Views(ctx, st.Cloud, st.Truth.Cameras[0].Width, render)
+	if err != nil {
+		return err
+	}
+	r, err := imageeval.Compare(ctx, pred, st.Truth.Views)
+	if err != nil {
+		return err
+	}
+	f := score.NewFidelity(r.PSNR, r.SSIM)
+	st.Scores["mask_iou"], st.Scores["psnr"], st.Scores["ssim"], st.Scores["fidelity"] = r.IoU, f.PSNR, f.SSIM, f.Score
 	st.Scores["score"] = f.Score
 	if !ok {
 		st.Scores["score"] = 0

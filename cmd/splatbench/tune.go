@@ -16,6 +16,8 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/imageeval"
+	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/prompts"
 	"github.com/splatbench/splatbench/results"
@@ -154,6 +156,12 @@ func sweepPrompts(sp configs.Prompts) ([]prompts.Prompt, error) {
 			}
 		case "default":
 			all = append(all, prompts.Default()...)
+		case "scene-images":
+			ps, err := imageeval.WriteScenePrompts(context.Background(), filepath.Join(ort.CacheDir(), "scene-images"), 512)
+			if err != nil {
+				return nil, fmt.Errorf("prompts corpus scene-images: %w", err)
+			}
+			all = append(all, ps...)
 		default:
 			ps, err := prompts.Load(c)
 			if err != nil {

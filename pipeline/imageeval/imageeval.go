@@ -8,15 +8,22 @@
 package imageeval
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
+	"github.com/splatbench/splatbench/prompts"
 )
 
 // Background is the colour renders are composited on (the validator's white).
@@ -150,4 +157,93 @@ func Sheet(views []*splat.Image) *image.NRGBA {
 		ims[i] = v.Opaque()
 	}
 	return splat.ContactSheet(ims, 4, 2)
+}
+
+// PromptSeed is the scene seed image prompts and their ground truth use.
+const PromptSeed = 1
+
+// PromptBackdrop is the backdrop of scene i (catalogue order) in the
+// image-prompt corpus: the corpus cycles through Backdrops.
+func PromptBackdrop(i int) Backdrop { return Backdrops[i%len(Backdrops)] }
+
+// WriteScenePrompts writes the image-prompt corpus of the reference
+// scenes into dir: each scene's front view at size×size on
+// PromptBackdrop(i), as dir/NAME.png (rewritten when its bytes differ),
+// and returns them as image prompts. An image prompt whose pixels are
+// exactly one of these is recognised by Match and scored against its
+// scene.
+func WriteScenePrompts(ctx context.Context, dir string, size int) ([]prompts.Prompt, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var out []prompts.Prompt
+	for i, sc := range scenes.All() {
+		img, _, err := Prompt(ctx, sc, PromptSeed, size, PromptBackdrop(i))
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, sc.Name+".png")
+		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, buf.Bytes()) {
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				return nil, err
+			}
+		}
+		p := prompts.Image(path)
+		p.Text = sc.Name
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+var matchTable = struct {
+	sync.Mutex
+	bySize map[int]map[[32]byte]int
+}{bySize: map[int]map[[32]byte]int{}}
+
+// Match reports whether img is exactly the corpus prompt of a reference
+// scene (same size, same pixels) and which. The first call for a size
+// renders the corpus at that size (19 front views); only square images
+// of 16..2048 pixels are considered.
+func Match(ctx context.Context, img *image.NRGBA) (scenes.Scene, Backdrop, bool, error) {
+	b := img.Bounds()
+	size := b.Dx()
+	if size != b.Dy() || size < 16 || size > 2048 {
+		return scenes.Scene{}, Backdrop{}, false, nil
+	}
+	matchTable.Lock()
+	defer matchTable.Unlock()
+	tbl, ok := matchTable.bySize[size]
+	if !ok {
+		tbl = map[[32]byte]int{}
+		for i, sc := range scenes.All() {
+			p, _, err := Prompt(ctx, sc, PromptSeed, size, PromptBackdrop(i))
+			if err != nil {
+				return scenes.Scene{}, Backdrop{}, false, err
+			}
+			tbl[pixelHash(p)] = i
+		}
+		matchTable.bySize[size] = tbl
+	}
+	i, ok := tbl[pixelHash(img)]
+	if !ok {
+		return scenes.Scene{}, Backdrop{}, false, nil
+	}
+	return scenes.All()[i], PromptBackdrop(i), true, nil
+}
+
+// pixelHash hashes img's pixels row by row (opaque images only differ in
+// colour, and the alpha channel is hashed too).
+func pixelHash(img *image.NRGBA) [32]byte {
+	h := sha256.New()
+	b := img.Bounds()
+	for y := range b.Dy() {
+		h.Write(img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()])
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }

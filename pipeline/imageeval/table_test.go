@@ -1,4 +1,4 @@
-package imageeval
+package imageeval_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/prompts"
 )
@@ -46,8 +47,8 @@ func runTable(ctx context.Context, t testing.TB, p configs.Profile, names []stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		bd := Backdrops[slices.Index(scenes.Names(), sc.Name)%len(Backdrops)]
-		img, gt, err := Prompt(ctx, sc, 1, p.Text2Img.Resolution, bd)
+		bd := imageeval.Backdrops[slices.Index(scenes.Names(), sc.Name)%len(imageeval.Backdrops)]
+		img, gt, err := imageeval.Prompt(ctx, sc, 1, p.Text2Img.Resolution, bd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,22 +60,22 @@ func runTable(ctx context.Context, t testing.TB, p configs.Profile, names []stri
 			t.Fatalf("%s: %v", sc.Name, err)
 		}
 		secs := time.Since(start).Seconds()
-		pv, err := Views(ctx, st.Cloud, size, nil)
+		pv, err := imageeval.Views(ctx, st.Cloud, size, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tv, err := Views(ctx, gt, size, nil)
+		tv, err := imageeval.Views(ctx, gt, size, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := Compare(ctx, pv, tv)
+		r, err := imageeval.Compare(ctx, pv, tv)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, row{scene: sc.Name, backdrop: bd.String(), res: r, seconds: secs, gaussians: st.Cloud.Len()})
 		t.Logf("%-18s %-14s IoU %.3f PSNR %.2f SSIM %.3f  %d Gaussians  %.1f s", sc.Name, bd, r.IoU, r.PSNR, r.SSIM, st.Cloud.Len(), secs)
 		if sheets != "" {
-			writePNG(t, filepath.Join(sheets, sc.Name+".png"), Sheet(append(pv, tv...)))
+			writePNG(t, filepath.Join(sheets, sc.Name+".png"), imageeval.Sheet(append(pv, tv...)))
 		}
 	}
 	return rows
@@ -82,20 +83,20 @@ func runTable(ctx context.Context, t testing.TB, p configs.Profile, names []stri
 
 type row struct {
 	scene, backdrop string
-	res             Result
+	res             imageeval.Result
 	seconds         float64
 	gaussians       int
 }
 
-func mean(rows []row) Result {
-	var m Result
+func mean(rows []row) imageeval.Result {
+	var m imageeval.Result
 	for _, r := range rows {
 		m.IoU += r.res.IoU
 		m.PSNR += r.res.PSNR
 		m.SSIM += r.res.SSIM
 	}
 	n := float64(len(rows))
-	return Result{IoU: m.IoU / n, PSNR: m.PSNR / n, SSIM: m.SSIM / n}
+	return imageeval.Result{IoU: m.IoU / n, PSNR: m.PSNR / n, SSIM: m.SSIM / n}
 }
 
 func markdown(rows []row) string {

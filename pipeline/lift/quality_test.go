@@ -20,6 +20,7 @@ var (
 	liftSheets = flag.String("lift-sheets", "", "write 16-view contact sheets of the lifted clouds here")
 	liftShape  = flag.String("lift-shape", "", "shape override for TestLiftQuality")
 	liftDepth  = flag.Float64("lift-depth", 0, "depth scale override for TestLiftQuality")
+	liftSize   = flag.Int("lift-size", 128, "validator view size for TestLiftQuality")
 )
 
 // liftScene lifts scene's front view, matted exactly (the render's own
@@ -73,7 +74,7 @@ func TestLiftQuality(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, pv, tv := liftScene(t.Context(), t, sc, opt, 128)
+		r, pv, tv := liftScene(t.Context(), t, sc, opt, *liftSize)
 		t.Logf("%-18s IoU %.3f PSNR %.2f SSIM %.3f", name, r.IoU, r.PSNR, r.SSIM)
 		sum.IoU += r.IoU
 		sum.PSNR += r.PSNR
