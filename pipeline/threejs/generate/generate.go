@@ -35,6 +35,7 @@ type Options struct {
 	OutlinePoints int     // most points of an extruded outline
 	Texture       bool    // lathe bands get gradient DataTextures
 	FitIters      int     // colour-fit renders (needs Renderer)
+	FitPlacement  bool    // the fit renders also correct the model's scale and position
 	Grid          int     // analysis grid side in cells
 	SymmetryMin   float64 // mirror IoU from which the object is revolved
 	DepthRatio    float64 // extruded body depth / its smaller extent
@@ -51,9 +52,9 @@ type Options struct {
 // DefaultOptions are the tuned defaults.
 func DefaultOptions() Options {
 	return Options{
-		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 4, Grid: 256,
+		Parts: 12, ProfilePoints: 48, OutlinePoints: 160, Texture: true, FitIters: 4, FitPlacement: true, Grid: 256,
 		SymmetryMin: 0.85, DepthRatio: 0.5, Colours: 4, Roughness: 0.8,
-		ProfileTol: 0.002, OutlineTol: 0.6, BandColourDist: 0.12,
+		ProfileTol: 0.002, OutlineTol: 1.0, BandColourDist: 0.12,
 	}
 }
 
@@ -112,7 +113,12 @@ func Generate(ctx context.Context, img image.Image, opt Options) ([]byte, Info, 
 			if it == opt.FitIters {
 				break
 			}
-			fitColours(g, p.Parts, res.Image)
+			rg := renderGrid(res.Image, g.N)
+			fitColours(g, rg, p.Parts)
+			if opt.FitPlacement {
+				fitPlacement(g, rg, p.Parts)
+				info.Scale *= fitBox(p.Parts, 0.49)
+			}
 			mod = write(p, note)
 		}
 	}
@@ -227,8 +233,7 @@ func fitBox(parts []part, half float64) float64 {
 // fitColours compares each part's pixels in the render with the prompt's
 // (linear RGB, over the part's cells where the render shows the object)
 // and scales its albedo by the ratio.
-func fitColours(g *grid, parts []part, im image.Image) {
-	rg := renderGrid(im, g.N)
+func fitColours(g *grid, rg rgrid, parts []part) {
 	for i := range parts {
 		p := &parts[i]
 		var want, got [3]float64
@@ -312,4 +317,61 @@ func scaleHue(c, r [3]float64) [3]float64 {
 		c[k] = math.Max(0.005, c[k])
 	}
 	return c
+}
+
+// fitPlacement moves and scales the whole model so that its rendered
+// silhouette's box matches the prompt's: the back-projection puts each
+// part on the plane z = 0, and what stands in front of it (a box's near
+// corner, a lathe's front) renders larger and off-centre; the render shows
+// by how much.
+func fitPlacement(g *grid, rg rgrid, parts []part) {
+	box := func(in func(i int) bool) (x0, y0, x1, y1 float64, ok bool) {
+		n := g.N
+		a, b, c, d := n, n, -1, -1
+		for i := range n * n {
+			if in(i) {
+				x, y := i%n, i/n
+				a, b, c, d = min(a, x), min(b, y), max(c, x+1), max(d, y+1)
+			}
+		}
+		return float64(a), float64(b), float64(c), float64(d), c >= 0
+	}
+	px0, py0, px1, py1, ok1 := box(func(i int) bool { return g.In[i] })
+	rx0, ry0, rx1, ry1, ok2 := box(func(i int) bool { return !rg.bg[i] })
+	if !ok1 || !ok2 {
+		return
+	}
+	s := math.Sqrt((px1 - px0) / (rx1 - rx0) * (py1 - py0) / (ry1 - ry0))
+	s = math.Max(0.8, math.Min(1.25, s))
+	n := float64(g.N)
+	cpx, cpy := toPlane((px0+px1)/2/n, (py0+py1)/2/n, 0)
+	crx, cry := toPlane((rx0+rx1)/2/n, (ry0+ry1)/2/n, 0)
+	if math.Abs(s-1) < 0.005 && math.Hypot(cpx-crx, cpy-cry) < 0.002 {
+		return
+	}
+	mx := func(x float64) float64 { return cpx + s*(x-crx) }
+	my := func(y float64) float64 { return cpy + s*(y-cry) }
+	for i := range parts {
+		p := &parts[i]
+		switch p.Kind {
+		case Lathe:
+			for j := range p.Pts {
+				p.Pts[j] = [2]float64{s * p.Pts[j][0], my(p.Pts[j][1])}
+			}
+			p.X, p.Z = mx(p.X), s*p.Z
+		case Box:
+			p.X, p.Y, p.Z = mx(p.X), my(p.Y), s*p.Z
+			p.W, p.H, p.D = s*p.W, s*p.H, s*p.D
+		case Extrude:
+			for j := range p.Pts {
+				p.Pts[j] = [2]float64{mx(p.Pts[j][0]), my(p.Pts[j][1])}
+			}
+			for _, h := range p.Holes {
+				for j := range h {
+					h[j] = [2]float64{mx(h[j][0]), my(h[j][1])}
+				}
+			}
+			p.Z0, p.Depth, p.Bevel = s*p.Z0, s*p.Depth, s*p.Bevel
+		}
+	}
 }

@@ -62,7 +62,11 @@ func decompose(g *grid, o Options) plan {
 		}
 	}
 	p := plan{Symmetry: sym}
-	if sym >= o.SymmetryMin && float64(open) < 0.1*float64(used) {
+	// the revolved body's own axis: the centre of the runs through the
+	// first guess (a handle or an arm pulls the mask's mean aside)
+	a = runAxis(g, rows, a)
+	cover, over := coreFit(g, a)
+	if open < used/10 && (sym >= o.SymmetryMin || (cover >= 0.7 && over <= 0.06)) {
 		p.Mode = Lathe
 		p.Parts = latheParts(g, rows, a, o)
 	} else {
@@ -70,6 +74,66 @@ func decompose(g *grid, o Options) plan {
 		p.Parts = extrudeParts(g, o)
 	}
 	return p
+}
+
+// runAxis is the median centre of the rows' runs that contain column a
+// (the median: rows where a handle joins the body do not pull it aside).
+func runAxis(g *grid, rows []lift.Row, a float64) float64 {
+	ax := int(a)
+	var cs []float64
+	for y, r := range rows {
+		if r.Runs == 0 || !g.in(ax, y) {
+			continue
+		}
+		l, rr := ax, ax
+		for g.in(l-1, y) {
+			l--
+		}
+		for g.in(rr+1, y) {
+			rr++
+		}
+		cs = append(cs, float64(l+rr+1)/2)
+	}
+	if len(cs) == 0 {
+		return a
+	}
+	sort.Float64s(cs)
+	return cs[len(cs)/2]
+}
+
+// coreFit measures the revolved core about axis a: the share of the mask
+// it covers and the share of the core outside the mask.
+func coreFit(g *grid, a float64) (cover, over float64) {
+	n, ax := g.N, int(a)
+	var in, core, out int
+	for _, v := range g.In {
+		if v {
+			in++
+		}
+	}
+	for y := range n {
+		if !g.in(ax, y) {
+			continue
+		}
+		l, r := ax, ax
+		for g.in(l-1, y) {
+			l--
+		}
+		for g.in(r+1, y) {
+			r++
+		}
+		h := math.Min(a-float64(l), float64(r+1)-a) // the nearer side: a handle on one side is residue
+		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
+			core++
+			if !g.in(x, y) {
+				out++
+			}
+		}
+	}
+	if in == 0 || core == 0 {
+		return 0, 1
+	}
+	return float64(core-out) / float64(in), float64(out) / float64(core)
 }
 
 // cellCentre is the frame position (0..1) of a grid cell's centre.
@@ -93,7 +157,7 @@ func latheParts(g *grid, rows []lift.Row, a float64, o Options) []part {
 		for g.in(r+1, y) {
 			r++
 		}
-		h := float64(r-l+1) / 2
+		h := math.Min(a-float64(l), float64(r+1)-a) // the nearer side: a handle on one side is residue
 		half[y] = h
 		var cols [][3]float64
 		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
@@ -106,6 +170,7 @@ func latheParts(g *grid, rows []lift.Row, a float64, o Options) []part {
 		}
 		rowCol[y] = dominant(cols)
 	}
+	half = medianRows(half, 2)
 	// bands of rows with similar colour
 	var bands [][2]int // [y0, y1)
 	for y := 0; y < n; {
@@ -259,6 +324,9 @@ func residueParts(g *grid, m []bool, o Options, k int) []part {
 	for _, c := range comps {
 		if len(parts) >= k || len(c) < max(8, total/200) {
 			break
+		}
+		if thin(c, g.N) {
+			continue // a sliver along the core's edge, not a part
 		}
 		mc := make([]bool, len(m))
 		for _, i := range c {
@@ -645,4 +713,38 @@ func dominant(cols [][3]float64) [3]float64 {
 		return c[1]
 	}
 	return c[0]
+}
+
+// thin reports whether a component is under 4 cells across at its
+// widest row and column, or fills under a quarter of its box on average
+// per row (a sliver).
+func thin(c []int, n int) bool {
+	rows := map[int]int{}
+	x0, x1 := n, 0
+	for _, i := range c {
+		rows[i/n]++
+		x0, x1 = min(x0, i%n), max(x1, i%n)
+	}
+	return float64(len(c))/float64(len(rows)) < 4 || x1-x0 < 3
+}
+
+// medianRows is a running median over ±r rows of the non-zero half-widths
+// (a row or two where a handle joins would otherwise leave a ridge).
+func medianRows(h []float64, r int) []float64 {
+	out := make([]float64, len(h))
+	var w []float64
+	for y := range h {
+		if h[y] == 0 {
+			continue
+		}
+		w = w[:0]
+		for d := -r; d <= r; d++ {
+			if j := y + d; j >= 0 && j < len(h) && h[j] > 0 {
+				w = append(w, h[j])
+			}
+		}
+		sort.Float64s(w)
+		out[y] = w[len(w)/2]
+	}
+	return out
 }
