@@ -18,6 +18,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
 
@@ -28,7 +29,41 @@ var (
 	tableSize  = flag.Int("table-size", 518, "validator view size for -table")
 	tableSheet = flag.String("table-sheets", "", "write each scene's 16-view contact sheet (prediction over truth) into this folder")
 	tableOnly  = flag.String("table-scenes", "", "comma-separated scene names for -table (default all)")
+	plyFile    = flag.String("ply", "", "compare this PLY/SPZ (e.g. from POST /generate) with the first -table-scenes scene on the validator's views")
 )
+
+// TestCompareFile compares a generated file with a scene's ground truth
+// (-ply FILE -table-scenes NAME): the check of an output of the real
+// HTTP service.
+func TestCompareFile(t *testing.T) {
+	if *plyFile == "" {
+		t.Skip("compares a file given with -ply")
+	}
+	c, _, err := splat.ReadFile(*plyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenes.Get(strings.Split(*tableOnly, ",")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := imageeval.Views(t.Context(), c, *tableSize, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := imageeval.Views(t.Context(), sc.Build(imageeval.PromptSeed, 0), *tableSize, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := imageeval.Compare(t.Context(), pv, tv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s vs %s: %d Gaussians, IoU %.3f PSNR %.2f SSIM %.3f", *plyFile, sc.Name, c.Len(), r.IoU, r.PSNR, r.SSIM)
+	if *tableSheet != "" {
+		writePNG(t, filepath.Join(*tableSheet, sc.Name+"-file.png"), imageeval.Sheet(append(pv, tv...)))
+	}
+}
 
 // runTable runs each scene's image prompt through a pipeline built from
 // profile and compares the result with the ground truth.
