@@ -18,6 +18,7 @@ type workerOptions struct {
 	profileOptions
 	queue         queueOptions
 	slots         int
+	reuse         int
 	id            string
 	metricsListen string
 }
@@ -48,6 +49,7 @@ Examples:
 		flags: func(fs *pflag.FlagSet) {
 			o.queue.addFlags(fs, false)
 			fs.IntVar(&o.slots, "slots", 1, "lanes on a host without GPUs (or with device cpu)")
+			fs.IntVar(&o.reuse, "reuse-outputs", 16, "matte outputs kept for reuse by later jobs with the same input image (a sweep's trials share their prompts; 0: off)")
 			fs.StringVar(&o.id, "id", "", "worker name (default host-pid)")
 			fs.StringVar(&o.metricsListen, "metrics-listen", "", `address of /metrics ("": off)`)
 			o.profileOptions.addFlags(fs)
@@ -76,6 +78,10 @@ func runWorker(ctx context.Context, e *env, o *workerOptions) error {
 	defer qc.Close()
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
+	if o.reuse > 0 {
+		// Timings of a reused output still carry its measured cost.
+		b.ReuseOutputs(o.reuse)
+	}
 	slots, closeSlots, err := b.JobSlots(p, o.slots)
 	if err != nil {
 		return err
