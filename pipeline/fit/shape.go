@@ -50,8 +50,6 @@ func (s ShapeOptions) Enabled() bool {
 func (s ShapeOptions) validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
-	case !s.Enabled():
-		return nil
 	case s.MaxAnisotropy != 0 && !(s.MaxAnisotropy >= 1 && finite(s.MaxAnisotropy)):
 		return fmt.Errorf("%w: Shape.MaxAnisotropy = %v: must be 0 (off) or ≥ 1", ErrInvalidOptions, s.MaxAnisotropy)
 	case !(s.MaxDepthSigma >= 0) || !finite(s.MaxDepthSigma):
