@@ -26,7 +26,9 @@ func Connect(urls string, sec Security, name string, log *slog.Logger) (*nats.Co
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+	// A generous dial timeout: TLS and bcrypt-hashed passwords on a busy
+	// server take more than nats.go's default 2 s.
+	opts = append(opts, nats.Name(name), nats.Timeout(10*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
 		nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
