@@ -151,7 +151,7 @@
 		errorBox.hidden = true;
 		window.page.error = null;
 		result.hidden = true;
-		if (view) { view.dispose(); view = null; }
+		if (view) { view.dispose(); view = null; window.page.view = null; }
 		progress.hidden = false;
 		spinner.hidden = false;
 		stages.textContent = "";
@@ -253,6 +253,7 @@
 			return SplatViewer.mount(el, new Uint8Array(b), "ply");
 		}).then(function (v) {
 			view = v;
+			window.page.view = v;
 		}).catch(function (err) {
 			if (el.dataset.state !== "error") {
 				el.dataset.state = "error";

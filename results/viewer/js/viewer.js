@@ -55,9 +55,10 @@
 		st.textContent =
 			".splat-viewer{position:relative;background:#fff;min-height:200px}" +
 			".splat-viewer canvas{display:block;width:100%;height:100%;outline:none;touch-action:none}" +
-			".splat-viewer canvas:focus-visible{box-shadow:inset 0 0 0 3px #2563eb}" +
+			".splat-viewer canvas:focus-visible{outline:3px solid #f59e0b;outline-offset:-3px}" +
 			".splat-viewer .splat-msg{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;" +
 			"padding:1em;text-align:center;color:#505a6b;background:#fff}" +
+			".splat-viewer .splat-msg[hidden]{display:none}" +
 			".splat-viewer[data-state=error] .splat-msg{color:#a11}";
 		document.head.appendChild(st);
 	}
