@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -36,11 +37,20 @@ func Connect(urls string, sec Security, name string, log *slog.Logger) (*nats.Co
 			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("nats reconnected", "server", nc.ConnectedUrlRedacted()) }))
-	nc, err := nats.Connect(urls, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: connect %s: %w", urls, err)
+	// A first connection that fails for another reason than its
+	// credentials is tried twice more: a busy server checking a bcrypt
+	// password can miss the handshake's timing.
+	for attempt := 1; ; attempt++ {
+		nc, err := nats.Connect(urls, opts...)
+		if err == nil {
+			return nc, nil
+		}
+		if attempt == 3 || errors.Is(err, nats.ErrAuthorization) || strings.Contains(err.Error(), "Authorization Violation") {
+			return nil, fmt.Errorf("jobs: connect %s: %w", urls, err)
+		}
+		log.Debug("nats connect", "attempt", attempt, "err", err)
+		time.Sleep(time.Second)
 	}
-	return nc, nil
 }
 
 // checkClient parses urls and applies the security policy to them.
