@@ -89,8 +89,16 @@ func scaleSquare(lifted, like splat.Camera) splat.Camera {
 // liftFit adapts the fit's options to a lifted start: the lifted cloud,
 // the lift's iteration count, no densification unless asked, and the
 // shape regularisers in world units of the lift's sample spacing.
-func liftFit(opt fit.Options, cfg configs.Lift, res *lift.Result) fit.Options {
+//
+// With other posed views (views > 1, a multi-view model) the views
+// constrain depth themselves: the fit keeps its own iterations and
+// densification and only the anisotropy cap and the opacity floor apply.
+func liftFit(opt fit.Options, cfg configs.Lift, res *lift.Result, views int) fit.Options {
 	opt.Init = res.Cloud
+	if views > 1 {
+		opt.Shape = fit.ShapeOptions{MaxAnisotropy: cfg.MaxAnisotropy, MinOpacity: cfg.MinOpacity}
+		return opt
+	}
 	if cfg.Iterations > 0 {
 		opt.Iterations = cfg.Iterations
 		opt.PositionLRMaxSteps = cfg.Iterations

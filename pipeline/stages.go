@@ -152,7 +152,7 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 	opt.Seed ^= uint64(st.Job.Seed)
 	run := s.fit
 	if st.Lift != nil {
-		opt = liftFit(opt, s.lift, st.Lift)
+		opt = liftFit(opt, s.lift, st.Lift, len(st.Views))
 		if opt.Shape.Enabled() && s.device != "cpu" {
 			// The GPU fit refuses the shape regularisers; a lifted job
 			// is fitted on the CPU rather than without them.
