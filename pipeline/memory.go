@@ -363,8 +363,13 @@ func (m MemoryPlan) stagesOn(d DeviceMemory, per uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// FormatGiB is "12.3 GiB".
-func FormatGiB(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/GiB) }
+// FormatGiB is "12.3 GiB", or "44 MiB" under 1 GiB.
+func FormatGiB(b uint64) string {
+	if b < GiB {
+		return fmt.Sprintf("%d MiB", b>>20)
+	}
+	return fmt.Sprintf("%.1f GiB", float64(b)/GiB)
+}
 
 // FormatFits is a worker count for people: "unlimited" for Unlimited.
 func FormatFits(n int) string {

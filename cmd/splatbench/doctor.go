@@ -86,6 +86,7 @@ func runDoctor(ctx context.Context, e *env, o *profileOptions) error {
 		if perr == nil {
 			checks = append(checks, providerChecks(rt, p.Providers)...)
 			checks = append(checks, modelChecks(ctx, rt, p)...)
+			add(memoryPlanCheck(ctx, b, p))
 		}
 	}
 	add(diskCheck("cache", ort.CacheDir(), 1<<30))

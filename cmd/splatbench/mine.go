@@ -160,6 +160,9 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
+	if err := checkWorkers(ctx, e, b, p, o.workers); err != nil && o.queue.url == "" {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	// Generation runs as jobs on the queue: an embedded server with
 	// --workers in-process lanes unless --nats names one.

@@ -103,6 +103,9 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	}
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
+	if err := checkWorkers(ctx, e, b, p, o.workers); err != nil && o.jobQueue.url == "" {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	gens := make([]serve.Generator, o.workers)
 	if o.jobQueue.url != "" {
