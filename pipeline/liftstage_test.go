@@ -69,6 +69,20 @@ func TestLiftStageModes(t *testing.T) {
 			if reframed := !same; reframed != (tc.views == 1) {
 				t.Errorf("view 0 reframed %v, want %v", reframed, tc.views == 1)
 			}
+			// The picture's object is 32 of 64 rows: framed to 70 % of
+			// the 32-pixel canvas alone, kept at half with other views.
+			rows := 0
+			for y := range 32 {
+				for x := range 32 {
+					if st.Lift.View.Pix[4*(y*32+x)+3] >= 128 {
+						rows++
+						break
+					}
+				}
+			}
+			if want := map[bool]int{true: 22, false: 16}[tc.views == 1]; rows < want-1 || rows > want+1 {
+				t.Errorf("lifted canvas: object %d rows tall, want %d", rows, want)
+			}
 			opt := liftFit(fit.DefaultOptions(), p.Lift, st.Lift, len(st.Views))
 			if opt.Init == nil || (opt.Shape.DepthRange != nil) != tc.wantShape || opt.Shape.MaxAnisotropy != p.Lift.MaxAnisotropy {
 				t.Errorf("fit options: init %v, depth range %v, anisotropy %v", opt.Init != nil, opt.Shape.DepthRange != nil, opt.Shape.MaxAnisotropy)
