@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/models"
 )
 
@@ -168,5 +170,43 @@ func TestPlanCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// memGPU is a stand-in device with an index and free memory.
+type memGPU struct {
+	fakeGPU
+	index int
+	free  uint64
+}
+
+func (g *memGPU) Info() cuda.Info                          { return cuda.Info{Index: g.index, Name: "stand-in"} }
+func (g *memGPU) MemInfo() (free, total uint64, err error) { return g.free, 141 * GiB, nil }
+
+// TestDeviceMemory: the Builder reads every device of the profile's pool,
+// marks GPU 0 as the sessions' device, and gives the devices back.
+func TestDeviceMemory(t *testing.T) {
+	b := NewBuilder(quiet(), "")
+	pool := newGPURenderer(quiet(), "cuda:all (2 × stand-in)", &memGPU{index: 0, free: 100 * GiB}, &memGPU{index: 1, free: 7 * GiB})
+	b.gpus = map[string]*gpuRenderer{"cuda:all": pool}
+	p := configs.DefaultProfile()
+	p.Device = "cuda:all"
+	devs, err := b.DeviceMemory(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DeviceMemory{
+		{Index: 0, Name: "stand-in", Free: 100 * GiB, Total: 141 * GiB, ORT: true, Render: true},
+		{Index: 1, Name: "stand-in", Free: 7 * GiB, Total: 141 * GiB, ORT: false, Render: true},
+	}
+	if diff := cmp.Diff(want, devs); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+	if len(pool.free) != 2 {
+		t.Errorf("%d of 2 devices back in the pool", len(pool.free))
+	}
+	p.Device = "cpu"
+	if devs, err := b.DeviceMemory(t.Context(), p); err != nil || devs != nil {
+		t.Errorf("cpu: %v, %v; want none", devs, err)
 	}
 }

@@ -17,10 +17,15 @@ var deviceMemoryOf = func(ctx context.Context, b *pipeline.Builder, p configs.Pr
 }
 
 // checkWorkers refuses (exit 2) a --workers count that the profile's
-// memory plan does not fit on the GPUs it selects. Without a GPU, or when
-// the plan cannot be made (a model file missing: building the pipeline
-// says so), it checks nothing and says so at debug level.
-func checkWorkers(ctx context.Context, e *env, b *pipeline.Builder, p configs.Profile, workers int) error {
+// memory plan does not fit on the GPUs it selects. Without a GPU, when
+// the generations go to the job queue (remote: workers on other hosts), or
+// when the plan cannot be made (a model file missing: building the
+// pipeline says so), it checks nothing and says so at debug level.
+func checkWorkers(ctx context.Context, e *env, b *pipeline.Builder, p configs.Profile, workers int, remote bool) error {
+	if remote {
+		e.log.Debug("--workers not checked against GPU memory: generations go to the job queue")
+		return nil
+	}
 	devs, err := deviceMemoryOf(ctx, b, p)
 	if err != nil || len(devs) == 0 {
 		e.log.Debug("--workers not checked against GPU memory: no GPU", "device", p.Device, "err", err)

@@ -160,7 +160,7 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
-	if err := checkWorkers(ctx, e, b, p, o.workers); err != nil && o.queue.url == "" {
+	if err := checkWorkers(ctx, e, b, p, o.workers, o.queue.url != ""); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

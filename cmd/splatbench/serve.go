@@ -103,7 +103,7 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	}
 	b := pipeline.NewBuilder(e.log, p.OrtLib)
 	defer b.Close()
-	if err := checkWorkers(ctx, e, b, p, o.workers); err != nil && o.jobQueue.url == "" {
+	if err := checkWorkers(ctx, e, b, p, o.workers, o.jobQueue.url != ""); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
