@@ -50,6 +50,15 @@ type OutputOptions struct {
 	Logger *slog.Logger
 	// Now stamps the report (time.Now when nil).
 	Now func() time.Time
+	// Splats, when set, is called with the picks and the profile files
+	// written for them; what it returns (outputs generated with each
+	// profile, their data scripts and the viewer's files already in the
+	// run directory under ViewerDir) goes in the report's "Outputs in 3D".
+	// Its error is a warning: the report is written without them.
+	Splats func(picks []Pick, profiles []string) ([]report.Splat, error)
+	// ViewerDir is the viewer's folder in the run directory, relative to
+	// the report (see report.Report.ViewerDir).
+	ViewerDir string
 }
 
 // Outputs is what WriteOutputs computed and wrote.
@@ -186,6 +195,23 @@ func WriteOutputs(run *results.Run, opt OutputOptions) (*Outputs, error) {
 			sections[0].Figures = append(sections[0].Figures, fig)
 		} else {
 			sections = append(sections, report.Section{Title: f.fig.Data().Title, Figures: []report.Figure{fig}})
+		}
+	}
+	if opt.Splats != nil && len(out.Profiles) > 0 {
+		splats, err := opt.Splats(picks, out.Profiles)
+		if err != nil {
+			log.Warn("outputs in 3D left out", "err", err)
+			out.Warnings = append(out.Warnings, fmt.Errorf("outputs in 3D: %w", err))
+		}
+		if len(splats) > 0 {
+			rep.ViewerDir = opt.ViewerDir
+			views := report.Section{
+				Title:  "Outputs in 3D",
+				Intro:  []string{"Each profile's output for a few prompts of the corpus, generated after the sweep. Press one to turn it around."},
+				Splats: splats,
+			}
+			// After the profiles, before the plots.
+			sections = append(sections[:2:2], append([]report.Section{views}, sections[2:]...)...)
 		}
 	}
 	sections = append(sections, report.Section{Title: "All points", Tables: []*table.Table{all}})

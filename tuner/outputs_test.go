@@ -2,6 +2,7 @@ package tuner
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/report"
 	"github.com/splatbench/splatbench/results/table"
 )
 
@@ -111,5 +113,39 @@ func TestWriteOutputsWithoutResults(t *testing.T) {
 		if _, err := os.Stat(run.Path(name)); err != nil {
 			t.Errorf("%s not written: %v", name, err)
 		}
+	}
+}
+
+// TestWriteOutputsSplats: the Splats hook gets the picks and their profile
+// files, and what it returns is the report's "Outputs in 3D" section after
+// the profiles; its error is a warning.
+func TestWriteOutputsSplats(t *testing.T) {
+	t.Parallel()
+	run, opt := fixtureRun(t)
+	var gotPicks []Pick
+	var gotProfiles []string
+	opt.ViewerDir = "viewer"
+	opt.Splats = func(picks []Pick, profiles []string) ([]report.Splat, error) {
+		gotPicks, gotProfiles = picks, profiles
+		return []report.Splat{{Title: picks[0].Name + ": a red cube", ID: "p-1", Script: "splats/p-1.js"}}, errors.New("one profile failed")
+	}
+	out, err := WriteOutputs(run, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gotPicks) == 0 || len(gotProfiles) != len(out.Profiles) || gotProfiles[0] != out.Profiles[0] {
+		t.Errorf("hook got picks %v, profiles %v; written %v", gotPicks, gotProfiles, out.Profiles)
+	}
+	if len(out.Warnings) == 0 || !strings.Contains(out.Warnings[len(out.Warnings)-1].Error(), "one profile failed") {
+		t.Errorf("warnings %v, want the hook's error", out.Warnings)
+	}
+	html, err := os.ReadFile(run.Path(ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(html)
+	i, j := strings.Index(s, "<h2>Profiles</h2>"), strings.Index(s, "<h2>Outputs in 3D</h2>")
+	if i < 0 || j < i || !strings.Contains(s, `data-src="splats/p-1.js"`) || !strings.Contains(s, `<script src="viewer/viewer.js">`) {
+		t.Errorf("report has no Outputs in 3D after Profiles (at %d, %d)", i, j)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // writeTuneOutputs aggregates the run's records and writes the Pareto
 // table (printed too), CSVs, bench.txt, plots, profiles and report.html.
-func writeTuneOutputs(_ context.Context, e *env, run *results.Run, plan *tunePlan, meta results.Meta) error {
+func writeTuneOutputs(ctx context.Context, e *env, run *results.Run, plan *tunePlan, meta results.Meta) error {
 	recs, warns, err := run.ReadRecords()
 	if err != nil {
 		return err
@@ -32,6 +32,8 @@ func writeTuneOutputs(_ context.Context, e *env, run *results.Run, plan *tunePla
 		BenchConfig: cfg,
 		Text:        e.stdout,
 		Logger:      e.log,
+		Splats:      tuneSplats(ctx, e, run, plan.prompts),
+		ViewerDir:   reportViewerDir,
 	})
 	if out != nil {
 		for _, w := range out.Warnings {

@@ -2,8 +2,11 @@ package report
 
 import "html/template"
 
-// page is the whole HTML document. The CSS is inline and the page needs
-// no script; figures are inline SVG scaled to the column width.
+// page is the whole HTML document. The CSS is inline; figures are inline
+// SVG scaled to the column width. Only a page with splats has scripts: the
+// viewer's files from ViewerDir and the gallery's few lines, which load a
+// splat's data script when its button is pressed (scripts load from
+// file://, fetch does not).
 var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -30,6 +33,15 @@ figure{margin:1em 0}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{color:#505a6b;font-size:.92em;margin-top:.3em}
 p.note{color:#505a6b;font-size:.92em;margin:.3em 0}
+.splats{display:grid;grid-template-columns:minmax(12em,1fr) minmax(0,2fr);gap:12px;align-items:start}
+@media (max-width:700px){.splats{grid-template-columns:minmax(0,1fr)}}
+.splats ul{list-style:none;margin:0;padding:0}
+.splats li{margin:.3em 0}
+.splats button{font:inherit;padding:.3em .7em;border:1px solid #1d4ed8;border-radius:5px;background:#fff;color:#1d4ed8;cursor:pointer;text-align:left}
+.splats button[aria-pressed=true]{background:#2563eb;color:#fff}
+.splats button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.splat-panel{border:1px solid #dde1e7;border-radius:6px;padding:6px}
+.splat-view{width:100%;aspect-ratio:1;min-height:220px}
 footer{color:#7a8394;font-size:.85em;margin-top:2.5em;border-top:1px solid #dde1e7;padding-top:.6em}
 </style>
 </head>
@@ -83,6 +95,16 @@ footer{color:#7a8394;font-size:.85em;margin-top:2.5em;border-top:1px solid #dde1
 {{- end}}
 </figure>
 {{- end}}
+{{- if .Splats}}
+<div class="splats">
+<ul>
+{{- range .Splats}}
+<li><button type="button" aria-pressed="false" data-id="{{.ID}}" data-src="{{.Script}}">{{.Title}}</button>{{if .Caption}} <span class="note">{{.Caption}}</span>{{end}}</li>
+{{- end}}
+</ul>
+<div class="splat-panel"><p class="note splat-title" aria-live="polite">Press a button to view that output in 3D (drag or arrow keys to orbit, +/− zoom).</p><div class="splat-view"></div></div>
+</div>
+{{- end}}
 {{- range .Notes}}
 <p class="note">{{.}}</p>
 {{- end}}
@@ -96,6 +118,32 @@ footer{color:#7a8394;font-size:.85em;margin-top:2.5em;border-top:1px solid #dde1
 {{- end}}
 <footer>{{if .Generator}}{{.Generator}}{{else}}splatbench{{end}}{{if .Generated}} · {{.Generated}}{{end}}</footer>
 </main>
+{{- if .ViewerDir}}
+<script src="{{.ViewerDir}}/splat-vendor.js"></script>
+<script src="{{.ViewerDir}}/viewer.js"></script>
+<script>
+document.querySelectorAll(".splats").forEach(function (g) {
+	var panel = g.querySelector(".splat-view"), title = g.querySelector(".splat-title"), current = null;
+	g.querySelectorAll("button[data-id]").forEach(function (b) {
+		b.addEventListener("click", function () {
+			g.querySelectorAll("button[data-id]").forEach(function (o) { o.setAttribute("aria-pressed", String(o === b)); });
+			if (current) { current.dispose(); current = null; }
+			panel.textContent = "";
+			delete panel.dataset.state;
+			title.textContent = b.textContent + ": loading…";
+			if (!window.SplatViewer) { title.textContent = "The 3D viewer's files are missing from this folder."; return; }
+			SplatViewer.fetchScript(b.dataset.id, b.dataset.src).then(function (d) {
+				return SplatViewer.mount(panel, d.bytes, d.type);
+			}).then(function (v) {
+				current = v;
+				title.textContent = b.textContent;
+				v.canvas.focus();
+			}).catch(function (err) { title.textContent = b.textContent + ": " + err.message; });
+		});
+	});
+});
+</script>
+{{- end}}
 </body>
 </html>
 `))

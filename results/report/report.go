@@ -1,6 +1,9 @@
-// Package report writes a run's report: one self-contained HTML page
-// (inline CSS, inline SVG figures, no scripts, no network) holding the run
-// metadata and any number of sections of tables and figures. Everything
+// Package report writes a run's report: one HTML page (inline CSS, inline
+// SVG figures, no network) holding the run metadata and any number of
+// sections of tables, figures and splats to view in 3D. A page without
+// splats has no script and stands alone; one with splats loads the
+// viewer's files and the splats' data scripts from its own folder
+// (results/viewer), so the folder opens from disk. Everything
 // that comes from the run (prompts, profile names, error texts) is escaped
 // by html/template; figures must be SVG from package plot and are checked
 // before they are inlined.
@@ -10,6 +13,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/splatbench/splatbench/results/table"
@@ -28,6 +33,10 @@ type Report struct {
 	// Generated and Generator go in the footer ("splatbench v0.3.0").
 	Generated time.Time
 	Generator string
+	// ViewerDir is the folder, relative to the page, that holds the 3D
+	// viewer's files (viewer.Assets.WriteDir); needed when a section has
+	// splats.
+	ViewerDir string
 }
 
 // Section is a headed part of the report.
@@ -37,7 +46,18 @@ type Section struct {
 	Intro   []string
 	Tables  []*table.Table
 	Figures []Figure
-	Notes   []string
+	// Splats are outputs to view in 3D, one at a time, in a panel.
+	Splats []Splat
+	Notes  []string
+}
+
+// Splat is one splat file to view in 3D: Script is the data script
+// (viewer.DataScript with id ID) relative to the page.
+type Splat struct {
+	Title   string
+	Caption string
+	ID      string
+	Script  string
 }
 
 // Figure is an inline SVG with a caption.
@@ -62,6 +82,7 @@ func Write(w io.Writer, r Report) error {
 // view is the report prepared for the template: tables turned into cells
 // with classes, figures checked and marked safe.
 type view struct {
+	ViewerDir string
 	Title     string
 	Meta      []table.KeyValue
 	Summary   []string
@@ -77,6 +98,7 @@ type sectionView struct {
 	Intro   []string
 	Tables  []tableView
 	Figures []figureView
+	Splats  []Splat
 	Notes   []string
 }
 
@@ -120,6 +142,16 @@ func buildView(r Report) (view, error) {
 			// event handlers or external references.
 			sv.Figures = append(sv.Figures, figureView{Caption: f.Caption, SVG: template.HTML(f.SVG)}) //nolint:gosec
 		}
+		for _, sp := range s.Splats {
+			if err := checkSplat(sp); err != nil {
+				return view{}, fmt.Errorf("report %q: section %q: splat %q: %w", r.Title, s.Title, sp.Title, err)
+			}
+			if r.ViewerDir == "" || !relPath.MatchString(r.ViewerDir) {
+				return view{}, fmt.Errorf("report %q: section %q has splats: ViewerDir %q must be a relative folder", r.Title, s.Title, r.ViewerDir)
+			}
+			v.ViewerDir = r.ViewerDir
+		}
+		sv.Splats = s.Splats
 		v.Sections = append(v.Sections, sv)
 	}
 	return v, nil
@@ -157,4 +189,20 @@ func alignClass(a table.Align) string {
 	default:
 		return "l"
 	}
+}
+
+// relPath is a relative path inside the report's folder: no "..", no
+// scheme, no leading slash.
+var relPath = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_./-]*$`)
+
+var splatID = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+
+func checkSplat(sp Splat) error {
+	switch {
+	case !splatID.MatchString(sp.ID):
+		return fmt.Errorf("id %q: want 1-128 letters, digits, '.', '_' or '-'", sp.ID)
+	case !relPath.MatchString(sp.Script) || strings.Contains(sp.Script, "..") || !strings.HasSuffix(sp.Script, ".js"):
+		return fmt.Errorf("script %q: want a relative .js path inside the report's folder", sp.Script)
+	}
+	return nil
 }

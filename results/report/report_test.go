@@ -153,6 +153,11 @@ func TestWriteErrors(t *testing.T) {
 		{"nil table", Section{Title: "x", Tables: []*table.Table{nil}}, "nil table"},
 		{"script svg", Section{Title: "x", Figures: []Figure{{Caption: "evil", SVG: []byte(`<svg><script>alert(1)</script></svg>`)}}}, "figure 1 (evil): svg: offset"},
 		{"not svg", Section{Title: "x", Figures: []Figure{{SVG: []byte(`<div></div>`)}}}, "does not start with <svg"},
+		{"splat id", Section{Title: "x", Splats: []Splat{{Title: "a", ID: "a b", Script: "splats/a.js"}}}, `splat "a": id "a b"`},
+		{"splat script outside", Section{Title: "x", Splats: []Splat{{Title: "a", ID: "a", Script: "../a.js"}}}, `script "../a.js"`},
+		{"splat script url", Section{Title: "x", Splats: []Splat{{Title: "a", ID: "a", Script: "javascript:x.js"}}}, `script "javascript:x.js"`},
+		{"splat not js", Section{Title: "x", Splats: []Splat{{Title: "a", ID: "a", Script: "splats/a.ply"}}}, `script "splats/a.ply"`},
+		{"no viewer dir", Section{Title: "x", Splats: []Splat{{Title: "a", ID: "a", Script: "splats/a.js"}}}, `ViewerDir "" must be`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,5 +245,25 @@ func TestMetaRows(t *testing.T) {
 	}
 	if rows := MetaRows("", results.Meta{Host: results.Host{Cores: 2}}); len(rows) != 1 || rows[0].Value != "2 logical cores" {
 		t.Errorf("sparse meta rows = %v", rows)
+	}
+}
+
+// TestWriteSplats: a page with splats loads the viewer from ViewerDir and
+// has one escaped button per splat; a page without has no script (see
+// checkSelfContained in TestWriteGolden).
+func TestWriteSplats(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	err := Write(&buf, Report{Title: "r", ViewerDir: "viewer", Sections: []Section{{Title: "3D",
+		Splats: []Splat{{Title: "knee <a red cube>", Caption: "8000 Gaussians", ID: "knee-1", Script: "splats/knee-1.js"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{`<script src="viewer/splat-vendor.js"></script>`, `<script src="viewer/viewer.js"></script>`,
+		`data-id="knee-1" data-src="splats/knee-1.js">knee &lt;a red cube&gt;</button>`, "SplatViewer.fetchScript"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
 	}
 }
