@@ -346,3 +346,40 @@ func TestStoppedWorkerHandsBack(t *testing.T) {
 		t.Errorf("answered by %s on attempt %d, want other on attempt 2", r.Worker, r.Attempt)
 	}
 }
+
+// A worker whose jobs keep failing says so in its heartbeat, and a job
+// that succeeds makes it healthy again.
+func TestWorkerHealth(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	q := openQueue(t, s.ClientURL(), fastConfig())
+	c := newClient(t, q)
+	runWorker(t, q, "sick", HandlerFunc(func(ctx context.Context, j Job) (Result, error) {
+		if j.Seed == 0 {
+			return Result{}, errors.New("model /models/flux: no such file")
+		}
+		return Result{}, nil
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	health := func() string {
+		ws, err := q.Workers(ctx)
+		if err != nil || len(ws) != 1 {
+			return fmt.Sprint(len(ws), " workers, ", err)
+		}
+		return ws[0].Health
+	}
+	for i := range unhealthyAfter {
+		var je *JobError
+		if _, err := c.Do(ctx, Job{ID: fmt.Sprint("sick/", i), Kind: KindGenerate}); !errors.As(err, &je) {
+			t.Fatalf("job %d: %v, want the job's error", i, err)
+		}
+	}
+	waitFor(t, 5*time.Second, "the heartbeat to say failing", func() bool {
+		return strings.HasPrefix(health(), "failing: 3 jobs in a row; last: model /models/flux")
+	})
+	if _, err := c.Do(ctx, Job{ID: "sick/ok", Kind: KindGenerate, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the heartbeat to say ok", func() bool { return health() == "ok" })
+}

@@ -38,6 +38,10 @@ type Slot struct {
 	Device  string
 }
 
+// unhealthyAfter is how many jobs in a row must fail before a worker
+// reports itself failing (a bad model path, a broken GPU).
+const unhealthyAfter = 3
+
 // WorkerInfo is a worker's heartbeat entry in the workers bucket: who it
 // is, what it runs on and how it is doing.
 type WorkerInfo struct {
@@ -57,7 +61,9 @@ type WorkerInfo struct {
 	Skipped     int64 `json:"skipped"`
 	// JobSeconds is the summed run time of the jobs it finished.
 	JobSeconds float64 `json:"job_seconds"`
-	Health     string  `json:"health"`
+	// Health is "ok", or "failing: ..." after several failed jobs in a
+	// row, with the last error.
+	Health string `json:"health"`
 }
 
 // Worker pulls jobs, one per slot at a time, runs them and publishes
@@ -70,10 +76,11 @@ type Worker struct {
 	log   *slog.Logger
 	m     *workerMetrics
 
-	info   WorkerInfo
-	mu     sync.Mutex // guards info
-	busy   atomic.Int32
-	health atomic.Value // string
+	info       WorkerInfo
+	failStreak int        // jobs failed in a row; guarded by mu
+	mu         sync.Mutex // guards info and failStreak
+	busy       atomic.Int32
+	health     atomic.Value // string
 }
 
 // WorkerOptions name a worker.
@@ -340,14 +347,27 @@ func (w *Worker) progress(done <-chan struct{}, m jetstream.Msg) {
 
 func (w *Worker) answerAndCount(ctx context.Context, m jetstream.Msg, j Job, r Result, outcome string) {
 	if w.answer(ctx, m, r) {
+		var streak int
 		w.count(func(in *WorkerInfo) {
 			if r.Error == "" {
 				in.Done++
 				in.JobSeconds += r.TotalSeconds
+				w.failStreak = 0
 			} else {
 				in.Failed++
+				w.failStreak++
 			}
+			streak = w.failStreak
 		})
+		if streak >= unhealthyAfter {
+			msg := r.Error
+			if len(msg) > 200 {
+				msg = msg[:200] + "…"
+			}
+			w.health.Store(fmt.Sprintf("failing: %d jobs in a row; last: %s", streak, msg))
+		} else {
+			w.health.Store("ok")
+		}
 		w.m.outcome(j.Kind, outcome)
 	}
 }
