@@ -26,8 +26,9 @@ const (
 )
 
 // tuneSplats is the report's Splats hook: each picked profile generates
-// the corpus's first reportPrompts prompts (seed 1); the PLY files and
-// their data scripts go to <run>/splats/, the viewer's files to
+// the corpus's first reportPrompts prompts (seed 1); the outputs as SPZ
+// (gzip, as the subnet sends them: a tenth of the PLY) and their data
+// scripts go to <run>/splats/, the viewer's files to
 // <run>/viewer/, so report.html shows them in 3D from disk. Picks of the
 // same point share their outputs.
 func tuneSplats(ctx context.Context, e *env, run *results.Run, corpus []tuner.Prompt) func([]tuner.Pick, []string) ([]report.Splat, error) {
@@ -68,7 +69,7 @@ func tuneSplats(ctx context.Context, e *env, run *results.Run, corpus []tuner.Pr
 }
 
 // profileSplats generates corpus with the profile file path and writes
-// each output as <run>/splats/<name>-<k>.ply with its data script.
+// each output as <run>/splats/<name>-<k>.spz with its data script.
 func profileSplats(ctx context.Context, e *env, run *results.Run, name, path string, corpus []tuner.Prompt) ([]report.Splat, error) {
 	prof, err := configs.LoadProfile(path)
 	if err != nil {
@@ -90,17 +91,17 @@ func profileSplats(ctx context.Context, e *env, run *results.Run, name, path str
 		if err != nil {
 			return out, fmt.Errorf("prompt %q: %w", pr.String(), err)
 		}
-		data, err := splat.Encode(st.Cloud, splat.FormatPLY)
+		data, err := splat.Encode(st.Cloud, splat.FormatSPZGzip)
 		if err != nil {
 			return out, err
 		}
 		id := fmt.Sprintf("%s-%d", name, k+1)
-		script, err := viewer.DataScript(id, data, "ply")
+		script, err := viewer.DataScript(id, data, "spz")
 		if err != nil {
 			return out, err
 		}
 		rel := reportSplatsDir + "/" + id
-		if err := os.WriteFile(run.Path(rel+".ply"), data, 0o644); err != nil {
+		if err := os.WriteFile(run.Path(rel+".spz"), data, 0o644); err != nil {
 			return out, err
 		}
 		if err := os.WriteFile(run.Path(rel+".js"), script, 0o644); err != nil {
@@ -110,9 +111,9 @@ func profileSplats(ctx context.Context, e *env, run *results.Run, name, path str
 		for _, t := range timings {
 			secs += t.Seconds
 		}
-		caption := fmt.Sprintf("%d Gaussians, %.2f s, %s", st.Cloud.Len(), secs, filepath.Base(rel+".ply"))
+		caption := fmt.Sprintf("%d Gaussians, %.2f s, %s", st.Cloud.Len(), secs, filepath.Base(rel+".spz"))
 		if s, ok := st.Scores["score"]; ok && st.ScoreKind != "" {
-			caption = fmt.Sprintf("%d Gaussians, %.2f s, %s score %.3f, %s", st.Cloud.Len(), secs, st.ScoreKind, s, filepath.Base(rel+".ply"))
+			caption = fmt.Sprintf("%d Gaussians, %.2f s, %s score %.3f, %s", st.Cloud.Len(), secs, st.ScoreKind, s, filepath.Base(rel+".spz"))
 		}
 		out = append(out, report.Splat{Title: pr.String(), Caption: caption, ID: id, Script: rel + ".js"})
 	}

@@ -123,7 +123,7 @@ fit: {iterations: 5, init_count: 8000, resolution: 32}
 	if px < area/100 || colours < 8 {
 		t.Errorf("the report's 3D view looks blank: %d object pixels of %d, %d colours", px, area, colours)
 	}
-	for _, f := range []string{"viewer/splat-vendor.js", "viewer/viewer.js", "splats/fastest-1.ply", "splats/fastest-2.js"} {
+	for _, f := range []string{"viewer/splat-vendor.js", "viewer/viewer.js", "splats/fastest-1.spz", "splats/fastest-2.js"} {
 		if _, err := os.Stat(run.Path(f)); err != nil {
 			t.Error(fmt.Errorf("report folder: %w", err))
 		}
