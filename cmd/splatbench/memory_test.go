@@ -38,6 +38,10 @@ func TestWorkersRefusedWhenGPUMemoryIsShort(t *testing.T) {
 			[]string{"--workers 2", "profile default", "GPU 0 (stand-in GPU)", "512 MiB free", "fit", "score", "none fits"}, ""},
 		{"mine, short", 512, append(mine, "--workers", "3", "--set", "device=cuda"), exitUsage,
 			[]string{"--workers 3", "profile default", "none fits"}, ""},
+		// Generations go to the job queue: nothing to check here; the
+		// command goes on to connect (nothing listens: exit 1).
+		{"serve --nats, short", 512, []string{"serve", "--workers", "2", "--set", "device=cuda", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1"}, exitFailure,
+			[]string{"connect nats://127.0.0.1:1"}, "--workers"},
 		// Enough memory: the check passes and the command goes on to open
 		// the (missing) CUDA device, a different failure.
 		{"serve, enough", 100 << 10, []string{"serve", "--workers", "2", "--set", "device=cuda", "--listen", "127.0.0.1:0"}, exitFailure,
