@@ -16,6 +16,7 @@ import (
 	"image"
 	"image/draw"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/splatbench/splatbench/pipeline/threejs/render"
@@ -67,6 +68,7 @@ type Info struct {
 	LiteralBytes int           `json:"literalBytes"`
 	Scale        float64       `json:"scale"` // < 1 when the picture's object had to shrink into the unit box
 	FitRenders   int           `json:"fitRenders"`
+	Dropped      int           `json:"dropped"` // grid cells the matte kept that are the picture's background
 	RenderTime   time.Duration `json:"renderTime"`
 	CheckTime    time.Duration `json:"checkTime"`
 	Elapsed      time.Duration `json:"elapsed"`
@@ -81,11 +83,14 @@ var ErrNoObject = errors.New("threejs generate: no object in the picture")
 func Generate(ctx context.Context, img image.Image, opt Options) ([]byte, Info, error) {
 	start := time.Now()
 	var info Info
-	rgba, err := foreground(ctx, img, opt.Matter)
+	rgba, matted, err := foreground(ctx, img, opt.Matter)
 	if err != nil {
 		return nil, info, err
 	}
 	g := newGrid(rgba, opt.Grid)
+	if matted {
+		info.Dropped = g.dropBackground(backgroundColour(rgba))
+	}
 	p := decompose(g, opt)
 	if len(p.Parts) == 0 {
 		return nil, info, ErrNoObject
@@ -141,10 +146,10 @@ func Generate(ctx context.Context, img image.Image, opt Options) ([]byte, Info, 
 
 // foreground returns the picture with the object's alpha: its own when it
 // has any transparency, else the matte's.
-func foreground(ctx context.Context, img image.Image, m Matter) (*image.NRGBA, error) {
+func foreground(ctx context.Context, img image.Image, m Matter) (*image.NRGBA, bool, error) {
 	b := img.Bounds()
 	if b.Empty() {
-		return nil, errors.New("threejs generate: empty picture")
+		return nil, false, errors.New("threejs generate: empty picture")
 	}
 	n := image.NewNRGBA(b)
 	draw.Draw(n, b, img, b.Min, draw.Src)
@@ -156,16 +161,16 @@ func foreground(ctx context.Context, img image.Image, m Matter) (*image.NRGBA, e
 		}
 	}
 	if !opaque {
-		return n, nil
+		return n, false, nil
 	}
 	if m == nil {
-		return nil, errors.New("threejs generate: the picture is opaque and no matte was given")
+		return nil, false, errors.New("threejs generate: the picture is opaque and no matte was given")
 	}
 	out, err := m.Run(ctx, img)
 	if err != nil {
-		return nil, fmt.Errorf("threejs generate: matte: %w", err)
+		return nil, false, fmt.Errorf("threejs generate: matte: %w", err)
 	}
-	return out, nil
+	return out, true, nil
 }
 
 // albedoGuess is the first albedo for an observed colour: the canonical
@@ -374,4 +379,31 @@ func fitPlacement(g *grid, rg rgrid, parts []part) {
 			p.Z0, p.Depth, p.Bevel = s*p.Z0, s*p.Depth, s*p.Bevel
 		}
 	}
+}
+
+// backgroundColour is the picture's background (linear RGB): the median of
+// its border pixels, per channel.
+func backgroundColour(im *image.NRGBA) [3]float64 {
+	b := im.Bounds()
+	var ch [3][]float64
+	add := func(x, y int) {
+		p := im.Pix[(y-b.Min.Y)*im.Stride+4*(x-b.Min.X):]
+		for k := range 3 {
+			ch[k] = append(ch[k], srgbToLinear(float64(p[k])/255))
+		}
+	}
+	for x := b.Min.X; x < b.Max.X; x++ {
+		add(x, b.Min.Y)
+		add(x, b.Max.Y-1)
+	}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		add(b.Min.X, y)
+		add(b.Max.X-1, y)
+	}
+	var c [3]float64
+	for k := range 3 {
+		sort.Float64s(ch[k])
+		c[k] = ch[k][len(ch[k])/2]
+	}
+	return c
 }

@@ -365,3 +365,38 @@ func linearToSRGB(c float64) float64 {
 	}
 	return 1.055*math.Pow(c, 1/2.4) - 0.055
 }
+
+// dropBackground removes from the mask the sizeable regions whose colour is
+// the picture's background (a matte that keeps the white seen through a
+// ring or between legs): components of cells within 0.035 of bg in sRGB,
+// of at least 0.5% of the mask. Returns the cells removed.
+func (g *grid) dropBackground(bg [3]float64) int {
+	near := make([]bool, len(g.In))
+	total := 0
+	for i, v := range g.In {
+		if !v {
+			continue
+		}
+		total++
+		var d float64
+		for k := range 3 {
+			e := linearToSRGB(g.Lin[i][k]) - linearToSRGB(bg[k])
+			d = math.Max(d, math.Abs(e))
+		}
+		near[i] = d < 0.035
+	}
+	dropped := 0
+	for _, c := range g.components(near) {
+		if len(c)*200 < total {
+			continue
+		}
+		for _, i := range c {
+			g.In[i] = false
+		}
+		dropped += len(c)
+	}
+	if dropped > 0 {
+		g.keepLargest()
+	}
+	return dropped
+}
