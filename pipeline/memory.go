@@ -233,11 +233,16 @@ func planMemory(p configs.Profile, weights WeightsFunc, onGPU bool) (MemoryPlan,
 			sc.Working = renders
 			sc.Note = "the views' renders"
 		} else {
-			sc.Working = uint64(f * clipWorking)
-			sc.Note = fmt.Sprintf("%.1f GiB (CLIP ViT-L/14, 16 views)", clipWorking/GiB)
+			// The measurement held the towers and the views' renders on
+			// one GPU; the renders go to the device pool, which with
+			// cuda:all is every GPU, so they are a stage of their own.
+			sc.Working = uint64(f*clipWorking) - min(renders, uint64(f*clipWorking))
+			sc.Note = fmt.Sprintf("%.1f GiB with the renders (CLIP ViT-L/14, 16 views)", clipWorking/GiB)
 			if f > 1 {
 				sc.Note += ", ×2 for fp32 weights"
 			}
+			plan.Stages = append(plan.Stages, sc)
+			sc = StageMemory{Stage: "score renders", OnGPU: render, Working: renders, Note: "the views' renders"}
 		}
 	} else {
 		sc.Working = renders

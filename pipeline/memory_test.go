@@ -149,6 +149,7 @@ func TestPlanCheck(t *testing.T) {
 		{"one short of 5", 5, []DeviceMemory{dev(0, exact+0.01, true, true)}, []string{"5 workers need", "4 fit"}},
 		// cuda:all: GPU 0 holds the sessions; GPU 1 only the fit and renders.
 		{"two GPUs, GPU 1 small", 8, []DeviceMemory{dev(0, 140, true, true), dev(1, 2, false, true)}, nil},
+		{"two GPUs, GPU 1 without room for the score's renders", 8, []DeviceMemory{dev(0, 140, true, true), dev(1, 0.8, false, true)}, []string{"GPU 1", "fit", "score renders", "none fits"}},
 		{"two GPUs, GPU 0 small", 8, []DeviceMemory{dev(0, 20, true, true), dev(1, 140, false, true)}, []string{"GPU 0", "none fits"}},
 		{"no GPU", 64, nil, nil},
 	}
