@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -306,4 +308,55 @@ func TestJobsKept(t *testing.T) {
 			t.Errorf("job %s: %d, want kept", id, resp.StatusCode)
 		}
 	}
+}
+
+// FuzzJobForm sends arbitrary bodies to POST /jobs as multipart and as a
+// URL-encoded form: the answer is 202 with a job, or a 4xx JSON error;
+// never a 5xx or a panic.
+func FuzzJobForm(f *testing.F) {
+	img := pngBytes(f, 4, 4)
+	var mp bytes.Buffer
+	mp.WriteString("--B\r\nContent-Disposition: form-data; name=\"prompt_image_file\"; filename=\"a.png\"\r\n\r\n")
+	mp.Write(img)
+	mp.WriteString("\r\n--B\r\nContent-Disposition: form-data; name=\"seed\"\r\n\r\n4\r\n--B--\r\n")
+	f.Add(mp.Bytes(), true)
+	f.Add([]byte("--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\na red cube\r\n--B--\r\n"), true)
+	f.Add([]byte("--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\ny\r\n--B--\r\n"), true)
+	f.Add([]byte("--B\r\n\r\n"), true)
+	f.Add([]byte("prompt=a+red+cube&seed=3"), false)
+	f.Add([]byte("prompt=%ff%00&seed=-9"), false)
+	opts := testOptions()
+	opts.TempDir = f.TempDir()
+	opts.MaxImageBytes = 8 << 10
+	opts.MaxImagePixels = 64 * 64
+	opts.KeptJobs = 4
+	s, err := New(opts, &fakeGen{n: 7000}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(s.Close)
+	h := s.Handler()
+	f.Fuzz(func(t *testing.T, body []byte, multipart bool) {
+		req := httptest.NewRequest(http.MethodPost, "/jobs", bytes.NewReader(body))
+		if multipart {
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch c := rec.Code; {
+		case c == http.StatusAccepted:
+			var st JobStatus
+			if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || st.ID == "" {
+				t.Errorf("202 with %q", rec.Body.Bytes())
+			}
+		case c >= 400 && c < 500:
+			if !bytes.HasPrefix(rec.Body.Bytes(), []byte(`{"error":`)) {
+				t.Errorf("%d with body %q, want a JSON error", c, rec.Body.Bytes())
+			}
+		default:
+			t.Errorf("status %d for client input: %s", c, rec.Body.Bytes())
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -340,5 +341,57 @@ func TestPageProgressNarrow(t *testing.T) {
 	viewertest.Shot(t, "serve-page-narrow", screenshot(t, ctx, p))
 	if w := eval[[2]int](t, ctx, p, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 		t.Errorf("at 360 px the page is %d px wide: it scrolls sideways", w[0])
+	}
+}
+
+// TestPageImagePrompt: an image chosen in the file input is what the page
+// sends (as prompt_image_file, with no text prompt); text and an image
+// together are refused on the page, in words.
+func TestPageImagePrompt(t *testing.T) {
+	api, hs := newFakeAPI(t)
+	b := startBrowser(t) // after the server: closed before it
+	var mu sync.Mutex
+	var got string
+	api.set(func(w http.ResponseWriter, r *http.Request) {
+		f, hdr, err := r.FormFile(FieldImage)
+		msg := "no image"
+		if err == nil {
+			data, _ := io.ReadAll(f)
+			msg = fmt.Sprintf("image %s %d bytes, prompt %q", hdr.Filename, len(data), r.FormValue(FieldPrompt))
+		}
+		mu.Lock()
+		got = msg
+		mu.Unlock()
+		answer(422, errorBody{"saw " + msg})(w, r)
+	}, nil)
+	img := pngBytes(t, 16, 16)
+	path := filepath.Join(t.TempDir(), "cube.png")
+	if err := os.WriteFile(path, img, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	p, err := b.Open(ctx, hs.URL+"/", 900, 800)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	do(t, ctx, p, chromedp.SetUploadFiles("#image", []string{path}))
+	waitPage(t, ctx, p, `document.getElementById("imgname").innerText.includes("cube.png")`)
+
+	// Text too: refused before anything is sent.
+	do(t, ctx, p, chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent("a red cube"), chromedp.KeyEvent(kb.Enter))
+	waitPage(t, ctx, p, `window.page.phase === "error"`)
+	if msg := eval[string](t, ctx, p, `window.page.error`); !strings.Contains(msg, "not both") {
+		t.Errorf("text and image: %q", msg)
+	}
+	// Clear the text: the image alone goes.
+	eval[bool](t, ctx, p, `(document.getElementById("prompt").value = "") === ""`)
+	do(t, ctx, p, chromedp.Click("#go"))
+	waitPage(t, ctx, p, `window.page.phase === "error" && window.page.error.includes("saw")`)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := fmt.Sprintf("image cube.png %d bytes, prompt \"\"", len(img)); got != want {
+		t.Errorf("the service got %q, want %q", got, want)
 	}
 }
