@@ -277,7 +277,7 @@ func DefaultProfile() Profile {
 			MaxAnisotropy: 4,
 			MaxDepthSigma: 1.5,
 			AnchorBand:    1,
-			AnchorRadius:  2,
+			AnchorRadius:  0.5,
 			MinOpacity:    0.5,
 		},
 		Fit: Fit{
