@@ -309,8 +309,8 @@ func kmeans(cols [][3]float64, k, iters int) ([][3]float64, []int) {
 				bi, bd = i, d
 			}
 		}
-		if bd <= 1e-9 {
-			break
+		if bd <= 1e-9 && len(centres) > 0 {
+			break // every colour is already a centre
 		}
 		centres = append(centres, cols[bi])
 	}
