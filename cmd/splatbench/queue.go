@@ -188,7 +188,18 @@ func startLocalWorkers(ctx context.Context, e *env, qc *queueConn, b *pipeline.B
 // trials to keep on the queue at once, and stop (in-process workers,
 // client, metrics).
 func (o *queueOptions) sweepQueue(ctx context.Context, e *env, qc *queueConn, b *pipeline.Builder, base configs.Profile,
-	ns string, sweepWorkers, inflight int, metricsListen string) (tuner.Evaluator, int, func(), error) {
+	ns string, resuming bool, sweepWorkers, inflight int, metricsListen string) (tuner.Evaluator, int, func(), error) {
+	if qc.embedded() && !resuming {
+		// The embedded store is this sweep's alone: jobs in it belong to
+		// an earlier run that was killed, and would only hold up this one.
+		n, err := qc.q.PurgeJobs(ctx)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		if n > 0 {
+			e.log.Info("job queue: dropped jobs of an earlier run", "jobs", n)
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), jobs.NewCollector(qc.q))
 	var stops []func()

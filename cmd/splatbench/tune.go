@@ -265,7 +265,7 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 		return err
 	}
 	defer qc.Close()
-	eval, inflight, stopQueue, err := o.queue.sweepQueue(ctx, e, qc, b, plan.base, filepath.Base(run.Dir()), plan.sweep.Workers, o.inflight, o.metrics)
+	eval, inflight, stopQueue, err := o.queue.sweepQueue(ctx, e, qc, b, plan.base, filepath.Base(run.Dir()), len(prior) > 0, plan.sweep.Workers, o.inflight, o.metrics)
 	if err != nil {
 		return err
 	}

@@ -262,3 +262,21 @@ func (q *Queue) lastResult(ctx context.Context, id string) (Result, bool, error)
 	}
 	return r, true, nil
 }
+
+// PurgeJobs drops every job waiting or running on the queue and reports
+// how many there were. Only for a queue that one process owns (an
+// embedded server starting a new sweep): jobs left by a killed earlier
+// run would otherwise take the workers first.
+func (q *Queue) PurgeJobs(ctx context.Context) (uint64, error) {
+	si, err := q.jobs.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: stream %s: %w", JobsStream, err)
+	}
+	if si.State.Msgs == 0 {
+		return 0, nil
+	}
+	if err := q.jobs.Purge(ctx); err != nil {
+		return 0, fmt.Errorf("jobs: purge %s: %w", JobsStream, err)
+	}
+	return si.State.Msgs, nil
+}

@@ -383,3 +383,22 @@ func TestWorkerHealth(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the heartbeat to say ok", func() bool { return health() == "ok" })
 }
+
+func TestPurgeJobs(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	q := openQueue(t, s.ClientURL(), fastConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if _, err := q.js.Publish(ctx, jobSubject(KindTrial), fmt.Appendf(nil, `{"id":"old/%d","kind":"trial"}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := q.PurgeJobs(ctx); err != nil || n != 3 {
+		t.Fatalf("purged %d (%v), want 3", n, err)
+	}
+	if st, err := q.Stats(ctx); err != nil || st.Pending != 0 {
+		t.Errorf("after the purge: %d pending (%v)", st.Pending, err)
+	}
+}
