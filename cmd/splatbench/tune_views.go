@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
@@ -43,6 +44,10 @@ func tuneSplats(ctx context.Context, e *env, run *results.Run, corpus []tuner.Pr
 		if err := os.MkdirAll(run.Path(reportSplatsDir), 0o755); err != nil {
 			return nil, err
 		}
+		start := time.Now()
+		defer func() {
+			e.log.Info("tune report: outputs in 3D", "seconds", time.Since(start).Seconds(), "dir", run.Path(reportSplatsDir))
+		}()
 		corpus = corpus[:min(len(corpus), reportPrompts)]
 		done := map[int][]report.Splat{} // by point index
 		var out []report.Splat
