@@ -14,6 +14,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 	"github.com/splatbench/splatbench/results"
+	"github.com/splatbench/splatbench/results/atomicfile"
 	"github.com/splatbench/splatbench/results/report"
 	"github.com/splatbench/splatbench/results/viewer"
 	"github.com/splatbench/splatbench/tuner"
@@ -106,10 +107,10 @@ func profileSplats(ctx context.Context, e *env, run *results.Run, name, path str
 			return out, err
 		}
 		rel := reportSplatsDir + "/" + id
-		if err := os.WriteFile(run.Path(rel+".spz"), data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(run.Path(rel+".spz"), data, 0o644); err != nil {
 			return out, err
 		}
-		if err := os.WriteFile(run.Path(rel+".js"), script, 0o644); err != nil {
+		if err := atomicfile.WriteFile(run.Path(rel+".js"), script, 0o644); err != nil {
 			return out, err
 		}
 		var secs float64

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 // File names of the viewer's assets, as served and as copied.
@@ -88,7 +90,7 @@ func (a *Assets) WriteDir(dir string) error {
 		return fmt.Errorf("viewer: %w", err)
 	}
 	for name, b := range a.files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			return fmt.Errorf("viewer: %w", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/splatbench/splatbench/results/atomicfile"
 	"github.com/splatbench/splatbench/results/viewer"
 )
 
@@ -47,7 +48,7 @@ func Shot(t testing.TB, name string, data []byte) image.Image {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, name+".png"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
