@@ -151,8 +151,10 @@ func (jt *jobTable) finished(j *job) {
 // handleJobSubmit serves POST /jobs: a text prompt (URL-encoded or
 // multipart) or an image (multipart), and a seed; 202 with the status.
 func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
-	id := w.Header().Get(HeaderRequestID)
-	log := s.logFrom(r.Context())
+	// A fresh id, not the request's: a client's X-Request-Id could name
+	// another client's job.
+	id := requestID("")
+	log := s.logFrom(r.Context()).With("job", id)
 	in, err := s.readJobForm(w, r)
 	if err != nil {
 		s.fail(w, r, err)

@@ -360,3 +360,24 @@ func FuzzJobForm(f *testing.F) {
 		}
 	})
 }
+
+// TestJobIDsAreFresh: jobs get ids of their own, whatever X-Request-Id the
+// client sends, so one client cannot replace another's job.
+func TestJobIDsAreFresh(t *testing.T) {
+	ts := newTestServer(t, testOptions(), &fakeGen{})
+	hdr := http.Header{HeaderRequestID: {"same-id"}}
+	seen := map[string]bool{}
+	for range 2 {
+		resp, b := post(t, ts.http.Client(), ts.http.URL+"/jobs", "application/x-www-form-urlencoded",
+			strings.NewReader("prompt=a+red+cube"), hdr)
+		var st JobStatus
+		if err := json.Unmarshal(b, &st); err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		if st.ID == "same-id" || seen[st.ID] {
+			t.Errorf("job id %q reused", st.ID)
+		}
+		seen[st.ID] = true
+		waitJob(t, ts, st.ID, finished)
+	}
+}
