@@ -195,6 +195,9 @@ func fitBox(parts []part, half float64) float64 {
 				ext = math.Max(ext, math.Max(math.Abs(p.X)+q[0], math.Abs(p.Z)+q[0]))
 				ext = math.Max(ext, math.Abs(q[1]))
 			}
+		case Torus:
+			ext = math.Max(ext, math.Abs(p.X)+p.W+p.D)
+			ext = math.Max(ext, math.Max(math.Abs(p.Y), math.Abs(p.Z))+p.W+p.D)
 		case Box:
 			r := (p.W*math.Abs(math.Cos(p.RotY)) + p.D*math.Abs(math.Sin(p.RotY))) / 2
 			ext = math.Max(ext, math.Max(math.Abs(p.X)+r, math.Abs(p.Z)+r))
@@ -364,7 +367,7 @@ func fitPlacement(g *grid, rg rgrid, parts []part) {
 				p.Pts[j] = [2]float64{s * p.Pts[j][0], my(p.Pts[j][1])}
 			}
 			p.X, p.Z = mx(p.X), s*p.Z
-		case Box:
+		case Box, Torus:
 			p.X, p.Y, p.Z = mx(p.X), my(p.Y), s*p.Z
 			p.W, p.H, p.D = s*p.W, s*p.H, s*p.D
 		case Extrude:

@@ -12,6 +12,7 @@ const (
 	Lathe   = "lathe"
 	Extrude = "extrude"
 	Box     = "box"
+	Torus   = "torus"
 )
 
 // part is one mesh of the module, in world units.
@@ -25,7 +26,8 @@ type part struct {
 	// Extrude: from Z0 to Z0+Depth, bevel Bevel.
 	Z0, Depth, Bevel float64
 	// Box: centre (X, Y, Z), size W×H×D, turned RotY about the vertical.
-	Y, W, H, D, RotY float64
+	// Torus: centre (X, Y, Z), radii W (ring) and D (tube), tilted RotX.
+	Y, W, H, D, RotY, RotX float64
 	Colour           [3]float64   // linear albedo
 	Stops            [][3]float64 // lathe: linear albedo stops bottom→top (texture), nil for a flat colour
 	Rough, Metal     float64
@@ -72,6 +74,9 @@ func decompose(g *grid, o Options) plan {
 	} else {
 		p.Mode = Extrude
 		p.Parts = extrudeParts(g, o)
+		if len(p.Parts) == 1 && p.Parts[0].Kind == Torus {
+			p.Mode = Torus
+		}
 	}
 	return p
 }
@@ -428,6 +433,9 @@ func extrudeParts(g *grid, o Options) []part {
 	w, h := extent(g, cells)
 	depth := math.Max(0.06, math.Min(0.5, o.DepthRatio*math.Min(w, h)))
 	body := outlinePart(g, g.In, cells, -depth/2, depth, o)
+	if t, ok := ringPart(g, cells, o); ok {
+		return []part{t}
+	}
 	k := min(o.Parts, o.Colours)
 	centres, labels := kmeans(cols, k, 8)
 	centres, labels = mergeClusters(centres, labels, o.BandColourDist)
@@ -747,4 +755,62 @@ func medianRows(h []float64, r int) []float64 {
 		out[y] = w[len(w)/2]
 	}
 	return out
+}
+
+// ringPart recognises a ring: a silhouette with one central hole, wider
+// than a tenth of it. The torus's radii come from the outer and inner
+// widths (R+r and R−r), its tilt from the outer height: a ring whose
+// axis is φ from the view spans 2(R+r)·cos φ + 2r·sin φ vertically.
+func ringPart(g *grid, cells []int, o Options) (part, bool) {
+	n := g.N
+	bg := make([]bool, len(g.In))
+	for i := range bg {
+		bg[i] = !g.In[i]
+	}
+	var holes [][]int
+	for _, h := range g.components(bg) {
+		if !touchesEdge(h, n) && len(h)*20 >= len(cells) {
+			holes = append(holes, h)
+		}
+	}
+	if len(holes) != 1 {
+		return part{}, false
+	}
+	bbox := func(c []int) (x0, y0, x1, y1 int) {
+		x0, y0 = n, n
+		for _, i := range c {
+			x, y := i%n, i/n
+			x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x+1), max(y1, y+1)
+		}
+		return
+	}
+	ox0, oy0, ox1, oy1 := bbox(cells)
+	hx0, _, hx1, _ := bbox(holes[0])
+	ow, hw := float64(ox1-ox0), float64(hx1-hx0)
+	if hw < 0.1*ow || math.Abs(float64(hx0+hx1-ox0-ox1))/2 > 0.1*ow {
+		return part{}, false
+	}
+	fn := float64(n)
+	cx, cy := toPlane(float64(ox0+ox1)/2/fn, float64(oy0+oy1)/2/fn, 0)
+	lx, _ := toPlane(float64(ox0)/fn, float64(oy0+oy1)/2/fn, 0)
+	rx, _ := toPlane(float64(ox1)/fn, float64(oy0+oy1)/2/fn, 0)
+	_, ty := toPlane(float64(ox0+ox1)/2/fn, float64(oy0)/fn, 0)
+	_, by := toPlane(float64(ox0+ox1)/2/fn, float64(oy1)/fn, 0)
+	W, H := rx-lx, ty-by
+	R := (W + W*hw/ow) / 4
+	r := (W - W*hw/ow) / 4
+	best, phi := math.Inf(1), 0.0
+	for i := 0; i <= 90; i++ {
+		f := float64(i) * math.Pi / 180
+		if e := math.Abs(2*(R+r)*math.Cos(f) + 2*r*math.Sin(f) - H); e < best {
+			best, phi = e, f
+		}
+	}
+	p := part{Kind: Torus, X: cx, Y: cy, W: R, D: r, RotX: -phi, Rough: o.Roughness, Cells: cells}
+	var cols [][3]float64
+	for _, i := range cells {
+		cols = append(cols, g.Lin[i])
+	}
+	p.Colour = dominant(cols)
+	return p, true
 }

@@ -69,6 +69,15 @@ function box(THREE, w, h, d, x, y, z, ry, m) {
   return mesh;
 }
 
+// torus: a ring of radius R and tube r centred at (x, y, z), tilted rx
+// about X (0: facing the camera).
+function torus(THREE, R, r, x, y, z, rx, m) {
+  const mesh = new THREE.Mesh(new THREE.TorusGeometry(R, r, 32, 96), m);
+  mesh.position.set(x, y, z);
+  mesh.rotation.x = rx;
+  return mesh;
+}
+
 // extrude: an outline (and holes) extruded along z from z0 over depth.
 function extrude(THREE, pts, holes, z0, depth, bevel, m) {
   const shape = path(THREE, new THREE.Shape(), pts);
@@ -101,6 +110,8 @@ func write(p plan, note string) []byte {
 		switch q.Kind {
 		case Lathe:
 			fmt.Fprintf(&b, "  root.add(lathe(THREE, %s, %s, %s, %s));\n", pairs(q.Pts), num(q.X), num(q.Z), m)
+		case Torus:
+			fmt.Fprintf(&b, "  root.add(torus(THREE, %s, %s, %s, %s, %s, %s, %s));\n", num(q.W), num(q.D), num(q.X), num(q.Y), num(q.Z), num(q.RotX), m)
 		case Box:
 			fmt.Fprintf(&b, "  root.add(box(THREE, %s, %s, %s, %s, %s, %s, %s, %s));\n", num(q.W), num(q.H), num(q.D), num(q.X), num(q.Y), num(q.Z), num(q.RotY), m)
 		case Extrude:
