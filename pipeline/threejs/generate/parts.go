@@ -28,9 +28,9 @@ type part struct {
 	// Box: centre (X, Y, Z), size W×H×D, turned RotY about the vertical.
 	// Torus: centre (X, Y, Z), radii W (ring) and D (tube), tilted RotX.
 	Y, W, H, D, RotY, RotX float64
-	Colour           [3]float64   // linear albedo
-	Stops            [][3]float64 // lathe: linear albedo stops bottom→top (texture), nil for a flat colour
-	Rough, Metal     float64
+	Colour                 [3]float64   // linear albedo
+	Stops                  [][3]float64 // lathe: linear albedo stops bottom→top (texture), nil for a flat colour
+	Rough, Metal           float64
 	// Cells are the grid cells this part stands for in the prompt (colour fit).
 	Cells []int
 }
