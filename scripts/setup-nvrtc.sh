@@ -15,17 +15,14 @@
 # does nothing.
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 NVRTC_VER=11.8.89~11.8.0-5~deb12u1
 NVRTC_DEB_SHA=051b70a3d8737eae470b4158e234cf112c803f631b2c77ae60a24a1146309c22
 NVRTC_BUILTINS_DEB_SHA=e446e112c304b86a35925bea6a3991a866a29736fac261adb218ec29efb49bb8
 NVRTC_LIB_SHA=672ee68399b0aa98cf52d056302487da8cce72571034bb470c4cdabb406ca3e2
 NVRTC_BUILTINS_LIB_SHA=2dc4bf687034e89e117ef82fb300291e4833319a2d47722005d40eeafbafdaaf
 
-log() { printf 'setup: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+TAG=setup
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dir="$CACHE/nvrtc-11.8"
 have "$dir/libnvrtc.so.11.2" "$NVRTC_LIB_SHA" &&

