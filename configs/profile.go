@@ -117,6 +117,10 @@ type Lift struct {
 	// Fill is the share of the canvas the object's larger side is framed
 	// to (0 keeps the picture's framing).
 	Fill float64 `yaml:"fill" json:"fill"`
+	// ObjectAlpha is the matte alpha at and above which a pixel is lifted
+	// (0.5..1): above ½ it leaves out a matte's soft halo and the
+	// background it half keeps.
+	ObjectAlpha float64 `yaml:"object_alpha" json:"object_alpha"`
 	// Opacity is the lifted Gaussians' initial opacity.
 	Opacity float64 `yaml:"opacity" json:"opacity"`
 	// Iterations is the fit's iteration count after a lift (0: fit.iterations).
@@ -272,6 +276,7 @@ func DefaultProfile() Profile {
 			DepthScale:    1,
 			Resolution:    128,
 			Fill:          0.7,
+			ObjectAlpha:   0.5,
 			Opacity:       0.9,
 			Iterations:    60,
 			MaxAnisotropy: 4,

@@ -152,6 +152,7 @@ func (p Profile) validateLift(c *checker) {
 	}
 	c.intIn("lift.resolution", int64(l.Resolution), 16, 1024)
 	c.floatIn("lift.fill", l.Fill, 0, 1)
+	c.floatIn("lift.object_alpha", l.ObjectAlpha, 0.5, 1)
 	if !(l.Opacity > 0 && l.Opacity < 1) {
 		c.add("lift.opacity", "%g outside (0, 1)", l.Opacity)
 	}

@@ -163,6 +163,7 @@ func TestValidate(t *testing.T) {
 		{"resolution", func(o *Options) { o.Resolution = 4 }},
 		{"fill", func(o *Options) { o.Fill = 1.5 }},
 		{"opacity", func(o *Options) { o.Opacity = 1 }},
+		{"object alpha", func(o *Options) { o.ObjectAlpha = 0.3 }},
 		{"count", func(o *Options) { o.MinGaussians = -1 }},
 	} {
 		o := DefaultOptions()
