@@ -49,6 +49,9 @@ type Profile struct {
 	// Encoding configures the output encoding (Gaussians -> bytes). The Go
 	// name differs from the YAML key because Profile has an Encode method.
 	Encoding Encode `yaml:"encode" json:"encode"`
+	// Threejs configures the subnet-17 Three.js module output, used when
+	// encode.format is threejs (docs/threejs.md).
+	Threejs Threejs `yaml:"threejs" json:"threejs"`
 
 	// src records where each field came from; nil for values built in code.
 	src *source
@@ -243,10 +246,26 @@ type Score struct {
 
 // Encode configures the output encoding.
 type Encode struct {
-	// Format is "ply" or "spz".
+	// Format is "ply" or "spz" (a Gaussian cloud), or "threejs": a
+	// subnet-17 Three.js module generated from the matted picture
+	// (pipeline/threejs), scored by the proxy for the subnet's VLM judge
+	// instead of the Gaussian stages.
 	Format string `yaml:"format" json:"format"`
 	// MaxBytes caps the encoded size; 0 means no cap.
 	MaxBytes int64 `yaml:"max_bytes" json:"max_bytes"`
+}
+
+// Threejs configures the Three.js module generator (pipeline/threejs/generate).
+type Threejs struct {
+	// Parts is the most parts (draw calls) of a module; the spec allows 200.
+	Parts int `yaml:"parts" json:"parts"`
+	// ProfilePoints is the most points of a revolved part's lathe profile.
+	ProfilePoints int `yaml:"profile_points" json:"profile_points"`
+	// Texture gives revolved parts gradient DataTextures computed in code.
+	Texture bool `yaml:"texture" json:"texture"`
+	// FitIters is the number of colour-fit renders in the judge's camera
+	// (0: the first guess is kept).
+	FitIters int `yaml:"fit_iters" json:"fit_iters"`
 }
 
 // DefaultProfile returns the built-in defaults: the weight-free pipeline
@@ -317,6 +336,7 @@ func DefaultProfile() Profile {
 			FidelityViews: 4,
 		},
 		Encoding: Encode{Format: "spz"},
+		Threejs:  Threejs{Parts: 12, ProfilePoints: 48, Texture: true, FitIters: 4},
 	}
 }
 

@@ -138,8 +138,16 @@ func (p Profile) Validate() error {
 	c.atLeast("score.min_splats", int64(s.MinSplats), 0)
 	c.intIn("score.fidelity_views", int64(s.FidelityViews), 0, 256)
 
-	c.oneOf("encode.format", p.Encoding.Format, "ply", "spz")
+	c.oneOf("encode.format", p.Encoding.Format, "ply", "spz", "threejs")
 	c.atLeast("encode.max_bytes", p.Encoding.MaxBytes, 0)
+	if p.Encoding.Format == "threejs" && !p.Matte.Enabled {
+		c.cross("encode.format", "threejs works on the matted picture; set matte.enabled")
+	}
+
+	j := p.Threejs
+	c.intIn("threejs.parts", int64(j.Parts), 1, 200)
+	c.intIn("threejs.profile_points", int64(j.ProfilePoints), 3, 1024)
+	c.intIn("threejs.fit_iters", int64(j.FitIters), 0, 64)
 	return c.err()
 }
 
