@@ -118,7 +118,8 @@ func (b *Builder) debugLog(ctx context.Context) *slog.Logger {
 	return nil
 }
 
-// Close releases every model session.
+// Close releases every model session, and the Three.js validator and
+// renderer when a pipeline used them.
 func (b *Builder) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -133,15 +134,22 @@ func (b *Builder) Close() error {
 // Build wires the stages a profile configures.
 func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, error) {
 	var stages []Stage
+	threejs := p.Encoding.Format == FormatThreejs
 	switch p.Text2Img.Source {
 	case "scenes":
-		stages = append(stages, sceneSource{
+		src := sceneSource{
 			imageSize:  p.Text2Img.Resolution,
 			fitSize:    p.Fit.Resolution,
 			trainViews: max(1, p.Fit.Views),
 			heldOut:    max(1, p.Score.FidelityViews),
 			truthSize:  p.Score.Resolution,
-		})
+		}
+		if threejs {
+			src.trainViews, src.heldOut = 1, 1
+			stages = append(stages, threejsSource{scenes: src})
+		} else {
+			stages = append(stages, src)
+		}
 	case "flux":
 		f, err := b.Flux(ctx, p)
 		if err != nil {
@@ -159,6 +167,14 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		stages = append(stages, matteStage{m: m, memo: b.memo})
 	} else {
 		stages = append(stages, unmatted{})
+	}
+	if threejs {
+		// matte -> module -> validator and proxy score (threejsstage.go)
+		more, err := b.threejsStages(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		return New(b.log, append(stages, more...)...), nil
 	}
 	if p.Views.Model != "" {
 		if !p.Matte.Enabled {

@@ -56,9 +56,15 @@ type State struct {
 	ScoreKind string
 	// Accepted is whether the self-check passed the profile's threshold.
 	Accepted bool
-	// Encoded is the output file (PLY or SPZ) and Format its kind.
+	// Encoded is the output file (PLY, SPZ or a Three.js module) and
+	// Format its kind.
 	Encoded []byte
 	Format  string
+	// ModuleRender is the Three.js module's render in the judge's scene
+	// when the encode stage made one of the final module (its colour fit).
+	ModuleRender image.Image
+	// Rules are the validator's rule codes a Three.js module broke.
+	Rules []string
 }
 
 // Truth is ground truth for held-out views.
