@@ -15,7 +15,7 @@ func TestPresetNames(t *testing.T) {
 	if got, want := PresetNames(), []string{"default", "fast", "quality"}; !slices.Equal(got, want) {
 		t.Errorf("PresetNames = %v, want %v", got, want)
 	}
-	if got, want := SweepPresetNames(), []string{"default", "gpu", "image"}; !slices.Equal(got, want) {
+	if got, want := SweepPresetNames(), []string{"default", "gpu", "image", "threejs"}; !slices.Equal(got, want) {
 		t.Errorf("SweepPresetNames = %v, want %v", got, want)
 	}
 }
