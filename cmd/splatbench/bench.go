@@ -31,6 +31,7 @@ type benchOptions struct {
 	seed      int64
 	gaussians int
 	image     string
+	format    string
 }
 
 func benchCommand() *command {
@@ -57,6 +58,7 @@ Examples:
   splatbench bench --stage matte --set matte.model=isnet-medium -n 20
   splatbench bench --stage fit --set fit.iterations=100 --prompt "a blue sphere"
   splatbench bench --stage lift --image photo.png
+  splatbench bench --stage all --image photo.png --format threejs -n 3 --warmup 0
   splatbench bench --stage render --gaussians 200000 --set device=cuda`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&o.stage, "stage", "matte", "stage to time: matte, lift, fit, score, encode, render (the validator's 16 views, on the profile's device) or all (the whole job)")
@@ -66,6 +68,7 @@ Examples:
 			fs.StringVar(&o.prompt, "prompt", "a red cube", "the job's prompt (a reference scene name on the default profile)")
 			fs.Int64Var(&o.seed, "seed", 1, "the job's seed")
 			fs.StringVar(&o.image, "image", "", "an image prompt (PNG/JPEG) instead of --prompt; without it --stage lift lifts the scene's matted reference view (lift.mode always)")
+			fs.StringVar(&o.format, "format", "", "output format: spz, ply or threejs (a subnet-17 Three.js module, scored by the proxy for the judge); same as --set encode.format=")
 			o.profileOptions.addFlags(fs)
 		},
 		run: func(ctx context.Context, e *env, args []string) error { return runBench(ctx, e, o, args) },
@@ -78,6 +81,9 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	if o.n < 1 || o.warmup < 0 {
 		return usageErrorf("-n must be >= 1 and --warmup >= 0")
+	}
+	if o.format != "" {
+		o.sets = append(o.sets, "encode.format="+o.format)
 	}
 	p, err := o.load(e.global)
 	if err != nil {

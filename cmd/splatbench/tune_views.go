@@ -81,6 +81,9 @@ func profileSplats(ctx context.Context, e *env, run *results.Run, name, path str
 	if err != nil {
 		return nil, err
 	}
+	if prof.Encoding.Format == pipeline.FormatThreejs {
+		return nil, nil // a Three.js module has no Gaussians to view
+	}
 	b := pipeline.NewBuilder(e.log, prof.OrtLib)
 	defer b.Close()
 	pl, err := b.Build(ctx, prof)
