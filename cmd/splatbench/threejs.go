@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/threejs/generate"
 	"github.com/splatbench/splatbench/pipeline/threejs/render"
 	"github.com/splatbench/splatbench/pipeline/threejs/validate"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 type threejsOptions struct {
@@ -123,7 +125,7 @@ func runThreejs(ctx context.Context, e *env, o *threejsOptions, args []string) e
 		if out == "" {
 			out = strings.TrimSuffix(path, ".js") + ".png"
 		}
-		if err := os.WriteFile(out, res.PNG, 0o644); err != nil {
+		if err := atomicfile.WriteFile(out, res.PNG, 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: rendered in %v (generate %.0f ms) -> %s\n", path, res.Wall.Round(1e6), res.GenerateMs, out)
@@ -165,14 +167,13 @@ func runThreejs(ctx context.Context, e *env, o *threejsOptions, args []string) e
 	if out == "" {
 		out = strings.TrimSuffix(path, ".png") + ".js"
 	}
-	if err := os.WriteFile(out, mod, 0o644); err != nil {
+	if err := atomicfile.WriteFile(out, mod, 0o644); err != nil {
 		return err
 	}
 	if info.Render != nil {
-		f, err := os.Create(strings.TrimSuffix(out, ".js") + ".render.png")
-		if err == nil {
-			_ = png.Encode(f, info.Render)
-			f.Close()
+		shot := strings.TrimSuffix(out, ".js") + ".render.png"
+		if err := atomicfile.WriteWith(shot, 0o644, func(w io.Writer) error { return png.Encode(w, info.Render) }); err != nil {
+			return err
 		}
 	}
 	fmt.Fprintf(e.stdout, "%s: %s, %d parts, %d bytes (%d literal), %v -> %s\n", path, info.Mode, info.Parts, info.Bytes, info.LiteralBytes, info.Elapsed.Round(1e6), out)

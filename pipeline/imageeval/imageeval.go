@@ -24,6 +24,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
+	"github.com/splatbench/splatbench/results/atomicfile"
 )
 
 // Background is the colour renders are composited on (the validator's white).
@@ -188,7 +189,7 @@ func WriteScenePrompts(ctx context.Context, dir string, size int) ([]prompts.Pro
 		}
 		path := filepath.Join(dir, sc.Name+".png")
 		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, buf.Bytes()) {
-			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 				return nil, err
 			}
 		}
