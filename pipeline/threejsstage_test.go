@@ -17,6 +17,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/prompts"
+	"github.com/splatbench/splatbench/tuner"
 )
 
 // threejsProfile is the default profile with the Three.js output, its
@@ -67,6 +68,7 @@ func TestThreejsOutput(t *testing.T) {
 	orttest.Library(t)
 	b := NewBuilder(slog.New(slog.DiscardHandler), "")
 	defer b.Close()
+	b.ReuseOutputs(2) // the tuner's trial below reuses the matte
 	pl, err := b.Build(context.Background(), threejsProfile())
 	if err != nil {
 		t.Fatal(err)
@@ -84,9 +86,12 @@ func TestThreejsOutput(t *testing.T) {
 	if st.Format != FormatThreejs || !strings.Contains(string(st.Encoded), "export default function generate(THREE)") {
 		t.Fatalf("format %q, module %.80q", st.Format, st.Encoded)
 	}
-	v, _, err := b.threejsTools(context.Background())
+	v, r, err := b.threejsTools(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if v2, r2, err := b.threejsTools(context.Background()); err != nil || v2 != v || r2 != r {
+		t.Errorf("a second call started new tools (%v): the Builder must share one validator and one Chromium", err)
 	}
 	rep, err := v.Check(context.Background(), st.Encoded)
 	if err != nil || !rep.OK() {
@@ -119,5 +124,26 @@ func TestThreejsOutput(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"BOUNDING_BOX_OUT_OF_RANGE"}, bad.Rules); diff != "" {
 		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+
+	// The tuner's view of the same output: the sweep's knobs applied to
+	// the default profile, the trial's record with the proxy's kind.
+	base := tinyProfile()
+	base.Matte.Enabled = true
+	ev := NewEvaluator(base, b)
+	pt := tuner.NewPoint(map[string]any{"encode.format": "threejs", "threejs.parts": 1, "threejs.fit_iters": 1, "threejs.texture": false})
+	out, err := ev.Evaluate(context.Background(), tuner.Trial{ID: "t", Point: pt, Prompt: tuner.Prompt{ID: "p", Image: st.Job.Prompt.Image}, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range out.Stages {
+		names = append(names, s.Name)
+	}
+	if diff := cmp.Diff([]string{"text2img", "matte", "threejs", "score"}, names); diff != "" {
+		t.Errorf("trial stages (-want +got):\n%s", diff)
+	}
+	if out.ScoreKind != ScoreThreejsProxy || out.Scores["parts"] != 1 || out.Scores["fit_renders"] != 2 || out.Scores["score"] <= 0 {
+		t.Errorf("trial: kind %q scores %v", out.ScoreKind, out.Scores)
 	}
 }
