@@ -55,7 +55,9 @@ its outputs rewritten). --fresh starts a new run.
 
 The score is the validator-style score when score.clip_model is configured, and
 otherwise the weight-free fidelity score (novel-view PSNR/SSIM against the
-reference scenes' ground truth); every table says which.
+reference scenes' ground truth); with encode.format threejs (--sweep threejs) it
+is threejs-proxy, a proxy for subnet 17's VLM judge (docs/threejs.md); every
+table says which.
 
 Exit status: 0 success, 1 a run error, 2 bad flags or sweep, 130 interrupted
 (finished trials are kept; rerun to resume).
