@@ -98,6 +98,9 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if p.Encoding.Format == pipeline.FormatThreejs {
+		return usageErrorf("serve answers with Gaussians; encode.format threejs is for bench and tune (the pod API serves Three.js modules)")
+	}
 	if o.workers < 1 {
 		return usageErrorf("--workers must be >= 1")
 	}
