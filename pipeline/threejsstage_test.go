@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"log/slog"
 	"os"
@@ -32,7 +33,7 @@ func threejsProfile() (p configs.Profile) {
 
 // scenePrompt writes a reference scene's front picture, as the
 // scene-images corpus has it, and returns it as an image prompt.
-func scenePrompt(t *testing.T, name string) prompts.Prompt {
+func scenePrompt(t testing.TB, name string) prompts.Prompt {
 	t.Helper()
 	sc, err := scenes.Get(name)
 	if err != nil {
@@ -145,5 +146,43 @@ func TestThreejsOutput(t *testing.T) {
 	}
 	if out.ScoreKind != ScoreThreejsProxy || out.Scores["parts"] != 1 || out.Scores["fit_renders"] != 2 || out.Scores["score"] <= 0 {
 		t.Errorf("trial: kind %q scores %v", out.ScoreKind, out.Scores)
+	}
+}
+
+// BenchmarkThreejsStages times the Three.js output's own stages on one
+// prepared picture (matte done): the module (fit_iters 0 and 4) and the
+// score stage (validator, render in the judge's scene, proxy), Chromium
+// already warm.
+func BenchmarkThreejsStages(b *testing.B) {
+	orttest.Library(b)
+	bl := NewBuilder(slog.New(slog.DiscardHandler), "")
+	defer bl.Close()
+	pr := scenePrompt(b, "sphere-on-box")
+	for _, fit := range []int{0, 4} {
+		p := threejsProfile()
+		p.Threejs.Parts, p.Threejs.FitIters = 12, fit
+		pl, err := bl.Build(context.Background(), p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, stage := range []string{"threejs", "score"} {
+			b.Run(fmt.Sprintf("fit_iters=%d/%s", fit, stage), func(b *testing.B) {
+				st, s, err := pl.Prepare(context.Background(), Job{ID: "bench", Prompt: pr, Seed: 1}, stage)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Run(context.Background(), st); err != nil { // warms Chromium
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if err := s.Run(context.Background(), st); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if stage == "score" {
+					b.ReportMetric(st.Scores["score"], "proxy")
+				}
+			})
+		}
 	}
 }
