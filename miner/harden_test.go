@@ -14,6 +14,7 @@ import (
 
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/imagefile"
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
 )
 
 // TestResendAfterRestartDelivered: a submission cut off by shutdown after
@@ -195,7 +196,7 @@ func TestPipelineGeneratorImageBomb(t *testing.T) {
 		prompt string
 		want   error
 	}{
-		{b64(bombPNGBytes(100000, 100000)), imagefile.ErrTooLarge},
+		{b64(imagefiletest.BombPNG(100000, 100000)), imagefile.ErrTooLarge},
 		{b64([]byte("<html>not an image</html>")), imagefile.ErrFormat},
 	} {
 		_, err := g.Generate(context.Background(), Task{ID: "t", Type: "image", Prompt: tc.prompt})

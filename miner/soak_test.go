@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +17,7 @@ import (
 	"github.com/splatbench/splatbench/miner/bittensor"
 	"github.com/splatbench/splatbench/miner/validator"
 	"github.com/splatbench/splatbench/pipeline/imagefile"
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
 )
 
 // hostility is what a hostile validator (or the path to it) does to the
@@ -127,7 +126,7 @@ func TestSoakHostileValidators(t *testing.T) {
 	// allocate into the measurement (they run after the serial ones).
 	spz := e2eCloudSPZ(t)
 	gif := []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")
-	png := bombPNGBytes(64, 64)
+	png := imagefiletest.BombPNG(64, 64)
 	validators := []struct {
 		name    string
 		images  []string
@@ -135,7 +134,7 @@ func TestSoakHostileValidators(t *testing.T) {
 		hostile *hostility
 	}{
 		{name: "clean"},
-		{name: "bombs", images: []string{b64(bombPNGBytes(100000, 100000)), b64(bombPNGBytes(1<<20, 3))}},
+		{name: "bombs", images: []string{b64(imagefiletest.BombPNG(100000, 100000)), b64(imagefiletest.BombPNG(1<<20, 3))}},
 		{name: "garbage images", images: []string{b64([]byte("<html>not an image</html>")), b64(gif), b64(png), "%%% not base64 %%%"},
 			texts: []string{"a red cube"}},
 		{name: "NaN timeouts", hostile: &hostility{nanEvery: 3}},
@@ -244,24 +243,3 @@ func liveHeap() uint64 {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
-
-// bombPNGBytes is a 67-byte PNG declaring w×h RGBA pixels whose one IDAT
-// chunk holds two bytes.
-func bombPNGBytes(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01"))
-	chunk("IEND", nil)
-	return b.Bytes()
-}

@@ -1,11 +1,8 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,30 +10,9 @@ import (
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/imagefile"
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
 	"github.com/splatbench/splatbench/prompts"
 )
-
-// bombPNG is a 67-byte PNG whose header declares w×h RGBA pixels and whose
-// one IDAT chunk holds two bytes: decoded without a header check it asks
-// for w·h·4 bytes before failing.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	for _, c := range []struct{ typ, data string }{{"IDAT", "\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01"}, {"IEND", ""}} {
-		binary.Write(&b, binary.BigEndian, uint32(len(c.data)))
-		b.WriteString(c.typ + c.data)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE([]byte(c.typ+c.data)))
-	}
-	return b.Bytes()
-}
 
 // TestImagePromptBomb: an image prompt (the miner's image task, the
 // tuner's image corpus) whose header declares 100000×100000 pixels is
@@ -46,7 +22,7 @@ func TestImagePromptBomb(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	bomb := filepath.Join(dir, "bomb.png")
-	data := bombPNG(100000, 100000)
+	data := imagefiletest.BombPNG(100000, 100000)
 	if len(data) != 67 {
 		t.Fatalf("bomb is %d bytes, want 67", len(data))
 	}

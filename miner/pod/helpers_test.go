@@ -4,11 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -38,16 +36,6 @@ func pngBytes(t testing.TB, w, h int, c color.NRGBA) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// bombPNG is a tiny PNG whose header declares 100000×100000 pixels.
-func bombPNG(t testing.TB) []byte {
-	data := pngBytes(t, 1, 1, color.NRGBA{A: 255})
-	ihdr := data[8+8 : 8+8+13] // after the signature, length and type
-	binary.BigEndian.PutUint32(ihdr[0:], 100000)
-	binary.BigEndian.PutUint32(ihdr[4:], 100000)
-	binary.BigEndian.PutUint32(data[8+8+13:], crc32.ChecksumIEEE(data[8+4:8+8+13]))
-	return data
 }
 
 // imageServer serves /img/{name}: a small PNG for any name, except names

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
 )
 
 func batchOf(imgs *imageServer, stems ...string) GenerateRequest {
@@ -169,7 +171,7 @@ func TestWarmup(t *testing.T) {
 // with a reason, the rest succeed, and every stem is in exactly one place.
 func TestFailures(t *testing.T) {
 	imgs := newImageServer(t)
-	imgs.bodies["bomb"] = bombPNG(t)
+	imgs.bodies["bomb"] = imagefiletest.BombPNG(100000, 100000)
 	imgs.bodies["text"] = []byte("<html>not an image</html>")
 	imgs.fail["gone"] = []int{404, 404, 404, 404, 404}
 	imgs.fail["flaky"] = []int{503, 502}

@@ -2,30 +2,14 @@ package imagefile
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"testing"
-)
 
-// bombPNG is a PNG signature and an IHDR chunk declaring w×h RGBA pixels,
-// with no image data: the header of a decompression bomb.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
+)
 
 func smallPNG(t testing.TB, w, h int) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
@@ -45,7 +29,7 @@ func TestDecode(t *testing.T) {
 		want error // nil: decodes
 	}{
 		{"small png", smallPNG(t, 8, 6), Limits{}, nil},
-		{"bomb 100000x100000", bombPNG(100000, 100000), Limits{}, ErrTooLarge},
+		{"bomb 100000x100000", imagefiletest.BombPNG(100000, 100000), Limits{}, ErrTooLarge},
 		{"over pixel limit", smallPNG(t, 20, 20), Limits{MaxPixels: 399}, ErrTooLarge},
 		{"at pixel limit", smallPNG(t, 20, 20), Limits{MaxPixels: 400}, nil},
 		{"over byte limit", smallPNG(t, 20, 20), Limits{MaxBytes: 10}, ErrTooLarge},
@@ -72,8 +56,8 @@ func TestDecode(t *testing.T) {
 // FuzzDecode: no input panics or decodes past the pixel limit.
 func FuzzDecode(f *testing.F) {
 	f.Add(smallPNG(f, 4, 4))
-	f.Add(bombPNG(100000, 100000))
-	f.Add(bombPNG(64, 64))
+	f.Add(imagefiletest.BombPNG(100000, 100000))
+	f.Add(imagefiletest.BombPNG(64, 64))
 	f.Add([]byte("\xff\xd8\xff\xe0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		lim := Limits{MaxPixels: 1 << 16, MaxBytes: 1 << 20}

@@ -3,36 +3,14 @@ package render
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"image/png"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/imagefile"
+	"github.com/splatbench/splatbench/pipeline/imagefile/imagefiletest"
 )
-
-// headerPNG is a PNG whose header declares w×h pixels, with two bytes of
-// image data: a decompression bomb when w×h is large.
-func headerPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte("\x78\x9c\x63\x60\x00\x00\x00\x02\x00\x01"))
-	chunk("IEND", nil)
-	return b.Bytes()
-}
 
 func dataURL(b []byte) string { return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b) }
 
@@ -56,7 +34,7 @@ func TestDecodeCanvas(t *testing.T) {
 		ok   bool
 	}{
 		{"16² canvas", dataURL(ok.Bytes()), nil, true},
-		{"bomb", dataURL(headerPNG(100000, 100000)), imagefile.ErrTooLarge, false},
+		{"bomb", dataURL(imagefiletest.BombPNG(100000, 100000)), imagefile.ErrTooLarge, false},
 		{"wrong size", dataURL(small.Bytes()), nil, false},
 		{"not a data URL", "data:text/html,hi", nil, false},
 	}
