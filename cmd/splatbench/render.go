@@ -59,31 +59,25 @@ func runRender(ctx context.Context, e *env, o *renderOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	var cams []splat.Camera
-	opt := splat.RenderOptions{SHDegree: -1}
+	var sheet *image.NRGBA
+	views := 16
 	switch o.preset {
 	case "validator":
-		splat.NormalizeForValidator(c)
-		cams = splat.ValidatorCameras()
-		opt = splat.RenderOptions{Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0}
+		sheet, err = splat.ValidatorSheet(ctx, c, o.cols)
 	case "orbit":
-		cams = splat.OrbitCameras(o.views, 2.5, -15, 49.1, o.size, o.size)
+		views = o.views
+		cams := splat.OrbitCameras(o.views, 2.5, -15, 49.1, o.size, o.size)
+		sheet, err = splat.Sheet(ctx, c, cams, splat.RenderOptions{SHDegree: -1}, o.cols)
 	default:
 		return usageErrorf("unknown --preset %q (want validator or orbit)", o.preset)
 	}
-	imgs, err := splat.RenderBatch(ctx, c, cams, opt)
 	if err != nil {
 		return err
 	}
-	views := make([]*image.NRGBA, len(imgs))
-	for i, im := range imgs {
-		views[i] = im.Opaque()
-	}
-	sheet := splat.ContactSheet(views, o.cols, 4)
 	if err := writePNG(o.out, sheet); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s: %d views of %d Gaussians (%s preset) -> %s\n", args[0], len(cams), c.Len(), o.preset, o.out)
+	fmt.Fprintf(e.stdout, "%s: %d views of %d Gaussians (%s preset) -> %s\n", args[0], views, c.Len(), o.preset, o.out)
 	return nil
 }
 
