@@ -109,7 +109,7 @@ func runAxis(g *grid, rows []lift.Row, a float64) float64 {
 // coreFit measures the revolved core about axis a: the share of the mask
 // it covers and the share of the core outside the mask.
 func coreFit(g *grid, a float64) (cover, over float64) {
-	n, ax := g.N, int(a)
+	n := g.N
 	var in, core, out int
 	for _, v := range g.In {
 		if v {
@@ -117,17 +117,10 @@ func coreFit(g *grid, a float64) (cover, over float64) {
 		}
 	}
 	for y := range n {
-		if !g.in(ax, y) {
+		h, ok := g.coreHalf(a, y)
+		if !ok {
 			continue
 		}
-		l, r := ax, ax
-		for g.in(l-1, y) {
-			l--
-		}
-		for g.in(r+1, y) {
-			r++
-		}
-		h := math.Min(a-float64(l), float64(r+1)-a) // the nearer side: a handle on one side is residue
 		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
 			core++
 			if !g.in(x, y) {
@@ -141,28 +134,38 @@ func coreFit(g *grid, a float64) (cover, over float64) {
 	return float64(core-out) / float64(in), float64(out) / float64(core)
 }
 
-// cellCentre is the frame position (0..1) of a grid cell's centre.
+// coreHalf is row y's half-width about the axis a: the run of object cells
+// through the axis, measured to its nearer end (a handle on one side is
+// residue, not body). ok is false when the axis cell is not in the object.
+func (g *grid) coreHalf(a float64, y int) (h float64, ok bool) {
+	ax := int(a)
+	if !g.in(ax, y) {
+		return 0, false
+	}
+	l, r := ax, ax
+	for g.in(l-1, y) {
+		l--
+	}
+	for g.in(r+1, y) {
+		r++
+	}
+	return math.Min(a-float64(l), float64(r+1)-a), true
+}
+
+// uv is the frame position (0..1) of grid coordinates (x, y).
 func (g *grid) uv(x, y float64) (float64, float64) { return x / float64(g.N), y / float64(g.N) }
 
 func latheParts(g *grid, rows []lift.Row, a float64, o Options) []part {
 	n := g.N
-	ax := int(a)
 	// core: per row, the run through the axis, made symmetric about it
 	half := make([]float64, n)
 	core := make([]bool, n*n)
 	rowCol := make([][3]float64, n)
 	for y := range n {
-		if !g.in(ax, y) {
+		h, ok := g.coreHalf(a, y)
+		if !ok {
 			continue
 		}
-		l, r := ax, ax
-		for g.in(l-1, y) {
-			l--
-		}
-		for g.in(r+1, y) {
-			r++
-		}
-		h := math.Min(a-float64(l), float64(r+1)-a) // the nearer side: a handle on one side is residue
 		half[y] = h
 		var cols [][3]float64
 		for x := int(math.Floor(a - h)); x < int(math.Ceil(a+h)); x++ {
