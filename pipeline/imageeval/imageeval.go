@@ -69,11 +69,10 @@ func FrontCamera(size int) splat.Camera { return scenes.TrainViews(1, size)[0] }
 // ground-truth cloud.
 func Prompt(ctx context.Context, sc scenes.Scene, seed int64, size int, bd Backdrop) (*image.NRGBA, *splat.Cloud, error) {
 	gt := sc.Build(seed, 0)
-	ims, err := sc.Views(ctx, gt, []splat.Camera{FrontCamera(size)}, splat.RenderOptions{Background: Background, SHDegree: -1})
+	fg, err := Cutout(ctx, sc, gt, size)
 	if err != nil {
 		return nil, nil, err
 	}
-	fg := scenes.Foreground(ims[0], Background)
 	if bd.Textured {
 		img, _ := scenes.Composite(fg, scenes.Background{Kind: bd.Kind, Seed: bd.Seed})
 		return img, gt, nil
@@ -82,6 +81,16 @@ func Prompt(ctx context.Context, sc scenes.Scene, seed int64, size int, bd Backd
 	draw.Draw(out, out.Bounds(), image.NewUniform(bd.Plain), image.Point{}, draw.Src)
 	draw.Draw(out, out.Bounds(), fg, image.Point{}, draw.Over)
 	return out, gt, nil
+}
+
+// Cutout renders the scene cloud gt from FrontCamera(size) and keeps its
+// alpha: a front view with a perfect matte, the object alone.
+func Cutout(ctx context.Context, sc scenes.Scene, gt *splat.Cloud, size int) (*image.NRGBA, error) {
+	ims, err := sc.Views(ctx, gt, []splat.Camera{FrontCamera(size)}, splat.RenderOptions{Background: Background, SHDegree: -1})
+	if err != nil {
+		return nil, err
+	}
+	return scenes.Foreground(ims[0], Background), nil
 }
 
 // Result is one comparison on the validator's views: means over the views.
@@ -123,6 +132,21 @@ func ValidatorCameras(size int) []splat.Camera {
 		c.Cx, c.Cy = float64(size/2), float64(size/2)
 	}
 	return cams
+}
+
+// CompareClouds renders pred and truth on the validator's views at size
+// (see Views, on the CPU) and compares them; it returns the views too.
+func CompareClouds(ctx context.Context, pred, truth *splat.Cloud, size int) (Result, []*splat.Image, []*splat.Image, error) {
+	pv, err := Views(ctx, pred, size, nil)
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	tv, err := Views(ctx, truth, size, nil)
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	r, err := Compare(ctx, pv, tv)
+	return r, pv, tv, err
 }
 
 // Compare compares two sets of validator views (see Views): mask IoU at

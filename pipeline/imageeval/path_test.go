@@ -1,8 +1,6 @@
 package imageeval_test
 
 import (
-	"context"
-	"image"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -11,21 +9,8 @@ import (
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
-	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
-
-// cutout is a scene's front view with its own alpha (a perfect matte), so
-// the test needs no matting model.
-func cutout(ctx context.Context, t *testing.T, sc scenes.Scene, size int) *image.NRGBA {
-	t.Helper()
-	ims, err := sc.Views(ctx, sc.Build(imageeval.PromptSeed, 0), []splat.Camera{imageeval.FrontCamera(size)},
-		splat.RenderOptions{Background: imageeval.Background, SHDegree: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return scenes.Foreground(ims[0], imageeval.Background)
-}
 
 // TestImagePromptPath runs cut-out front views through the image-prompt
 // path (the code POST /generate runs) with today's path (lift.mode off)
@@ -61,15 +46,7 @@ func TestImagePromptPath(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", sc.Name, err)
 		}
-		pv, err := imageeval.Views(ctx, st.Cloud, 128, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tv, err := imageeval.Views(ctx, sc.Build(imageeval.PromptSeed, 0), 128, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := imageeval.Compare(ctx, pv, tv)
+		r, _, _, err := imageeval.CompareClouds(ctx, st.Cloud, sc.Build(imageeval.PromptSeed, 0), 128)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +58,11 @@ func TestImagePromptPath(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(dir, sc.Name+".png")
-		writePNG(t, path, cutout(ctx, t, sc, 256))
+		img, err := imageeval.Cutout(ctx, sc, sc.Build(imageeval.PromptSeed, 0), 256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writePNG(t, path, img)
 		p := configs.DefaultProfile()
 		p.Matte.Enabled = false // the cut-out's alpha is the matte
 		after := run(p, path, sc)

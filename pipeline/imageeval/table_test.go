@@ -95,15 +95,7 @@ func runTable(ctx context.Context, t testing.TB, p configs.Profile, names []stri
 			t.Fatalf("%s: %v", sc.Name, err)
 		}
 		secs := time.Since(start).Seconds()
-		pv, err := imageeval.Views(ctx, st.Cloud, size, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tv, err := imageeval.Views(ctx, gt, size, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := imageeval.Compare(ctx, pv, tv)
+		r, pv, tv, err := imageeval.CompareClouds(ctx, st.Cloud, gt, size)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,25 +29,16 @@ func liftScene(ctx context.Context, t testing.TB, sc scenes.Scene, opt lift.Opti
 	t.Helper()
 	gt := sc.Build(1, 0)
 	cam := imageeval.FrontCamera(256)
-	ims, err := sc.Views(ctx, gt, []splat.Camera{cam}, splat.RenderOptions{Background: imageeval.Background, SHDegree: -1})
+	fg, err := imageeval.Cutout(ctx, sc, gt, 256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fg := scenes.Foreground(ims[0], imageeval.Background)
 	res, err := lift.Lift(ctx, fg, cam, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
 	lift.Normalize(res.Cloud)
-	pv, err := imageeval.Views(ctx, res.Cloud, size, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tv, err := imageeval.Views(ctx, gt, size, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := imageeval.Compare(ctx, pv, tv)
+	r, pv, tv, err := imageeval.CompareClouds(ctx, res.Cloud, gt, size)
 	if err != nil {
 		t.Fatal(err)
 	}
