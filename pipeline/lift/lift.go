@@ -125,33 +125,23 @@ type Result struct {
 	// object upscaled, components dropped, count padded).
 	Notes []string
 
-	mask Mask
-	half []float32 // world half-thickness per canvas pixel
-	hmax float64
+	mask   Mask
+	lo, hi []float32 // depth span of the samples seen at each canvas pixel
+	dlo    float64   // the whole cloud's depth span
+	dhi    float64
 }
 
 // DepthRange is the lifted slab at world point p: the interval of signed
-// offsets along Depth (from the plane through the origin) that the lifted
-// surface spans at the canvas pixel p projects to, or the whole object's
-// interval where p projects outside the silhouette. It is the anchor the
-// fit's shape regulariser keeps centres in (fit.ShapeOptions.DepthRange).
+// offsets along Depth (from the plane through the origin) that the
+// samples seen at the canvas pixel p projects to span, or the whole
+// cloud's interval where p projects to a pixel without samples. It is the
+// anchor the fit's shape regulariser keeps centres in
+// (fit.ShapeOptions.DepthRange).
 func (r *Result) DepthRange(p [3]float64) (lo, hi float64) {
-	c := r.Camera
-	R := c.R
-	x := R[0]*p[0] + R[1]*p[1] + R[2]*p[2] + c.T[0]
-	y := R[3]*p[0] + R[4]*p[1] + R[5]*p[2] + c.T[1]
-	z := R[6]*p[0] + R[7]*p[1] + R[8]*p[2] + c.T[2]
-	if z > 1e-6 {
-		u, v := math.Floor(c.Fx*x/z+c.Cx), math.Floor(c.Fy*y/z+c.Cy)
-		if u >= 0 && v >= 0 && u < float64(r.mask.W) && v < float64(r.mask.H) {
-			i := int(v)*r.mask.W + int(u)
-			if r.mask.A[i] >= Threshold {
-				h := float64(r.half[i])
-				return -h, h
-			}
-		}
+	if i := newView(r.Camera).pixel(p, r.mask.W, r.mask.H); i >= 0 && r.lo[i] <= r.hi[i] {
+		return float64(r.lo[i]), float64(r.hi[i])
 	}
-	return -r.hmax, r.hmax
+	return r.dlo, r.dhi
 }
 
 // Lift makes the initial cloud from img (straight alpha: the matte's
@@ -208,12 +198,12 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 			}
 		}
 	}
-	h := HalfThickness(m, opt.Shape)
 	col := fillColours(view, m)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cloud, spacing, depth := place(m, h, col, res.Camera, opt)
+	cloud, s := place(m, col, res.Camera, opt)
+	spacing := s.g.px
 	if cloud.Len() < opt.MinGaussians && cloud.Len() > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d samples: padded to %d with jittered copies", cloud.Len(), opt.MinGaussians))
 		cloud = pad(cloud, opt.MinGaussians, spacing, opt.Seed)
@@ -221,12 +211,13 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 	if cloud.Len() == 0 {
 		return nil, ErrNoObject
 	}
-	res.Cloud, res.Spacing, res.Depth = cloud, spacing, depth
-	res.mask = m
-	res.half = make([]float32, len(h))
-	for i, v := range h {
-		res.half[i] = float32(float64(v) * opt.DepthScale * spacing)
-		res.hmax = max(res.hmax, float64(res.half[i]))
+	res.Cloud, res.Spacing, res.Depth = cloud, spacing, s.g.depth
+	res.mask, res.lo, res.hi = m, s.lo, s.hi
+	res.dlo, res.dhi = math.Inf(1), math.Inf(-1)
+	for i := range s.lo {
+		if s.lo[i] <= s.hi[i] {
+			res.dlo, res.dhi = min(res.dlo, float64(s.lo[i])), max(res.dhi, float64(s.hi[i]))
+		}
 	}
 	return res, nil
 }
@@ -407,9 +398,11 @@ func keepMain(m Mask) int {
 }
 
 // fillColours returns straight RGB per pixel in 0..1: pixels with alpha ≥
-// 0.9 keep their colour; every other object pixel (the soft edge, where
-// the matte mixes in background) takes the colour of the nearest such
-// pixel (breadth-first, 8-connected), or its own when there is none.
+// 0.9 keep their colour; every other pixel (the soft edge, where the matte
+// mixes in background, and the background, where a revolved sample may
+// land within the outline's one-pixel slack) takes the colour of the
+// nearest such pixel (breadth-first, 8-connected), or its own when there
+// is none.
 func fillColours(view *image.NRGBA, m Mask) []float32 {
 	n := m.W * m.H
 	col := make([]float32, 3*n)
@@ -435,7 +428,7 @@ func fillColours(view *image.NRGBA, m Mask) []float32 {
 					continue
 				}
 				j := yy*m.W + xx
-				if done[j] || m.A[j] < Threshold {
+				if done[j] {
 					continue
 				}
 				copy(col[3*j:3*j+3], col[3*p:3*p+3])
@@ -456,111 +449,6 @@ func fillColours(view *image.NRGBA, m Mask) []float32 {
 
 // shC0 is the degree-0 SH constant: RGB = 0.5 + shC0·dc.
 const shC0 = 0.28209479177387814
-
-// place puts Gaussians on and inside the lifted surface. For object pixel
-// p with half-thickness h (pixels) and smallest 4-neighbour half-thickness
-// hn (0 next to the background), samples sit at depth offsets ±t from the
-// middle plane for t from max(0, hn−1) to h in steps of one pixel (the
-// front and back surfaces and the side walls between p and its
-// neighbours), plus every third step inside on a 3-pixel lattice. Each
-// sample lies on pixel p's ray, so the front view sees exactly the
-// silhouette; its colour is pixel p's. Sizes are isotropic, σ = 0.6
-// pixel spacings, so neighbours overlap and no view shows a gap.
-func place(m Mask, h, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, float64, [3]float64) {
-	o := cam.Position()
-	r := cam.R
-	// The depth axis is the viewing direction made level (its vertical
-	// part removed): the revolution axis is then the world's vertical
-	// whatever the camera's elevation, and the middle plane is the
-	// vertical plane through the origin facing the camera.
-	fwd := [3]float64{r[6], r[7], r[8]}
-	depth := [3]float64{fwd[0], 0, fwd[2]}
-	if l := math.Hypot(depth[0], depth[2]); l > 1e-6 {
-		depth[0], depth[2] = depth[0]/l, depth[2]/l
-	} else {
-		depth = fwd // looking straight down or up: keep the view axis
-	}
-	od := o[0]*depth[0] + o[1]*depth[1] + o[2]*depth[2]
-	d0 := math.Abs(od)
-	if d0 == 0 {
-		d0 = 1
-	}
-	px := d0 / cam.Fy // world units per pixel at the middle plane
-	var P, C []float32
-	add := func(u, v, t float64, i int) {
-		// Ray through (u, v), world direction Rᵀ·((u−cx)/fx, (v−cy)/fy, 1),
-		// meets the middle plane (p·depth = 0), then moves t pixels along depth.
-		a, b := (u-cam.Cx)/cam.Fx, (v-cam.Cy)/cam.Fy
-		dir := [3]float64{r[0]*a + r[3]*b + r[6], r[1]*a + r[4]*b + r[7], r[2]*a + r[5]*b + r[8]}
-		dd := dir[0]*depth[0] + dir[1]*depth[1] + dir[2]*depth[2]
-		s := -od / dd
-		for k := range 3 {
-			P = append(P, float32(o[k]+s*dir[k]+t*px*depth[k]))
-		}
-		C = append(C, col[3*i], col[3*i+1], col[3*i+2])
-	}
-	hAt := func(x, y int) float64 {
-		if !m.In(x, y) {
-			return 0
-		}
-		return float64(h[y*m.W+x]) * opt.DepthScale
-	}
-	for y := range m.H {
-		for x := range m.W {
-			if !m.In(x, y) {
-				continue
-			}
-			i := y*m.W + x
-			hp := hAt(x, y)
-			hn := min(hAt(x-1, y), hAt(x+1, y), hAt(x, y-1), hAt(x, y+1))
-			u, v := float64(x)+0.5, float64(y)+0.5
-			t0 := max(0, math.Floor(hn-1))
-			for t := t0; t < hp; t++ {
-				add(u, v, -t-frac(hp), i)
-				if t+frac(hp) > 0 {
-					add(u, v, t+frac(hp), i)
-				}
-			}
-			if x%3 == 0 && y%3 == 0 {
-				for t := 0.0; t < t0-1; t += 3 {
-					add(u, v, t, i)
-					if t > 0 {
-						add(u, v, -t, i)
-					}
-				}
-			}
-		}
-	}
-	n := len(P) / 3
-	c := splat.NewCloud(n, opt.SHDegree)
-	copy(c.Pos, P)
-	k := c.K()
-	ls := float32(math.Log(0.6 * px))
-	logit := splat.Logit(float32(opt.Opacity))
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x5eed))
-	for i := range n {
-		// Isotropic Gaussians look the same under any rotation; a random
-		// one keeps the validator's "every rotation is identity" gate quiet.
-		q := [4]float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
-		ql := math.Sqrt(q[0]*q[0] + q[1]*q[1] + q[2]*q[2] + q[3]*q[3])
-		if ql < 1e-9 {
-			q, ql = [4]float64{1, 0, 0, 0}, 1
-		}
-		for k := range 4 {
-			c.Rot[4*i+k] = float32(q[k] / ql)
-		}
-		for ch := range 3 {
-			c.SH[3*k*i+ch] = (C[3*i+ch] - 0.5) / shC0
-		}
-		c.LogScale[3*i], c.LogScale[3*i+1], c.LogScale[3*i+2] = ls, ls, ls
-		c.OpacityLogit[i] = logit
-	}
-	return c, px, depth
-}
-
-// frac is the part of h above its floor, so samples end exactly on the
-// surface: offsets frac, 1+frac, … reach h − 1 + frac ≤ h.
-func frac(h float64) float64 { return h - math.Floor(h) }
 
 // pad appends jittered copies (uniform within half a spacing) of random
 // Gaussians until the cloud has n.
