@@ -86,6 +86,15 @@ type Matte struct {
 	Resolution int `yaml:"resolution" json:"resolution"`
 	// Enabled turns matting on; when off the image's own alpha (or none) is used.
 	Enabled bool `yaml:"enabled" json:"enabled"`
+	// KeyTolerance (8-bit units per channel) keys out the picture's own
+	// backdrop after the network: colours seen along the border where the
+	// matte says background, connected to the border, become background
+	// (matte.Key). 0 turns the key off.
+	KeyTolerance float64 `yaml:"key_tolerance" json:"key_tolerance"`
+	// KeyFill also makes object every pixel inside the object's box that
+	// is not the backdrop's colour (parts the network lost, but shadows
+	// too).
+	KeyFill bool `yaml:"key_fill" json:"key_fill"`
 }
 
 // Views configures the optional multi-view diffusion stage.
@@ -284,9 +293,11 @@ func DefaultProfile() Profile {
 			MaxSeqLen:  256,
 		},
 		Matte: Matte{
-			Model:      "isnet-small",
-			Resolution: 1024,
-			Enabled:    true,
+			Model:        "isnet-small",
+			Resolution:   1024,
+			Enabled:      true,
+			KeyTolerance: 12,
+			KeyFill:      true,
 		},
 		Views: Views{Count: 1, Steps: 30},
 		Lift: Lift{

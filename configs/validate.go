@@ -120,6 +120,7 @@ func (p Profile) Validate() error {
 	}
 	c.intIn("matte.resolution", int64(m.Resolution), 64, 4096)
 	c.multipleOf("matte.resolution", int64(m.Resolution), 32)
+	c.floatIn("matte.key_tolerance", m.KeyTolerance, 0, 128)
 
 	v := p.Views
 	c.intIn("views.count", int64(v.Count), 1, 64)

@@ -164,7 +164,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		if err != nil {
 			return nil, err
 		}
-		stages = append(stages, matteStage{m: m, memo: b.memo})
+		stages = append(stages, matteStage{m: m, memo: b.memo, keyTol: p.Matte.KeyTolerance, keyFill: p.Matte.KeyFill, log: b.log})
 	} else {
 		stages = append(stages, unmatted{})
 	}

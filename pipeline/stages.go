@@ -25,6 +25,11 @@ import (
 type matteStage struct {
 	m    *matte.Matte
 	memo *memo
+	// keyTol and keyFill configure matte.Key after the network (keyTol 0:
+	// no key).
+	keyTol  float64
+	keyFill bool
+	log     *slog.Logger
 }
 
 func (matteStage) Name() string     { return "matte" }
@@ -42,11 +47,25 @@ func (s matteStage) Run(ctx context.Context, st *State) error {
 	if st.Image == nil || len(st.Views) == 0 {
 		return fmt.Errorf("no reference image to matte")
 	}
-	run := func() (*image.NRGBA, error) { return s.m.Run(ctx, st.Image) }
+	run := func() (*image.NRGBA, error) {
+		rgba, err := s.m.Run(ctx, st.Image)
+		if err != nil || s.keyTol == 0 {
+			return rgba, err
+		}
+		keyed, k, err := matte.Key(rgba, s.keyTol, s.keyFill)
+		if err != nil {
+			return nil, err
+		}
+		if s.log != nil {
+			s.log.Debug("matte key", "job", st.Job.ID, "applied", k.Applied, "reason", k.Reason, "removed", k.Removed, "added", k.Added)
+		}
+		return keyed, nil
+	}
 	var rgba *image.NRGBA
 	var err error
 	if s.memo != nil {
-		rgba, err = s.memo.do(st.Job.ID, s.m.Model()+"|"+imageKey(st.Image), run)
+		key := fmt.Sprintf("%s|key %g %t|%s", s.m.Model(), s.keyTol, s.keyFill, imageKey(st.Image))
+		rgba, err = s.memo.do(st.Job.ID, key, run)
 	} else {
 		rgba, err = run()
 	}

@@ -1,0 +1,189 @@
+package matte
+
+import (
+	"fmt"
+	"image"
+	"math"
+)
+
+// Keyed says what Key did to a matte.
+type Keyed struct {
+	// Applied is false when the key was not trusted (Reason says why) and
+	// the matte was left as it was.
+	Applied bool
+	Reason  string
+	// Removed is the number of pixels the matte called object (alpha ≥ ½)
+	// that the key made background; Added, background pixels it made object.
+	Removed, Added int
+}
+
+// fillAlpha is the least matte alpha (of 255) a pixel needs to be filled
+// in by Key's addInside: the network must have half-seen it.
+const fillAlpha = 26
+
+// keyBin is the colour quantum of the background palette (8-bit units).
+const keyBin = 4
+
+// Key refines a matte (straight alpha) with the picture's own background:
+// the colours seen along the image border where the matte says background
+// form a palette; every pixel whose colour is within tol (8-bit units, per
+// channel) of a palette colour and that is connected to the border
+// through such pixels is background. This removes what a matting network
+// keeps of a plain, gradient or patterned backdrop (stripes between a
+// table's legs, checks under a cone), which a product picture's backdrop
+// usually is. Object pixels the flood reaches stay object only when they
+// are not the backdrop's colour.
+//
+// The key is not trusted, and the matte returned as it was, when the
+// object covers more than half of the border (the palette would be the
+// object's) or when the flood would leave less than a quarter of the
+// matte's object (the object has the backdrop's colours).
+//
+// When addInside is set, the object then grows, within its bounding box,
+// into the pixels next to it whose colour is not the backdrop's and to
+// which the network gave some alpha (at least 0.1): they become object
+// (alpha 1), a plate or a stem the network half lost. A shadow the network half kept becomes object
+// too.
+func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, error) {
+	if img == nil {
+		return nil, Keyed{}, fmt.Errorf("matte: key: no image")
+	}
+	if !(tol >= 0 && tol <= 128) {
+		return nil, Keyed{}, fmt.Errorf("matte: key: tolerance %v outside 0..128", tol)
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w < 3 || h < 3 {
+		return img, Keyed{Reason: fmt.Sprintf("image %d×%d too small to key", w, h)}, nil
+	}
+	px := func(i int) []uint8 { return img.Pix[(i/w)*img.Stride+4*(i%w):][:4] }
+	bw := max(1, min(w, h)/100)
+	border := func(x, y int) bool { return x < bw || y < bw || x >= w-bw || y >= h-bw }
+
+	const n = 256 / keyBin
+	bin := func(p []uint8) int { return (int(p[0])/keyBin*n+int(p[1])/keyBin)*n + int(p[2])/keyBin }
+	palette := make([]bool, n*n*n)
+	ring, bg := 0, 0
+	for y := range h {
+		for x := range w {
+			if !border(x, y) {
+				continue
+			}
+			ring++
+			if p := px(y*w + x); p[3] < 128 {
+				bg++
+				palette[bin(p)] = true
+			}
+		}
+	}
+	if 2*bg < ring {
+		return img, Keyed{Reason: fmt.Sprintf("the object covers %d%% of the image border", 100*(ring-bg)/ring)}, nil
+	}
+	near := dilate3(palette, n, int(math.Ceil(tol/keyBin)))
+
+	isBG := make([]bool, w*h)
+	for i := range isBG {
+		isBG[i] = near[bin(px(i))]
+	}
+	reached := make([]bool, w*h)
+	var queue []int
+	for y := range h {
+		for x := range w {
+			if i := y*w + x; border(x, y) && isBG[i] {
+				reached[i] = true
+				queue = append(queue, i)
+			}
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		x, y := i%w, i/w
+		for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+			if q[0] < 0 || q[1] < 0 || q[0] >= w || q[1] >= h {
+				continue
+			}
+			if j := q[1]*w + q[0]; isBG[j] && !reached[j] {
+				reached[j] = true
+				queue = append(queue, j)
+			}
+		}
+	}
+	var k Keyed
+	object := 0
+	for i, r := range reached {
+		if px(i)[3] >= 128 {
+			object++
+			if r {
+				k.Removed++
+			}
+		}
+	}
+	if 4*(object-k.Removed) < object {
+		return img, Keyed{Reason: fmt.Sprintf("the backdrop's colours cover %d of the matte's %d object pixels", k.Removed, object)}, nil
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		copy(out.Pix[y*out.Stride:y*out.Stride+4*w], img.Pix[y*img.Stride:y*img.Stride+4*w])
+	}
+	for i, r := range reached {
+		if r {
+			out.Pix[4*i+3] = 0
+		}
+	}
+	if addInside {
+		// Grow the kept object into half-seen pixels of other colours,
+		// within its bounding box.
+		queue = queue[:0]
+		x0, y0, x1, y1 := w, h, -1, -1
+		for i := range reached {
+			if out.Pix[4*i+3] >= 128 {
+				queue = append(queue, i)
+				x, y := i%w, i/w
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+			}
+		}
+		for len(queue) > 0 {
+			i := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			x, y := i%w, i/w
+			for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				if q[0] < x0 || q[1] < y0 || q[0] > x1 || q[1] > y1 {
+					continue
+				}
+				j := q[1]*w + q[0]
+				if a := &out.Pix[4*j+3]; !isBG[j] && *a < 128 && *a >= fillAlpha {
+					*a = 255
+					k.Added++
+					queue = append(queue, j)
+				}
+			}
+		}
+	}
+	k.Applied = true
+	return out, k, nil
+}
+
+// dilate3 grows the set occ on an n×n×n grid by r cells along each axis
+// (a box), separably.
+func dilate3(occ []bool, n, r int) []bool {
+	if r == 0 {
+		return occ
+	}
+	cur := occ
+	for axis := range 3 {
+		stride := []int{n * n, n, 1}[axis]
+		next := make([]bool, len(cur))
+		for i, v := range cur {
+			if !v {
+				continue
+			}
+			c := (i / stride) % n
+			for d := max(0, c-r); d <= min(n-1, c+r); d++ {
+				next[i+(d-c)*stride] = true
+			}
+		}
+		cur = next
+	}
+	return cur
+}

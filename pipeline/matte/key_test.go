@@ -1,0 +1,139 @@
+package matte
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+// keyCase draws a 64×64 picture: a backdrop (stripes of two colours, or
+// plain), an object square at 20..44 of colour obj, and the matte a
+// network might give: alpha 255 on the object, alpha kept on some
+// backdrop pixels (kept), and alpha lost on a band across the square's
+// middle (a part the network half lost, like a lamp's stem).
+type keyCase struct {
+	name       string
+	stripes    bool
+	obj        color.NRGBA
+	kept       func(x, y int) bool // backdrop pixels the network called object
+	lost       uint8               // alpha the network gave the square's lower half
+	fill       bool
+	wantApply  bool
+	wantObject func(x, y int) bool // the keyed matte's object (alpha ≥ 128)
+}
+
+var (
+	blue   = color.NRGBA{60, 70, 160, 255}
+	green  = color.NRGBA{40, 120, 50, 255}
+	white  = color.NRGBA{255, 255, 255, 255}
+	orange = color.NRGBA{230, 120, 20, 255}
+)
+
+func inSquare(x, y int) bool { return x >= 20 && x < 44 && y >= 20 && y < 44 }
+
+func (c keyCase) image() *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			col := white
+			if c.stripes {
+				col = blue
+				if (x/4)%2 == 1 {
+					col = green
+				}
+			}
+			a := uint8(0)
+			if c.kept != nil && c.kept(x, y) {
+				a = 255
+			}
+			if inSquare(x, y) {
+				col, a = c.obj, 255
+				if y >= 28 && y < 36 && c.lost > 0 {
+					a = c.lost
+				}
+			}
+			col.A = a
+			img.SetNRGBA(x, y, col)
+		}
+	}
+	return img
+}
+
+func TestKey(t *testing.T) {
+	under := func(x, y int) bool { return x >= 20 && x < 44 && y >= 44 } // stripes under the object
+	tests := []keyCase{
+		{name: "stripes kept under the object are removed", stripes: true, obj: orange, kept: under, wantApply: true, wantObject: inSquare},
+		{name: "plain backdrop, clean matte: unchanged", obj: orange, wantApply: true, wantObject: inSquare},
+		{name: "a half-lost part is filled", obj: orange, lost: 60, fill: true, wantApply: true, wantObject: inSquare},
+		{name: "without fill a half-lost part stays lost", obj: orange, lost: 60, wantApply: true,
+			wantObject: func(x, y int) bool { return inSquare(x, y) && (y < 28 || y >= 36) }},
+		{name: "a part the network did not see at all is not filled", obj: orange, lost: 10, fill: true, wantApply: true,
+			wantObject: func(x, y int) bool { return inSquare(x, y) && (y < 28 || y >= 36) }},
+		{name: "object of the backdrop's colour: not trusted", obj: white, wantApply: false, wantObject: inSquare},
+		{name: "object covering the border: not trusted", stripes: true, obj: orange,
+			kept: func(x, y int) bool { return y < 40 }, wantApply: false,
+			wantObject: func(x, y int) bool { return y < 40 || inSquare(x, y) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			img := tc.image()
+			out, k, err := Key(img, 12, tc.fill)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Applied != tc.wantApply {
+				t.Fatalf("applied %v (%s), want %v", k.Applied, k.Reason, tc.wantApply)
+			}
+			bad := 0
+			for y := range 64 {
+				for x := range 64 {
+					if got := out.NRGBAAt(x, y).A >= 128; got != tc.wantObject(x, y) {
+						bad++
+					}
+					if out.NRGBAAt(x, y).R != img.NRGBAAt(x, y).R {
+						t.Fatalf("colour at %d,%d changed", x, y)
+					}
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d pixels wrong (%+v)", bad, k)
+			}
+		})
+	}
+}
+
+func TestKeyErrors(t *testing.T) {
+	if _, _, err := Key(nil, 12, false); err == nil {
+		t.Error("nil image: no error")
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	for _, tol := range []float64{-1, 129} {
+		if _, _, err := Key(img, tol, false); err == nil {
+			t.Errorf("tolerance %v: no error", tol)
+		}
+	}
+	tiny := image.NewNRGBA(image.Rect(0, 0, 2, 2))
+	if out, k, err := Key(tiny, 12, true); err != nil || k.Applied || out != tiny {
+		t.Errorf("2×2: %v %+v", err, k)
+	}
+	// An image whose origin is not (0, 0) and whose stride is wider than
+	// its rows (a sub-image) is keyed like its copy.
+	c := keyCase{stripes: true, obj: orange, kept: func(x, y int) bool { return y >= 44 && x >= 20 && x < 44 }}
+	big := image.NewNRGBA(image.Rect(-5, -5, 80, 80))
+	src := c.image()
+	for y := range 64 {
+		for x := range 64 {
+			big.SetNRGBA(x, y, src.NRGBAAt(x, y))
+		}
+	}
+	sub := big.SubImage(image.Rect(0, 0, 64, 64)).(*image.NRGBA)
+	a, _, _ := Key(src, 12, false)
+	b, _, _ := Key(sub, 12, false)
+	for y := range 64 {
+		for x := range 64 {
+			if a.NRGBAAt(x, y) != b.NRGBAAt(x-b.Rect.Min.X, y-b.Rect.Min.Y) {
+				t.Fatalf("sub-image differs at %d,%d", x, y)
+			}
+		}
+	}
+}
