@@ -42,7 +42,10 @@ const keyBin = 4
 // When addInside is set, the object then grows, within its bounding box,
 // into the pixels next to it whose colour is not the backdrop's and to
 // which the network gave some alpha (at least 0.1): they become object
-// (alpha 1), a plate or a stem the network half lost. A shadow the network half kept becomes object
+// (alpha 1), a plate or a stem the network half lost. Then, within the box
+// grown by half its size, into pixels the network did not see at all whose
+// colour is neither the backdrop's nor a shade of it (a part lost whole);
+// if that would add more than the object has, it is clutter and undone. A shadow the network half kept becomes object
 // too.
 func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, error) {
 	if img == nil {
@@ -132,32 +135,58 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 		}
 	}
 	if addInside {
-		// Grow the kept object into half-seen pixels of other colours,
-		// within its bounding box.
-		queue = queue[:0]
+		kept := 0
 		x0, y0, x1, y1 := w, h, -1, -1
 		for i := range reached {
 			if out.Pix[4*i+3] >= 128 {
-				queue = append(queue, i)
+				kept++
 				x, y := i%w, i/w
 				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
 			}
 		}
-		for len(queue) > 0 {
-			i := queue[len(queue)-1]
-			queue = queue[:len(queue)-1]
-			x, y := i%w, i/w
-			for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-				if q[0] < x0 || q[1] < y0 || q[0] > x1 || q[1] > y1 {
-					continue
-				}
-				j := q[1]*w + q[0]
-				if a := &out.Pix[4*j+3]; !isBG[j] && *a < 128 && *a >= fillAlpha {
-					*a = 255
-					k.Added++
-					queue = append(queue, j)
+		// grow makes object, breadth-first from the object, every pixel
+		// inside r (x0, y0, x1, y1 inclusive) for which ok holds.
+		grow := func(x0, y0, x1, y1 int, ok func(j int) bool) []int {
+			var added []int
+			queue = queue[:0]
+			for i := range reached {
+				if out.Pix[4*i+3] >= 128 {
+					queue = append(queue, i)
 				}
 			}
+			for len(queue) > 0 {
+				i := queue[len(queue)-1]
+				queue = queue[:len(queue)-1]
+				x, y := i%w, i/w
+				for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+					if q[0] < x0 || q[1] < y0 || q[0] > x1 || q[1] > y1 {
+						continue
+					}
+					j := q[1]*w + q[0]
+					if a := &out.Pix[4*j+3]; *a < 128 && !isBG[j] && ok(j) {
+						*a = 255
+						added = append(added, j)
+						queue = append(queue, j)
+					}
+				}
+			}
+			return added
+		}
+		// Half-seen pixels of other colours, within the object's box.
+		k.Added += len(grow(x0, y0, x1, y1, func(j int) bool { return out.Pix[4*j+3] >= fillAlpha }))
+		// Unseen pixels that are neither the backdrop's colour nor a
+		// shade of it (a shadow), within the box grown by a quarter: a
+		// part the network lost whole (a blue box on a blue checker). At
+		// most as many as the object had; more is clutter, not a part.
+		shade := shadeTest(img, w, h, border, tol)
+		mx, my := (x1-x0+1)/2, (y1-y0+1)/2
+		more := grow(max(0, x0-mx), max(0, y0-my), min(w-1, x1+mx), min(h-1, y1+my), func(j int) bool { return !shade(px(j)) })
+		if len(more) > kept {
+			for _, j := range more {
+				out.Pix[4*j+3] = px(j)[3]
+			}
+		} else {
+			k.Added += len(more)
 		}
 	}
 	k.Applied = true
@@ -186,4 +215,46 @@ func dilate3(occ []bool, n, r int) []bool {
 		cur = next
 	}
 	return cur
+}
+
+// shadeTest returns a test of whether a colour is the backdrop's in
+// shadow: a darker (or equal) colour of the same chromaticity as a border
+// pixel the matte calls background, within tol, or nearly black.
+func shadeTest(img *image.NRGBA, w, h int, border func(x, y int) bool, tol float64) func(p []uint8) bool {
+	const n = 64
+	cell := func(p []uint8) (int, int) {
+		s := int(p[0]) + int(p[1]) + int(p[2])
+		return int(p[0]) * (n - 1) / max(s, 1), int(p[1]) * (n - 1) / max(s, 1)
+	}
+	bright := make([]int, n*n) // brightest border sum per chromaticity cell, −1: none
+	for i := range bright {
+		bright[i] = -1
+	}
+	for y := range h {
+		for x := range w {
+			p := img.Pix[y*img.Stride+4*x:][:4]
+			if !border(x, y) || p[3] >= 128 {
+				continue
+			}
+			cr, cg := cell(p)
+			s := int(p[0]) + int(p[1]) + int(p[2])
+			for dr := -1; dr <= 1; dr++ {
+				for dg := -1; dg <= 1; dg++ {
+					if r, g := cr+dr, cg+dg; r >= 0 && g >= 0 && r < n && g < n {
+						bright[r*n+g] = max(bright[r*n+g], s)
+					}
+				}
+			}
+		}
+	}
+	slack := int(3 * tol)
+	return func(p []uint8) bool {
+		s := int(p[0]) + int(p[1]) + int(p[2])
+		if s < 60 {
+			return true
+		}
+		cr, cg := cell(p)
+		b := bright[cr*n+cg]
+		return b >= 0 && s <= b+slack
+	}
 }

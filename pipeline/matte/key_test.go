@@ -16,7 +16,9 @@ type keyCase struct {
 	stripes    bool
 	obj        color.NRGBA
 	kept       func(x, y int) bool // backdrop pixels the network called object
-	lost       uint8               // alpha the network gave the square's lower half
+	lost       uint8               // alpha the network gave the band across the square
+	lostCol    color.NRGBA         // the band's colour (zero: the object's)
+	clutter    bool                // everything but a one-pixel frame is grey-brown, alpha 0
 	fill       bool
 	wantApply  bool
 	wantObject func(x, y int) bool // the keyed matte's object (alpha ≥ 128)
@@ -46,10 +48,16 @@ func (c keyCase) image() *image.NRGBA {
 			if c.kept != nil && c.kept(x, y) {
 				a = 255
 			}
+			if c.clutter && x >= 1 && y >= 1 && x < 63 && y < 63 {
+				col = color.NRGBA{150, 110, 80, 255}
+			}
 			if inSquare(x, y) {
 				col, a = c.obj, 255
 				if y >= 28 && y < 36 && c.lost > 0 {
 					a = c.lost
+					if c.lostCol.A > 0 {
+						col = c.lostCol
+					}
 				}
 			}
 			col.A = a
@@ -67,8 +75,11 @@ func TestKey(t *testing.T) {
 		{name: "a half-lost part is filled", obj: orange, lost: 60, fill: true, wantApply: true, wantObject: inSquare},
 		{name: "without fill a half-lost part stays lost", obj: orange, lost: 60, wantApply: true,
 			wantObject: func(x, y int) bool { return inSquare(x, y) && (y < 28 || y >= 36) }},
-		{name: "a part the network did not see at all is not filled", obj: orange, lost: 10, fill: true, wantApply: true,
+		{name: "a part the network lost whole is filled", obj: orange, lost: 1, lostCol: blue, fill: true, wantApply: true, wantObject: inSquare},
+		{name: "a shade of the backdrop the network did not see is not filled", obj: orange, lost: 1,
+			lostCol: color.NRGBA{170, 170, 170, 255}, fill: true, wantApply: true,
 			wantObject: func(x, y int) bool { return inSquare(x, y) && (y < 28 || y >= 36) }},
+		{name: "clutter larger than the object is not filled", obj: orange, clutter: true, fill: true, wantApply: true, wantObject: inSquare},
 		{name: "object of the backdrop's colour: not trusted", obj: white, wantApply: false, wantObject: inSquare},
 		{name: "object covering the border: not trusted", stripes: true, obj: orange,
 			kept: func(x, y int) bool { return y < 40 }, wantApply: false,
