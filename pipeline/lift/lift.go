@@ -1,15 +1,16 @@
 // Package lift turns one matted picture of an object into an initial 3D
-// Gaussian cloud with a plausible shape, without learned weights: the
-// silhouette's rows become a solid of revolution about the vertical axis,
-// its distance transform inflates it into the union of its inscribed
-// spheres (thin parts stay thin), and the two are blended per region. The
-// front takes its colours from the picture, the back and sides the colour
-// of the picture's pixel they lie behind (a mirror through the object's
-// middle plane). The fit then refines this cloud instead of a blob.
+// Gaussian cloud with a plausible shape, without learned weights: each run
+// of silhouette pixels in a row becomes a level, round cross-section about
+// a vertical axis, as large as fits the silhouette as the (elevated)
+// reference camera sees it, so a body becomes a solid of revolution and a
+// handle or a leg a round part as thick as it is wide; what no section
+// covers takes the distance transform's inflation (the union of the
+// silhouette's inscribed spheres). The front takes its colours from the
+// picture, the back the colour of its mirror image through the object's
+// middle plane. The fit then refines this cloud instead of a blob.
 //
-// The silhouette analysis (Rows, Axis, DistanceTransform, Inflate,
-// Revolve, RevolveWeights) is exported for other outputs that need a
-// shape from one picture.
+// The silhouette analysis (Rows, Axis, DistanceTransform, Inflate) is
+// exported for other outputs that need a shape from one picture.
 package lift
 
 import (
@@ -45,10 +46,12 @@ var ErrInvalidOptions = errors.New("invalid lift options")
 
 // Options are the lift's knobs.
 type Options struct {
-	// Shape is ShapeRevolve, ShapeInflate or ShapeAuto (per row: revolve
-	// where the row is one run, inflate where it has several).
+	// Shape is ShapeAuto (a cross-section per run of object pixels in a
+	// row), ShapeRevolve (one per row, spanning it) or ShapeInflate (none:
+	// every pixel takes the inflation).
 	Shape string
-	// DepthScale multiplies every half-thickness (1: as round as wide).
+	// DepthScale stretches every cross-section and half-thickness along
+	// the depth axis (1: as round as wide).
 	DepthScale float64
 	// Resolution is the side of the square working canvas in pixels: the
 	// object is framed into it and one Gaussian per pixel and depth step
@@ -220,32 +223,6 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 		}
 	}
 	return res, nil
-}
-
-// HalfThickness returns the half-thickness (pixels) of the lifted shape
-// at every pixel of m for a shape kind: Revolve, Inflate, or (auto) their
-// blend by RevolveWeights, never thinner than the inflation.
-func HalfThickness(m Mask, shape string) []float32 {
-	rows := Rows(m)
-	dt := DistanceTransform(m)
-	inf := Inflate(m, dt)
-	if shape == ShapeInflate {
-		return inf
-	}
-	rev := Revolve(m, rows)
-	if shape == ShapeRevolve {
-		return rev
-	}
-	wts := RevolveWeights(rows, max(1, m.H/32))
-	out := make([]float32, len(inf))
-	for y := range m.H {
-		w := wts[y]
-		for x := range m.W {
-			i := y*m.W + x
-			out[i] = max(inf[i], w*rev[i]+(1-w)*inf[i])
-		}
-	}
-	return out
 }
 
 // bbox returns the bounding box of img's object pixels and which image

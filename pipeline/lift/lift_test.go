@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -85,34 +86,27 @@ func randomMask(rng *rand.Rand, w, h int) Mask {
 	return m
 }
 
-func TestShapesOfADisc(t *testing.T) {
-	// A disc lifts to a sphere both ways: half-thickness √(r² − ρ²).
+func TestInflateOfADisc(t *testing.T) {
+	// A disc inflates to a sphere: half-thickness √(r² − ρ²).
 	const n, r = 64, 20.0
 	m := discMask(n, r)
-	rows := Rows(m)
-	if ax := Axis(rows); math.Abs(ax-n/2) > 0.01 {
+	if ax := Axis(Rows(m)); math.Abs(ax-n/2) > 0.01 {
 		t.Errorf("axis %v, want %v", ax, n/2)
 	}
 	inf := Inflate(m, DistanceTransform(m))
-	rev := Revolve(m, rows)
-	for _, tc := range []struct {
-		name string
-		h    []float32
-	}{{"inflate", inf}, {"revolve", rev}} {
-		c := n / 2
-		for _, x := range []int{c, c + 10, c + 17} {
-			rho := float64(x) + 0.5 - n/2
-			want := math.Sqrt(r*r - rho*rho)
-			if got := float64(tc.h[c*n+x]); math.Abs(got-want) > 1.6 {
-				t.Errorf("%s at ρ=%.1f: %.2f, want %.2f", tc.name, rho, got, want)
-			}
+	c := n / 2
+	for _, x := range []int{c, c + 10, c + 17} {
+		rho := float64(x) + 0.5 - n/2
+		want := math.Sqrt(r*r - rho*rho)
+		if got := float64(inf[c*n+x]); math.Abs(got-want) > 1.6 {
+			t.Errorf("at ρ=%.1f: %.2f, want %.2f", rho, got, want)
 		}
 	}
 }
 
 func TestInflateKeepsThinPartsThin(t *testing.T) {
-	// A disc with a 3-pixel-wide arm: revolve gives the arm's rows the
-	// disc's radius, inflation keeps the arm 1.5 pixels thick.
+	// A disc with a 3-pixel-wide arm: inflation keeps the arm 1.5 pixels
+	// thick and the disc as thick as it is wide.
 	const n = 64
 	m := discMask(n, 14)
 	for y := 31; y < 34; y++ {
@@ -124,13 +118,59 @@ func TestInflateKeepsThinPartsThin(t *testing.T) {
 	if got := inf[32*n+55]; got > 2.5 {
 		t.Errorf("arm half-thickness %v, want ≤ 2.5", got)
 	}
-	h := HalfThickness(m, ShapeAuto)
-	if got := h[32*n+32]; got < 12 {
-		t.Errorf("auto: disc half-thickness %v, want ≥ 10", got)
+	if got := inf[32*n+32]; got < 12 {
+		t.Errorf("disc half-thickness %v, want ≥ 12", got)
 	}
 }
 
-func TestRowsAndWeights(t *testing.T) {
+// sphereView draws the silhouette of a ball of radius r at the origin as
+// the reference scenes' front camera (15° above, perspective) sees it on
+// an n×n canvas: the outside truth the sections are checked against.
+func sphereView(n int, r float64) (view, Mask) {
+	g := newView(scenes.TrainViews(1, n)[0])
+	m := Mask{W: n, H: n, A: make([]float32, n*n)}
+	for y := range n {
+		for x := range n {
+			d := g.ray(float64(x)+0.5, float64(y)+0.5)
+			if b := dot(d, g.o); b*b-(dot(g.o, g.o)-r*r) >= 0 {
+				m.A[y*n+x] = 1
+			}
+		}
+	}
+	return g, m
+}
+
+func TestSectionsOfABall(t *testing.T) {
+	// Each level section of a ball seen from above must get the ball's
+	// own radius at its height, √(r² − y²), and no section may hang below
+	// or rise above the ball by more than a few spacings.
+	const n, r = 128, 0.5
+	g, m := sphereView(n, r)
+	secs := fitSections(g, m, ShapeAuto, 1)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, sc := range secs {
+		if sc.rad == 0 {
+			continue
+		}
+		y := sc.a[1]
+		lo, hi = min(lo, y), max(hi, y)
+		if math.Abs(y) < 0.9*r {
+			if want := math.Sqrt(r*r - y*y); math.Abs(sc.rad-want) > 2*g.px {
+				t.Errorf("section at height %.3f: radius %.3f, want %.3f", y, sc.rad, want)
+			}
+		}
+	}
+	if lo < -r-3*g.px || hi > r+3*g.px {
+		t.Errorf("sections span heights %.3f..%.3f, ball %v..%v (spacing %.3f)", lo, hi, -r, r, g.px)
+	}
+	// The hidden underside (seen from above, nothing shows it) goes with
+	// the hidden cone: measured −0.385, that is 0.77 r; the top stays.
+	if lo > -0.7*r || hi < 0.9*r {
+		t.Errorf("sections span heights %.3f..%.3f: more of the ball's ends is missing than the hidden underside", lo, hi)
+	}
+}
+
+func TestRows(t *testing.T) {
 	m := Mask{W: 6, H: 3, A: []float32{
 		0, 1, 1, 1, 0, 0,
 		1, 0, 0, 1, 1, 0,
@@ -145,10 +185,6 @@ func TestRowsAndWeights(t *testing.T) {
 	}
 	if rows[0].HalfWidth() != 1.5 || rows[0].Centre() != 2.5 || rows[2].HalfWidth() != 0 {
 		t.Errorf("row 0 half-width %v centre %v", rows[0].HalfWidth(), rows[0].Centre())
-	}
-	w := RevolveWeights(rows, 0)
-	if w[0] != 1 || w[1] != 0 || w[2] != 0 {
-		t.Errorf("weights %v, want [1 0 0]", w)
 	}
 }
 

@@ -213,31 +213,7 @@ func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, 
 		s.lo[i], s.hi[i] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
 	ds := opt.DepthScale
-	// in is the silhouette grown by one pixel: the outline test's slack.
-	in := make([]bool, m.W*m.H)
-	for y := range m.H {
-		for x := range m.W {
-			for dy := -1; dy <= 1 && !in[y*m.W+x]; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					if m.In(x+dx, y+dy) {
-						in[y*m.W+x] = true
-						break
-					}
-				}
-			}
-		}
-	}
-	secs := sections(m, opt.Shape)
-	for i := range secs {
-		sc := &secs[i]
-		sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, 0)
-		half := float64(sc.r-sc.l+1) / 2
-		sc.rad = g.revolveRadius(in, m.W, m.H, sc.a, half*g.px, ds)
-		if sc.rad < g.px {
-			sc.rad = 0
-		}
-	}
-	trimEnds(g, secs, m, ds)
+	secs := fitSections(g, m, opt.Shape, ds)
 	byRow := make([][]int, m.H)
 	for i, sc := range secs {
 		byRow[sc.y] = append(byRow[sc.y], i)
@@ -400,6 +376,38 @@ func frontDepths(s *samples, covered []bool, m Mask, reach int) []float64 {
 		}
 	}
 	return out
+}
+
+// fitSections returns the shape's cross-sections (sections) with their
+// centres on the middle plane and their radii fitted to the silhouette
+// (revolveRadius; 0 below one spacing), the hidden end dropped (trimEnds).
+func fitSections(g view, m Mask, shape string, ds float64) []section {
+	// in is the silhouette grown by one pixel: the outline test's slack.
+	in := make([]bool, m.W*m.H)
+	for y := range m.H {
+		for x := range m.W {
+			for dy := -1; dy <= 1 && !in[y*m.W+x]; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					if m.In(x+dx, y+dy) {
+						in[y*m.W+x] = true
+						break
+					}
+				}
+			}
+		}
+	}
+	secs := sections(m, shape)
+	for i := range secs {
+		sc := &secs[i]
+		sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, 0)
+		half := float64(sc.r-sc.l+1) / 2
+		sc.rad = g.revolveRadius(in, m.W, m.H, sc.a, half*g.px, ds)
+		if sc.rad < g.px {
+			sc.rad = 0
+		}
+	}
+	trimEnds(g, secs, m, ds)
+	return secs
 }
 
 // section is one level cross-section of the revolved shape: the object
