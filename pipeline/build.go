@@ -164,7 +164,7 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 		if err != nil {
 			return nil, err
 		}
-		stages = append(stages, matteStage{m: m, memo: b.memo, keyTol: p.Matte.KeyTolerance, keyFill: p.Matte.KeyFill, log: b.log})
+		stages = append(stages, matteStage{m: matte.KeyedMatte{Matte: m, Tolerance: p.Matte.KeyTolerance, Fill: p.Matte.KeyFill}, memo: b.memo, log: b.log})
 	} else {
 		stages = append(stages, unmatted{})
 	}

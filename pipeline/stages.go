@@ -23,13 +23,9 @@ import (
 // sweep runs each reference image through every point) is not matted
 // again: the output is reused and the timing says so.
 type matteStage struct {
-	m    *matte.Matte
+	m    matte.KeyedMatte
 	memo *memo
-	// keyTol and keyFill configure matte.Key after the network (keyTol 0:
-	// no key).
-	keyTol  float64
-	keyFill bool
-	log     *slog.Logger
+	log  *slog.Logger
 }
 
 func (matteStage) Name() string     { return "matte" }
@@ -48,23 +44,16 @@ func (s matteStage) Run(ctx context.Context, st *State) error {
 		return fmt.Errorf("no reference image to matte")
 	}
 	run := func() (*image.NRGBA, error) {
-		rgba, err := s.m.Run(ctx, st.Image)
-		if err != nil || s.keyTol == 0 {
-			return rgba, err
-		}
-		keyed, k, err := matte.Key(rgba, s.keyTol, s.keyFill)
-		if err != nil {
-			return nil, err
-		}
-		if s.log != nil {
+		rgba, k, err := s.m.RunKeyed(ctx, st.Image)
+		if err == nil && s.log != nil {
 			s.log.Debug("matte key", "job", st.Job.ID, "applied", k.Applied, "reason", k.Reason, "removed", k.Removed, "added", k.Added)
 		}
-		return keyed, nil
+		return rgba, err
 	}
 	var rgba *image.NRGBA
 	var err error
 	if s.memo != nil {
-		key := fmt.Sprintf("%s|key %g %t|%s", s.m.Model(), s.keyTol, s.keyFill, imageKey(st.Image))
+		key := fmt.Sprintf("%s|key %g %t|%s", s.m.Model(), s.m.Tolerance, s.m.Fill, imageKey(st.Image))
 		rgba, err = s.memo.do(st.Job.ID, key, run)
 	} else {
 		rgba, err = run()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/ort"
@@ -149,7 +150,8 @@ func runThreejs(ctx context.Context, e *env, o *threejsOptions, args []string) e
 			return err
 		}
 		defer m.Close()
-		opt.Matter = m
+		d := configs.DefaultProfile().Matte
+		opt.Matter = matte.KeyedMatte{Matte: m, Tolerance: d.KeyTolerance, Fill: d.KeyFill}
 	}
 	if opt.FitIters > 0 {
 		rd, err := render.New(ctx, assets, render.Options{NoEnv: o.noEnv, Log: e.log})

@@ -57,7 +57,7 @@ func TestMatteKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keyed, k, err := matte.Key(rgba, p.Matte.KeyTolerance, p.Matte.KeyFill)
+		keyed, k, err := matte.KeyedMatte{Matte: m, Tolerance: p.Matte.KeyTolerance, Fill: p.Matte.KeyFill}.RunKeyed(ctx, img)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package matte
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -257,4 +258,27 @@ func shadeTest(img *image.NRGBA, w, h int, border func(x, y int) bool, tol float
 		b := bright[cr*n+cg]
 		return b >= 0 && s <= b+slack
 	}
+}
+
+// KeyedMatte is a network matte followed by Key: the one way a stage or
+// command mattes an opaque picture. Tolerance 0 skips the key.
+type KeyedMatte struct {
+	*Matte
+	Tolerance float64
+	Fill      bool
+}
+
+// RunKeyed mattes img and keys its backdrop, and says what the key did.
+func (k KeyedMatte) RunKeyed(ctx context.Context, img image.Image) (*image.NRGBA, Keyed, error) {
+	rgba, err := k.Matte.Run(ctx, img)
+	if err != nil || k.Tolerance == 0 {
+		return rgba, Keyed{Reason: "no key"}, err
+	}
+	return Key(rgba, k.Tolerance, k.Fill)
+}
+
+// Run is RunKeyed without the account.
+func (k KeyedMatte) Run(ctx context.Context, img image.Image) (*image.NRGBA, error) {
+	out, _, err := k.RunKeyed(ctx, img)
+	return out, err
 }
