@@ -90,29 +90,22 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 		isBG[i] = near[bin(px(i))]
 	}
 	reached := make([]bool, w*h)
-	var queue []int
+	var seeds []int
 	for y := range h {
 		for x := range w {
 			if i := y*w + x; border(x, y) && isBG[i] {
 				reached[i] = true
-				queue = append(queue, i)
+				seeds = append(seeds, i)
 			}
 		}
 	}
-	for len(queue) > 0 {
-		i := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		x, y := i%w, i/w
-		for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-			if q[0] < 0 || q[1] < 0 || q[0] >= w || q[1] >= h {
-				continue
-			}
-			if j := q[1]*w + q[0]; isBG[j] && !reached[j] {
-				reached[j] = true
-				queue = append(queue, j)
-			}
+	spread(w, seeds, image.Rect(0, 0, w, h), func(j int) bool {
+		if !isBG[j] || reached[j] {
+			return false
 		}
-	}
+		reached[j] = true
+		return true
+	})
 	var k Keyed
 	object := 0
 	for i, r := range reached {
@@ -145,43 +138,34 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
 			}
 		}
-		// grow makes object, breadth-first from the object, every pixel
-		// inside r (x0, y0, x1, y1 inclusive) for which ok holds.
-		grow := func(x0, y0, x1, y1 int, ok func(j int) bool) []int {
-			var added []int
-			queue = queue[:0]
+		// grow makes object, from the object outwards, every pixel inside
+		// r that is not the backdrop's colour and for which ok holds.
+		grow := func(r image.Rectangle, ok func(j int) bool) []int {
+			var added, seeds []int
 			for i := range reached {
 				if out.Pix[4*i+3] >= 128 {
-					queue = append(queue, i)
+					seeds = append(seeds, i)
 				}
 			}
-			for len(queue) > 0 {
-				i := queue[len(queue)-1]
-				queue = queue[:len(queue)-1]
-				x, y := i%w, i/w
-				for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-					if q[0] < x0 || q[1] < y0 || q[0] > x1 || q[1] > y1 {
-						continue
-					}
-					j := q[1]*w + q[0]
-					if a := &out.Pix[4*j+3]; *a < 128 && !isBG[j] && ok(j) {
-						*a = 255
-						added = append(added, j)
-						queue = append(queue, j)
-					}
+			spread(w, seeds, r, func(j int) bool {
+				if a := &out.Pix[4*j+3]; *a < 128 && !isBG[j] && ok(j) {
+					*a = 255
+					added = append(added, j)
+					return true
 				}
-			}
+				return false
+			})
 			return added
 		}
 		// Half-seen pixels of other colours, within the object's box.
-		k.Added += len(grow(x0, y0, x1, y1, func(j int) bool { return out.Pix[4*j+3] >= fillAlpha }))
+		k.Added += len(grow(image.Rect(x0, y0, x1+1, y1+1), func(j int) bool { return out.Pix[4*j+3] >= fillAlpha }))
 		// Unseen pixels that are neither the backdrop's colour nor a
 		// shade of it (a shadow), within the box grown by a quarter: a
 		// part the network lost whole (a blue box on a blue checker). At
 		// most as many as the object had; more is clutter, not a part.
 		shade := shadeTest(img, w, h, border, tol)
 		mx, my := (x1-x0+1)/2, (y1-y0+1)/2
-		more := grow(max(0, x0-mx), max(0, y0-my), min(w-1, x1+mx), min(h-1, y1+my), func(j int) bool { return !shade(px(j)) })
+		more := grow(image.Rect(x0-mx, y0-my, x1+1+mx, y1+1+my).Intersect(image.Rect(0, 0, w, h)), func(j int) bool { return !shade(px(j)) })
 		if len(more) > kept {
 			for _, j := range more {
 				out.Pix[4*j+3] = px(j)[3]
@@ -192,6 +176,23 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 	}
 	k.Applied = true
 	return out, k, nil
+}
+
+// spread visits, depth-first from seeds (indices into a grid w wide),
+// the 4-neighbours inside r of every visited pixel; visit marks a pixel
+// and says whether to go on from it.
+func spread(w int, seeds []int, r image.Rectangle, visit func(j int) bool) {
+	stack := append([]int(nil), seeds...)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%w, i/w
+		for _, q := range [4]image.Point{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+			if q.In(r) && visit(q.Y*w+q.X) {
+				stack = append(stack, q.Y*w+q.X)
+			}
+		}
+	}
 }
 
 // dilate3 grows the set occ on an n×n×n grid by r cells along each axis

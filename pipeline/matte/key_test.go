@@ -148,3 +148,35 @@ func TestKeyErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzKey keys arbitrary small pictures (any colours, any alpha): no
+// panic, the same size out, colours untouched, and the matte left alone
+// whenever the key is not applied.
+func FuzzKey(f *testing.F) {
+	f.Add(uint8(9), uint8(7), []byte{1, 2, 3, 255, 200, 10, 10, 0}, 12.0, true)
+	f.Add(uint8(3), uint8(3), []byte{255, 255, 255, 0}, 0.0, false)
+	f.Fuzz(func(t *testing.T, w, h uint8, pix []byte, tol float64, fill bool) {
+		if w == 0 || h == 0 || len(pix) == 0 {
+			return
+		}
+		img := image.NewNRGBA(image.Rect(0, 0, int(w%40)+1, int(h%40)+1))
+		for i := range img.Pix {
+			img.Pix[i] = pix[i%len(pix)]
+		}
+		out, k, err := Key(img, tol, fill)
+		if err != nil {
+			if tol >= 0 && tol <= 128 {
+				t.Fatalf("tolerance %v: %v", tol, err)
+			}
+			return
+		}
+		if out.Bounds().Size() != img.Bounds().Size() {
+			t.Fatalf("size %v, want %v", out.Bounds().Size(), img.Bounds().Size())
+		}
+		for i := range img.Pix {
+			if i%4 != 3 && out.Pix[i] != img.Pix[i] || !k.Applied && out.Pix[i] != img.Pix[i] {
+				t.Fatalf("byte %d changed (%+v)", i, k)
+			}
+		}
+	})
+}
