@@ -185,24 +185,21 @@ func (s *samples) ring(a [3]float64, r, ds, step float64) {
 }
 
 // place puts Gaussians on and inside the lifted surface and returns the
-// cloud, the sample spacing (world units per canvas pixel at the middle
-// plane) and, per canvas pixel, the depth span of the samples seen there
-// (NaN where none is).
+// cloud and the samples it was made from (the spacing, world units per
+// canvas pixel at the middle plane, is s.g.px; s.lo and s.hi are the depth
+// span of the samples seen at each canvas pixel, lo > hi where none is).
 //
-// Revolved rows (shape revolve, or auto rows of one run): the row's
-// centre pixel's ray meets the middle plane at the cross-section's centre,
-// whose radius is the largest whose outline stays in the silhouette
-// (revolveRadius). Samples sit on its rim one spacing apart, on rings
-// filling the cap where the next row's section is narrower, and on a
-// sparse inner lattice.
+// Sections (fitSections): samples sit on each section's rim one spacing
+// apart, on rings filling the cap where the next row's section is
+// narrower (a flat top, a step), and on a sparse inner lattice.
 //
-// Every other object pixel (inflated rows, and pixels no cross-section
-// covers: the corners of a box, thin parts beside a body) gets samples on
-// its own ray at depth offsets ±t from the middle plane, for t up to the
-// inflation's half-thickness at the pixel (the front and back surfaces and
-// the side walls between it and thinner neighbours, one sample per pixel
-// of depth), and every third step inside on a 3-pixel lattice; its colour
-// is the pixel's. So the front view sees exactly the silhouette.
+// Every object pixel no section covers (the corners of a box, a run too
+// thin for a section, every pixel for shape inflate) gets samples on its
+// own ray around the front depth of the nearest covered pixel
+// (frontDepths), at offsets ±t up to the inflation's half-thickness at the
+// pixel (the front and back surfaces and the side walls between it and
+// thinner neighbours, one sample per pixel of depth), and every third
+// step inside on a 3-pixel lattice; its colour is the pixel's.
 //
 // Sizes are isotropic, σ = 0.6 spacings, so neighbours overlap and no view
 // shows a gap.
@@ -269,7 +266,7 @@ func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, 
 	// flat top seen from above) sits at the depth of the nearest section's
 	// front rather than on the middle plane, which its ray meets above the
 	// top or below the bottom.
-	mid := frontDepths(s, covered, m, m.W+m.H)
+	mid := frontDepths(s, m)
 	h := Inflate(m, DistanceTransform(m))
 	hAt := func(x, y int) float64 {
 		if !m.In(x, y) || covered[y*m.W+x] {
@@ -337,42 +334,28 @@ func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, 
 func frac(h float64) float64 { return h - math.Floor(h) }
 
 // frontDepths returns, per canvas pixel, the depth offset an uncovered
-// object pixel within reach pixels of the sections' samples takes: the
-// front (smallest offset) of the nearest pixel those samples are seen at
-// (breadth-first, 4-connected, through object pixels); 0 elsewhere.
-func frontDepths(s *samples, covered []bool, m Mask, reach int) []float64 {
+// object pixel takes: the front (smallest offset) of the nearest pixel the
+// sections' samples are seen at (breadth-first, 4-connected, through
+// object pixels); 0 where none is reachable.
+func frontDepths(s *samples, m Mask) []float64 {
 	out := make([]float64, m.W*m.H)
-	dist := make([]int, m.W*m.H)
+	done := make([]bool, m.W*m.H)
 	var queue []int
 	for i := range out {
-		dist[i] = -1
 		if s.lo[i] <= s.hi[i] {
-			out[i], dist[i] = float64(s.lo[i]), 0
+			out[i], done[i] = float64(s.lo[i]), true
 			queue = append(queue, i)
 		}
 	}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
-		if dist[p] >= reach {
-			continue
-		}
 		x, y := p%m.W, p/m.W
 		for _, q := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
-			if !m.In(q[0], q[1]) {
-				continue
+			if j := q[1]*m.W + q[0]; m.In(q[0], q[1]) && !done[j] {
+				out[j], done[j] = out[p], true
+				queue = append(queue, j)
 			}
-			j := q[1]*m.W + q[0]
-			if dist[j] >= 0 {
-				continue
-			}
-			out[j], dist[j] = out[p], dist[p]+1
-			queue = append(queue, j)
-		}
-	}
-	for i := range out {
-		if dist[i] < 0 {
-			out[i] = 0
 		}
 	}
 	return out
