@@ -308,7 +308,7 @@ func DefaultProfile() Profile {
 			Fill:          0.7,
 			ObjectAlpha:   0.5,
 			Opacity:       0.9,
-			Iterations:    60,
+			Iterations:    20,
 			MaxAnisotropy: 4,
 			MaxDepthSigma: 1.5,
 			AnchorBand:    1,

@@ -32,8 +32,8 @@ func TestImagePromptPath(t *testing.T) {
 		after floor
 		gain  *floor // nil: today's path is not run
 	}{
-		{"red-cube", floor{0.82, 13.7}, &floor{0.25, 4.0}}, // after 0.833 13.99 dB; before 0.479-0.532, 8.87-9.4 dB
-		{"chess-pawn", floor{0.86, 17.3}, nil},             // after 0.882 17.64 dB (before 0.579 10.48 dB)
+		{"red-cube", floor{0.82, 13.7}, &floor{0.25, 4.0}}, // after 0.836 14.06 dB; before 0.479-0.532, 8.87-9.4 dB
+		{"chess-pawn", floor{0.86, 17.5}, nil},             // after 0.887 17.88 dB (before 0.579 10.48 dB)
 	}
 	run := func(p configs.Profile, path string, sc scenes.Scene) imageeval.Result {
 		b := pipeline.NewBuilder(slog.New(slog.DiscardHandler), "")
