@@ -32,8 +32,7 @@ const keyBin = 4
 // through such pixels is background. This removes what a matting network
 // keeps of a plain, gradient or patterned backdrop (stripes between a
 // table's legs, checks under a cone), which a product picture's backdrop
-// usually is. Object pixels the flood reaches stay object only when they
-// are not the backdrop's colour.
+// usually is.
 //
 // The key is not trusted, and the matte returned as it was, when the
 // object covers more than half of the border (the palette would be the
@@ -43,11 +42,12 @@ const keyBin = 4
 // When addInside is set, the object then grows, within its bounding box,
 // into the pixels next to it whose colour is not the backdrop's and to
 // which the network gave some alpha (at least 0.1): they become object
-// (alpha 1), a plate or a stem the network half lost. Then, within the box
-// grown by half its size, into pixels the network did not see at all whose
-// colour is neither the backdrop's nor a shade of it (a part lost whole);
-// if that would add more than the object has, it is clutter and undone. A shadow the network half kept becomes object
-// too.
+// (alpha 1), a plate or a stem the network half lost; a shadow the
+// network half kept becomes object too. Then, within the box grown by
+// half its size, it grows into pixels the network did not see at all
+// whose colour is neither the backdrop's nor a shade of it (a part lost
+// whole); if that would add more than the object has, it is clutter and
+// undone.
 func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, error) {
 	if img == nil {
 		return nil, Keyed{}, fmt.Errorf("matte: key: no image")
