@@ -12,7 +12,6 @@ import (
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/imageeval"
-	"github.com/splatbench/splatbench/pipeline/lift"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -172,7 +171,7 @@ func (s fitStage) Run(ctx context.Context, st *State) error {
 		return err
 	}
 	if st.Lift != nil {
-		lift.Normalize(res.Cloud)
+		splat.CentreAndScale(res.Cloud, splat.ValidatorExtent)
 	}
 	st.Cloud = res.Cloud
 	st.FitStats = res.Stats

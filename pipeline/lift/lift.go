@@ -451,39 +451,3 @@ func pad(c *splat.Cloud, n int, spacing float64, seed uint64) *splat.Cloud {
 	}
 	return out
 }
-
-// Normalize prepares a lifted (and fitted) cloud for the validator's
-// normalisation (splat.NormalizeForValidator): centres are moved so their
-// per-axis mean is the origin, which makes the validator's scalar-mean
-// recentring a no-op and centres the object as the reference scenes are
-// centred; then positions and scales are multiplied so the largest
-// extent of the centres is splat.ValidatorExtent, which makes the
-// validator's scaling 1 and so leaves its opacity division a no-op.
-func Normalize(c *splat.Cloud) {
-	n := c.Len()
-	if n == 0 {
-		return
-	}
-	var mean [3]float64
-	lo := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
-	hi := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
-	for i := range n {
-		for a := range 3 {
-			v := float64(c.Pos[3*i+a])
-			mean[a] += v
-			lo[a], hi[a] = min(lo[a], v), max(hi[a], v)
-		}
-	}
-	extent := max(hi[0]-lo[0], hi[1]-lo[1], hi[2]-lo[2])
-	k := 1.0
-	if extent > 0 {
-		k = splat.ValidatorExtent / extent
-	}
-	ls := float32(math.Log(k))
-	for i := range n {
-		for a := range 3 {
-			c.Pos[3*i+a] = float32((float64(c.Pos[3*i+a]) - mean[a]/float64(n)) * k)
-			c.LogScale[3*i+a] += ls
-		}
-	}
-}

@@ -37,7 +37,7 @@ func liftScene(ctx context.Context, t testing.TB, sc scenes.Scene, opt lift.Opti
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
-	lift.Normalize(res.Cloud)
+	splat.CentreAndScale(res.Cloud, splat.ValidatorExtent)
 	r, pv, tv, err := imageeval.CompareClouds(ctx, res.Cloud, gt, size)
 	if err != nil {
 		t.Fatal(err)

@@ -83,7 +83,7 @@ func build(name string, parts []part, seed int64, count int) *splat.Cloud {
 			i++
 		}
 	}
-	normalise(c)
+	splat.CentreAndScale(c, 1)
 	return c
 }
 
@@ -226,36 +226,4 @@ func allocate(parts []part, count int) []int {
 		sum += d
 	}
 	return counts
-}
-
-// normalise centres c on the per-axis mean of its centres (so the
-// validator's scalar-mean recentring is a no-op) and scales positions and
-// scales so that the largest extent of the centres is 1.
-func normalise(c *splat.Cloud) {
-	n := c.Len()
-	var mean [3]float64
-	lo := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
-	hi := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
-	for i := range n {
-		for a := range 3 {
-			v := float64(c.Pos[3*i+a])
-			mean[a] += v
-			lo[a], hi[a] = min(lo[a], v), max(hi[a], v)
-		}
-	}
-	ext := max(hi[0]-lo[0], hi[1]-lo[1], hi[2]-lo[2])
-	if ext == 0 {
-		return
-	}
-	f := 1 / ext
-	for a := range 3 {
-		mean[a] /= float64(n)
-	}
-	logf := float32(math.Log(f))
-	for i := range n {
-		for a := range 3 {
-			c.Pos[3*i+a] = float32((float64(c.Pos[3*i+a]) - mean[a]) * f)
-			c.LogScale[3*i+a] += logf
-		}
-	}
 }

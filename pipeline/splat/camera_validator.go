@@ -46,3 +46,37 @@ func NormalizeForValidator(c *Cloud) {
 		c.OpacityLogit[i] = Logit(float32(min(max(o, 0), 1)))
 	}
 }
+
+// CentreAndScale moves c's centres so their per-axis mean is the origin
+// and multiplies positions and scales so the largest axis-aligned extent
+// of the centres is extent (zero extent: only centred). With extent
+// ValidatorExtent, NormalizeForValidator is then a no-op: its scalar-mean
+// recentring finds the origin, its scaling is 1 and so its opacity
+// division changes nothing.
+func CentreAndScale(c *Cloud, extent float64) {
+	n := c.Len()
+	if n == 0 {
+		return
+	}
+	var mean [3]float64
+	lo := [3]float64{math.Inf(1), math.Inf(1), math.Inf(1)}
+	hi := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
+	for i := range n {
+		for a := range 3 {
+			v := float64(c.Pos[3*i+a])
+			mean[a] += v
+			lo[a], hi[a] = min(lo[a], v), max(hi[a], v)
+		}
+	}
+	k := 1.0
+	if e := max(hi[0]-lo[0], hi[1]-lo[1], hi[2]-lo[2]); e > 0 {
+		k = extent / e
+	}
+	ls := float32(math.Log(k))
+	for i := range n {
+		for a := range 3 {
+			c.Pos[3*i+a] = float32((float64(c.Pos[3*i+a]) - mean[a]/float64(n)) * k)
+			c.LogScale[3*i+a] += ls
+		}
+	}
+}
