@@ -83,6 +83,12 @@ func (g view) project(p [3]float64) (u, v float64, ok bool) {
 	return c.Fx*x/z + c.Cx, c.Fy*y/z + c.Cy, true
 }
 
+// at returns the point of a level cross-section about centre a that is c
+// along the right axis and d along the depth axis from it.
+func (g view) at(a [3]float64, c, d float64) [3]float64 {
+	return [3]float64{a[0] + c*g.right[0] + d*g.depth[0], a[1] + c*g.right[1] + d*g.depth[1], a[2] + c*g.right[2] + d*g.depth[2]}
+}
+
 // pixel returns the index of the canvas pixel p lands on, or −1.
 func (g view) pixel(p [3]float64, w, h int) int {
 	u, v, ok := g.project(p)
@@ -107,9 +113,7 @@ func (g view) revolveRadius(in []bool, w, h int, a [3]float64, rmax, ds float64)
 	fits := func(r float64) bool {
 		for k := range ringPoints {
 			th := 2 * math.Pi * float64(k) / ringPoints
-			c, s := r*math.Cos(th), r*ds*math.Sin(th)
-			p := [3]float64{a[0] + c*g.right[0] + s*g.depth[0], a[1] + c*g.right[1] + s*g.depth[1], a[2] + c*g.right[2] + s*g.depth[2]}
-			if i := g.pixel(p, w, h); i < 0 || !in[i] {
+			if i := g.pixel(g.at(a, r*math.Cos(th), r*ds*math.Sin(th)), w, h); i < 0 || !in[i] {
 				return false
 			}
 		}
@@ -164,7 +168,7 @@ func (s *samples) add(p [3]float64, c []float32) {
 // the far half that of its mirror image through the middle plane.
 func (s *samples) addRevolved(a [3]float64, c, d float64) {
 	g := s.g
-	p := [3]float64{a[0] + c*g.right[0] + d*g.depth[0], a[1] + c*g.right[1] + d*g.depth[1], a[2] + c*g.right[2] + d*g.depth[2]}
+	p := g.at(a, c, d)
 	q := p
 	if d > 0 {
 		for k := range 3 {
@@ -440,9 +444,7 @@ func (g view) footprint(sc section, ds float64, w, h int, stamp []int32, id int3
 		n := max(1, int(math.Ceil(2*math.Pi*a*max(1, ds)/step)))
 		for k := range n {
 			th := 2 * math.Pi * float64(k) / float64(n)
-			c, d := a*math.Cos(th), a*ds*math.Sin(th)
-			p := [3]float64{sc.a[0] + c*g.right[0] + d*g.depth[0], sc.a[1] + c*g.right[1] + d*g.depth[1], sc.a[2] + c*g.right[2] + d*g.depth[2]}
-			if i := g.pixel(p, w, h); i >= 0 && stamp[i] != id {
+			if i := g.pixel(g.at(sc.a, a*math.Cos(th), a*ds*math.Sin(th)), w, h); i >= 0 && stamp[i] != id {
 				stamp[i] = id
 				out = append(out, i)
 			}
