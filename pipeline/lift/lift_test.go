@@ -146,7 +146,7 @@ func TestSectionsOfABall(t *testing.T) {
 	// or rise above the ball by more than a few spacings.
 	const n, r = 128, 0.5
 	g, m := sphereView(n, r)
-	secs := fitSections(g, m, ShapeAuto, 1)
+	secs, _ := chooseSections(g, m, ShapeAuto, 1)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, sc := range secs {
 		if sc.rad == 0 {
@@ -378,5 +378,103 @@ func TestLiftFrontViewMatchesSilhouette(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// solidView draws the silhouette of a solid, given as a ray test (camera
+// centre o, unit direction d), as the reference scenes' front camera
+// sees it on an n×n canvas.
+func solidView(n int, hit func(o, d [3]float64) bool) (view, Mask) {
+	g := newView(scenes.TrainViews(1, n)[0])
+	m := Mask{W: n, H: n, A: make([]float32, n*n)}
+	for y := range n {
+		for x := range n {
+			if hit(g.o, g.ray(float64(x)+0.5, float64(y)+0.5)) {
+				m.A[y*n+x] = 1
+			}
+		}
+	}
+	return g, m
+}
+
+// boxHit is the ray test of a box of half-size h about the origin, turned
+// by turn radians about the vertical (slabs).
+func boxHit(h, turn float64) func(o, d [3]float64) bool {
+	s, c := math.Sincos(turn)
+	local := func(v [3]float64) [3]float64 { return [3]float64{c*v[0] - s*v[2], v[1], s*v[0] + c*v[2]} }
+	return func(o, d [3]float64) bool {
+		o, d = local(o), local(d)
+		t0, t1 := math.Inf(-1), math.Inf(1)
+		for k := range 3 {
+			if d[k] == 0 {
+				if math.Abs(o[k]) > h {
+					return false
+				}
+				continue
+			}
+			a, b := (-h-o[k])/d[k], (h-o[k])/d[k]
+			t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+		}
+		return t0 <= t1 && t1 > 0
+	}
+}
+
+// cylinderHit is the ray test of an upright cylinder of radius r and
+// half-height h about the origin.
+func cylinderHit(r, h float64) func(o, d [3]float64) bool {
+	return func(o, d [3]float64) bool {
+		// The ray's stretch inside the infinite cylinder, then the slab.
+		a := d[0]*d[0] + d[2]*d[2]
+		b := o[0]*d[0] + o[2]*d[2]
+		c := o[0]*o[0] + o[2]*o[2] - r*r
+		disc := b*b - a*c
+		if a == 0 || disc < 0 {
+			return false
+		}
+		t0, t1 := (-b-math.Sqrt(disc))/a, (-b+math.Sqrt(disc))/a
+		y0, y1 := (-h-o[1])/d[1], (h-o[1])/d[1]
+		t0, t1 = max(t0, min(y0, y1)), min(t1, max(y0, y1))
+		return t0 <= t1 && t1 > 0
+	}
+}
+
+func TestBoxOrCylinder(t *testing.T) {
+	// A box seen from above stands on a V or shows its top's corners: it
+	// must become one square prism of the box's size, height and turn; a
+	// cylinder of the same width must stay round sections.
+	const n = 128
+	for _, tc := range []struct {
+		name string
+		hit  func(o, d [3]float64) bool
+		box  bool
+		turn float64 // degrees, modulo 90
+	}{
+		{"box turned 25°", boxHit(0.4, 25*math.Pi/180), true, 25},
+		{"box turned 60°", boxHit(0.4, 60*math.Pi/180), true, 60},
+		{"box face on", boxHit(0.4, 0), true, 0},
+		{"cylinder", cylinderHit(0.45, 0.4), false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, m := solidView(n, tc.hit)
+			_, boxes := chooseSections(g, m, ShapeAuto, 1)
+			if !tc.box {
+				if len(boxes) != 0 {
+					t.Fatalf("%d boxes, want none", len(boxes))
+				}
+				return
+			}
+			if len(boxes) != 1 {
+				t.Fatalf("%d boxes, want 1", len(boxes))
+			}
+			b := boxes[0]
+			if math.Abs(b.s-0.4) > 0.05 || math.Abs(b.hi-0.4) > 0.06 || math.Abs(b.lo+0.4) > 0.06 || math.Abs(b.x) > 0.03 {
+				t.Errorf("prism half-size %.3f, heights %.3f..%.3f, axis at %.3f; want 0.4, -0.4..0.4, 0", b.s, b.lo, b.hi, b.x)
+			}
+			turn := b.o.turn * 180 / math.Pi
+			t.Logf("prism half-size %.3f, heights %.3f..%.3f, axis %.3f, turned %.1f°", b.s, b.lo, b.hi, b.x, turn)
+			if d := math.Mod(math.Abs(turn-tc.turn), 90); min(d, 90-d) > 10 {
+				t.Errorf("turned %.0f°, want %.0f°", turn, tc.turn)
+			}
+		})
 	}
 }

@@ -102,18 +102,24 @@ func (g view) pixel(p [3]float64, w, h int) int {
 // the silhouette.
 const ringPoints = 64
 
-// revolveRadius returns the largest radius (world units) of the level
-// cross-section about centre a (depth radius: radius·ds) whose outline,
+// on returns the point of a level cross-section of outline o at scale r
+// about centre a that is share f of the way round.
+func (g view) on(a [3]float64, r float64, o *outline, f float64) [3]float64 {
+	pt := o.point(f)
+	return g.at(a, r*pt[0], r*pt[1])
+}
+
+// revolveRadius returns the largest scale (world units) of the level
+// cross-section of outline o about centre a whose outline,
 // seen by the reference camera, stays inside the silhouette in (dilated by
 // one pixel, so the sampled outline may graze it). Seen from above, the
 // cross-sections of a round body are ellipses in the picture whose height
 // is radius·sin(elevation); a row's width alone would make the top and
 // bottom rows of a cylinder a dome and the object too tall.
-func (g view) revolveRadius(in []bool, w, h int, a [3]float64, rmax, ds float64) float64 {
+func (g view) revolveRadius(in []bool, w, h int, a [3]float64, rmax float64, o *outline) float64 {
 	fits := func(r float64) bool {
 		for k := range ringPoints {
-			th := 2 * math.Pi * float64(k) / ringPoints
-			if i := g.pixel(g.at(a, r*math.Cos(th), r*ds*math.Sin(th)), w, h); i < 0 || !in[i] {
+			if i := g.pixel(g.on(a, r, o, float64(k)/ringPoints), w, h); i < 0 || !in[i] {
 				return false
 			}
 		}
@@ -179,12 +185,36 @@ func (s *samples) addRevolved(a [3]float64, c, d float64) {
 }
 
 // ring places samples one spacing apart around the cross-section of
-// radius r (depth radius r·ds) about a, every step-th spacing.
-func (s *samples) ring(a [3]float64, r, ds, step float64) {
-	n := max(8, int(math.Ceil(2*math.Pi*r*max(1, ds)/(step*s.g.px))))
+// outline o at scale r about a, every step-th spacing.
+func (s *samples) ring(a [3]float64, r float64, o *outline, step float64) {
+	n := max(8, int(math.Ceil(o.perim*r/(step*s.g.px))))
 	for k := range n {
-		th := 2 * math.Pi * (float64(k) + 0.5) / float64(n)
-		s.addRevolved(a, r*math.Cos(th), r*ds*math.Sin(th))
+		pt := o.point((float64(k) + 0.5) / float64(n))
+		s.addRevolved(a, r*pt[0], r*pt[1])
+	}
+}
+
+// prism places samples on the walls of prism p one spacing apart, on its
+// top and bottom, and on a sparse inner lattice.
+func (s *samples) prism(p prism) {
+	px := s.g.px
+	n := max(1, int(math.Round((p.hi-p.lo)/px)))
+	for k := 0; k <= n; k++ {
+		y := p.lo + (p.hi-p.lo)*float64(k)/float64(n)
+		a := p.centre(s.g, y)
+		s.ring(a, p.s, p.o, 1)
+		switch {
+		case k == 0 || k == n:
+			for r := p.s - px; r > 0; r -= px {
+				s.ring(a, r, p.o, 1)
+			}
+			s.addRevolved(a, 0, 0)
+		case k%3 == 0:
+			for r := p.s - 3*px; r > 0; r -= 3 * px {
+				s.ring(a, r, p.o, 3)
+			}
+			s.addRevolved(a, 0, 0)
+		}
 	}
 }
 
@@ -214,7 +244,7 @@ func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, 
 		s.lo[i], s.hi[i] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
 	ds := opt.DepthScale
-	secs := fitSections(g, m, opt.Shape, ds)
+	secs, boxes := chooseSections(g, m, opt.Shape, ds)
 	byRow := make([][]int, m.H)
 	for i, sc := range secs {
 		byRow[sc.y] = append(byRow[sc.y], i)
@@ -238,19 +268,22 @@ func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, 
 		if r == 0 {
 			continue
 		}
-		s.ring(sc.a, r, ds, 1)
+		s.ring(sc.a, r, sc.o, 1)
 		// The cap: rings between this section and the narrower of its
 		// neighbours (a flat top or bottom, a step in the profile).
 		rn := min(neighbour(sc, sc.y-1), neighbour(sc, sc.y+1))
 		for a := r - g.px; a > rn && a > 0; a -= g.px {
-			s.ring(sc.a, a, ds, 1)
+			s.ring(sc.a, a, sc.o, 1)
 		}
 		if sc.y%3 == 0 {
 			for a := min(rn, r) - 3*g.px; a > 0; a -= 3 * g.px {
-				s.ring(sc.a, a, ds, 3)
+				s.ring(sc.a, a, sc.o, 3)
 			}
 			s.addRevolved(sc.a, 0, 0)
 		}
+	}
+	for _, p := range boxes {
+		s.prism(p)
 	}
 	// Pixels the sections cover (as seen by the reference camera).
 	covered := make([]bool, m.W*m.H)
@@ -365,11 +398,9 @@ func frontDepths(s *samples, m Mask) []float64 {
 	return out
 }
 
-// fitSections returns the shape's cross-sections (sections) with their
-// centres on the middle plane and their radii fitted to the silhouette
-// (revolveRadius; 0 below one spacing), the hidden end dropped (trimEnds).
-func fitSections(g view, m Mask, shape string, ds float64) []section {
-	// in is the silhouette grown by one pixel: the outline test's slack.
+// grown returns the silhouette grown by one pixel: the outline test's
+// slack.
+func grown(m Mask) []bool {
 	in := make([]bool, m.W*m.H)
 	for y := range m.H {
 		for x := range m.W {
@@ -383,27 +414,40 @@ func fitSections(g view, m Mask, shape string, ds float64) []section {
 			}
 		}
 	}
+	return in
+}
+
+// fitSections returns the shape's cross-sections (sections) of outline o
+// with their centres on the middle plane and their scales fitted to the
+// silhouette grown by one pixel, in (fit).
+func fitSections(g view, m Mask, in []bool, shape string, o *outline) []section {
 	secs := sections(m, shape)
 	for i := range secs {
-		sc := &secs[i]
-		sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, 0)
-		half := float64(sc.r-sc.l+1) / 2
-		sc.rad = g.revolveRadius(in, m.W, m.H, sc.a, half*g.px, ds)
-		if sc.rad < g.px {
-			sc.rad = 0
-		}
+		g.fit(m, in, &secs[i], o)
 	}
-	trimEnds(g, secs, m, ds)
 	return secs
 }
 
-// section is one level cross-section of the revolved shape: the object
-// pixels l..r of canvas row y, its centre a on the middle plane and its
-// radius (world units).
+// fit centres sc on the middle plane and gives it outline o at the
+// largest scale that fits in (revolveRadius; 0 below one spacing).
+func (g view) fit(m Mask, in []bool, sc *section, o *outline) {
+	sc.o = o
+	sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, 0)
+	half := float64(sc.r-sc.l+1) / 2
+	sc.rad = g.revolveRadius(in, m.W, m.H, sc.a, half*g.px, o)
+	if sc.rad < g.px {
+		sc.rad = 0
+	}
+}
+
+// section is one level cross-section of the lifted shape: the object
+// pixels l..r of canvas row y, its centre a on the middle plane, its
+// outline and its scale, the radius of a round one (world units).
 type section struct {
 	y, l, r int
 	a       [3]float64
 	rad     float64
+	o       *outline
 }
 
 // sections returns the rows' cross-sections for a shape: revolve, one per
@@ -437,14 +481,13 @@ func sections(m Mask, shape string) []section {
 // footprint returns the canvas pixels the filled cross-section sc covers
 // in the reference view (sampled half a pixel apart), using stamp (one
 // entry per pixel) to list each once.
-func (g view) footprint(sc section, ds float64, w, h int, stamp []int32, id int32) []int {
+func (g view) footprint(sc section, w, h int, stamp []int32, id int32) []int {
 	var out []int
 	step := g.px / 2
 	for a := 0.0; a <= sc.rad; a += step {
-		n := max(1, int(math.Ceil(2*math.Pi*a*max(1, ds)/step)))
+		n := max(1, int(math.Ceil(sc.o.perim*a/step)))
 		for k := range n {
-			th := 2 * math.Pi * float64(k) / float64(n)
-			if i := g.pixel(g.at(sc.a, a*math.Cos(th), a*ds*math.Sin(th)), w, h); i >= 0 && stamp[i] != id {
+			if i := g.pixel(g.on(sc.a, a, sc.o, float64(k)/float64(n)), w, h); i >= 0 && stamp[i] != id {
 				stamp[i] = id
 				out = append(out, i)
 			}
@@ -460,13 +503,13 @@ func (g view) footprint(sc section, ds float64, w, h int, stamp []int32, id int3
 // the object taller than the picture says and, once the validator scales
 // the largest extent to 1.5, smaller. Sections are dropped from that end
 // inwards until one shows a pixel of its own.
-func trimEnds(g view, secs []section, m Mask, ds float64) {
+func trimEnds(g view, secs []section, m Mask) {
 	count := make([]int32, m.W*m.H)
 	stamp := make([]int32, m.W*m.H)
 	pix := make([][]int, len(secs))
 	for i, sc := range secs {
 		if sc.rad > 0 {
-			pix[i] = g.footprint(sc, ds, m.W, m.H, stamp, int32(i+1))
+			pix[i] = g.footprint(sc, m.W, m.H, stamp, int32(i+1))
 			for _, p := range pix[i] {
 				count[p]++
 			}

@@ -1,0 +1,413 @@
+package lift
+
+import (
+	"math"
+	"slices"
+)
+
+// Boxes. One view cannot tell a box from a cylinder face on, but seen
+// from above (and in perspective) it can: a box turned to the camera
+// stands on a V, and its walls meet the top in corners, where a cylinder
+// stands on an elliptic arc. Round level sections centred on the middle
+// plane, one per row, make a box a cylinder and its V a cone under it;
+// and they place a row of a wide slab's top face, which is one height at
+// many depths, at many heights. So each part of the object is also
+// fitted as a whole prism, and a part that a square prism explains
+// clearly better than a round one becomes that prism.
+
+// squareTurns are the turns about the vertical tried for a box's square
+// cross-section (a square turned by a right angle is the same square).
+var squareTurns = []float64{0, math.Pi / 12, math.Pi / 6, math.Pi / 4, math.Pi / 3, 5 * math.Pi / 12}
+
+// squareExponent is the superellipse exponent of a box's cross-section:
+// a square with slightly rounded corners.
+const squareExponent = 10
+
+// Thresholds of the box test (prismFit's score, the part's silhouette
+// IoU): a square prism replaces a part's sections when it scores at least
+// boxScore and beats the best round prism by boxMargin.
+const (
+	boxScore  = 0.9
+	boxMargin = 0.02
+	// boxRows is the fewest rows a part needs to be tested.
+	boxRows = 8
+	// boxHeight is the least height of a box over its half-width: a thin
+	// slab's silhouette barely tells its size from its height, and a
+	// plate is as often round.
+	boxHeight = 0.3
+)
+
+// prism is a vertical prism: outline o at scale s about the vertical
+// axis through the middle-plane point x along the right axis, from
+// height lo to hi (world units).
+type prism struct {
+	o            *outline
+	x, s, lo, hi float64
+}
+
+// centre returns the point of the prism's axis at height y.
+func (p prism) centre(g view, y float64) [3]float64 {
+	return [3]float64{p.x * g.right[0], y, p.x * g.right[2]}
+}
+
+// silhouette returns, per canvas row y0..y0+len−1, the columns [l, r]
+// (pixel centres inside) of the prism's projection, l > r where the row
+// misses it. The prism is convex, so its projection is the convex hull of
+// its top and bottom outlines.
+func (g view) silhouette(p prism, w, h int) (y0 int, rows [][2]int) {
+	const n = 96
+	pts := make([][2]float64, 0, 2*n)
+	for _, y := range []float64{p.lo, p.hi} {
+		a := p.centre(g, y)
+		for k := range n {
+			if u, v, ok := g.project(g.on(a, p.s, p.o, float64(k)/n)); ok {
+				pts = append(pts, [2]float64{u, v})
+			}
+		}
+	}
+	hull := convexHull(pts)
+	if len(hull) < 3 {
+		return 0, nil
+	}
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, q := range hull {
+		vmin, vmax = min(vmin, q[1]), max(vmax, q[1])
+	}
+	y0 = max(0, int(math.Floor(vmin-0.5))+1)
+	y1 := min(h-1, int(math.Floor(vmax-0.5)))
+	for y := y0; y <= y1; y++ {
+		c := float64(y) + 0.5
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range hull {
+			a, b := hull[i], hull[(i+1)%len(hull)]
+			if (a[1] <= c) != (b[1] <= c) {
+				u := a[0] + (c-a[1])/(b[1]-a[1])*(b[0]-a[0])
+				lo, hi = min(lo, u), max(hi, u)
+			}
+		}
+		l, r := 1, 0
+		if lo <= hi {
+			l, r = max(0, int(math.Ceil(lo-0.5))), min(w-1, int(math.Floor(hi-0.5)))
+		}
+		rows = append(rows, [2]int{l, r})
+	}
+	return y0, rows
+}
+
+// convexHull returns the convex hull of pts, counter-clockwise (Andrew's
+// monotone chain).
+func convexHull(pts [][2]float64) [][2]float64 {
+	pts = slices.Clone(pts)
+	slices.SortFunc(pts, func(a, b [2]float64) int {
+		if a[0] != b[0] {
+			if a[0] < b[0] {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case a[1] < b[1]:
+			return -1
+		case a[1] > b[1]:
+			return 1
+		}
+		return 0
+	})
+	if len(pts) < 3 {
+		return pts
+	}
+	cross := func(o, a, b [2]float64) float64 {
+		return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0])
+	}
+	hull := make([][2]float64, 0, 2*len(pts))
+	for _, p := range pts {
+		for len(hull) >= 2 && cross(hull[len(hull)-2], hull[len(hull)-1], p) <= 0 {
+			hull = hull[:len(hull)-1]
+		}
+		hull = append(hull, p)
+	}
+	for i, t := len(pts)-2, len(hull)+1; i >= 0; i-- {
+		for len(hull) >= t && cross(hull[len(hull)-2], hull[len(hull)-1], pts[i]) <= 0 {
+			hull = hull[:len(hull)-1]
+		}
+		hull = append(hull, pts[i])
+	}
+	return hull[:len(hull)-1]
+}
+
+// partMask is a part's silhouette: its runs, one per row from row top.
+type partMask struct {
+	top  int
+	runs [][2]int
+	n    int // pixels
+}
+
+// score is how well prism p explains the part: its pixels the prism
+// covers over the part's pixels plus the prism's pixels that show
+// background (beyond the silhouette's one-pixel slack). The prism may
+// cover other parts: they may hide it (seen from above, a box on a box
+// hides the lower one's top), and a part cut from a longer body by a
+// handle goes on into the next.
+func (g view) score(p prism, pm partMask, m Mask, in []bool) float64 {
+	y0, rows := g.silhouette(p, m.W, m.H)
+	tp, fp := 0, 0
+	for k, lr := range rows {
+		y := y0 + k
+		pl, pr := 1, 0
+		if j := y - pm.top; j >= 0 && j < len(pm.runs) {
+			pl, pr = pm.runs[j][0], pm.runs[j][1]
+		}
+		for x := lr[0]; x <= lr[1]; x++ {
+			switch {
+			case x >= pl && x <= pr:
+				tp++
+			case in[y*m.W+x]:
+			default:
+				fp++
+			}
+		}
+	}
+	return float64(tp) / float64(pm.n+fp)
+}
+
+// extreme returns the canvas row coordinate of the highest (top) or
+// lowest point of outline o at scale r about centre a.
+func (g view) extreme(a [3]float64, r float64, o *outline, top bool) float64 {
+	const n = 96
+	e := math.Inf(1)
+	if !top {
+		e = math.Inf(-1)
+	}
+	for k := range n {
+		if _, v, ok := g.project(g.on(a, r, o, float64(k)/n)); ok {
+			if top {
+				e = min(e, v)
+			} else {
+				e = max(e, v)
+			}
+		}
+	}
+	return e
+}
+
+// standOn returns p with its top and bottom at the heights where its
+// outline's highest point meets canvas row coordinate top and its lowest
+// point bottom.
+func (g view) standOn(p prism, top, bottom float64) prism {
+	height := func(v float64, upper bool) float64 {
+		lo, hi := -8.0, 8.0 // world units; higher is smaller v
+		for range 24 {
+			mid := (lo + hi) / 2
+			if g.extreme(p.centre(g, mid), p.s, p.o, upper) > v {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		return (lo + hi) / 2
+	}
+	p.hi, p.lo = height(top, true), height(bottom, false)
+	return p
+}
+
+// prismFit fits a prism of outline o to the part: for scales about the
+// start's, the prism standing on the part's last row and reaching its
+// first (standOn), then a pattern search from the best of those; it
+// returns the prism with its score.
+func (g view) prismFit(start prism, pm partMask, m Mask, in []bool) (prism, float64) {
+	var best prism
+	bs := -1.0
+	top, bottom := float64(pm.top), float64(pm.top+len(pm.runs))
+	for k := range 21 {
+		c := start
+		c.s = start.s * (0.6 + 0.04*float64(k))
+		c = g.standOn(c, top, bottom)
+		if c.hi <= c.lo {
+			continue
+		}
+		if sc := g.score(c, pm, m, in); sc > bs {
+			best, bs = c, sc
+		}
+	}
+	if bs < 0 {
+		return start, 0
+	}
+	for d := 2 * g.px; d >= g.px/4; d /= 2 {
+		for improved := true; improved; {
+			improved = false
+			for k := range 4 {
+				for _, sgn := range []float64{1, -1} {
+					c := best
+					switch k {
+					case 0:
+						c.x += sgn * d
+					case 1:
+						// A larger prism stands nearer the camera: keep
+						// where its top and bottom show.
+						c.s += sgn * d / 2
+						c = g.standOn(c, g.extreme(best.centre(g, best.hi), best.s, best.o, true), g.extreme(best.centre(g, best.lo), best.s, best.o, false))
+					case 2:
+						c.lo += sgn * d
+					case 3:
+						c.hi += sgn * d
+					}
+					if c.s < g.px || c.hi <= c.lo {
+						continue
+					}
+					if sc := g.score(c, pm, m, in); sc > bs {
+						best, bs, improved = c, sc, true
+					}
+				}
+			}
+		}
+	}
+	return best, bs
+}
+
+// chooseSections fits round sections (fitSections) and, for the auto
+// shape, replaces each part (parts) that a square prism explains (boxy)
+// with that prism. The hidden end of the remaining sections is then
+// dropped (trimEnds).
+func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []prism) {
+	in := grown(m)
+	secs := fitSections(g, m, in, shape, circle(ds))
+	var boxes []prism
+	if shape == ShapeAuto {
+		for _, pt := range parts(secs, m.H) {
+			if pt.open {
+				continue
+			}
+			if p, ok := g.boxy(secs, pt.secs, m, in, ds); ok {
+				boxes = append(boxes, p)
+				for _, i := range pt.secs {
+					secs[i].rad = 0
+				}
+			}
+		}
+	}
+	trimEnds(g, secs, m)
+	return secs, boxes
+}
+
+// boxy fits round and square prisms to a part and reports the best square
+// one if it explains the part well and clearly better than a round one.
+func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (prism, bool) {
+	if len(part) < boxRows {
+		return prism{}, false
+	}
+	pm := partMask{top: secs[part[0]].y}
+	ws := make([]float64, 0, len(part))
+	x := 0.0
+	for _, i := range part {
+		sc := secs[i]
+		pm.runs = append(pm.runs, [2]int{sc.l, sc.r})
+		pm.n += sc.r - sc.l + 1
+		ws = append(ws, float64(sc.r-sc.l+1))
+		x += dot(sc.a, g.right)
+	}
+	slices.Sort(ws)
+	half := ws[len(ws)/2] / 2 * g.px
+	start := prism{x: x / float64(len(part))}
+	start.o, start.s = circle(ds), half
+	_, round := g.prismFit(start, pm, m, in)
+	var best prism
+	bs := 0.0
+	for _, turn := range squareTurns {
+		c := start
+		c.o = square(squareExponent, turn, ds)
+		sn, cs := math.Sincos(turn)
+		c.s = half / (math.Abs(sn) + math.Abs(cs))
+		if p, s := g.prismFit(c, pm, m, in); s > bs {
+			best, bs = p, s
+		}
+	}
+	return best, bs >= boxScore && bs >= round+boxMargin && best.hi-best.lo >= boxHeight*best.s
+}
+
+// parts groups sections (indices) into the object's parts: chains of
+// sections in consecutive rows that overlap one to one, split where the
+// silhouette's outline turns inwards (concave). A convex solid's
+// silhouette is convex; where a box stands on a wider box, a cone on a
+// plate or a ball on a box, the outline has a concave corner.
+func parts(secs []section, h int) []part {
+	byRow := make([][]int, h)
+	for i, sc := range secs {
+		byRow[sc.y] = append(byRow[sc.y], i)
+	}
+	overlapping := func(sc section, y int) []int {
+		var out []int
+		if y >= 0 && y < h {
+			for _, j := range byRow[y] {
+				if o := secs[j]; o.l <= sc.r && o.r >= sc.l {
+					out = append(out, j)
+				}
+			}
+		}
+		return out
+	}
+	// Chains first.
+	next := make([]int, len(secs))
+	prev := make([]int, len(secs))
+	for i := range next {
+		next[i], prev[i] = -1, -1
+	}
+	for i, sc := range secs {
+		if n := overlapping(sc, sc.y+1); len(n) == 1 && len(overlapping(secs[n[0]], sc.y)) == 1 {
+			next[i], prev[n[0]] = n[0], i
+		}
+	}
+	var out []part
+	for i := range secs {
+		if prev[i] >= 0 {
+			continue
+		}
+		var chain []int
+		for j := i; j >= 0; j = next[j] {
+			chain = append(chain, j)
+		}
+		last := chain[len(chain)-1]
+		p := part{open: len(overlapping(secs[i], secs[i].y-1)) > 0}
+		for k := range chain {
+			if k > 0 && concave(secs, chain, k) {
+				out = append(out, p)
+				p = part{}
+			}
+			p.secs = append(p.secs, chain[k])
+		}
+		p.open = p.open || len(overlapping(secs[last], secs[last].y+1)) > 0
+		out = append(out, p)
+	}
+	return out
+}
+
+// part is a part of the object: its sections (indices, one per row) and
+// whether it is open, ending at a fork of the silhouette (a handle, the
+// hole of a ring), where it goes on into other parts and its own
+// silhouette does not show its shape.
+type part struct {
+	secs []int
+	open bool
+}
+
+// concaveSpan is how many rows either side of a row the outline's slope
+// is read over, and concaveTurn how much it must turn inwards there (in
+// pixels per row) to split a chain.
+const (
+	concaveSpan = 3
+	concaveTurn = 0.75
+)
+
+// concave reports whether the outline of chain (section indices in
+// consecutive rows) turns inwards at its k-th row: on the left, the
+// edge's slope falls (it moves out faster below than above), on the right
+// it rises.
+func concave(secs []section, chain []int, k int) bool {
+	if k < concaveSpan || k+concaveSpan > len(chain) {
+		return false
+	}
+	a, b, c := secs[chain[k-concaveSpan]], secs[chain[k]], secs[chain[k+concaveSpan-1]]
+	n := float64(concaveSpan)
+	left := float64(c.l-b.l)/(n-1) - float64(b.l-a.l)/n
+	right := float64(c.r-b.r)/(n-1) - float64(b.r-a.r)/n
+	return left < -concaveTurn || right > concaveTurn
+}
