@@ -29,6 +29,12 @@ const squareExponent = 10
 const (
 	boxScore  = 0.9
 	boxMargin = 0.02
+	// A square prism that scores at least boxTieScore and at most boxTie
+	// less than the round one is a box next to a box (boxGap rows away at
+	// most): both explain the part.
+	boxTieScore = 0.98
+	boxTie      = 0.005
+	boxGap      = 10
 	// boxRows is the fewest rows a part needs to be tested.
 	boxRows = 8
 	// boxHeight is the least height of a box over its half-width: a thin
@@ -265,21 +271,52 @@ func (g view) prismFit(start prism, pm partMask, m Mask, in []bool) (prism, floa
 }
 
 // chooseSections fits round sections (fitSections) and, for the auto
-// shape, replaces each part (parts) that a square prism explains (boxy)
-// with that prism. The hidden end of the remaining sections is then
-// dropped (trimEnds).
+// shape, replaces each part (parts) that a square prism explains clearly
+// better than a round one (boxy) with that prism; and a part that both
+// explain equally well (a box on a box, whose hidden bottom and
+// edge-on top show nothing) next to such a box. The hidden end of the
+// remaining sections is then dropped (trimEnds).
 func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []prism) {
 	in := grown(m)
 	secs := fitSections(g, m, in, shape, circle(ds))
 	var boxes []prism
 	if shape == ShapeAuto {
+		type cand struct {
+			part
+			p          prism
+			box, maybe bool
+		}
+		var cands []cand
 		for _, pt := range parts(secs, m.H) {
-			if pt.open {
+			if pt.open || len(pt.secs) < boxRows {
 				continue
 			}
-			if p, ok := g.boxy(secs, pt.secs, m, in, ds); ok {
-				boxes = append(boxes, p)
-				for _, i := range pt.secs {
+			p, square, round := g.boxy(secs, pt.secs, m, in, ds)
+			ok := square >= boxScore && p.hi-p.lo >= boxHeight*p.s
+			cands = append(cands, cand{pt, p, ok && square >= round+boxMargin, ok && square >= boxTieScore && square >= round-boxTie})
+		}
+		// near reports whether parts a and b stand within a few rows of
+		// each other, one above the other.
+		near := func(a, b part) bool {
+			ta, ba := secs[a.secs[0]], secs[a.secs[len(a.secs)-1]]
+			tb, bb := secs[b.secs[0]], secs[b.secs[len(b.secs)-1]]
+			gap := max(tb.y-ba.y, ta.y-bb.y)
+			return gap <= boxGap && max(ta.l, tb.l) <= min(ta.r, tb.r)
+		}
+		for changed := true; changed; {
+			changed = false
+			for i := range cands {
+				for j := range cands {
+					if cands[i].maybe && !cands[i].box && cands[j].box && near(cands[i].part, cands[j].part) {
+						cands[i].box, changed = true, true
+					}
+				}
+			}
+		}
+		for _, c := range cands {
+			if c.box {
+				boxes = append(boxes, c.p)
+				for _, i := range c.secs {
 					secs[i].rad = 0
 				}
 			}
@@ -289,12 +326,9 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 	return secs, boxes
 }
 
-// boxy fits round and square prisms to a part and reports the best square
-// one if it explains the part well and clearly better than a round one.
-func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (prism, bool) {
-	if len(part) < boxRows {
-		return prism{}, false
-	}
+// boxy fits round and square prisms to a part (of at least boxRows rows)
+// and returns the best square one, its score and the round one's.
+func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (best prism, score, round float64) {
 	pm := partMask{top: secs[part[0]].y}
 	ws := make([]float64, 0, len(part))
 	x := 0.0
@@ -309,19 +343,17 @@ func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (p
 	half := ws[len(ws)/2] / 2 * g.px
 	start := prism{x: x / float64(len(part))}
 	start.o, start.s = circle(ds), half
-	_, round := g.prismFit(start, pm, m, in)
-	var best prism
-	bs := 0.0
+	_, round = g.prismFit(start, pm, m, in)
 	for _, turn := range squareTurns {
 		c := start
 		c.o = square(squareExponent, turn, ds)
 		sn, cs := math.Sincos(turn)
 		c.s = half / (math.Abs(sn) + math.Abs(cs))
-		if p, s := g.prismFit(c, pm, m, in); s > bs {
-			best, bs = p, s
+		if p, s := g.prismFit(c, pm, m, in); s > score {
+			best, score = p, s
 		}
 	}
-	return best, bs >= boxScore && bs >= round+boxMargin && best.hi-best.lo >= boxHeight*best.s
+	return best, score, round
 }
 
 // parts groups sections (indices) into the object's parts: chains of
@@ -334,39 +366,58 @@ func parts(secs []section, h int) []part {
 	for i, sc := range secs {
 		byRow[sc.y] = append(byRow[sc.y], i)
 	}
+	speck := make([]bool, len(secs))
 	overlapping := func(sc section, y int) []int {
 		var out []int
 		if y >= 0 && y < h {
 			for _, j := range byRow[y] {
-				if o := secs[j]; o.l <= sc.r && o.r >= sc.l {
+				if o := secs[j]; !speck[j] && o.l <= sc.r && o.r >= sc.l {
 					out = append(out, j)
 				}
 			}
 		}
 		return out
 	}
-	// Chains first.
-	next := make([]int, len(secs))
-	prev := make([]int, len(secs))
-	for i := range next {
-		next[i], prev[i] = -1, -1
+	chains := func() [][]int {
+		next := make([]int, len(secs))
+		prev := make([]int, len(secs))
+		for i := range next {
+			next[i], prev[i] = -1, -1
+		}
+		for i, sc := range secs {
+			if speck[i] {
+				continue
+			}
+			if n := overlapping(sc, sc.y+1); len(n) == 1 && len(overlapping(secs[n[0]], sc.y)) == 1 {
+				next[i], prev[n[0]] = n[0], i
+			}
+		}
+		var out [][]int
+		for i := range secs {
+			if prev[i] >= 0 || speck[i] {
+				continue
+			}
+			var chain []int
+			for j := i; j >= 0; j = next[j] {
+				chain = append(chain, j)
+			}
+			out = append(out, chain)
+		}
+		return out
 	}
-	for i, sc := range secs {
-		if n := overlapping(sc, sc.y+1); len(n) == 1 && len(overlapping(secs[n[0]], sc.y)) == 1 {
-			next[i], prev[n[0]] = n[0], i
+	// A chain of fewer than forkRows rows is a speck (a matte's crumb):
+	// it neither breaks its neighbours' chains nor opens their ends.
+	for _, c := range chains() {
+		if len(c) < forkRows {
+			for _, j := range c {
+				speck[j] = true
+			}
 		}
 	}
 	var out []part
-	for i := range secs {
-		if prev[i] >= 0 {
-			continue
-		}
-		var chain []int
-		for j := i; j >= 0; j = next[j] {
-			chain = append(chain, j)
-		}
-		last := chain[len(chain)-1]
-		p := part{open: len(overlapping(secs[i], secs[i].y-1)) > 0}
+	for _, chain := range chains() {
+		first, last := secs[chain[0]], secs[chain[len(chain)-1]]
+		p := part{open: len(overlapping(first, first.y-1)) > 0}
 		for k := range chain {
 			if k > 0 && concave(secs, chain, k) {
 				out = append(out, p)
@@ -374,11 +425,14 @@ func parts(secs []section, h int) []part {
 			}
 			p.secs = append(p.secs, chain[k])
 		}
-		p.open = p.open || len(overlapping(secs[last], secs[last].y+1)) > 0
+		p.open = p.open || len(overlapping(last, last.y+1)) > 0
 		out = append(out, p)
 	}
 	return out
 }
+
+// forkRows is the fewest rows a chain needs not to be a speck.
+const forkRows = 3
 
 // part is a part of the object: its sections (indices, one per row) and
 // whether it is open, ending at a fork of the silhouette (a handle, the
@@ -390,11 +444,12 @@ type part struct {
 }
 
 // concaveSpan is how many rows either side of a row the outline's slope
-// is read over, and concaveTurn how much it must turn inwards there (in
-// pixels per row) to split a chain.
+// is read over, and concaveTurn how much its two sides together must turn
+// inwards there (in pixels per row) to split a chain: a real matte's edge
+// wobbles by about a pixel over a few rows.
 const (
 	concaveSpan = 3
-	concaveTurn = 0.75
+	concaveTurn = 1.5
 )
 
 // concave reports whether the outline of chain (section indices in
@@ -409,5 +464,5 @@ func concave(secs []section, chain []int, k int) bool {
 	n := float64(concaveSpan)
 	left := float64(c.l-b.l)/(n-1) - float64(b.l-a.l)/n
 	right := float64(c.r-b.r)/(n-1) - float64(b.r-a.r)/n
-	return left < -concaveTurn || right > concaveTurn
+	return right-left > concaveTurn
 }
