@@ -322,7 +322,7 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 			}
 		}
 	}
-	trimEnds(g, secs, m)
+	trimEnds(g, secs, boxes, m)
 	return secs, boxes
 }
 

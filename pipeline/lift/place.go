@@ -502,9 +502,18 @@ func (g view) footprint(sc section, w, h int, stamp []int32, id int32) []int {
 // above, a thin cone under a round body, hidden behind it; it would make
 // the object taller than the picture says and, once the validator scales
 // the largest extent to 1.5, smaller. Sections are dropped from that end
-// inwards until one shows a pixel of its own.
-func trimEnds(g view, secs []section, m Mask) {
+// inwards until one shows a pixel of its own. A box covers its
+// silhouette's pixels as a section does.
+func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 	count := make([]int32, m.W*m.H)
+	for _, b := range boxes {
+		y0, rows := g.silhouette(b, m.W, m.H)
+		for k, lr := range rows {
+			for x := lr[0]; x <= lr[1]; x++ {
+				count[(y0+k)*m.W+x]++
+			}
+		}
+	}
 	stamp := make([]int32, m.W*m.H)
 	pix := make([][]int, len(secs))
 	for i, sc := range secs {
