@@ -287,7 +287,16 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 			box, maybe bool
 		}
 		var cands []cand
-		for _, pt := range parts(secs, m.H) {
+		ps, speck := parts(secs, m.H)
+		// A speck's section would stand on the middle plane where its
+		// row's ray meets it, under or over the object; its pixels take
+		// their neighbours' depth instead (place).
+		for i, sp := range speck {
+			if sp {
+				secs[i].rad = 0
+			}
+		}
+		for _, pt := range ps {
 			if pt.open || len(pt.secs) < boxRows {
 				continue
 			}
@@ -356,17 +365,18 @@ func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (b
 	return best, score, round
 }
 
-// parts groups sections (indices) into the object's parts: chains of
+// parts groups sections (indices) into the object's parts (and marks
+// specks, which belong to none): chains of
 // sections in consecutive rows that overlap one to one, split where the
 // silhouette's outline turns inwards (concave). A convex solid's
 // silhouette is convex; where a box stands on a wider box, a cone on a
 // plate or a ball on a box, the outline has a concave corner.
-func parts(secs []section, h int) []part {
+func parts(secs []section, h int) (ps []part, speck []bool) {
 	byRow := make([][]int, h)
 	for i, sc := range secs {
 		byRow[sc.y] = append(byRow[sc.y], i)
 	}
-	speck := make([]bool, len(secs))
+	speck = make([]bool, len(secs))
 	overlapping := func(sc section, y int) []int {
 		var out []int
 		if y >= 0 && y < h {
@@ -414,21 +424,20 @@ func parts(secs []section, h int) []part {
 			}
 		}
 	}
-	var out []part
 	for _, chain := range chains() {
 		first, last := secs[chain[0]], secs[chain[len(chain)-1]]
 		p := part{open: len(overlapping(first, first.y-1)) > 0}
 		for k := range chain {
 			if k > 0 && concave(secs, chain, k) {
-				out = append(out, p)
+				ps = append(ps, p)
 				p = part{}
 			}
 			p.secs = append(p.secs, chain[k])
 		}
 		p.open = p.open || len(overlapping(last, last.y+1)) > 0
-		out = append(out, p)
+		ps = append(ps, p)
 	}
-	return out
+	return ps, speck
 }
 
 // forkRows is the fewest rows a chain needs not to be a speck.
