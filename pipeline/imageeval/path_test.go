@@ -32,7 +32,7 @@ func TestImagePromptPath(t *testing.T) {
 		after floor
 		gain  *floor // nil: today's path is not run
 	}{
-		{"red-cube", floor{0.82, 13.7}, &floor{0.25, 4.0}}, // after 0.836 14.06 dB; before 0.479-0.532, 8.87-9.4 dB
+		{"red-cube", floor{0.93, 19.4}, &floor{0.38, 9.5}}, // after 0.951 19.92 dB; before 0.479-0.532, 8.87-9.4 dB
 		{"chess-pawn", floor{0.86, 17.5}, nil},             // after 0.887 17.88 dB (before 0.579 10.48 dB)
 	}
 	run := func(p configs.Profile, path string, sc scenes.Scene) imageeval.Result {
