@@ -287,14 +287,9 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 			box, maybe bool
 		}
 		var cands []cand
-		ps, speck := parts(secs, m.H)
-		// A speck's section would stand on the middle plane where its
-		// row's ray meets it, under or over the object; its pixels take
-		// their neighbours' depth instead (place).
-		for i, sp := range speck {
-			if sp {
-				secs[i].rad = 0
-			}
+		ps, crumbs := parts(secs, m.H, g.hiddenEnd())
+		for _, i := range crumbs {
+			secs[i].rad = 0
 		}
 		for _, pt := range ps {
 			if pt.open || len(pt.secs) < boxRows {
@@ -365,18 +360,19 @@ func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (b
 	return best, score, round
 }
 
-// parts groups sections (indices) into the object's parts (and marks
-// specks, which belong to none): chains of
+// parts groups sections (indices) into the object's parts: chains of
 // sections in consecutive rows that overlap one to one, split where the
-// silhouette's outline turns inwards (concave). A convex solid's
+// silhouette's outline turns inwards (concave). It also returns the
+// crumbs, specks at the end hidden in direction hidden (rows), which get
+// no section. A convex solid's
 // silhouette is convex; where a box stands on a wider box, a cone on a
 // plate or a ball on a box, the outline has a concave corner.
-func parts(secs []section, h int) (ps []part, speck []bool) {
+func parts(secs []section, h, hidden int) (ps []part, crumbs []int) {
 	byRow := make([][]int, h)
 	for i, sc := range secs {
 		byRow[sc.y] = append(byRow[sc.y], i)
 	}
-	speck = make([]bool, len(secs))
+	speck := make([]bool, len(secs))
 	overlapping := func(sc section, y int) []int {
 		var out []int
 		if y >= 0 && y < h {
@@ -415,13 +411,22 @@ func parts(secs []section, h int) (ps []part, speck []bool) {
 		}
 		return out
 	}
-	// A chain of fewer than forkRows rows is a speck (a matte's crumb):
+	// A chain of fewer than forkRows rows is a speck:
 	// it neither breaks its neighbours' chains nor opens their ends.
 	for _, c := range chains() {
 		if len(c) < forkRows {
 			for _, j := range c {
 				speck[j] = true
 			}
+		}
+	}
+	// A speck at the hidden end (nothing but specks beyond it) is a
+	// crumb: its section would stand on the middle plane where its row's
+	// ray meets it, far under (or over) the object. Specks inside the
+	// silhouette (rows where it forks or merges) keep theirs.
+	for i, sp := range speck {
+		if sp && hidden != 0 && len(overlapping(secs[i], secs[i].y+hidden)) == 0 {
+			crumbs = append(crumbs, i)
 		}
 	}
 	for _, chain := range chains() {
@@ -437,7 +442,7 @@ func parts(secs []section, h int) (ps []part, speck []bool) {
 		p.open = p.open || len(overlapping(last, last.y+1)) > 0
 		ps = append(ps, p)
 	}
-	return ps, speck
+	return ps, crumbs
 }
 
 // forkRows is the fewest rows a chain needs not to be a speck.

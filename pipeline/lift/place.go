@@ -554,26 +554,37 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 			count[p]--
 		}
 	}
-	// Seen from above, the hidden end is the bottom (the picture's last
-	// rows); from below, the top. The other end's tip is the surface the
-	// camera looks at: a dome or a flat top, which one view cannot tell.
-	fy := g.cam.R[7]
-	switch {
-	case fy < -1e-6:
+	switch d := g.hiddenEnd(); d {
+	case 1:
 		for y := m.H - 1; y >= 0; y-- {
 			for _, i := range byRow[y] {
-				if secs[i].rad > 0 && end(i, y+1) && hidden(i) {
+				if secs[i].rad > 0 && end(i, y+d) && hidden(i) {
 					drop(i)
 				}
 			}
 		}
-	case fy > 1e-6:
+	case -1:
 		for y := range m.H {
 			for _, i := range byRow[y] {
-				if secs[i].rad > 0 && end(i, y-1) && hidden(i) {
+				if secs[i].rad > 0 && end(i, y+d) && hidden(i) {
 					drop(i)
 				}
 			}
 		}
 	}
+}
+
+// hiddenEnd is the direction, in canvas rows, of the object's end the
+// reference camera cannot see: seen from above (+1) the bottom, the
+// picture's last rows; from below (−1) the top; 0 seen level. The other
+// end's tip is the surface the camera looks at: a dome or a flat top,
+// which one view cannot tell.
+func (g view) hiddenEnd() int {
+	switch fy := g.cam.R[7]; {
+	case fy < -1e-6:
+		return 1
+	case fy > 1e-6:
+		return -1
+	}
+	return 0
 }
