@@ -397,13 +397,13 @@ func solidView(n int, hit func(o, d [3]float64) bool) (view, Mask) {
 	return g, m
 }
 
-// boxHit is the ray test of a box of half-size h about the origin, turned
+// boxHit is the ray test of a box of half-size h about centre at, turned
 // by turn radians about the vertical (slabs).
-func boxHit(h, turn float64) func(o, d [3]float64) bool {
+func boxHit(h, turn float64, at [3]float64) func(o, d [3]float64) bool {
 	s, c := math.Sincos(turn)
 	local := func(v [3]float64) [3]float64 { return [3]float64{c*v[0] - s*v[2], v[1], s*v[0] + c*v[2]} }
 	return func(o, d [3]float64) bool {
-		o, d = local(o), local(d)
+		o, d = local([3]float64{o[0] - at[0], o[1] - at[1], o[2] - at[2]}), local(d)
 		t0, t1 := math.Inf(-1), math.Inf(1)
 		for k := range 3 {
 			if d[k] == 0 {
@@ -449,9 +449,9 @@ func TestBoxOrCylinder(t *testing.T) {
 		box  bool
 		turn float64 // degrees, modulo 90
 	}{
-		{"box turned 25°", boxHit(0.4, 25*math.Pi/180), true, 25},
-		{"box turned 60°", boxHit(0.4, 60*math.Pi/180), true, 60},
-		{"box face on", boxHit(0.4, 0), true, 0},
+		{"box turned 25°", boxHit(0.4, 25*math.Pi/180, [3]float64{}), true, 25},
+		{"box turned 60°", boxHit(0.4, 60*math.Pi/180, [3]float64{}), true, 60},
+		{"box face on", boxHit(0.4, 0, [3]float64{}), true, 0},
 		{"cylinder", cylinderHit(0.45, 0.4), false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -476,5 +476,77 @@ func TestBoxOrCylinder(t *testing.T) {
 				t.Errorf("turned %.0f°, want %.0f°", turn, tc.turn)
 			}
 		})
+	}
+}
+
+// ballHit is the ray test of a ball of radius r about centre at.
+func ballHit(r float64, at [3]float64) func(o, d [3]float64) bool {
+	return func(o, d [3]float64) bool {
+		oc := [3]float64{o[0] - at[0], o[1] - at[1], o[2] - at[2]}
+		b := dot(d, oc)
+		return b*b-(dot(oc, oc)-r*r) >= 0 && -b > 0
+	}
+}
+
+func TestBallOnBox(t *testing.T) {
+	// The sphere-on-box scene's shapes, drawn analytically: the box must
+	// become one square prism turned as it is, the ball stay round.
+	box := boxHit(0.3, 20*math.Pi/180, [3]float64{0, -0.25, 0})
+	ball := ballHit(0.3, [3]float64{0, 0.3, 0})
+	g, m := solidView(128, func(o, d [3]float64) bool { return box(o, d) || ball(o, d) })
+	secs, boxes := chooseSections(g, m, ShapeAuto, 1)
+	if len(boxes) != 1 {
+		t.Fatalf("%d boxes, want 1", len(boxes))
+	}
+	b := boxes[0]
+	turn := b.o.turn * 180 / math.Pi
+	t.Logf("prism half-size %.3f, heights %.3f..%.3f, turned %.0f°", b.s, b.lo, b.hi, turn)
+	if d := math.Mod(math.Abs(turn-20), 90); min(d, 90-d) > 10 || math.Abs(b.s-0.3) > 0.05 || math.Abs(b.lo+0.55) > 0.06 {
+		t.Errorf("prism half-size %.3f, bottom %.3f, turned %.0f°; want 0.3, -0.55, 20°", b.s, b.lo, turn)
+	}
+	round := 0
+	for _, sc := range secs {
+		if sc.rad > 0 && sc.a[1] > 0.2 {
+			round++
+			if want := math.Sqrt(max(0, 0.09-(sc.a[1]-0.3)*(sc.a[1]-0.3))); sc.a[1] > 0.3 && math.Abs(sc.rad-want) > 3*g.px {
+				t.Errorf("ball section at height %.3f: radius %.3f, want %.3f", sc.a[1], sc.rad, want)
+			}
+		}
+	}
+	if round < 20 {
+		t.Errorf("%d round sections above the box, want the ball's", round)
+	}
+}
+
+func TestCrumbUnderBox(t *testing.T) {
+	// A matte's crumb just under a box's lowest corner must not get a
+	// section: it would stand on the middle plane far under the box.
+	g, m := solidView(128, boxHit(0.4, 25*math.Pi/180, [3]float64{}))
+	bottom := 0
+	for i, a := range m.A {
+		if a > 0 {
+			bottom = max(bottom, i/m.W)
+		}
+	}
+	var cx int
+	for x := range m.W {
+		if m.A[bottom*m.W+x] > 0 {
+			cx = x
+			break
+		}
+	}
+	for y := bottom + 2; y <= bottom+3; y++ {
+		for x := cx; x < cx+4; x++ {
+			m.A[y*m.W+x] = 1
+		}
+	}
+	secs, boxes := chooseSections(g, m, ShapeAuto, 1)
+	if len(boxes) != 1 {
+		t.Fatalf("%d boxes, want 1", len(boxes))
+	}
+	for _, sc := range secs {
+		if sc.rad > 0 && sc.a[1] < boxes[0].lo-2*g.px {
+			t.Errorf("section at height %.3f under the box's bottom %.3f (row %d)", sc.a[1], boxes[0].lo, sc.y)
+		}
 	}
 }
