@@ -550,3 +550,61 @@ func TestCrumbUnderBox(t *testing.T) {
 		}
 	}
 }
+
+func TestLegsOnAFloor(t *testing.T) {
+	// The wooden table's shapes drawn analytically: a top on four legs
+	// 0.26 in front of and behind its middle. Seen from above the back
+	// legs end higher in the picture; their sections must stand behind
+	// the middle plane and the front legs' in front of it.
+	boxAt := func(hx, hy, hz float64, at [3]float64) func(o, d [3]float64) bool {
+		return func(o, d [3]float64) bool {
+			h := [3]float64{hx, hy, hz}
+			t0, t1 := math.Inf(-1), math.Inf(1)
+			for k := range 3 {
+				if d[k] == 0 {
+					if math.Abs(o[k]-at[k]) > h[k] {
+						return false
+					}
+					continue
+				}
+				a, b := (at[k]-h[k]-o[k])/d[k], (at[k]+h[k]-o[k])/d[k]
+				t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+			}
+			return t0 <= t1 && t1 > 0
+		}
+	}
+	solids := []func(o, d [3]float64) bool{boxAt(0.5, 0.03, 0.32, [3]float64{0, 0.2, 0})}
+	for _, x := range []float64{-0.44, 0.44} {
+		for _, z := range []float64{-0.26, 0.26} {
+			solids = append(solids, boxAt(0.03, 0.22, 0.03, [3]float64{x, -0.05, z}))
+		}
+	}
+	g, m := solidView(128, func(o, d [3]float64) bool {
+		for _, s := range solids {
+			if s(o, d) {
+				return true
+			}
+		}
+		return false
+	})
+	secs, _ := chooseSections(g, m, ShapeAuto, 1)
+	var front, back int
+	for _, sc := range secs {
+		if sc.rad == 0 || sc.a[1] > 0.1 {
+			continue
+		}
+		// The camera looks along +depth: the front is negative depth.
+		switch z := dot(sc.a, g.depth); {
+		case math.Abs(z+0.26) < 0.08:
+			front++
+		case math.Abs(z-0.26) < 0.08:
+			back++
+		default:
+			t.Errorf("leg section at height %.3f, depth %.3f: want ±0.26", sc.a[1], z)
+		}
+	}
+	t.Logf("front %d back %d", front, back)
+	if front < 20 || back < 20 {
+		t.Errorf("%d leg sections in front, %d behind, want both", front, back)
+	}
+}

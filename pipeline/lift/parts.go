@@ -291,8 +291,9 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 		for _, i := range crumbs {
 			secs[i].rad = 0
 		}
+		secs = g.standFeet(m, in, secs, ps)
 		for _, pt := range ps {
-			if pt.open || len(pt.secs) < boxRows {
+			if pt.open() || len(pt.secs) < boxRows {
 				continue
 			}
 			p, square, round := g.boxy(secs, pt.secs, m, in, ds)
@@ -431,15 +432,23 @@ func parts(secs []section, h, hidden int) (ps []part, crumbs []int) {
 	}
 	for _, chain := range chains() {
 		first, last := secs[chain[0]], secs[chain[len(chain)-1]]
-		p := part{open: len(overlapping(first, first.y-1)) > 0}
+		above := overlapping(first, first.y-1)
+		p := part{openTop: len(above) > 0, body: -1}
+		whole := true
 		for k := range chain {
 			if k > 0 && concave(secs, chain, k) {
 				ps = append(ps, p)
-				p = part{}
+				p, whole = part{body: -1}, false
 			}
 			p.secs = append(p.secs, chain[k])
 		}
-		p.open = p.open || len(overlapping(last, last.y+1)) > 0
+		p.openBottom = len(overlapping(last, last.y+1)) > 0
+		// A leg: a whole chain, free at the bottom, that a body above
+		// splits into (one run above, which meets others in this row),
+		// not the arc under a ring's hole (two runs above merging).
+		if whole && !p.openBottom && len(above) == 1 && len(overlapping(secs[above[0]], first.y)) > 1 {
+			p.body = above[0]
+		}
 		ps = append(ps, p)
 	}
 	return ps, crumbs
@@ -449,13 +458,18 @@ func parts(secs []section, h, hidden int) (ps []part, crumbs []int) {
 const forkRows = 3
 
 // part is a part of the object: its sections (indices, one per row) and
-// whether it is open, ending at a fork of the silhouette (a handle, the
-// hole of a ring), where it goes on into other parts and its own
-// silhouette does not show its shape.
+// whether its top and bottom are open, ending at a fork of the
+// silhouette (a handle, the hole of a ring, a table's leg under its top),
+// where it goes on into other parts.
 type part struct {
-	secs []int
-	open bool
+	secs                []int
+	openTop, openBottom bool
+	body                int // a leg's: the section it hangs from (see parts); −1 if not a leg
 }
+
+// open reports whether the part goes on into others at an end: its own
+// silhouette does not show its shape.
+func (p part) open() bool { return p.openTop || p.openBottom }
 
 // concaveSpan is how many rows either side of a row the outline's slope
 // is read over, and concaveTurn how much its two sides together must turn
@@ -479,4 +493,79 @@ func concave(secs []section, chain []int, k int) bool {
 	left := float64(c.l-b.l)/(n-1) - float64(b.l-a.l)/n
 	right := float64(c.r-b.r)/(n-1) - float64(b.r-a.r)/n
 	return right-left > concaveTurn
+}
+
+// standFeet puts an object's feet on one floor. Seen from above, legs
+// (parts) that end at different rows stand at different depths: a table's back legs
+// end higher in the picture than its front ones. Round sections centred
+// on the middle plane put them all in one plane, the back legs short.
+// The floor is the height where the feet's bottom rays, on average, meet
+// the middle plane (so they stand as far behind it as in front); each
+// foot's sections then stand, vertically, at the depth where its bottom
+// ray meets the floor, and the leg goes on up behind the body it hangs
+// from to that body's height (its hidden top; a back leg would float).
+func (g view) standFeet(m Mask, in []bool, secs []section, ps []part) []section {
+	if g.hiddenEnd() != 1 {
+		return secs
+	}
+	type foot struct {
+		p    part
+		u, v float64
+	}
+	var feet []foot
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, p := range ps {
+		if p.body < 0 {
+			continue
+		}
+		last := secs[p.secs[len(p.secs)-1]]
+		f := foot{p, float64(last.l+last.r+1) / 2, float64(last.y + 1)}
+		if g.ray(f.u, f.v)[1] >= 0 {
+			return secs // a ray that never meets a floor
+		}
+		feet = append(feet, f)
+		vmin, vmax = min(vmin, f.v), max(vmax, f.v)
+	}
+	if len(feet) < 2 || vmax-vmin < 2 {
+		return secs
+	}
+	depth := func(f foot, floor float64) float64 {
+		d := g.ray(f.u, f.v)
+		s := (floor - g.o[1]) / d[1]
+		return dot([3]float64{g.o[0] + s*d[0], g.o[1] + s*d[1], g.o[2] + s*d[2]}, g.depth)
+	}
+	mean := func(floor float64) float64 {
+		sum := 0.0
+		for _, f := range feet {
+			sum += depth(f, floor)
+		}
+		return sum / float64(len(feet))
+	}
+	// A higher floor meets the rays nearer the camera: mean falls as the
+	// floor rises.
+	lo, hi := g.o[1]-1e3, g.o[1]-1e-6
+	for range 60 {
+		mid := (lo + hi) / 2
+		if mean(mid) > 0 {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	floor := (lo + hi) / 2
+	for _, f := range feet {
+		t := depth(f, floor)
+		for _, i := range f.p.secs {
+			g.fit(m, in, &secs[i], secs[i].o, t)
+		}
+		top, body := secs[f.p.secs[0]], secs[f.p.body]
+		for y := top.y - 1; y >= 0; y-- {
+			sc := section{y: y, l: top.l, r: top.r}
+			if g.fit(m, in, &sc, top.o, t); sc.a[1] > body.a[1] || sc.rad == 0 {
+				break
+			}
+			secs = append(secs, sc)
+		}
+	}
+	return secs
 }

@@ -423,16 +423,17 @@ func grown(m Mask) []bool {
 func fitSections(g view, m Mask, in []bool, shape string, o *outline) []section {
 	secs := sections(m, shape)
 	for i := range secs {
-		g.fit(m, in, &secs[i], o)
+		g.fit(m, in, &secs[i], o, 0)
 	}
 	return secs
 }
 
-// fit centres sc on the middle plane and gives it outline o at the
-// largest scale that fits in (revolveRadius; 0 below one spacing).
-func (g view) fit(m Mask, in []bool, sc *section, o *outline) {
+// fit centres sc where its run's centre ray is depth t off the middle
+// plane and gives it outline o at the largest scale that fits in
+// (revolveRadius; 0 below one spacing).
+func (g view) fit(m Mask, in []bool, sc *section, o *outline, t float64) {
 	sc.o = o
-	sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, 0)
+	sc.a = g.onRay(float64(sc.l+sc.r+1)/2, float64(sc.y)+0.5, t)
 	half := float64(sc.r-sc.l+1) / 2
 	sc.rad = g.revolveRadius(in, m.W, m.H, sc.a, half*g.px, o)
 	if sc.rad < g.px {
