@@ -176,43 +176,55 @@ func (g view) score(p prism, pm partMask, m Mask, in []bool) float64 {
 	return float64(tp) / float64(pm.n+fp)
 }
 
+// extremeN is how many outline points are searched for the highest or
+// lowest.
+const extremeN = 96
+
 // extreme returns the canvas row coordinate of the highest (top) or
-// lowest point of outline o at scale r about centre a.
-func (g view) extreme(a [3]float64, r float64, o *outline, top bool) float64 {
-	const n = 96
-	e := math.Inf(1)
+// lowest point of outline o at scale r about centre a, and where on the
+// outline it is (share of the way round).
+func (g view) extreme(a [3]float64, r float64, o *outline, top bool) (v, f float64) {
+	v = math.Inf(1)
 	if !top {
-		e = math.Inf(-1)
+		v = math.Inf(-1)
 	}
-	for k := range n {
-		if _, v, ok := g.project(g.on(a, r, o, float64(k)/n)); ok {
-			if top {
-				e = min(e, v)
-			} else {
-				e = max(e, v)
-			}
+	for k := range extremeN {
+		fk := float64(k) / extremeN
+		if _, vk, ok := g.project(g.on(a, r, o, fk)); ok && (top && vk < v || !top && vk > v) {
+			v, f = vk, fk
 		}
 	}
-	return e
+	return v, f
 }
 
 // standOn returns p with its top and bottom at the heights where its
 // outline's highest point meets canvas row coordinate top and its lowest
 // point bottom.
 func (g view) standOn(p prism, top, bottom float64) prism {
-	height := func(v float64, upper bool) float64 {
-		lo, hi := -8.0, 8.0 // world units; higher is smaller v
-		for range 24 {
-			mid := (lo + hi) / 2
-			if g.extreme(p.centre(g, mid), p.s, p.o, upper) > v {
-				lo = mid
-			} else {
-				hi = mid
+	height := func(v float64, upper bool, y float64) float64 {
+		// The extreme point barely moves along the outline with height:
+		// find it, bisect on it alone, and again if it moved.
+		_, f := g.extreme(p.centre(g, y), p.s, p.o, upper)
+		for range 3 {
+			lo, hi := -8.0, 8.0 // world units; higher is smaller v
+			for range 30 {
+				mid := (lo + hi) / 2
+				if _, vm, ok := g.project(g.on(p.centre(g, mid), p.s, p.o, f)); !ok || vm > v {
+					lo = mid
+				} else {
+					hi = mid
+				}
 			}
+			y = (lo + hi) / 2
+			_, f2 := g.extreme(p.centre(g, y), p.s, p.o, upper)
+			if f2 == f {
+				break
+			}
+			f = f2
 		}
-		return (lo + hi) / 2
+		return y
 	}
-	p.hi, p.lo = height(top, true), height(bottom, false)
+	p.hi, p.lo = height(top, true, p.hi), height(bottom, false, p.lo)
 	return p
 }
 
@@ -251,7 +263,9 @@ func (g view) prismFit(start prism, pm partMask, m Mask, in []bool) (prism, floa
 						// A larger prism stands nearer the camera: keep
 						// where its top and bottom show.
 						c.s += sgn * d / 2
-						c = g.standOn(c, g.extreme(best.centre(g, best.hi), best.s, best.o, true), g.extreme(best.centre(g, best.lo), best.s, best.o, false))
+						t, _ := g.extreme(best.centre(g, best.hi), best.s, best.o, true)
+						b, _ := g.extreme(best.centre(g, best.lo), best.s, best.o, false)
+						c = g.standOn(c, t, b)
 					case 2:
 						c.lo += sgn * d
 					case 3:
