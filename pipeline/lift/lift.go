@@ -3,11 +3,14 @@
 // of silhouette pixels in a row becomes a level, round cross-section about
 // a vertical axis, as large as fits the silhouette as the (elevated)
 // reference camera sees it, so a body becomes a solid of revolution and a
-// handle or a leg a round part as thick as it is wide; what no section
-// covers takes the distance transform's inflation (the union of the
-// silhouette's inscribed spheres). The front takes its colours from the
-// picture, the back the colour of its mirror image through the object's
-// middle plane. The fit then refines this cloud instead of a blob.
+// handle or a leg a round part as thick as it is wide; a part whose
+// silhouette a square prism explains clearly better (a box's corners, the
+// V a turned box stands on) becomes that box, and legs stand on one floor
+// (parts.go); what no section covers takes the distance transform's
+// inflation (the union of the silhouette's inscribed spheres). The front
+// takes its colours from the picture, the back the colour of its mirror
+// image through the object's middle plane. The fit then refines this
+// cloud instead of a blob.
 //
 // The silhouette analysis (Rows, Axis, DistanceTransform, Inflate) is
 // exported for other outputs that need a shape from one picture.
