@@ -285,11 +285,13 @@ func (g view) prismFit(start prism, pm partMask, m Mask, in []bool) (prism, floa
 }
 
 // chooseSections fits round sections (fitSections) and, for the auto
-// shape, replaces each part (parts) that a square prism explains clearly
-// better than a round one (boxy) with that prism; and a part that both
-// explain equally well (a box on a box, whose hidden bottom and
-// edge-on top show nothing) next to such a box. The hidden end of the
-// remaining sections is then dropped (trimEnds).
+// shape, groups them into parts (parts), drops crumbs' sections, stands
+// legs on a floor (standFeet), and replaces each part that a square prism
+// explains clearly better than a round one (boxy) with that prism; and a
+// part that both explain equally well (a box on a box, whose hidden
+// bottom and edge-on top show nothing) next to such a box. The hidden end
+// of the remaining sections is then dropped (trimEnds). Sections a leg
+// adds behind its body come after the others, out of row order.
 func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []prism) {
 	in := grown(m)
 	secs := fitSections(g, m, in, shape, circle(ds))
