@@ -104,8 +104,9 @@ testdata/profile-range.bad.yaml:6:3: text2img.resolution: 500 is not a multiple 
 testdata/profile-range.bad.yaml:8:3: fit.sh_degree: 4 outside 0..3
 testdata/profile-range.bad.yaml:9:3: fit.iterations: 0 outside 1..1000000
 testdata/profile-range.bad.yaml:11:3: fit.densify_until: 100 is before fit.densify_from 500
-testdata/profile-range.bad.yaml:13:3: score.threshold: 1.5 outside 0..1
-testdata/profile-range.bad.yaml:15:3: encode.format: "obj" is not one of ply, spz, threejs`,
+testdata/profile-range.bad.yaml:13:3: lift.back_blur: 300 outside 0..128
+testdata/profile-range.bad.yaml:15:3: score.threshold: 1.5 outside 0..1
+testdata/profile-range.bad.yaml:17:3: encode.format: "obj" is not one of ply, spz, threejs`,
 	"profile-syntax.bad.yaml":   "testdata/profile-syntax.bad.yaml:4: mapping values are not allowed in this context",
 	"profile-toplevel.bad.yaml": "testdata/profile-toplevel.bad.yaml:1:1: cannot use a list as a mapping",
 	"profile-type.bad.yaml": `testdata/profile-type.bad.yaml:4:3: text2img.steps: cannot use 2.5 as int

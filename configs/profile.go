@@ -119,7 +119,8 @@ type Lift struct {
 	// Shape is "revolve" (each row's half-width becomes the radius of a
 	// solid of revolution about the vertical axis), "inflate" (the union of
 	// the silhouette's inscribed spheres: thin parts stay thin) or "auto"
-	// (revolve where a row is one run, inflate where it has several).
+	// (a level section per run of pixels, boxes where the silhouette shows
+	// a box, legs on a floor; docs/lift.md).
 	Shape string `yaml:"shape" json:"shape"`
 	// DepthScale multiplies every half-thickness (1: as deep as wide).
 	DepthScale float64 `yaml:"depth_scale" json:"depth_scale"`
@@ -135,6 +136,9 @@ type Lift struct {
 	ObjectAlpha float64 `yaml:"object_alpha" json:"object_alpha"`
 	// Opacity is the lifted Gaussians' initial opacity.
 	Opacity float64 `yaml:"opacity" json:"opacity"`
+	// BackBlur is the radius in canvas pixels over which the colours the
+	// hidden back mirrors are averaged (0: the sharp mirror image).
+	BackBlur int `yaml:"back_blur" json:"back_blur"`
 	// Iterations is the fit's iteration count after a lift (0: fit.iterations).
 	Iterations int `yaml:"iterations" json:"iterations"`
 	// LRFeature replaces fit.lr_feature after a lift. 0 keeps the lifted
@@ -308,6 +312,7 @@ func DefaultProfile() Profile {
 			Fill:          0.7,
 			ObjectAlpha:   0.5,
 			Opacity:       0.9,
+			BackBlur:      6,
 			Iterations:    20,
 			MaxAnisotropy: 4,
 			MaxDepthSigma: 1.5,

@@ -165,6 +165,7 @@ func (p Profile) validateLift(c *checker) {
 	if !(l.Opacity > 0 && l.Opacity < 1) {
 		c.add("lift.opacity", "%g outside (0, 1)", l.Opacity)
 	}
+	c.intIn("lift.back_blur", int64(l.BackBlur), 0, int64(max(l.Resolution, 0)))
 	c.intIn("lift.iterations", int64(l.Iterations), 0, 1_000_000)
 	c.floatIn("lift.lr_feature", l.LRFeature, 0, 10)
 	if l.MaxAnisotropy != 0 && !(l.MaxAnisotropy >= 1 && l.MaxAnisotropy <= 1e4) {

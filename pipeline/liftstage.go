@@ -29,7 +29,7 @@ func LiftOptions(p configs.Profile) lift.Options {
 	o := lift.DefaultOptions()
 	l := p.Lift
 	o.Shape, o.DepthScale, o.Resolution, o.Fill, o.Opacity = l.Shape, l.DepthScale, l.Resolution, l.Fill, l.Opacity
-	o.ObjectAlpha = l.ObjectAlpha
+	o.ObjectAlpha, o.BackBlur = l.ObjectAlpha, l.BackBlur
 	o.MinGaussians = max(p.Fit.InitCount, p.Score.MinSplats)
 	o.SHDegree = p.Fit.SHDegree
 	o.Seed = uint64(p.Fit.Seed)

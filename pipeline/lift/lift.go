@@ -71,6 +71,13 @@ type Options struct {
 	ObjectAlpha float64
 	// Opacity is the initial opacity of every Gaussian.
 	Opacity float64
+	// BackBlur is the radius, in canvas pixels, of the square over which
+	// the object's colours are averaged for the far half, which takes the
+	// colour of its mirror image (0: the sharp mirror image). The picture
+	// does not show the back: a smooth guess keeps the front's colours at
+	// the scale of the blur but not its details (a face, buttons, a
+	// checker), which mirrored would stand where the back has none.
+	BackBlur int
 	// MinGaussians pads the cloud (jittered copies) up to this count, so
 	// a tiny or thin object still passes the validator's count gate.
 	MinGaussians int
@@ -83,10 +90,10 @@ type Options struct {
 // DefaultOptions: auto shape, depth scale 1, a 128-pixel canvas with the
 // object filling 70 % of it (the share a reference scene fills in the
 // validator's views: extent 1.5 seen from 2.5 at 49.1°), pixels of alpha
-// ½ and above lifted, opacity 0.9,
-// at least 8000 Gaussians (the validator needs 7000).
+// ½ and above lifted, opacity 0.9, the back's colours averaged over 6
+// pixels, at least 8000 Gaussians (the validator needs 7000).
 func DefaultOptions() Options {
-	return Options{Shape: ShapeAuto, DepthScale: 1, Resolution: 128, Fill: 0.7, ObjectAlpha: 0.5, Opacity: 0.9, MinGaussians: 8000}
+	return Options{Shape: ShapeAuto, DepthScale: 1, Resolution: 128, Fill: 0.7, ObjectAlpha: 0.5, Opacity: 0.9, BackBlur: 6, MinGaussians: 8000}
 }
 
 // Validate names the first bad field.
@@ -107,6 +114,8 @@ func (o Options) Validate() error {
 		return bad("ObjectAlpha", o.ObjectAlpha, "must be in [0.5, 1]")
 	case !(o.Opacity > 0 && o.Opacity < 1):
 		return bad("Opacity", o.Opacity, "must be in (0, 1)")
+	case o.BackBlur < 0 || o.BackBlur > o.Resolution:
+		return bad("BackBlur", o.BackBlur, "must be in 0..Resolution")
 	case o.MinGaussians < 0 || o.MinGaussians > 1_000_000:
 		return bad("MinGaussians", o.MinGaussians, "must be in 0..1000000")
 	case o.SHDegree < 0 || o.SHDegree > splat.MaxSHDegree:
@@ -205,10 +214,14 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 		}
 	}
 	col := fillColours(view, m)
+	back := col
+	if opt.BackBlur > 0 {
+		back = blurColours(col, m, opt.BackBlur)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cloud, s := place(m, col, res.Camera, opt)
+	cloud, s := place(m, col, back, res.Camera, opt)
 	spacing := s.g.px
 	if cloud.Len() < opt.MinGaussians && cloud.Len() > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d samples: padded to %d with jittered copies", cloud.Len(), opt.MinGaussians))
@@ -451,6 +464,51 @@ func pad(c *splat.Cloud, n int, spacing float64, seed uint64) *splat.Cloud {
 		copy(out.Rot[4*i:4*i+4], c.Rot[4*j:4*j+4])
 		out.OpacityLogit[i] = c.OpacityLogit[j]
 		copy(out.SH[k*i:k*i+k], c.SH[k*j:k*j+k])
+	}
+	return out
+}
+
+// blurColours returns, per pixel, the mean of col over the object pixels
+// within the (2r+1)² square about it (col where there are none), by
+// summed-area tables.
+func blurColours(col []float32, m Mask, r int) []float32 {
+	w, h := m.W, m.H
+	// sat[c][(y)*(w+1)+x]: sums over rows < y, columns < x; c 3 is the count.
+	var sat [4][]float64
+	for c := range sat {
+		sat[c] = make([]float64, (w+1)*(h+1))
+	}
+	for y := range h {
+		for x := range w {
+			i, j := y*w+x, (y+1)*(w+1)+x+1
+			var v [4]float64
+			if m.In(x, y) {
+				v = [4]float64{float64(col[3*i]), float64(col[3*i+1]), float64(col[3*i+2]), 1}
+			}
+			for c := range sat {
+				sat[c][j] = v[c] + sat[c][j-1] + sat[c][j-w-1] - sat[c][j-w-2]
+			}
+		}
+	}
+	out := make([]float32, len(col))
+	for y := range h {
+		y0, y1 := max(0, y-r), min(h, y+r+1)
+		for x := range w {
+			x0, x1 := max(0, x-r), min(w, x+r+1)
+			box := func(c int) float64 {
+				t := sat[c]
+				return t[y1*(w+1)+x1] - t[y0*(w+1)+x1] - t[y1*(w+1)+x0] + t[y0*(w+1)+x0]
+			}
+			i := y*w + x
+			n := box(3)
+			if n < 0.5 {
+				copy(out[3*i:3*i+3], col[3*i:3*i+3])
+				continue
+			}
+			for c := range 3 {
+				out[3*i+c] = float32(box(c) / n)
+			}
+		}
 	}
 	return out
 }

@@ -9,6 +9,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -199,6 +202,7 @@ func TestValidate(t *testing.T) {
 		{"resolution", func(o *Options) { o.Resolution = 4 }},
 		{"fill", func(o *Options) { o.Fill = 1.5 }},
 		{"opacity", func(o *Options) { o.Opacity = 1 }},
+		{"back blur", func(o *Options) { o.BackBlur = 200 }},
 		{"object alpha", func(o *Options) { o.ObjectAlpha = 0.3 }},
 		{"count", func(o *Options) { o.MinGaussians = -1 }},
 	} {
@@ -606,5 +610,33 @@ func TestLegsOnAFloor(t *testing.T) {
 	t.Logf("front %d back %d", front, back)
 	if front < 20 || back < 20 {
 		t.Errorf("%d leg sections in front, %d behind, want both", front, back)
+	}
+}
+
+func TestBlurColours(t *testing.T) {
+	// A 4×1 object, red | red | blue | blue, beside background pixels
+	// of another colour, which must not count.
+	m := Mask{W: 6, H: 1, A: []float32{0, 1, 1, 1, 1, 0}}
+	red, blue, grey := []float32{1, 0, 0}, []float32{0, 0, 1}, []float32{0.5, 0.5, 0.5}
+	var col []float32
+	for _, c := range [][]float32{grey, red, red, blue, blue, grey} {
+		col = append(col, c...)
+	}
+	for _, tc := range []struct {
+		r    int
+		x    int
+		want []float32
+	}{
+		{0, 1, red},                          // no blur
+		{1, 1, red},                          // red, red (the background left of it does not count)
+		{1, 2, []float32{2. / 3, 0, 1. / 3}}, // red, red, blue
+		{2, 3, []float32{0.5, 0, 0.5}},       // all four
+		{1, 0, []float32{1, 0, 0}},           // background pixel: its object neighbour
+		{3, 5, []float32{1. / 3, 0, 2. / 3}}, // red, blue, blue
+	} {
+		got := blurColours(col, m, tc.r)[3*tc.x : 3*tc.x+3]
+		if !cmp.Equal(got, tc.want, cmpopts.EquateApprox(0, 1e-6)) {
+			t.Errorf("r %d, pixel %d: %v, want %v", tc.r, tc.x, got, tc.want)
+		}
 	}
 }

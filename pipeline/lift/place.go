@@ -146,17 +146,19 @@ type samples struct {
 	g      view
 	w, h   int
 	col    []float32 // straight RGB per canvas pixel, filled everywhere
+	back   []float32 // the far half's colours (col, blurred: Options.BackBlur)
 	P, C   []float32
 	lo, hi []float32
 }
 
-// colour returns the picture's colour at the canvas point p lands on.
-func (s *samples) colour(p [3]float64) []float32 {
+// colour returns the colour in col (one of the samples' colour maps) at
+// the canvas point p lands on.
+func (s *samples) colour(p [3]float64, col []float32) []float32 {
 	u, v, _ := s.g.project(p)
 	x := min(max(int(u), 0), s.w-1)
 	y := min(max(int(v), 0), s.h-1)
 	i := y*s.w + x
-	return s.col[3*i : 3*i+3]
+	return col[3*i : 3*i+3]
 }
 
 // add places a sample at p with colour c.
@@ -171,17 +173,20 @@ func (s *samples) add(p [3]float64, c []float32) {
 
 // addRevolved places a sample on a cross-section about centre a: the near
 // half (towards the camera) takes the colour of the pixel it is seen at,
-// the far half that of its mirror image through the middle plane.
+// the far half that of its mirror image through the middle plane, from
+// the blurred map (back).
 func (s *samples) addRevolved(a [3]float64, c, d float64) {
 	g := s.g
 	p := g.at(a, c, d)
-	q := p
-	if d > 0 {
-		for k := range 3 {
-			q[k] -= 2 * d * g.depth[k]
-		}
+	if d <= 0 {
+		s.add(p, s.colour(p, s.col))
+		return
 	}
-	s.add(p, s.colour(q))
+	q := p
+	for k := range 3 {
+		q[k] -= 2 * d * g.depth[k]
+	}
+	s.add(p, s.colour(q, s.back))
 }
 
 // ring places samples one spacing apart around the cross-section of
@@ -237,9 +242,9 @@ func (s *samples) prism(p prism) {
 //
 // Sizes are isotropic, σ = 0.6 spacings, so neighbours overlap and no view
 // shows a gap.
-func place(m Mask, col []float32, cam splat.Camera, opt Options) (*splat.Cloud, *samples) {
+func place(m Mask, col, back []float32, cam splat.Camera, opt Options) (*splat.Cloud, *samples) {
 	g := newView(cam)
-	s := &samples{g: g, w: m.W, h: m.H, col: col, lo: make([]float32, m.W*m.H), hi: make([]float32, m.W*m.H)}
+	s := &samples{g: g, w: m.W, h: m.H, col: col, back: back, lo: make([]float32, m.W*m.H), hi: make([]float32, m.W*m.H)}
 	for i := range s.lo {
 		s.lo[i], s.hi[i] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
