@@ -428,8 +428,8 @@ func parts(secs []section, h, hidden int) (ps []part, crumbs []int) {
 		}
 		return out
 	}
-	// A chain of fewer than forkRows rows is a speck:
-	// it neither breaks its neighbours' chains nor opens their ends.
+	// A chain of fewer than forkRows rows is a speck: it neither breaks
+	// its neighbours' chains nor opens their ends.
 	for _, c := range chains() {
 		if len(c) < forkRows {
 			for _, j := range c {
@@ -497,9 +497,9 @@ const (
 )
 
 // concave reports whether the outline of chain (section indices in
-// consecutive rows) turns inwards at its k-th row: on the left, the
-// edge's slope falls (it moves out faster below than above), on the right
-// it rises.
+// consecutive rows) turns inwards at its k-th row: the left edge's slope
+// falls (it moves out faster below than above) and the right edge's
+// rises, by more than concaveTurn together.
 func concave(secs []section, chain []int, k int) bool {
 	if k < concaveSpan || k+concaveSpan > len(chain) {
 		return false
@@ -512,8 +512,8 @@ func concave(secs []section, chain []int, k int) bool {
 }
 
 // standFeet puts an object's feet on one floor. Seen from above, legs
-// (parts) that end at different rows stand at different depths: a table's back legs
-// end higher in the picture than its front ones. Round sections centred
+// (parts) that end at different rows stand at different depths: a
+// table's back legs end higher in the picture than its front ones. Round sections centred
 // on the middle plane put them all in one plane, the back legs short.
 // The floor is the height where the feet's bottom rays, on average, meet
 // the middle plane (so they stand as far behind it as in front); each
