@@ -640,3 +640,40 @@ func TestBlurColours(t *testing.T) {
 		}
 	}
 }
+
+func TestHandles(t *testing.T) {
+	// A mug's silhouette: a body (columns 40..80) with a handle on the
+	// right that is its own run in rows 45..75 (columns 90..95) and
+	// merges into the body in rows 40..44 and 76..80. Those rows'
+	// sections must keep the body's right edge, the body's own rows stay.
+	const n = 128
+	g := newView(scenes.TrainViews(1, n)[0])
+	m := Mask{W: n, H: n, A: make([]float32, n*n)}
+	for y := 20; y <= 100; y++ {
+		for x := 40; x <= 80; x++ {
+			m.A[y*n+x] = 1
+		}
+		switch {
+		case y >= 40 && y <= 44 || y >= 76 && y <= 80:
+			for x := 81; x <= 95; x++ {
+				m.A[y*n+x] = 1
+			}
+		case y > 44 && y < 76:
+			for x := 90; x <= 95; x++ {
+				m.A[y*n+x] = 1
+			}
+		}
+	}
+	in := grown(m)
+	secs := fitSections(g, m, in, ShapeAuto, circle(1))
+	g.handles(m, in, secs)
+	for _, sc := range secs {
+		wantR := 80
+		if sc.l >= 90 {
+			wantR = 95 // the handle's own run
+		}
+		if sc.r != wantR || sc.rad == 0 {
+			t.Errorf("row %d: section %d..%d radius %.3f, want right edge %d", sc.y, sc.l, sc.r, sc.rad, wantR)
+		}
+	}
+}

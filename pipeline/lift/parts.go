@@ -297,6 +297,7 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 	secs := fitSections(g, m, in, shape, circle(ds))
 	var boxes []prism
 	if shape == ShapeAuto {
+		g.handles(m, in, secs)
 		type cand struct {
 			part
 			p          prism
@@ -584,4 +585,47 @@ func (g view) standFeet(m Mask, in []bool, secs []section, ps []part) []section 
 		}
 	}
 	return secs
+}
+
+// handles narrows the rows where a handle joins a body to the body. Where
+// the handle is its own run (a row of two runs, the narrower less than
+// half the wider), the rows just above and below, where it merges into
+// the body, are one run spanning both: as one round section that is a
+// ring bulging all round the body. Those rows' sections keep the body's
+// edge on the handle's side (while their other edge stays within two
+// pixels of the body's), and the handle's pixels there take their
+// neighbours' depth like any pixel no section covers.
+func (g view) handles(m Mask, in []bool, secs []section) {
+	byRow := make([][]int, m.H)
+	for i, sc := range secs {
+		byRow[sc.y] = append(byRow[sc.y], i)
+	}
+	near := func(a, b int) bool { return a-b <= 2 && b-a <= 2 }
+	for y := range m.H {
+		if len(byRow[y]) != 2 {
+			continue
+		}
+		body, handle := secs[byRow[y][0]], secs[byRow[y][1]]
+		if handle.r-handle.l > body.r-body.l {
+			body, handle = handle, body
+		}
+		if 2*(handle.r-handle.l+1) >= body.r-body.l+1 {
+			continue // two sides of a ring, two legs: not a handle
+		}
+		right := handle.l > body.r
+		for _, dir := range []int{-1, 1} {
+			for yy := y + dir; yy >= 0 && yy < m.H && len(byRow[yy]) == 1; yy += dir {
+				sc := &secs[byRow[yy][0]]
+				if right && (!near(sc.l, body.l) || sc.r <= body.r+2) || !right && (!near(sc.r, body.r) || sc.l >= body.l-2) {
+					break
+				}
+				if right {
+					sc.r = body.r
+				} else {
+					sc.l = body.l
+				}
+				g.fit(m, in, sc, sc.o, 0)
+			}
+		}
+	}
 }
