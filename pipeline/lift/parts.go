@@ -588,8 +588,8 @@ func (g view) standFeet(m Mask, in []bool, secs []section, ps []part) []section 
 }
 
 // handles narrows the rows where a handle joins a body to the body. Where
-// the handle is its own run (a row of two runs, the narrower less than
-// half the wider), the rows just above and below, where it merges into
+// the handle is its own run (rows of two runs, at least three, the
+// narrower less than half the wider), the rows just above and below, where it merges into
 // the body, are one run spanning both: as one round section that is a
 // ring bulging all round the body. Those rows' sections keep the body's
 // edge on the handle's side (while their other edge stays within two
@@ -613,7 +613,11 @@ func (g view) handles(m Mask, in []bool, secs []section) {
 			continue // two sides of a ring, two legs: not a handle
 		}
 		right := handle.l > body.r
+		forked := func(y int) bool { return y >= 0 && y < m.H && len(byRow[y]) == 2 }
 		for _, dir := range []int{-1, 1} {
+			if !forked(y-dir) || !forked(y-2*dir) {
+				continue // a speck beside the body, not a handle
+			}
 			for yy := y + dir; yy >= 0 && yy < m.H && len(byRow[yy]) == 1; yy += dir {
 				sc := &secs[byRow[yy][0]]
 				if right && (!near(sc.l, body.l) || sc.r <= body.r+2) || !right && (!near(sc.r, body.r) || sc.l >= body.l-2) {
