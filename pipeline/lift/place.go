@@ -228,12 +228,16 @@ func (s *samples) prism(p prism) {
 // canvas pixel at the middle plane, is s.g.px; s.lo and s.hi are the depth
 // span of the samples seen at each canvas pixel, lo > hi where none is).
 //
-// Sections (fitSections): samples sit on each section's rim one spacing
-// apart, on rings filling the cap where the next row's section is
-// narrower (a flat top, a step), and on a sparse inner lattice.
+// Sections and boxes (chooseSections): samples sit on each section's rim
+// one spacing apart, on rings filling the cap where the next row's
+// section is narrower (a flat top, a step), and on a sparse inner
+// lattice; on a box's walls, top and bottom (samples.prism). The near
+// half takes the colour it is seen at, the far half its mirror image's
+// from back (col blurred, Options.BackBlur).
 //
-// Every object pixel no section covers (the corners of a box, a run too
-// thin for a section, every pixel for shape inflate) gets samples on its
+// Every object pixel no section covers (a box's edge its prism misses, a
+// run too thin for a section, where a handle joins a body, every pixel
+// for shape inflate) gets samples on its
 // own ray around the front depth of the nearest covered pixel
 // (frontDepths), at offsets ±t up to the inflation's half-thickness at the
 // pixel (the front and back surfaces and the side walls between it and
