@@ -2,17 +2,19 @@ package lift_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/lift"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 )
 
-// BenchmarkLift lifts matted front views, with the default auto shape
-// (sections, boxes, legs) and, as the baseline in the same run, revolve
-// (one round section per row, no parts).
+// BenchmarkLift lifts matted front views with the default auto shape
+// (sections, boxes, legs, handles) and, as the baseline in the same loop,
+// revolve (one round section per row, no parts), and reports both times
+// and their ratio.
 func BenchmarkLift(b *testing.B) {
-	for _, name := range []string{"red-cube", "box-stack", "wooden-table"} {
+	for _, name := range []string{"red-cube", "box-stack", "wooden-table", "blue-mug"} {
 		sc, err := scenes.Get(name)
 		if err != nil {
 			b.Fatal(err)
@@ -22,20 +24,29 @@ func BenchmarkLift(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, shape := range []string{lift.ShapeAuto, lift.ShapeRevolve} {
-			b.Run(name+"/"+shape, func(b *testing.B) {
-				opt := lift.DefaultOptions()
-				opt.Shape = shape
-				var n int
-				for b.Loop() {
+		b.Run(name, func(b *testing.B) {
+			auto, revolve := lift.DefaultOptions(), lift.DefaultOptions()
+			revolve.Shape = lift.ShapeRevolve
+			var spent [2]time.Duration
+			var n int
+			for b.Loop() {
+				for k, opt := range []lift.Options{auto, revolve} {
+					start := time.Now()
 					res, err := lift.Lift(b.Context(), fg, imageeval.FrontCamera(256), opt)
 					if err != nil {
 						b.Fatal(err)
 					}
-					n = res.Cloud.Len()
+					spent[k] += time.Since(start)
+					if k == 0 {
+						n = res.Cloud.Len()
+					}
 				}
-				b.ReportMetric(float64(n), "gaussians")
-			})
-		}
+			}
+			runs := float64(b.N)
+			b.ReportMetric(spent[0].Seconds()*1e3/runs, "ms-auto/op")
+			b.ReportMetric(spent[1].Seconds()*1e3/runs, "ms-revolve/op")
+			b.ReportMetric(float64(spent[0])/float64(spent[1]), "auto/revolve")
+			b.ReportMetric(float64(n), "gaussians")
+		})
 	}
 }
