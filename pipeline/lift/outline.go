@@ -22,8 +22,7 @@ type outline struct {
 func circle(ds float64) *outline {
 	// 2π·max(1, ds) bounds the ellipse's perimeter: samples spaced by it
 	// are at most a spacing apart.
-	o := &outline{round: true, ds: ds, perim: 2 * math.Pi * max(1, ds)}
-	return o
+	return &outline{round: true, ds: ds, perim: 2 * math.Pi * max(1, ds)}
 }
 
 // square returns the superellipse outline of exponent p turned by turn
@@ -58,7 +57,7 @@ func square(p, turn, ds float64) *outline {
 	return o
 }
 
-// point returns the outline's point a share f (in [0, 1)) of the way
+// point returns the outline's point a share f (in [0, 1]) of the way
 // round: (along right, along depth).
 func (o *outline) point(f float64) [2]float64 {
 	if o.round {
@@ -68,6 +67,6 @@ func (o *outline) point(f float64) [2]float64 {
 	x := f * outlinePoints
 	i := int(math.Floor(x))
 	t := x - float64(i)
-	a, b := o.pts[((i%outlinePoints)+outlinePoints)%outlinePoints], o.pts[(((i+1)%outlinePoints)+outlinePoints)%outlinePoints]
+	a, b := o.pts[i%outlinePoints], o.pts[(i+1)%outlinePoints]
 	return [2]float64{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
 }

@@ -1,6 +1,7 @@
 package lift
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -105,19 +106,7 @@ func (g view) silhouette(p prism, w, h int) (y0 int, rows [][2]int) {
 func convexHull(pts [][2]float64) [][2]float64 {
 	pts = slices.Clone(pts)
 	slices.SortFunc(pts, func(a, b [2]float64) int {
-		if a[0] != b[0] {
-			if a[0] < b[0] {
-				return -1
-			}
-			return 1
-		}
-		switch {
-		case a[1] < b[1]:
-			return -1
-		case a[1] > b[1]:
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
 	})
 	if len(pts) < 3 {
 		return pts
@@ -386,10 +375,7 @@ func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (b
 // silhouette is convex; where a box stands on a wider box, a cone on a
 // plate or a ball on a box, the outline has a concave corner.
 func parts(secs []section, h, hidden int) (ps []part, crumbs []int) {
-	byRow := make([][]int, h)
-	for i, sc := range secs {
-		byRow[sc.y] = append(byRow[sc.y], i)
-	}
+	byRow := sectionsByRow(secs, h)
 	speck := make([]bool, len(secs))
 	overlapping := func(sc section, y int) []int {
 		var out []int
@@ -589,18 +575,16 @@ func (g view) standFeet(m Mask, in []bool, secs []section, ps []part) []section 
 
 // handles narrows the rows where a handle joins a body to the body. Where
 // the handle is its own run (rows of two runs, at least three, the
-// narrower less than half the wider), the rows just above and below, where it merges into
-// the body, are one run spanning both: as one round section that is a
-// ring bulging all round the body. Those rows' sections keep the body's
+// narrower less than half the wider), the rows just above and below,
+// where it merges into the body, are one run spanning both: as one round
+// section that is a ring bulging all round the body. Those rows' sections keep the body's
 // edge on the handle's side (while their other edge stays within two
 // pixels of the body's), and the handle's pixels there take their
 // neighbours' depth like any pixel no section covers.
 func (g view) handles(m Mask, in []bool, secs []section) {
-	byRow := make([][]int, m.H)
-	for i, sc := range secs {
-		byRow[sc.y] = append(byRow[sc.y], i)
-	}
+	byRow := sectionsByRow(secs, m.H)
 	near := func(a, b int) bool { return a-b <= 2 && b-a <= 2 }
+	forked := func(y int) bool { return y >= 0 && y < m.H && len(byRow[y]) == 2 }
 	for y := range m.H {
 		if len(byRow[y]) != 2 {
 			continue
@@ -613,7 +597,6 @@ func (g view) handles(m Mask, in []bool, secs []section) {
 			continue // two sides of a ring, two legs: not a handle
 		}
 		right := handle.l > body.r
-		forked := func(y int) bool { return y >= 0 && y < m.H && len(byRow[y]) == 2 }
 		for _, dir := range []int{-1, 1} {
 			if !forked(y-dir) || !forked(y-2*dir) {
 				continue // a speck beside the body, not a handle

@@ -254,10 +254,7 @@ func place(m Mask, col, back []float32, cam splat.Camera, opt Options) (*splat.C
 	}
 	ds := opt.DepthScale
 	secs, boxes := chooseSections(g, m, opt.Shape, ds)
-	byRow := make([][]int, m.H)
-	for i, sc := range secs {
-		byRow[sc.y] = append(byRow[sc.y], i)
-	}
+	byRow := sectionsByRow(secs, m.H)
 	// neighbour is the radius of the widest section in row y overlapping
 	// sc: the cap between them is the ring between the two radii.
 	neighbour := func(sc section, y int) float64 {
@@ -450,6 +447,16 @@ func (g view) fit(m Mask, in []bool, sc *section, o *outline, t float64) {
 	}
 }
 
+// sectionsByRow returns, per canvas row 0..h−1, the indices of the
+// sections in it.
+func sectionsByRow(secs []section, h int) [][]int {
+	byRow := make([][]int, h)
+	for i, sc := range secs {
+		byRow[sc.y] = append(byRow[sc.y], i)
+	}
+	return byRow
+}
+
 // section is one level cross-section of the lifted shape: the object
 // pixels l..r of canvas row y, its centre a on the middle plane, its
 // outline and its scale, the radius of a round one (world units).
@@ -534,10 +541,7 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 			}
 		}
 	}
-	byRow := make([][]int, m.H)
-	for i, sc := range secs {
-		byRow[sc.y] = append(byRow[sc.y], i)
-	}
+	byRow := sectionsByRow(secs, m.H)
 	// end reports whether no kept section overlaps section i in row y.
 	end := func(i, y int) bool {
 		if y < 0 || y >= m.H {
@@ -564,21 +568,19 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 			count[p]--
 		}
 	}
-	switch d := g.hiddenEnd(); d {
-	case 1:
-		for y := m.H - 1; y >= 0; y-- {
-			for _, i := range byRow[y] {
-				if secs[i].rad > 0 && end(i, y+d) && hidden(i) {
-					drop(i)
-				}
-			}
+	// From the hidden end inwards.
+	d := g.hiddenEnd()
+	if d == 0 {
+		return
+	}
+	for k := range m.H {
+		y := k
+		if d == 1 {
+			y = m.H - 1 - k
 		}
-	case -1:
-		for y := range m.H {
-			for _, i := range byRow[y] {
-				if secs[i].rad > 0 && end(i, y+d) && hidden(i) {
-					drop(i)
-				}
+		for _, i := range byRow[y] {
+			if secs[i].rad > 0 && end(i, y+d) && hidden(i) {
+				drop(i)
 			}
 		}
 	}
