@@ -126,29 +126,12 @@ func TestInflateKeepsThinPartsThin(t *testing.T) {
 	}
 }
 
-// sphereView draws the silhouette of a ball of radius r at the origin as
-// the reference scenes' front camera (15° above, perspective) sees it on
-// an n×n canvas: the outside truth the sections are checked against.
-func sphereView(n int, r float64) (view, Mask) {
-	g := newView(scenes.TrainViews(1, n)[0])
-	m := Mask{W: n, H: n, A: make([]float32, n*n)}
-	for y := range n {
-		for x := range n {
-			d := g.ray(float64(x)+0.5, float64(y)+0.5)
-			if b := dot(d, g.o); b*b-(dot(g.o, g.o)-r*r) >= 0 {
-				m.A[y*n+x] = 1
-			}
-		}
-	}
-	return g, m
-}
-
 func TestSectionsOfABall(t *testing.T) {
 	// Each level section of a ball seen from above must get the ball's
 	// own radius at its height, √(r² − y²), and no section may hang below
 	// or rise above the ball by more than a few spacings.
 	const n, r = 128, 0.5
-	g, m := sphereView(n, r)
+	g, m := solidView(n, ballHit(r, [3]float64{}))
 	secs, _ := chooseSections(g, m, ShapeAuto, 1)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, sc := range secs {
@@ -401,9 +384,12 @@ func solidView(n int, hit func(o, d [3]float64) bool) (view, Mask) {
 	return g, m
 }
 
-// boxHit is the ray test of a box of half-size h about centre at, turned
-// by turn radians about the vertical (slabs).
-func boxHit(h, turn float64, at [3]float64) func(o, d [3]float64) bool {
+// cube returns the half-sizes of a cube of half-size h.
+func cube(h float64) [3]float64 { return [3]float64{h, h, h} }
+
+// boxHit is the ray test of a box of half-sizes h about centre at,
+// turned by turn radians about the vertical (slabs).
+func boxHit(h [3]float64, turn float64, at [3]float64) func(o, d [3]float64) bool {
 	s, c := math.Sincos(turn)
 	local := func(v [3]float64) [3]float64 { return [3]float64{c*v[0] - s*v[2], v[1], s*v[0] + c*v[2]} }
 	return func(o, d [3]float64) bool {
@@ -411,12 +397,12 @@ func boxHit(h, turn float64, at [3]float64) func(o, d [3]float64) bool {
 		t0, t1 := math.Inf(-1), math.Inf(1)
 		for k := range 3 {
 			if d[k] == 0 {
-				if math.Abs(o[k]) > h {
+				if math.Abs(o[k]) > h[k] {
 					return false
 				}
 				continue
 			}
-			a, b := (-h-o[k])/d[k], (h-o[k])/d[k]
+			a, b := (-h[k]-o[k])/d[k], (h[k]-o[k])/d[k]
 			t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
 		}
 		return t0 <= t1 && t1 > 0
@@ -453,9 +439,9 @@ func TestBoxOrCylinder(t *testing.T) {
 		box  bool
 		turn float64 // degrees, modulo 90
 	}{
-		{"box turned 25°", boxHit(0.4, 25*math.Pi/180, [3]float64{}), true, 25},
-		{"box turned 60°", boxHit(0.4, 60*math.Pi/180, [3]float64{}), true, 60},
-		{"box face on", boxHit(0.4, 0, [3]float64{}), true, 0},
+		{"box turned 25°", boxHit(cube(0.4), 25*math.Pi/180, [3]float64{}), true, 25},
+		{"box turned 60°", boxHit(cube(0.4), 60*math.Pi/180, [3]float64{}), true, 60},
+		{"box face on", boxHit(cube(0.4), 0, [3]float64{}), true, 0},
 		{"cylinder", cylinderHit(0.45, 0.4), false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -495,7 +481,7 @@ func ballHit(r float64, at [3]float64) func(o, d [3]float64) bool {
 func TestBallOnBox(t *testing.T) {
 	// The sphere-on-box scene's shapes, drawn analytically: the box must
 	// become one square prism turned as it is, the ball stay round.
-	box := boxHit(0.3, 20*math.Pi/180, [3]float64{0, -0.25, 0})
+	box := boxHit(cube(0.3), 20*math.Pi/180, [3]float64{0, -0.25, 0})
 	ball := ballHit(0.3, [3]float64{0, 0.3, 0})
 	g, m := solidView(128, func(o, d [3]float64) bool { return box(o, d) || ball(o, d) })
 	secs, boxes := chooseSections(g, m, ShapeAuto, 1)
@@ -525,7 +511,7 @@ func TestBallOnBox(t *testing.T) {
 func TestCrumbUnderBox(t *testing.T) {
 	// A matte's crumb just under a box's lowest corner must not get a
 	// section: it would stand on the middle plane far under the box.
-	g, m := solidView(128, boxHit(0.4, 25*math.Pi/180, [3]float64{}))
+	g, m := solidView(128, boxHit(cube(0.4), 25*math.Pi/180, [3]float64{}))
 	bottom := 0
 	for i, a := range m.A {
 		if a > 0 {
@@ -560,27 +546,10 @@ func TestLegsOnAFloor(t *testing.T) {
 	// 0.26 in front of and behind its middle. Seen from above the back
 	// legs end higher in the picture; their sections must stand behind
 	// the middle plane and the front legs' in front of it.
-	boxAt := func(hx, hy, hz float64, at [3]float64) func(o, d [3]float64) bool {
-		return func(o, d [3]float64) bool {
-			h := [3]float64{hx, hy, hz}
-			t0, t1 := math.Inf(-1), math.Inf(1)
-			for k := range 3 {
-				if d[k] == 0 {
-					if math.Abs(o[k]-at[k]) > h[k] {
-						return false
-					}
-					continue
-				}
-				a, b := (at[k]-h[k]-o[k])/d[k], (at[k]+h[k]-o[k])/d[k]
-				t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
-			}
-			return t0 <= t1 && t1 > 0
-		}
-	}
-	solids := []func(o, d [3]float64) bool{boxAt(0.5, 0.03, 0.32, [3]float64{0, 0.2, 0})}
+	solids := []func(o, d [3]float64) bool{boxHit([3]float64{0.5, 0.03, 0.32}, 0, [3]float64{0, 0.2, 0})}
 	for _, x := range []float64{-0.44, 0.44} {
 		for _, z := range []float64{-0.26, 0.26} {
-			solids = append(solids, boxAt(0.03, 0.22, 0.03, [3]float64{x, -0.05, z}))
+			solids = append(solids, boxHit([3]float64{0.03, 0.22, 0.03}, 0, [3]float64{x, -0.05, z}))
 		}
 	}
 	g, m := solidView(128, func(o, d [3]float64) bool {
