@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -144,12 +145,40 @@ func sleeper(c *counter, d time.Duration) Handler {
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t testing.TB) int {
 	t.Helper()
+	// Below the kernel's ephemeral range: a port from it, closed here
+	// and bound again later by a cluster node, can meanwhile become the
+	// local end of a parallel test's connection or listener; the node
+	// then logs "address already in use" for its route port and
+	// StartServer gives up after 30 s (TestClusterNodeStopped failed so
+	// in 2 of about 20 runs of make test).
+	lo := ephemeralLow()
+	for range 100 {
+		p := 10000 + rand.IntN(max(lo-10000, 1))
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ephemeralLow is the lowest port of the kernel's ephemeral range (Linux;
+// 32768 where it cannot be read).
+func ephemeralLow() int {
+	var lo, hi int
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo <= 10000 {
+		return 32768
+	}
+	return lo
 }
 
 // waitFor polls cond until it holds or d passes.
