@@ -157,16 +157,10 @@ func (s fitStage) Device() string { return s.device }
 func (s fitStage) Run(ctx context.Context, st *State) error {
 	opt := s.opt
 	opt.Seed ^= uint64(st.Job.Seed)
-	run := s.fit
 	if st.Lift != nil {
 		opt = liftFit(opt, s.lift, st.Lift, len(st.Views))
-		if opt.Shape.Enabled() && s.device != "cpu" {
-			// The GPU fit refuses the shape regularisers; a lifted job
-			// is fitted on the CPU rather than without them.
-			run = fit.Fit
-		}
 	}
-	res, err := run(ctx, st.Views, opt, s.log, nil)
+	res, err := s.fit(ctx, st.Views, opt, s.log, nil)
 	if err != nil {
 		return err
 	}

@@ -47,9 +47,6 @@ func (d *Device) FitBatch(ctx context.Context, views []fit.View, opt fit.Options
 	if opt.AreaPriorWeight > 0 {
 		return nil, fmt.Errorf("cuda: fit: AreaPriorWeight %g: the device fit has no area prior (fit it on the CPU)", opt.AreaPriorWeight)
 	}
-	if opt.Shape.Enabled() {
-		return nil, fmt.Errorf("cuda: fit: the device fit has no shape regularisers (fit.Options.Shape: lift.max_anisotropy, lift.max_depth_sigma, lift.anchor_band, lift.min_opacity); fit it on the CPU or turn them off")
-	}
 	if batch > 1 {
 		for i, v := range views {
 			if v.Camera.Width != views[0].Camera.Width || v.Camera.Height != views[0].Camera.Height {
@@ -100,7 +97,7 @@ func (f *gpuFitter) finish(cause error) (*fit.Result, error) {
 	if err := f.flush(); err != nil && cause == nil {
 		return nil, err
 	}
-	if err := f.pullState(); err != nil {
+	if err := f.pullState(false); err != nil {
 		return nil, errors.Join(cause, err)
 	}
 	res := f.res
@@ -193,6 +190,11 @@ func (f *gpuFitter) step(it int) error {
 		return err
 	}
 	f.pending, f.pendingShape = it, [2]int{w, h}
+	if opt.Shape.Enabled() {
+		if err := f.keepShape(); err != nil {
+			return fmt.Errorf("cuda: fit: iteration %d: shape: %w", it, err)
+		}
+	}
 	if !inWindow {
 		return nil
 	}
@@ -204,6 +206,23 @@ func (f *gpuFitter) step(it int) error {
 	return f.densify(it, dens, reset)
 }
 
+// keepShape applies the shape regularisers after the optimiser step, as
+// the CPU fit does: the parameters come to the host, fit.KeepShape
+// projects them there (the depth slab is the lift's Go closure) and they
+// go back. Its host time counts as optimiser time, as on the CPU.
+func (f *gpuFitter) keepShape() error {
+	t := time.Now()
+	defer func() { f.res.Stats.AdamSeconds += time.Since(t).Seconds() }()
+	if err := f.flush(); err != nil {
+		return err
+	}
+	if err := f.pullState(true); err != nil {
+		return err
+	}
+	fit.KeepShape(f.hs.Cloud(), f.opt.Shape)
+	return f.pushState(true)
+}
+
 // densify downloads the state, runs fit's densify-and-prune and/or opacity
 // reset on it and uploads the result.
 func (f *gpuFitter) densify(it int, dens, reset bool) error {
@@ -213,7 +232,7 @@ func (f *gpuFitter) densify(it int, dens, reset bool) error {
 	if err := f.flush(); err != nil {
 		return err
 	}
-	if err := f.pullState(); err != nil {
+	if err := f.pullState(false); err != nil {
 		return err
 	}
 	cloud := f.hs.Cloud()
@@ -232,7 +251,7 @@ func (f *gpuFitter) densify(it int, dens, reset bool) error {
 	if err := f.hs.Check(); err != nil {
 		return fmt.Errorf("cuda: fit: iteration %d: %w", it, err)
 	}
-	return f.pushState()
+	return f.pushState(false)
 }
 
 // readPending queues the read-back of the pending iteration's loss sums;

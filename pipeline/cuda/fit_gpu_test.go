@@ -345,3 +345,83 @@ func TestFitCancelAndBatch(t *testing.T) {
 		t.Errorf("batch fit: loss %v, %d iterations", res.FinalLoss, res.Iterations)
 	}
 }
+
+// TestFitKeepsShape fits one view from a given start with every shape
+// regulariser on, as a lifted job does, on the device and with fit.Fit.
+// The device result must satisfy the constraints: fit.KeepShape applied
+// once more moves it by at most 1e-2 (it is not exactly idempotent: the
+// anchor clamp can move a centre back out of its depth slab; the CPU fit's
+// result moved by 7e-4 on 2 cores), where the same fit without the
+// regularisers moves by 1.6 (so the check can fail); and the two paths'
+// PSNR on the view must agree within 1 dB.
+func TestFitKeepsShape(t *testing.T) {
+	d := openDevice(t)
+	sc, err := scenes.Get("red-cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt := sc.Build(0, 0)
+	cams := scenes.TrainViews(1, 64)
+	views := sceneViews(t, gt, cams)
+	start := gt.Clone()
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range start.Pos {
+		start.Pos[i] += 0.05 * float32(r.NormFloat64())
+	}
+	pos := cams[0].Position() // the depth direction: the view's axis
+	l := math.Sqrt(pos[0]*pos[0] + pos[1]*pos[1] + pos[2]*pos[2])
+	depth := [3]float64{-pos[0] / l, -pos[1] / l, -pos[2] / l}
+	shape := fit.ShapeOptions{
+		Depth:         depth,
+		MaxAnisotropy: 3,
+		MaxDepthSigma: 0.04,
+		DepthRange:    func([3]float64) (float64, float64) { return -0.15, 0.15 },
+		AnchorBand:    0.02,
+		Anchor:        start.Pos,
+		AnchorRadius:  0.1,
+		MinOpacity:    0.4,
+	}
+	opt := sceneOptions(60)
+	opt.DensifyInterval = 0
+	opt.Init = start
+	run := func(s fit.ShapeOptions, gpu bool) *splat.Cloud {
+		o := opt
+		o.Shape = s
+		var res *fit.Result
+		var err error
+		if gpu {
+			res, err = d.Fit(context.Background(), views, o, quietLog(), nil)
+		} else {
+			res, err = fit.Fit(context.Background(), views, o, nil, nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Cloud
+	}
+	// moved is the largest change fit.KeepShape makes to c's parameters.
+	moved := func(c *splat.Cloud) float64 {
+		p := c.Clone()
+		fit.KeepShape(p, shape)
+		m := 0.0
+		for _, pair := range [][2][]float32{{c.Pos, p.Pos}, {c.LogScale, p.LogScale}, {c.OpacityLogit, p.OpacityLogit}} {
+			for i := range pair[0] {
+				m = max(m, math.Abs(float64(pair[0][i]-pair[1][i])))
+			}
+		}
+		return m
+	}
+	gpu, cpu, free := run(shape, true), run(shape, false), run(fit.ShapeOptions{}, true)
+	gp, cp := meanPSNR(t, gpu, gt, cams), meanPSNR(t, cpu, gt, cams)
+	t.Logf("KeepShape moves the device result by %.2g, the CPU's by %.2g, the unregularised one by %.2g; PSNR on the view GPU %.2f dB, CPU %.2f dB",
+		moved(gpu), moved(cpu), moved(free), gp, cp)
+	if m := moved(gpu); m > 1e-2 {
+		t.Errorf("the device result breaks the shape constraints: KeepShape moves it by %g", m)
+	}
+	if m := moved(free); m < 0.1 {
+		t.Errorf("without the regularisers the fit moves only %g out of shape: the test cannot tell", m)
+	}
+	if math.Abs(gp-cp) > 1 {
+		t.Errorf("PSNR on the view GPU %.2f dB, CPU %.2f dB: more than 1 dB apart", gp, cp)
+	}
+}

@@ -119,7 +119,7 @@ func (d *Device) newFitter(views []fit.View, opt fit.Options, batch int, hs *fit
 		f.free()
 		return nil, err
 	}
-	if err := f.pushState(); err != nil {
+	if err := f.pushState(false); err != nil {
 		f.free()
 		return nil, err
 	}
@@ -144,13 +144,14 @@ func (f *gpuFitter) free() {
 	}
 }
 
-// pushState uploads every device column from the host state.
-func (f *gpuFitter) pushState() error {
+// pushState uploads every device column from the host state (only the
+// cloud's parameters when params).
+func (f *gpuFitter) pushState(params bool) error {
 	d := f.d
 	f.dc.n = f.hs.Cloud().Len()
 	for _, c := range f.hs.Columns() {
 		b := f.column(c.Name)
-		if b == nil {
+		if b == nil || params && !c.Param {
 			continue
 		}
 		data := *c.Data
@@ -167,12 +168,13 @@ func (f *gpuFitter) pushState() error {
 	return d.sync()
 }
 
-// pullState downloads every device column into the host state.
-func (f *gpuFitter) pullState() error {
+// pullState downloads every device column into the host state (only the
+// cloud's parameters when params).
+func (f *gpuFitter) pullState(params bool) error {
 	d := f.d
 	for _, c := range f.hs.Columns() {
 		b := f.column(c.Name)
-		if b == nil {
+		if b == nil || params && !c.Param {
 			continue
 		}
 		if err := download(d, *c.Data, b.ptr); err != nil {
