@@ -9,9 +9,12 @@
 #
 # MODELS holds flux/ and clip/ as make_gpu_models.py writes them (random
 # weights: latencies are real, images and CLIP scores are not). Optional:
-# MODELS_DEEP (the transformer at another depth, for the per-block slope) and
-# MODELS_BF16 (the bf16 transformer) and MODELS_MHA (the transformer with ORT's
-# fused attention), each a folder with flux/transformer.opt.
+# MODELS_DEEP (the transformer at another depth, for the per-block slope),
+# MODELS_BF16 (the bf16 transformer), MODELS_MHA and MODELS_PLAIN (the
+# transformer with and without ORT's fused attention), each a folder with
+# flux/transformer.opt, compared per model; MODELS_FULL (a folder with the
+# full-depth flux/transformer.opt and, if written, flux/t5.opt) gets the
+# text2img and whole-job runs at full depth and the small tune.
 # ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
 # bounds each. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
@@ -63,6 +66,14 @@ done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
+# The image-to-3D sweep with real weights and real fidelity scores: ISNet
+# medium on the CUDA provider, the lift, the fit on the device. It writes
+# the scene pictures into the cache; the lift (CPU) and the lifted,
+# shape-keeping fit (the profile's device) are then timed on one of them.
+run tune-image "$SB" tune --sweep image --set matte.model=isnet-medium "${gpu[@]}"
+pic=${SPLATBENCH_CACHE:-$HOME/.cache/splatbench}/scene-images/box-stack.png
+run lift "$SB" bench --stage lift --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
+run fit-lifted "$SB" bench --stage fit --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
 SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
@@ -104,16 +115,32 @@ run tune "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${flux[@]}" --set text2im
 
 # The other transformers last; a folder that is not there yet (still being
 # written elsewhere, then renamed into place) is waited for up to WAIT s.
-for v in MODELS_MHA MODELS_BF16 MODELS_DEEP; do
-	d=${!v:-}
-	[[ -n $d ]] || continue
-	i=0
+wait_for() {
+	local d=$1 i=0
 	while [[ ! -d $d && $i -lt ${WAIT:-0} ]]; do
 		sleep 5
 		i=$((i + 5))
 	done
-	[[ -d $d/flux/transformer.opt ]] || { echo "== $v: $d/flux/transformer.opt missing, skipped"; continue; }
-	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	[[ -d $d/flux/transformer.opt ]]
+}
+for v in MODELS_MHA MODELS_PLAIN MODELS_BF16 MODELS_DEEP; do
+	d=${!v:-}
+	[[ -n $d ]] || continue
+	wait_for "$d" || { echo "== $v: $d/flux/transformer.opt missing, skipped"; continue; }
+	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run "flux-models-$v" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	run "placement-$v" "$SB" models check --provider cuda "$d/flux/transformer.opt/model.onnx"
 done
+d=${MODELS_FULL:-}
+if [[ -n $d ]] && wait_for "$d"; then
+	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	full=(--set text2img.source=flux --set "text2img.model=$d/flux")
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-full "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	for res in 512 1024; do
+		run "t2i-full-$res" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
+		run "all-full-$res" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false \
+			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+	done
+	run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
+		--set "score.clip_model=$M/clip" "${gpu[@]}"
+fi

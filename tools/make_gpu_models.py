@@ -58,7 +58,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
 OPSET = 17
-# The TorchScript exporter first (fast, and it writes ORT's fused attention),
+# The TorchScript exporter first (fast),
 # then the dynamo one. For bf16 the dynamo one first: the TorchScript exporter
 # writes a Cast to bfloat16 as complex128 (ONNX type 15 is torch's bfloat16
 # number), which ORT rejects.
@@ -120,6 +120,137 @@ def one_data_file(path):
         os.remove(os.path.join(d, f))
 
 
+def fuse_attention(path, heads):
+    """Rewrite every bias-free attention of the model at path, MatMul(q, k^T)
+    -> Mul/Div by a constant -> Softmax -> MatMul(., v) on [B,H,N,D] tensors
+    with H = heads, as ONNX Runtime's com.microsoft MultiHeadAttention (the
+    op its transformer optimizer fuses such chains into; the CUDA provider
+    runs it as flash attention for fp16/bf16 heads of <= 256 values), with
+    q, k, v brought to [B,N,H*D] and the result back to [B,H,N,D]. Only the
+    graph is rewritten: external weights stay where they are. Returns the
+    number fused.
+
+    The exporters did not write the op themselves (the TorchScript exporter
+    stopped with unordered_map::at on a custom symbolic, the dynamo one
+    wrote plain attention), hence a rewrite after the export."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    m = onnx.load(path, load_external_data=False)
+    g = m.graph
+    prod = {o: n for n in g.node for o in n.output}
+    users = {}
+    for n in g.node:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    consts = {t.name: t for t in g.initializer}
+
+    def scalar(name):
+        if name in consts and not consts[name].external_data:
+            a = numpy_helper.to_array(consts[name])
+        elif name in prod and prod[name].op_type == "Constant":
+            a = numpy_helper.to_array(prod[name].attribute[0].t)
+        else:
+            return None
+        return float(a.reshape(-1)[0]) if a.size == 1 else None
+
+    drop, insert = set(), {}
+    fused = 0
+    for sm in [n for n in g.node if n.op_type == "Softmax"]:
+        x, scale = prod.get(sm.input[0]), None
+        if x is not None and x.op_type in ("Mul", "Div"):
+            c = scalar(x.input[1])
+            if c is None or c == 0:
+                continue
+            scale, mul, x = (c if x.op_type == "Mul" else 1 / c), x, prod.get(x.input[0])
+        else:
+            mul = None
+        if x is None or x.op_type != "MatMul" or [a.i for a in sm.attribute if a.name == "axis"] not in ([], [-1], [3]):
+            continue
+        mm1, kt = x, prod.get(x.input[1])
+        nxt = users.get(sm.output[0], [])
+        if len(nxt) != 1 or nxt[0].op_type != "MatMul" or nxt[0].input[0] != sm.output[0]:
+            continue
+        mm2 = nxt[0]
+        if kt is None or kt.op_type != "Transpose" or list(kt.attribute[0].ints) != [0, 1, 3, 2]:
+            continue
+        q4, k4, v4, out4 = mm1.input[0], kt.input[0], mm2.input[1], mm2.output[0]
+        p = f"fused_attention_{fused}"
+        if not fused:
+            g.initializer.extend([numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), "fused_attention_shape3"),
+                                  numpy_helper.from_array(np.array([0, 0, heads, -1], dtype=np.int64),
+                                                          "fused_attention_shape4")])
+        nodes = []
+        for name, t in (("q", q4), ("k", k4), ("v", v4)):
+            nodes.append(helper.make_node("Transpose", [t], [f"{p}_{name}_bnhd"], perm=[0, 2, 1, 3]))
+            nodes.append(helper.make_node("Reshape", [f"{p}_{name}_bnhd", "fused_attention_shape3"], [f"{p}_{name}3"]))
+        attrs = dict(num_heads=heads)
+        if scale is not None:
+            attrs["scale"] = scale
+        nodes.append(helper.make_node("MultiHeadAttention", [f"{p}_q3", f"{p}_k3", f"{p}_v3"], [f"{p}_o3"],
+                                      domain="com.microsoft", name=p, **attrs))
+        nodes.append(helper.make_node("Reshape", [f"{p}_o3", "fused_attention_shape4"], [f"{p}_o4"]))
+        nodes.append(helper.make_node("Transpose", [f"{p}_o4"], [out4], perm=[0, 2, 1, 3]))
+        # Nodes are known by their first output (unique in a graph).
+        insert[mm2.output[0]] = nodes
+        drop.update(n.output[0] for n in (mm1, sm, mm2))
+        if mul is not None:
+            drop.add(mul.output[0])
+        if len(users.get(kt.output[0], [])) == 1:
+            drop.add(kt.output[0])
+        fused += 1
+    if not fused:
+        return 0
+    nodes = []
+    for n in g.node:
+        if n.output[0] in insert:
+            nodes.extend(insert[n.output[0]])
+        elif n.output[0] not in drop:
+            c = onnx.NodeProto()
+            c.CopyFrom(n)
+            nodes.append(c)
+    del g.node[:]
+    g.node.extend(nodes)
+    if not any(op.domain == "com.microsoft" for op in m.opset_import):
+        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(m, path)
+    return fused
+
+
+def fuse_and_check(path, heads, args, smoke):
+    """--attention mha: fuse_attention on the exported model at path. With
+    --smoke, the plain and the fused model run on ONNX Runtime's CPU
+    provider (the python package, where present) on args and must agree."""
+    plain = None
+    if smoke:
+        plain = os.path.dirname(path) + ".plain"
+        shutil.rmtree(plain, ignore_errors=True)
+        shutil.copytree(os.path.dirname(path), plain)
+    n = fuse_attention(path, heads)
+    log(f"  {path}: {n} attentions fused into com.microsoft MultiHeadAttention")
+    if plain is None:
+        return
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        log("  fuse check skipped: no onnxruntime python package")
+        return
+    import numpy as np
+    sess = [ort.InferenceSession(os.path.join(d, os.path.basename(path)), providers=["CPUExecutionProvider"])
+            for d in (plain, os.path.dirname(path))]
+    feed = {i.name: a.detach().cpu().numpy() for i, a in zip(sess[0].get_inputs(), args)}
+    try:
+        a, b = (x.run(None, feed)[0].astype(np.float64) for x in sess)
+    except Exception as e:  # noqa: BLE001 - the CPU provider may lack a type
+        log(f"  fuse check could not run on the CPU provider: {str(e)[:300]}")
+        return
+    err = float(np.abs(a - b).max() / (np.abs(a).max() + 1e-12))
+    log(f"  fuse check: fused vs plain max |diff| / max |plain| = {err:.2e}")
+    if not err < 1e-2:
+        raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
+
+
 def lin(i, o, bias=True):
     m = nn.Linear(i, o, bias=bias)
     nn.init.normal_(m.weight, std=0.02)
@@ -138,32 +269,8 @@ class RMS(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
 
 
-class FusedMHA(torch.autograd.Function):
-    """Attention exported as ONNX Runtime's com.microsoft MultiHeadAttention
-    (the op its transformer optimizer fuses MatMul-Softmax-MatMul into; the
-    CUDA provider runs it with flash attention): q, k, v [B,N,H*D] ->
-    [B,N,H*D]. The forward is plain attention, for tracing."""
-
-    @staticmethod
-    def forward(ctx, q, k, v, h):
-        b, n, c = q.shape
-        split = lambda x: x.reshape(b, x.shape[1], h, c // h).transpose(1, 2)
-        return merge(plain_attention(split(q), split(k), split(v), scale=(c // h) ** -0.5))
-
-    @staticmethod
-    def symbolic(g, q, k, v, h):
-        return g.op("com.microsoft::MultiHeadAttention", q, k, v, num_heads_i=h)
-
-
-ATTENTION = "plain"  # --attention
-
-
 def attention(q, k, v, bias=None, scale=None):
-    """Attention of q, k, v [B,H,N,D] with the heads merged: [B,N,H*D].
-    With --attention mha, no bias and heads of <= 256, ORT's fused op
-    (default scale)."""
-    if ATTENTION == "mha" and bias is None and q.shape[-1] <= 256:  # flash attention: head size <= 256
-        return FusedMHA.apply(merge(q), merge(k), merge(v), q.shape[1])
+    """Attention of q, k, v [B,H,N,D] with the heads merged: [B,N,H*D]."""
     return merge(plain_attention(q, k, v, bias, scale))
 
 
@@ -518,12 +625,15 @@ def write_transformer(root, dt, o, S):
             ids, torch.zeros(S, 3, device=dev()))
     m = build(FluxTransformer, dt, n_double=o.double, n_single=o.single,
               **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
-    export(m, args, os.path.join(root, "transformer.opt", "model.onnx"),
+    path = os.path.join(root, "transformer.opt", "model.onnx")
+    export(m, args, path,
            ["hidden_states", "encoder_hidden_states", "pooled_projections", "timestep", "img_ids", "txt_ids"],
            ["latent"],
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
+    if o.attention == "mha":
+        fuse_and_check(path, 2 if small else 24, args, small)
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -538,8 +648,11 @@ def write_clip(out, dt, o):
     export(m, (torch.randint(0, 49408, (1, 77), device=dev()),), os.path.join(root, "text", "text_model.onnx"),
            ["input_ids"], ["text_embeds"], {"input_ids": {0: "B", 1: "S"}, "text_embeds": {0: "B"}})
     m = build(CLIPVision, dt, **(dict(d=64, h=2, layers=1) if small else {}))
-    export(m, (torch.randn(2, 3, 224, 224, device=dev(), dtype=dt),), os.path.join(root, "vision", "vision_model.onnx"),
-           ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}})
+    args = (torch.randn(2, 3, 224, 224, device=dev(), dtype=dt),)
+    path = os.path.join(root, "vision", "vision_model.onnx")
+    export(m, args, path, ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}})
+    if o.attention == "mha":
+        fuse_and_check(path, 2 if small else 16, args, small)
     # The towers were written to their own folders (external data files of
     # one must not clash with the other's); the stage wants them side by side.
     for sub in ("text", "vision"):
@@ -552,19 +665,20 @@ def write_clip(out, dt, o):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out")
-    ap.add_argument("--dtype", choices=["fp16", "bf16"], default="fp16")
+    ap.add_argument("--dtype", choices=["fp16", "bf16", "fp32"], default="fp16",
+                    help="fp32 only for checks (--smoke): the CPU provider's fused attention is fp32")
     ap.add_argument("--double", type=int, default=19)
     ap.add_argument("--single", type=int, default=38)
     ap.add_argument("--t5-layers", type=int, default=24)
     ap.add_argument("--only", default="clip-l,t5,transformer,vae,clip",
                     help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers)")
     ap.add_argument("--attention", choices=["plain", "mha"], default="plain",
-                    help="plain: MatMul-Softmax-MatMul; mha: ONNX Runtime's fused com.microsoft MultiHeadAttention")
+                    help="plain: MatMul-Softmax-MatMul; mha: the transformer's and CLIP vision's attentions "
+                         "rewritten as ONNX Runtime's fused com.microsoft MultiHeadAttention after the export")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
-    dt = torch.float16 if o.dtype == "fp16" else torch.bfloat16
-    global ATTENTION, EXPORTERS
-    ATTENTION = o.attention
+    dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
+    global EXPORTERS
     if o.dtype == "bf16":
         EXPORTERS = (True, False)
     if o.smoke:
