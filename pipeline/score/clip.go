@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -391,21 +392,19 @@ func (c *CLIP) textEmbedding(ctx context.Context, prompt string) (textEmbedding,
 	return e, nil
 }
 
-// imageEmbeddings preprocesses the views and runs the image tower in
-// batches of c.batch (the last batch padded by repeating its last view).
+// imageEmbeddings preprocesses the views (one view per core) and runs
+// the image tower in batches of c.batch (the last batch padded by
+// repeating its last view).
 func (c *CLIP) imageEmbeddings(ctx context.Context, views [][]float32) ([][]float32, error) {
-	n := splat.ValidatorSize
-	per := 3 * c.size * c.size
 	out := make([][]float32, 0, len(views))
 	for lo := 0; lo < len(views); lo += c.batch {
-		buf := make([]float32, 0, c.batch*per)
-		for k := range c.batch {
-			v := views[min(lo+k, len(views)-1)]
-			x, err := c.opts.Preprocess.Apply(v, n, n, c.size)
-			if err != nil {
-				return nil, fmt.Errorf("clip: view %d: %w", lo+k, err)
-			}
-			buf = append(buf, x...)
+		batch := make([][]float32, c.batch)
+		for k := range batch {
+			batch[k] = views[min(lo+k, len(views)-1)]
+		}
+		buf, err := c.opts.Preprocess.applyViews(batch, splat.ValidatorSize, c.size, runtime.GOMAXPROCS(0))
+		if err != nil {
+			return nil, fmt.Errorf("clip: views %d-%d: %w", lo, lo+c.batch-1, err)
 		}
 		res, err := c.image.Run(ctx, buf)
 		if err != nil {

@@ -2,7 +2,9 @@ package score
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -19,6 +21,34 @@ func BenchmarkCLIPPreprocess(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/view")
+		})
+	}
+}
+
+// BenchmarkCLIPPreprocessViews: the 16 validator views to one batch
+// tensor, on one core (the baseline, as before session 6) and on every
+// core; "speedup" is the baseline's time over this run's.
+func BenchmarkCLIPPreprocessViews(b *testing.B) {
+	views := make([][]float32, splat.ValidatorViews)
+	for i := range views {
+		views[i] = ramp(splat.ValidatorSize, splat.ValidatorSize)
+	}
+	var base float64
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := PreprocessCLIP.applyViews(views, splat.ValidatorSize, CLIPInputSize, workers); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
+			if workers == 1 {
+				base = ms
+			}
+			b.ReportMetric(ms, "ms/16-views")
+			if base > 0 {
+				b.ReportMetric(base/ms, "speedup")
+			}
 		})
 	}
 }

@@ -3,6 +3,8 @@ package score
 import (
 	"fmt"
 	"math"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // CLIP's image normalisation (openai/CLIP clip.py _transform; OpenCLIP's
@@ -105,6 +107,29 @@ func (p Preprocess) Apply(rgb []float32, w, h, size int) ([]float32, error) {
 		}
 	}
 	return chw, nil
+}
+
+// applyViews preprocesses square n×n views on up to workers goroutines
+// into one batch tensor (the views' CHW tensors one after another).
+func (p Preprocess) applyViews(views [][]float32, n, size, workers int) ([]float32, error) {
+	per := 3 * size * size
+	buf := make([]float32, len(views)*per)
+	var g errgroup.Group
+	g.SetLimit(max(workers, 1))
+	for k, v := range views {
+		g.Go(func() error {
+			x, err := p.Apply(v, n, n, size)
+			if err != nil {
+				return fmt.Errorf("view %d: %w", k, err)
+			}
+			copy(buf[k*per:], x)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return buf, nil
 }
 
 func toPlanes(rgb []float32, w, h int) [3][]float32 {
