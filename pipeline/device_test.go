@@ -12,6 +12,7 @@ import (
 
 	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
+	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
@@ -191,5 +192,29 @@ func TestFidelityRendersWithTheStageRenderer(t *testing.T) {
 	}
 	if want := st.Scores["score"]; got != want {
 		t.Errorf("score %v with the stage renderer, %v with the CPU's", got, want)
+	}
+}
+
+// TestImageTruthRendersWithTheStageRenderer: a scene picture's ground
+// truth (its 16 validator views) is drawn with the source's renderer (the
+// profile's device), not always on the CPU.
+func TestImageTruthRendersWithTheStageRenderer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps, err := imageeval.WriteScenePrompts(ctx, t.TempDir(), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	src := sceneSource{fitSize: 32, truthSize: 32, render: func(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
+		calls.Add(1)
+		return splat.RenderBatch(ctx, c, cams, opt)
+	}}
+	st := &State{Job: Job{Prompt: ps[0], Seed: 1}, Scores: map[string]float64{}}
+	if err := src.Run(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Truth == nil || len(st.Truth.Views) != splat.ValidatorViews || calls.Load() != 1 {
+		t.Fatalf("truth %v, renderer called %d times; want 16 views drawn by one call", st.Truth != nil, calls.Load())
 	}
 }

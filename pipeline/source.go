@@ -10,6 +10,7 @@ import (
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/scenes"
+	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -30,6 +31,8 @@ type sceneSource struct {
 	// truthSize is the side of the validator views that scene image
 	// prompts are scored on (score.resolution).
 	truthSize int
+	// render draws those views (nil: splat.RenderBatch).
+	render score.RenderFunc
 }
 
 // sceneTruth sets the ground truth of an image prompt that is a
@@ -38,7 +41,7 @@ type sceneSource struct {
 // fidelity score is the 16-view one, with mask IoU.
 func (s sceneSource) sceneTruth(ctx context.Context, st *State, sc scenes.Scene) error {
 	size := max(16, s.truthSize)
-	truth, err := imageeval.Views(ctx, sc.Build(imageeval.PromptSeed, 0), size, nil)
+	truth, err := imageeval.Views(ctx, sc.Build(imageeval.PromptSeed, 0), size, s.render)
 	if err != nil {
 		return err
 	}
