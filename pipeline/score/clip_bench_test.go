@@ -46,9 +46,35 @@ func BenchmarkCLIPPreprocessViews(b *testing.B) {
 				base = ms
 			}
 			b.ReportMetric(ms, "ms/16-views")
-			if base > 0 {
-				b.ReportMetric(base/ms, "speedup")
+			b.ReportMetric(base/ms, "speedup")
+		})
+	}
+}
+
+// BenchmarkCompareViews: PSNR and SSIM of the 16 validator views at 518²
+// (the fidelity score of an image job), on one core (the baseline, as
+// before session 6) and on every core.
+func BenchmarkCompareViews(b *testing.B) {
+	n := splat.ValidatorSize
+	pred, ref := make([][]float32, splat.ValidatorViews), make([][]float32, splat.ValidatorViews)
+	for i := range pred {
+		pred[i], ref[i] = ramp(n, n), ramp(n, n)
+		ref[i][i] = 0.5
+	}
+	var base float64
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := compareViews(context.Background(), pred, ref, n, n, workers); err != nil {
+					b.Fatal(err)
+				}
 			}
+			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
+			if workers == 1 {
+				base = ms
+			}
+			b.ReportMetric(ms, "ms/16-views")
+			b.ReportMetric(base/ms, "speedup")
 		})
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Fidelity compares rendered views of a fitted cloud with the reference
@@ -58,18 +61,37 @@ func Compare(pred, ref []float32, w, h int) (Fidelity, error) {
 // for novel-view synthesis), and Score is derived from those means. It
 // stops early when ctx is done.
 func CompareViews(ctx context.Context, pred, ref [][]float32, w, h int) (Fidelity, error) {
+	return compareViews(ctx, pred, ref, w, h, runtime.GOMAXPROCS(0))
+}
+
+// compareViews is CompareViews on up to workers goroutines, one view
+// each; the per-view results are summed in view order, so the result does
+// not depend on workers.
+func compareViews(ctx context.Context, pred, ref [][]float32, w, h, workers int) (Fidelity, error) {
 	if len(pred) != len(ref) || len(pred) == 0 {
 		return Fidelity{}, fmt.Errorf("%w: %d predicted views vs %d references", ErrShape, len(pred), len(ref))
 	}
-	var sp, ss float64
+	per := make([]Fidelity, len(pred))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
 	for i := range pred {
-		if err := ctx.Err(); err != nil {
-			return Fidelity{}, err
-		}
-		f, err := Compare(pred[i], ref[i], w, h)
-		if err != nil {
-			return Fidelity{}, fmt.Errorf("view %d: %w", i, err)
-		}
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := Compare(pred[i], ref[i], w, h)
+			if err != nil {
+				return fmt.Errorf("view %d: %w", i, err)
+			}
+			per[i] = f
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Fidelity{}, err
+	}
+	var sp, ss float64
+	for _, f := range per {
 		sp += f.PSNR
 		ss += f.SSIM
 	}
