@@ -160,10 +160,15 @@ def fuse_attention(path, heads):
     for sm in [n for n in g.node if n.op_type == "Softmax"]:
         x, scale = prod.get(sm.input[0]), None
         if x is not None and x.op_type in ("Mul", "Div"):
-            c = scalar(x.input[1])
-            if c is None or c == 0:
+            c, pw = scalar(x.input[1]), prod.get(x.input[1])
+            if c is None and x.op_type == "Mul" and pw is not None and pw.op_type == "Pow" and scalar(pw.input[1]) == -0.5:
+                # head_dim ** -0.5 traced from the tensor's shape (the
+                # TorchScript exporter with dynamic axes): MHA's default.
+                mul, x = x, prod.get(x.input[0])
+            elif c is None or c == 0:
                 continue
-            scale, mul, x = (c if x.op_type == "Mul" else 1 / c), x, prod.get(x.input[0])
+            else:
+                scale, mul, x = (c if x.op_type == "Mul" else 1 / c), x, prod.get(x.input[0])
         else:
             mul = None
         if x is None or x.op_type != "MatMul" or [a.i for a in sm.attribute if a.name == "axis"] not in ([], [-1], [3]):
@@ -210,6 +215,14 @@ def fuse_attention(path, heads):
             c = onnx.NodeProto()
             c.CopyFrom(n)
             nodes.append(c)
+    # Drop what only fed the removed nodes (the scale's shape arithmetic).
+    outputs = {o.name for o in g.output}
+    while True:
+        used = {i for n in nodes for i in n.input} | outputs
+        live = [n for n in nodes if any(o in used for o in n.output)]
+        if len(live) == len(nodes):
+            break
+        nodes = live
     del g.node[:]
     g.node.extend(nodes)
     if not any(op.domain == "com.microsoft" for op in m.opset_import):
