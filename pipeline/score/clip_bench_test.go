@@ -25,19 +25,15 @@ func BenchmarkCLIPPreprocess(b *testing.B) {
 	}
 }
 
-// BenchmarkCLIPPreprocessViews: the 16 validator views to one batch
-// tensor, on one core (the baseline, as before session 6) and on every
-// core; "speedup" is the baseline's time over this run's.
-func BenchmarkCLIPPreprocessViews(b *testing.B) {
-	views := make([][]float32, splat.ValidatorViews)
-	for i := range views {
-		views[i] = ramp(splat.ValidatorSize, splat.ValidatorSize)
-	}
+// benchViews times work(workers) on one core (the baseline, as before
+// session 6) and on every core, reporting ms per 16 views and the
+// baseline's time over this run's ("speedup").
+func benchViews(b *testing.B, work func(workers int) error) {
 	var base float64
 	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := PreprocessCLIP.applyViews(views, splat.ValidatorSize, CLIPInputSize, workers); err != nil {
+				if err := work(workers); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -51,9 +47,21 @@ func BenchmarkCLIPPreprocessViews(b *testing.B) {
 	}
 }
 
+// BenchmarkCLIPPreprocessViews: the 16 validator views to one batch
+// tensor.
+func BenchmarkCLIPPreprocessViews(b *testing.B) {
+	views := make([][]float32, splat.ValidatorViews)
+	for i := range views {
+		views[i] = ramp(splat.ValidatorSize, splat.ValidatorSize)
+	}
+	benchViews(b, func(workers int) error {
+		_, err := PreprocessCLIP.applyViews(views, splat.ValidatorSize, CLIPInputSize, workers)
+		return err
+	})
+}
+
 // BenchmarkCompareViews: PSNR and SSIM of the 16 validator views at 518²
-// (the fidelity score of an image job), on one core (the baseline, as
-// before session 6) and on every core.
+// (the fidelity score of an image job).
 func BenchmarkCompareViews(b *testing.B) {
 	n := splat.ValidatorSize
 	pred, ref := make([][]float32, splat.ValidatorViews), make([][]float32, splat.ValidatorViews)
@@ -61,22 +69,10 @@ func BenchmarkCompareViews(b *testing.B) {
 		pred[i], ref[i] = ramp(n, n), ramp(n, n)
 		ref[i][i] = 0.5
 	}
-	var base float64
-	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := compareViews(context.Background(), pred, ref, n, n, workers); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			if workers == 1 {
-				base = ms
-			}
-			b.ReportMetric(ms, "ms/16-views")
-			b.ReportMetric(base/ms, "speedup")
-		})
-	}
+	benchViews(b, func(workers int) error {
+		_, err := compareViews(context.Background(), pred, ref, n, n, workers)
+		return err
+	})
 }
 
 // BenchmarkCLIPScoreTiny: the whole self-check (normalise, 16 renders of
