@@ -161,6 +161,8 @@ def fuse_attention(path, heads):
         x, scale = prod.get(sm.input[0]), None
         if x is not None and x.op_type in ("Mul", "Div"):
             c, pw = scalar(x.input[1]), prod.get(x.input[1])
+            while pw is not None and pw.op_type == "Cast":  # fp16: Cast(Pow(...))
+                pw = prod.get(pw.input[0])
             if c is None and x.op_type == "Mul" and pw is not None and pw.op_type == "Pow" and scalar(pw.input[1]) == -0.5:
                 # head_dim ** -0.5 traced from the tensor's shape (the
                 # TorchScript exporter with dynamic axes): MHA's default.
@@ -242,6 +244,10 @@ def fuse_and_check(path, heads, args, smoke):
         shutil.copytree(os.path.dirname(path), plain)
     n = fuse_attention(path, heads)
     log(f"  {path}: {n} attentions fused into com.microsoft MultiHeadAttention")
+    if n == 0:
+        # Session 6's fp16 exports at full size matched none (fp32 smoke
+        # ones did): say so rather than write a plain model as a fused one.
+        raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
     if plain is None:
         return
     try:
