@@ -135,6 +135,15 @@ func (b *Builder) Close() error {
 func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, error) {
 	var stages []Stage
 	threejs := p.Encoding.Format == FormatThreejs
+	// The profile's renderer draws the fit's, the score's and a scene
+	// picture's ground-truth views (the three.js path renders none).
+	var r Renderer
+	if !threejs {
+		var err error
+		if r, err = b.Renderer(p); err != nil {
+			return nil, err
+		}
+	}
 	switch p.Text2Img.Source {
 	case "scenes":
 		src := sceneSource{
@@ -148,13 +157,9 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 			src.trainViews, src.heldOut = 1, 1
 			stages = append(stages, threejsSource{scenes: src})
 		} else {
-			// An image prompt's ground truth (its 16 validator views) is
-			// drawn by the profile's renderer: on a GPU it costs
-			// milliseconds instead of a third of a second on 2 cores.
-			r, err := b.Renderer(p)
-			if err != nil {
-				return nil, err
-			}
+			// An image prompt's ground truth (its 16 validator views):
+			// on a GPU milliseconds instead of a third of a second on 2
+			// cores.
 			src.render = r.Render
 			stages = append(stages, src)
 		}
@@ -197,10 +202,6 @@ func (b *Builder) Build(ctx context.Context, p configs.Profile) (*Pipeline, erro
 	stages = append(stages, liftStage{mode: p.Lift.Mode, opt: LiftOptions(p), log: b.log})
 	fs := fitStage{opt: FitOptions(p), log: b.debugLog(ctx), fit: fit.Fit, device: "cpu", lift: p.Lift}
 	fid := fidelityStage{threshold: p.Score.Threshold, minSplats: p.Score.MinSplats}
-	r, err := b.Renderer(p)
-	if err != nil {
-		return nil, err
-	}
 	if g, ok := r.(*gpuRenderer); ok {
 		if p.Fit.AreaPriorWeight > 0 {
 			return nil, fmt.Errorf("fit.area_prior_weight: the GPU fit (%s) has no area prior; set it to 0 or device to cpu", g.Device())
