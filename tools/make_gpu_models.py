@@ -83,7 +83,7 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
             if dynamo:
                 kw.update(opset_version=18, external_data=True)
             else:
-                kw.update(opset_version=OPSET, custom_opsets={"com.microsoft": 1})
+                kw.update(opset_version=OPSET)
             with torch.no_grad():
                 torch.onnx.export(model, args, path, **kw)
             break
