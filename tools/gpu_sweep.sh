@@ -14,9 +14,13 @@
 # transformer with and without ORT's fused attention), each a folder with
 # flux/transformer.opt, compared per model; MODELS_FULL (a folder with the
 # full-depth flux/transformer.opt and, if written, flux/t5.opt) gets the
-# text2img and whole-job runs at full depth and the small tune.
+# text2img and whole-job runs at full depth and the small tune;
+# MODELS_FULL_REF (the same full-depth transformer, plain, when MODELS_FULL
+# is its fused copy from make_gpu_models.py --fuse-from) gets its step time
+# and the agreement test. A fused transformer (MODELS_MHA, MODELS_FULL with
+# MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
 # ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
-# bounds each. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
+# bounds each, TUNE_TIMEOUT (default 600) the tunes. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
@@ -49,7 +53,7 @@ run() {
 	kill "$smi" 2>/dev/null
 	wait "$smi" 2>/dev/null
 	echo "rc=$rc wall=$((SECONDS - t0))s peak_gpu_mem=$(sort -n "$L/$name.mem" | tail -1) MiB"
-	grep -E '^\| |GPU memory|ORT placement|WARNING|Benchmark|providers|error' "$L/$name.txt" | grep -v -- '---' | tail -n 14
+	grep -E '^\| |GPU memory|ORT placement|WARNING|Benchmark|providers|error|RMS|^(--- |ok|FAIL)' "$L/$name.txt" | grep -v -- '---|' | tail -n 14
 	return $rc
 }
 
@@ -70,7 +74,7 @@ run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium 
 # medium on the CUDA provider, the lift, the fit on the device. It writes
 # the scene pictures into the cache; the lift (CPU) and the lifted,
 # shape-keeping fit (the profile's device) are then timed on one of them.
-run tune-image "$SB" tune --sweep image --set matte.model=isnet-medium "${gpu[@]}"
+TIMEOUT=${TUNE_TIMEOUT:-600} run tune-image "$SB" tune --sweep image --set matte.model=isnet-medium "${gpu[@]}"
 pic=${SPLATBENCH_CACHE:-$HOME/.cache/splatbench}/scene-images/box-stack.png
 run lift "$SB" bench --stage lift --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run fit-lifted "$SB" bench --stage fit --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
@@ -110,7 +114,7 @@ workers: 1
 validators: 1
 objectives: [latency_p50, score]
 EOF
-run tune "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${flux[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
+TIMEOUT=${TUNE_TIMEOUT:-600} run tune "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${flux[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
 	--set "score.clip_model=$M/clip" "${gpu[@]}"
 
 # The other transformers last; a folder that is not there yet (still being
@@ -131,16 +135,28 @@ for v in MODELS_MHA MODELS_PLAIN MODELS_BF16 MODELS_DEEP; do
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run "flux-models-$v" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	run "placement-$v" "$SB" models check --provider cuda "$d/flux/transformer.opt/model.onnx"
 done
+# agree NAME DIR REF: the transformers of DIR and REF on one step's inputs.
+agree() {
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$2/flux" SPLATBENCH_FLUX_REF_DIR="$3/flux" &&
+		run "$1" "$FT" -test.run '^TestTransformersAgree$' -test.v)
+}
+[[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && agree agree-mha "$MODELS_MHA" "${MODELS_PLAIN:-$M}"
 d=${MODELS_FULL:-}
 if [[ -n $d ]] && wait_for "$d"; then
 	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
 	full=(--set text2img.source=flux --set "text2img.model=$d/flux")
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-full "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	r=${MODELS_FULL_REF:-}
+	if [[ -n $r && -d $r/flux/transformer.opt ]]; then
+		for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $r/flux/$f ]] || ln -sfn "$(realpath "$d/flux/$f")" "$r/flux/$f"; done
+		agree agree-full "$d" "$r"
+		(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$r/flux" && run flux-models-full-ref "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	fi
 	for res in 512 1024; do
 		run "t2i-full-$res" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 		run "all-full-$res" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false \
 			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
 	done
-	run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
+	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi

@@ -5,6 +5,7 @@ model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
     python3 tools/make_gpu_models.py OUT [--double 2 --single 4 --t5-layers 4]
                                          [--dtype fp16|bf16] [--attention plain|mha]
                                          [--only clip-l,t5,transformer,vae,clip] [--smoke]
+                                         [--check-fused] [--fuse-from DIR]
 
 Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
 no downloads). Latency does not depend on weight values, so these models time
@@ -113,11 +114,14 @@ def one_data_file(path):
         return
     d = os.path.dirname(path)
     load_external_data_for_model(m, d)
+    # The weights are in memory now: drop the files before writing the one
+    # that replaces them, so that the disk holds one copy (22 GB at full
+    # depth), not two.
+    for f in refs:
+        os.remove(os.path.join(d, f))
     data = os.path.basename(path) + "_data"
     onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
                     location=data, size_threshold=1024)
-    for f in refs - {data}:
-        os.remove(os.path.join(d, f))
 
 
 def fuse_attention(path, heads):
@@ -126,9 +130,14 @@ def fuse_attention(path, heads):
     with H = heads, as ONNX Runtime's com.microsoft MultiHeadAttention (the
     op its transformer optimizer fuses such chains into; the CUDA provider
     runs it as flash attention for fp16/bf16 heads of <= 256 values), with
-    q, k, v brought to [B,N,H*D] and the result back to [B,H,N,D]. Only the
-    graph is rewritten: external weights stay where they are. Returns the
-    number fused.
+    q, k, v brought to [B,N,H*D] and the result back to [B,H,N,D]. Casts on
+    the chain (an exporter's type promotion: the scores cast to float for a
+    float scale, the softmax cast back) are looked through: q, k and v are
+    taken before any Cast and must share one element type; the result is cast
+    to the type the old chain produced. Only the graph is rewritten: external
+    weights stay where they are. Returns (fused, softmaxes, why): the number
+    fused, the number of Softmax nodes, and for the first one not fused the
+    reason and the chain around it.
 
     The exporters did not write the op themselves (the TorchScript exporter
     stopped with unordered_map::at on a custom symbolic, the dynamo one
@@ -145,8 +154,20 @@ def fuse_attention(path, heads):
         for i in n.input:
             users.setdefault(i, []).append(n)
     consts = {t.name: t for t in g.initializer}
+    inferred = onnx.shape_inference.infer_shapes(m).graph
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]}
+    types.update({t.name: t.data_type for t in g.initializer})
+
+    def up(name):  # the value before any Casts
+        while name in prod and prod[name].op_type == "Cast":
+            name = prod[name].input[0]
+        return name
+
+    def node(name):
+        return prod.get(up(name))
 
     def scalar(name):
+        name = up(name)
         if name in consts and not consts[name].external_data:
             a = numpy_helper.to_array(consts[name])
         elif name in prod and prod[name].op_type == "Constant":
@@ -155,34 +176,64 @@ def fuse_attention(path, heads):
             return None
         return float(a.reshape(-1)[0]) if a.size == 1 else None
 
-    drop, insert = set(), {}
-    fused = 0
-    for sm in [n for n in g.node if n.op_type == "Softmax"]:
-        x, scale = prod.get(sm.input[0]), None
+    def traced_default(name):  # head_dim ** -0.5 traced from the tensor's shape: MHA's default scale
+        pw = node(name)
+        return pw is not None and pw.op_type == "Pow" and scalar(pw.input[1]) == -0.5
+
+    def chain(sm):
+        """The attention around Softmax sm: (q, k, v, out, scale, nodes), or a reason."""
+        x, scale, mul = node(sm.input[0]), None, None
         if x is not None and x.op_type in ("Mul", "Div"):
-            c, pw = scalar(x.input[1]), prod.get(x.input[1])
-            while pw is not None and pw.op_type == "Cast":  # fp16: Cast(Pow(...))
-                pw = prod.get(pw.input[0])
-            if c is None and x.op_type == "Mul" and pw is not None and pw.op_type == "Pow" and scalar(pw.input[1]) == -0.5:
-                # head_dim ** -0.5 traced from the tensor's shape (the
-                # TorchScript exporter with dynamic axes): MHA's default.
-                mul, x = x, prod.get(x.input[0])
-            elif c is None or c == 0:
-                continue
+            mul = x
+            for j in ((1, 0) if x.op_type == "Mul" else (1,)):
+                c = scalar(x.input[j])
+                if c not in (None, 0) or traced_default(x.input[j]):
+                    scale = None if c is None else (c if x.op_type == "Mul" else 1 / c)
+                    x = node(x.input[1 - j])
+                    break
             else:
-                scale, mul, x = (c if x.op_type == "Mul" else 1 / c), x, prod.get(x.input[0])
-        else:
-            mul = None
-        if x is None or x.op_type != "MatMul" or [a.i for a in sm.attribute if a.name == "axis"] not in ([], [-1], [3]):
-            continue
-        mm1, kt = x, prod.get(x.input[1])
-        nxt = users.get(sm.output[0], [])
-        if len(nxt) != 1 or nxt[0].op_type != "MatMul" or nxt[0].input[0] != sm.output[0]:
-            continue
-        mm2 = nxt[0]
+                return "the scores are scaled by a non-constant"
+        if x is None or x.op_type != "MatMul":
+            return f"the softmax's input is {x.op_type if x else 'a graph input'}, not MatMul(q, k^T)"
+        if [a.i for a in sm.attribute if a.name == "axis"] not in ([], [-1], [3]):
+            return "the softmax is not over the last axis"
+        mm1, kt = x, node(x.input[1])
         if kt is None or kt.op_type != "Transpose" or list(kt.attribute[0].ints) != [0, 1, 3, 2]:
+            return "k^T is not Transpose(k, [0,1,3,2])"
+        name, nxt = sm.output[0], users.get(sm.output[0], [])
+        while len(nxt) == 1 and nxt[0].op_type == "Cast":
+            name, nxt = nxt[0].output[0], users.get(nxt[0].output[0], [])
+        if len(nxt) != 1 or nxt[0].op_type != "MatMul" or nxt[0].input[0] != name:
+            return f"the softmax feeds {[n.op_type for n in nxt]}, not one MatMul(., v)"
+        mm2 = nxt[0]
+        q, k, v = up(mm1.input[0]), up(kt.input[0]), up(mm2.input[1])
+        t = {types.get(q), types.get(k), types.get(v)}
+        if len(t) != 1 or None in t:
+            return f"q, k, v have element types {[types.get(n) for n in (q, k, v)]}"
+        return q, k, v, mm2.output[0], scale, [n for n in (mm1, sm, mm2, mul, kt) if n is not None]
+
+    def describe(sm):
+        lines = []
+
+        def walk(name, d):
+            n = prod.get(name)
+            lines.append("    " + "  " * d + (f"{n.op_type} {n.name} -> {types.get(name)}" if n else f"{name} (input)"))
+            if n is not None and d < 4 and n.op_type not in ("Shape", "Constant"):
+                for i in n.input:
+                    walk(i, d + 1)
+        walk(sm.output[0], 0)
+        lines.append(f"    consumers: {[(n.op_type, n.name) for n in users.get(sm.output[0], [])]}")
+        return "\n".join(lines)
+
+    drop, insert = set(), {}
+    softmaxes = [n for n in g.node if n.op_type == "Softmax"]
+    fused, why = 0, ""
+    for sm in softmaxes:
+        c = chain(sm)
+        if isinstance(c, str):
+            why = why or f"{sm.name}: {c}\n{describe(sm)}"
             continue
-        q4, k4, v4, out4 = mm1.input[0], kt.input[0], mm2.input[1], mm2.output[0]
+        q4, k4, v4, out4, scale, old = c
         p = f"fused_attention_{fused}"
         if not fused:
             g.initializer.extend([numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), "fused_attention_shape3"),
@@ -198,17 +249,19 @@ def fuse_attention(path, heads):
         nodes.append(helper.make_node("MultiHeadAttention", [f"{p}_q3", f"{p}_k3", f"{p}_v3"], [f"{p}_o3"],
                                       domain="com.microsoft", name=p, **attrs))
         nodes.append(helper.make_node("Reshape", [f"{p}_o3", "fused_attention_shape4"], [f"{p}_o4"]))
-        nodes.append(helper.make_node("Transpose", [f"{p}_o4"], [out4], perm=[0, 2, 1, 3]))
-        # Nodes are known by their first output (unique in a graph).
-        insert[mm2.output[0]] = nodes
-        drop.update(n.output[0] for n in (mm1, sm, mm2))
-        if mul is not None:
-            drop.add(mul.output[0])
-        if len(users.get(kt.output[0], [])) == 1:
-            drop.add(kt.output[0])
+        if types.get(out4) not in (None, types[q4]):
+            nodes.append(helper.make_node("Transpose", [f"{p}_o4"], [f"{p}_o"], perm=[0, 2, 1, 3]))
+            nodes.append(helper.make_node("Cast", [f"{p}_o"], [out4], to=types[out4]))
+        else:
+            nodes.append(helper.make_node("Transpose", [f"{p}_o4"], [out4], perm=[0, 2, 1, 3]))
+        # Nodes are known by their first output (unique in a graph). The
+        # chain's other nodes (Casts, the scale's arithmetic, a k^T used
+        # elsewhere stays) go with the dead-node sweep below.
+        insert[out4] = nodes
+        drop.update(n.output[0] for n in old if n.op_type != "Transpose")
         fused += 1
     if not fused:
-        return 0
+        return 0, len(softmaxes), why
     nodes = []
     for n in g.node:
         if n.output[0] in insert:
@@ -217,7 +270,7 @@ def fuse_attention(path, heads):
             c = onnx.NodeProto()
             c.CopyFrom(n)
             nodes.append(c)
-    # Drop what only fed the removed nodes (the scale's shape arithmetic).
+    # Drop what only fed the removed nodes (Casts, k^T, the scale's shape arithmetic).
     outputs = {o.name for o in g.output}
     while True:
         used = {i for n in nodes for i in n.input} | outputs
@@ -229,45 +282,75 @@ def fuse_attention(path, heads):
     g.node.extend(nodes)
     if not any(op.domain == "com.microsoft" for op in m.opset_import):
         m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.checker.check_model(m)
     onnx.save(m, path)
-    return fused
+    return fused, len(softmaxes), why
 
 
-def fuse_and_check(path, heads, args, smoke):
+def fuse_and_check(path, heads, args, check):
     """--attention mha: fuse_attention on the exported model at path. With
-    --smoke, the plain and the fused model run on ONNX Runtime's CPU
-    provider (the python package, where present) on args and must agree."""
+    check (--smoke, --check-fused), the plain and the fused model run on
+    args through the onnxruntime python package, where present, and must
+    agree."""
     plain = None
-    if smoke:
+    if check:
         plain = os.path.dirname(path) + ".plain"
         shutil.rmtree(plain, ignore_errors=True)
         shutil.copytree(os.path.dirname(path), plain)
-    n = fuse_attention(path, heads)
-    log(f"  {path}: {n} attentions fused into com.microsoft MultiHeadAttention")
+    n, total, why = fuse_attention(path, heads)
+    log(f"  {path}: {n} of {total} attentions (Softmax nodes) fused into com.microsoft MultiHeadAttention")
+    if why:
+        log(f"  not fused: {why}")
     if n == 0:
-        # Session 6's fp16 exports at full size matched none (fp32 smoke
-        # ones did): say so rather than write a plain model as a fused one.
+        # Session 6's fp16 exports matched none (fp32 smoke ones did): say
+        # so, with the chain that did not match, rather than write a plain
+        # model as a fused one.
         raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
     if plain is None:
         return
+    try:
+        check_fused(plain, path, args)
+    finally:
+        shutil.rmtree(plain, ignore_errors=True)
+
+
+def check_fused(plain, path, args):
+    """Run the plain copy (folder plain) and the fused model at path on args
+    through the onnxruntime python package, where present; raise if they
+    differ by 1e-2 of the plain output's largest value or more."""
     try:
         import onnxruntime as ort
     except ImportError:
         log("  fuse check skipped: no onnxruntime python package")
         return
     import numpy as np
-    sess = [ort.InferenceSession(os.path.join(d, os.path.basename(path)), providers=["CPUExecutionProvider"])
+    # The CPU provider's MultiHeadAttention is float32 only: fp16/bf16
+    # models are checked on the CUDA provider where this package has it.
+    providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in ort.get_available_providers()]
+    sess = [ort.InferenceSession(os.path.join(d, os.path.basename(path)), providers=providers)
             for d in (plain, os.path.dirname(path))]
     feed = {i.name: a.detach().cpu().numpy() for i, a in zip(sess[0].get_inputs(), args)}
     try:
         a, b = (x.run(None, feed)[0].astype(np.float64) for x in sess)
     except Exception as e:  # noqa: BLE001 - the CPU provider may lack a type
-        log(f"  fuse check could not run on the CPU provider: {str(e)[:300]}")
+        log(f"  fuse check could not run on {providers}: {str(e)[:300]}")
         return
     err = float(np.abs(a - b).max() / (np.abs(a).max() + 1e-12))
-    log(f"  fuse check: fused vs plain max |diff| / max |plain| = {err:.2e}")
+    log(f"  fuse check on {providers[0]}: fused vs plain max |diff| / max |plain| = {err:.2e}")
     if not err < 1e-2:
         raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
+
+
+def fuse_copy(src, dst, heads):
+    """The fused variant of the exported model folder src in dst: model.onnx
+    copied and rewritten by fuse_attention, every other file (the weights)
+    linked, so a full-depth transformer is exported once for both variants."""
+    os.makedirs(dst, exist_ok=True)
+    for f in os.listdir(src):
+        if f != "model.onnx" and not os.path.lexists(os.path.join(dst, f)):
+            os.symlink(os.path.abspath(os.path.join(src, f)), os.path.join(dst, f))
+    shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
+    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False)
 
 
 def lin(i, o, bias=True):
@@ -294,7 +377,11 @@ def attention(q, k, v, bias=None, scale=None):
 
 
 def plain_attention(q, k, v, bias=None, scale=None):
-    """Plain attention [B,H,N,D]: MatMul, Softmax, MatMul, as exporters write it."""
+    """Plain attention [B,H,N,D]: MatMul, Softmax, MatMul, as exporters write it.
+    scale is a Python float: one computed from q.shape (session 6's exports)
+    is traced as shape arithmetic in float32, and the TorchScript exporter then
+    casts the fp16 scores to float32 for it, so the plain graph ran its
+    softmax over [24, N, N] float32 scores."""
     s = q @ k.transpose(-1, -2)
     if scale is not None:
         s = s * scale
@@ -349,6 +436,7 @@ class DoubleBlock(nn.Module):
             setattr(self, s + "_proj", lin(d, d))
             setattr(self, s + "_mlp", nn.Sequential(lin(d, 4 * d), nn.GELU(approximate="tanh"), lin(4 * d, d)))
         self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.scale = (d // h) ** -0.5
 
     def forward(self, img, txt, vec, cos, sin):
         sv = F.silu(vec)
@@ -360,7 +448,7 @@ class DoubleBlock(nn.Module):
         k = torch.cat([self.txt_kn(tk), self.img_kn(ik)], dim=2)
         v = torch.cat([tv, iv], dim=2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        a = attention(q, k, v, scale=q.shape[-1] ** -0.5)
+        a = attention(q, k, v, scale=self.scale)
         s = txt.shape[1]
         ta, ia = a[:, :s], a[:, s:]
         img = img + im[2] * self.img_proj(ia)
@@ -380,13 +468,14 @@ class SingleBlock(nn.Module):
         self.qn, self.kn = RMS(d // h), RMS(d // h)
         self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.act = nn.GELU(approximate="tanh")
+        self.scale = (d // h) ** -0.5
 
     def forward(self, x, vec, cos, sin):
         shift, scale, gate = self.mod(F.silu(vec))[:, None].chunk(3, dim=-1)
         qkv, mlp = torch.split(self.lin1(self.ln(x) * (1 + scale) + shift), [3 * self.d, 4 * self.d], dim=-1)
         q, k, v = heads(qkv, 3, self.h)
         q, k = apply_rope(self.qn(q), cos, sin), apply_rope(self.kn(k), cos, sin)
-        a = attention(q, k, v, scale=q.shape[-1] ** -0.5)
+        a = attention(q, k, v, scale=self.scale)
         return x + gate * self.lin2(torch.cat([a, self.act(mlp)], dim=-1))
 
 
@@ -433,10 +522,11 @@ class Block(nn.Module):
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
         self.qkv, self.out = lin(d, 3 * d), lin(d, d)
         self.fc1, self.fc2 = lin(d, mlp), lin(mlp, d)
+        self.scale = (d // h) ** -0.5
 
     def forward(self, x, mask=None):
         q, k, v = heads(self.qkv(self.ln1(x)), 3, self.h)
-        x = x + self.out(attention(q, k, v, bias=mask, scale=q.shape[-1] ** -0.5))
+        x = x + self.out(attention(q, k, v, bias=mask, scale=self.scale))
         y = self.fc1(self.ln2(x))
         return x + self.fc2(y * torch.sigmoid(1.702 * y))
 
@@ -613,7 +703,9 @@ def write_flux(out, dt, o, parts):
 
 
 def write_clip_l(root, dt, small):
-    m = build(CLIPText, dt, **(dict(d=64, h=2, layers=1) if small else {}))
+    # Smoke: one layer at full width, so that the smoke flux/ folder has the
+    # stage's signature (pooled [B,768]) and loads in pipeline/flux.
+    m = build(CLIPText, dt, **(dict(layers=1) if small else {}))
     export(m, (torch.randint(0, 49408, (1, 77), device=dev()),), os.path.join(root, "clip.opt", "model.onnx"),
            ["input_ids"], ["text_embeddings", "pooled_embeddings"],
            {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}, "pooled_embeddings": {0: "B"}})
@@ -652,7 +744,7 @@ def write_transformer(root, dt, o, S):
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
     if o.attention == "mha":
-        fuse_and_check(path, 2 if small else 24, args, small)
+        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused)
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -671,7 +763,7 @@ def write_clip(out, dt, o):
     path = os.path.join(root, "vision", "vision_model.onnx")
     export(m, args, path, ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}})
     if o.attention == "mha":
-        fuse_and_check(path, 2 if small else 16, args, small)
+        fuse_and_check(path, 2 if small else 16, args, small or o.check_fused)
     # The towers were written to their own folders (external data files of
     # one must not clash with the other's); the stage wants them side by side.
     for sub in ("text", "vision"):
@@ -694,8 +786,19 @@ def main():
     ap.add_argument("--attention", choices=["plain", "mha"], default="plain",
                     help="plain: MatMul-Softmax-MatMul; mha: the transformer's and CLIP vision's attentions "
                          "rewritten as ONNX Runtime's fused com.microsoft MultiHeadAttention after the export")
+    ap.add_argument("--check-fused", action="store_true",
+                    help="with --attention mha: run the plain and the fused model on the onnxruntime python "
+                         "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
+    ap.add_argument("--fuse-from", metavar="DIR",
+                    help="with --attention mha: fuse the transformer already written under DIR/flux into "
+                         "OUT/flux (its graph copied, its weights linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
+    if o.fuse_from:
+        if o.attention != "mha":
+            ap.error("--fuse-from needs --attention mha")
+        return fuse_copy(os.path.join(o.fuse_from, "flux", "transformer.opt"), os.path.join(o.out, "flux", "transformer.opt"),
+                         2 if o.smoke else 24)
     dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
     global EXPORTERS
     if o.dtype == "bf16":
