@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"unsafe"
 
 	"github.com/splatbench/splatbench/pipeline/fit"
@@ -119,7 +120,7 @@ func (d *Device) newFitter(views []fit.View, opt fit.Options, batch int, hs *fit
 		f.free()
 		return nil, err
 	}
-	if err := f.pushState(false); err != nil {
+	if err := f.pushState(); err != nil {
 		f.free()
 		return nil, err
 	}
@@ -144,14 +145,14 @@ func (f *gpuFitter) free() {
 	}
 }
 
-// pushState uploads every device column from the host state (only the
-// cloud's parameters when params).
-func (f *gpuFitter) pushState(params bool) error {
+// pushState uploads the device columns named in only (every one when
+// none is named) from the host state.
+func (f *gpuFitter) pushState(only ...string) error {
 	d := f.d
 	f.dc.n = f.hs.Cloud().Len()
 	for _, c := range f.hs.Columns() {
 		b := f.column(c.Name)
-		if b == nil || params && !c.Param {
+		if b == nil || len(only) > 0 && !slices.Contains(only, c.Name) {
 			continue
 		}
 		data := *c.Data
@@ -168,13 +169,13 @@ func (f *gpuFitter) pushState(params bool) error {
 	return d.sync()
 }
 
-// pullState downloads every device column into the host state (only the
-// cloud's parameters when params).
-func (f *gpuFitter) pullState(params bool) error {
+// pullState downloads the device columns named in only (every one when
+// none is named) into the host state.
+func (f *gpuFitter) pullState(only ...string) error {
 	d := f.d
 	for _, c := range f.hs.Columns() {
 		b := f.column(c.Name)
-		if b == nil || params && !c.Param {
+		if b == nil || len(only) > 0 && !slices.Contains(only, c.Name) {
 			continue
 		}
 		if err := download(d, *c.Data, b.ptr); err != nil {

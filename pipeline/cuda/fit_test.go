@@ -3,6 +3,8 @@ package cuda
 import (
 	"context"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,5 +106,56 @@ func TestFitRefusesAreaPrior(t *testing.T) {
 	_, err = d.Fit(context.Background(), []fit.View{fit.ViewFromImage(cam, im, [3]float32{1, 1, 1})}, opt, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "AreaPriorWeight") {
 		t.Fatalf("err = %v, want the area prior refused", err)
+	}
+}
+
+// TestShapeColumns keeps keepShape's transfers in step with fit.KeepShape:
+// it must change no column outside shapeWrites, and its result must not
+// depend on any column outside shapeReads (those stay on the device).
+func TestShapeColumns(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	// Two clouds equal in the columns KeepShape reads, different in the rest.
+	states := [2]*fit.HostState{}
+	for k := range states {
+		rng := rand.New(rand.NewPCG(1, 2))
+		other := rand.New(rand.NewPCG(uint64(k+3), 4))
+		hs := fit.NewHostState(splat.NewCloud(n, 3))
+		for _, c := range hs.Columns() {
+			src := other
+			if slices.Contains(shapeReads, c.Name) {
+				src = rng
+			}
+			for i := range *c.Data {
+				(*c.Data)[i] = float32(src.NormFloat64())
+			}
+		}
+		states[k] = hs
+	}
+	anchor := slices.Clone(states[0].Cloud().Pos)
+	for i := range anchor {
+		anchor[i] += 0.5
+	}
+	shape := fit.ShapeOptions{
+		Depth: [3]float64{0, 0, 1}, MaxAnisotropy: 2, MaxDepthSigma: 0.3,
+		DepthRange: func(p [3]float64) (float64, float64) { return -0.5 + 0.1*p[0], 0.5 }, AnchorBand: 0.05,
+		Anchor: anchor, AnchorRadius: 0.4, MinOpacity: 0.4,
+	}
+	before := map[string][]float32{}
+	for _, c := range states[0].Columns() {
+		before[c.Name] = slices.Clone(*c.Data)
+	}
+	for _, hs := range states {
+		fit.KeepShape(hs.Cloud(), shape)
+	}
+	cols := [2][]fit.StateColumn{states[0].Columns(), states[1].Columns()}
+	for i, c := range cols[0] {
+		changed := !slices.Equal(before[c.Name], *c.Data)
+		if wrote := slices.Contains(shapeWrites, c.Name); changed != wrote {
+			t.Errorf("column %s: KeepShape changed it %v, in shapeWrites %v", c.Name, changed, wrote)
+		}
+		if slices.Contains(shapeWrites, c.Name) && !slices.Equal(*c.Data, *cols[1][i].Data) {
+			t.Errorf("column %s after KeepShape depends on a column outside shapeReads %v", c.Name, shapeReads)
+		}
 	}
 }
