@@ -5,6 +5,7 @@ package cuda
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -134,4 +135,58 @@ func BenchmarkFitIterChunk(b *testing.B) {
 			b.ReportMetric(dev/float64(runs), "device-ms/iter")
 		})
 	}
+}
+
+// BenchmarkFitShape: a lifted job's fit (one 512² view, 41k Gaussians at
+// SH degree 3, 20 iterations, no densification) with every shape
+// regulariser on, against the same fit without them and with the shape
+// step moving every parameter column (session 6's transfer) in the same
+// run. shape-ms/iter is the regularisers' cost per iteration (the host
+// round trip), all-ms/iter the same with all 59 floats a Gaussian moved.
+func BenchmarkFitShape(b *testing.B) {
+	d := openDevice(b)
+	sc, err := scenes.Get("red-cube")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cams := splat.OrbitCameras(1, 2.5, -15, 49.1, 512, 512)
+	views := sceneViews(b, sc.Build(0, 0), cams)
+	opt := fit.DefaultOptions()
+	opt.InitCount = 41_000
+	opt.MaxGaussians = 0
+	opt.DensifyInterval = 0
+	opt.Iterations = 20
+	opt.SHDegree = 3
+	pos := cams[0].Position()
+	l := math.Sqrt(pos[0]*pos[0] + pos[1]*pos[1] + pos[2]*pos[2])
+	shape := fit.ShapeOptions{
+		Depth: [3]float64{-pos[0] / l, -pos[1] / l, -pos[2] / l}, MaxAnisotropy: 3, MaxDepthSigma: 0.04,
+		DepthRange: func([3]float64) (float64, float64) { return -0.15, 0.15 }, AnchorBand: 0.02, MinOpacity: 0.4,
+	}
+	perIter := func(s fit.ShapeOptions) float64 {
+		o := opt
+		o.Shape = s
+		t0 := time.Now()
+		res, err := d.Fit(context.Background(), views, o, quietLog(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return (time.Since(t0).Seconds() - res.Stats.InitSeconds) / float64(res.Iterations) * 1e3
+	}
+	var off, on, all float64
+	for b.Loop() {
+		off += perIter(fit.ShapeOptions{})
+		on += perIter(shape)
+		r, w := shapeReads, shapeWrites
+		shapeReads, shapeWrites = []string{"Pos", "LogScale", "Rot", "OpacityLogit", "SH"}, []string{"Pos", "LogScale", "Rot", "OpacityLogit", "SH"}
+		all += perIter(shape)
+		shapeReads, shapeWrites = r, w
+	}
+	n := float64(b.N)
+	off, on, all = off/n, on/n, all/n
+	b.ReportMetric(off, "off-ms/iter")
+	b.ReportMetric(on-off, "shape-ms/iter")
+	b.ReportMetric(all-off, "all-ms/iter")
+	b.ReportMetric((all-off)/(on-off), "all/shape")
+	b.Logf("%s: 512², 41k Gaussians: %.2f ms/iter without the regularisers, +%.2f with them (+%.2f moving every column)", d.Info().Name, off, on-off, all-off)
 }
