@@ -7,7 +7,7 @@
 #   python3 tools/make_gpu_models.py MODELS --double 2 --single 4 --t5-layers 4
 #   export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu:$LD_LIBRARY_PATH
 #
-# MODELS holds flux/ and clip/ as make_gpu_models.py writes them (random
+# MODELS holds flux/, clip/ and optionally matte/birefnet/ as make_gpu_models.py writes them (random
 # weights: latencies are real, images and CLIP scores are not). Optional:
 # MODELS_DEEP (the transformer at another depth, for the per-block slope),
 # MODELS_BF16 (the bf16 transformer), MODELS_MHA and MODELS_PLAIN (the
@@ -70,6 +70,8 @@ done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
+# BiRefNet's size (make_gpu_models.py --only ...,birefnet; random weights).
+[[ -e $M/matte/birefnet/model.onnx ]] && run matte-birefnet "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
 # The image-to-3D sweep with real weights and real fidelity scores: ISNet
 # medium on the CUDA provider, the lift, the fit on the device. It writes
 # the scene pictures into the cache; the lift (CPU) and the lifted,

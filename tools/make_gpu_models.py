@@ -4,7 +4,7 @@ model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
 
     python3 tools/make_gpu_models.py OUT [--double 2 --single 4 --t5-layers 4]
                                          [--dtype fp16|bf16] [--attention plain|mha]
-                                         [--only clip-l,t5,transformer,vae,clip] [--smoke]
+                                         [--only clip-l,t5,transformer,vae,clip,birefnet] [--smoke]
                                          [--check-fused] [--fuse-from DIR]
 
 Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
@@ -38,6 +38,10 @@ Written under OUT:
     vision_model.onnx           CLIP ViT-L/14 image tower (24 x 1024, 16 heads, patch 14, 224 px,
                                 projection 768): pixel_values [B,3,224,224] -> image_embeds [B,768]
     tokenizer/
+  matte/birefnet/       (--only ...,birefnet) BiRefNet's size, as BRIA's RMBG-2.0 export
+    model.onnx                  (pipeline/matte's birefnet kind): Swin-L backbone (windows of 16)
+                                on the image and its half-size copy, a conv decoder, 250 M
+                                parameters: pixel_values [B,3,1024,1024] -> alphas [B,1,1024,1024]
 
 Float tensors on the graph boundary are --dtype (fp16 default; ids stay fp32,
 token ids int64), and so are the weights. A reduced depth is printed with the
@@ -684,6 +688,119 @@ def dev():
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+# ------------------------------------------------------------- BiRefNet ----
+
+
+class SwinBlock(nn.Module):
+    """Swin Transformer block: windowed attention (window w, shifted by w/2
+    in odd blocks, a learned bias per head over the window's token pairs in
+    place of the gathered relative-position table), MLP x4."""
+
+    def __init__(self, d, h, w, shift):
+        super().__init__()
+        self.h, self.w, self.shift = h, w, shift
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = lin(d, 3 * d), lin(d, d)
+        self.bias = nn.Parameter(torch.randn(1, h, w * w, w * w) * 0.02)
+        self.mlp = nn.Sequential(lin(d, 4 * d), nn.GELU(), lin(4 * d, d))
+        self.scale = (d // h) ** -0.5
+
+    def forward(self, x, H, W):
+        b, n, c = x.shape
+        w, s = self.w, self.w // 2 if self.shift else 0
+        y = self.ln1(x).reshape(b, H, W, c)
+        if s:
+            y = torch.roll(y, (-s, -s), (1, 2))
+        y = y.reshape(b, H // w, w, W // w, w, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, c)
+        q, k, v = heads(self.qkv(y), 3, self.h)
+        y = self.proj(attention(q, k, v, bias=self.bias, scale=self.scale))
+        y = y.reshape(b, H // w, W // w, w, w, c).permute(0, 1, 3, 2, 4, 5).reshape(b, H, W, c)
+        if s:
+            y = torch.roll(y, (s, s), (1, 2))
+        x = x + y.reshape(b, n, c)
+        return x + self.mlp(self.ln2(x))
+
+
+class SwinL(nn.Module):
+    """Swin-L (patch 4, dims 192/384/768/1536, depths 2/2/18/2, heads
+    6/12/24/48): the four stages' feature maps [B,C,H/4..H/32]. Windows of
+    16 where Swin-L has 12, so that they tile 1024² and 512² inputs without
+    padding (the attention's share of the time grows by the window area,
+    16²/12² on its score matrices)."""
+
+    def __init__(self, d=192, depths=(2, 2, 18, 2), heads=(6, 12, 24, 48), w=16):
+        super().__init__()
+        self.patch = nn.Conv2d(3, d, 4, 4)
+        self.stages, self.merges, self.norms = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        for i, (n, h) in enumerate(zip(depths, heads)):
+            c = d * 2 ** i
+            self.stages.append(nn.ModuleList(SwinBlock(c, h, w, j % 2 == 1) for j in range(n)))
+            self.norms.append(nn.LayerNorm(c))
+            self.merges.append(nn.Sequential(nn.LayerNorm(4 * c), lin(4 * c, 2 * c, bias=False)) if i < 3 else nn.Identity())
+
+    def forward(self, x):
+        x = self.patch(x)
+        b, c, H, W = x.shape
+        x = x.flatten(2).transpose(1, 2)
+        feats = []
+        for i, blocks in enumerate(self.stages):
+            for blk in blocks:
+                x = blk(x, H, W)
+            feats.append(self.norms[i](x).transpose(1, 2).reshape(b, -1, H, W))
+            if i < 3:
+                g = x.reshape(b, H, W, -1)
+                g = torch.cat([g[:, 0::2, 0::2], g[:, 1::2, 0::2], g[:, 0::2, 1::2], g[:, 1::2, 1::2]], dim=-1)
+                H, W = H // 2, W // 2
+                x = self.merges[i](g.reshape(b, H * W, -1))
+        return feats
+
+
+def conv_bn(i, o, k=3):
+    return nn.Sequential(nn.Conv2d(i, o, k, padding=k // 2), nn.BatchNorm2d(o), nn.ReLU())
+
+
+class BiRefNetLike(nn.Module):
+    """BiRefNet's shape (its Swin-L configuration, as BRIA's RMBG-2.0 ONNX
+    export): the backbone on the 1024² image and again on its 512² copy,
+    the two feature pyramids concatenated per level, and a top-down decoder
+    of 3x3 conv blocks with lateral connections to a sigmoid alpha at full
+    size. pixel_values [B,3,1024,1024] -> alphas [B,1,1024,1024]. Its
+    decoder is simpler than BiRefNet's (no deformable ASPP, no gradient
+    attention): the backbone holds most of the parameters and time."""
+
+    def __init__(self, d=192, depths=(2, 2, 18, 2), heads=(6, 12, 24, 48), dec=(768, 384, 192, 96), w=16):
+        super().__init__()
+        self.enc = SwinL(d, depths, heads, w)
+        chans = [2 * d * 2 ** i for i in range(4)]  # both scales concatenated
+        self.lat = nn.ModuleList(nn.Conv2d(c, o, 1) for c, o in zip(reversed(chans), dec))
+        self.blocks = nn.ModuleList(nn.Sequential(conv_bn(o, o), conv_bn(o, o)) for o in dec)
+        self.up = nn.ModuleList(nn.Conv2d(i, o, 1) for i, o in zip(dec[:-1], dec[1:]))
+        self.head = nn.Sequential(conv_bn(dec[-1], 32), nn.Conv2d(32, 1, 1))
+
+    def forward(self, pixel_values):
+        f1 = self.enc(pixel_values)
+        half = F.interpolate(pixel_values, scale_factor=0.5, mode="bilinear", align_corners=False)
+        f2 = self.enc(half)
+        feats = [torch.cat([a, F.interpolate(b, size=a.shape[-2:], mode="bilinear", align_corners=False)], dim=1)
+                 for a, b in zip(f1, f2)]
+        x = None
+        for i, f in enumerate(reversed(feats)):
+            y = self.lat[i](f)
+            if x is not None:
+                y = y + F.interpolate(self.up[i - 1](x), size=y.shape[-2:], mode="bilinear", align_corners=False)
+            x = self.blocks[i](y)
+        x = F.interpolate(x, size=pixel_values.shape[-2:], mode="bilinear", align_corners=False)
+        return torch.sigmoid(self.head(x))
+
+
+def write_birefnet(out, dt, o):
+    small = o.smoke
+    m = build(BiRefNetLike, dt, **(dict(d=32, depths=(1, 1, 1, 1), heads=(2, 2, 2, 2), dec=(32, 32, 32, 32), w=4)
+                                    if small else {}))
+    export(m, (torch.randn(1, 3, 1024, 1024, device=dev(), dtype=dt),), os.path.join(out, "matte", "birefnet", "model.onnx"),
+           ["pixel_values"], ["alphas"], {"pixel_values": {0: "B"}, "alphas": {0: "B"}})
+
+
 def write_flux(out, dt, o, parts):
     root = os.path.join(out, "flux")
     S = 256
@@ -782,7 +899,8 @@ def main():
     ap.add_argument("--single", type=int, default=38)
     ap.add_argument("--t5-layers", type=int, default=24)
     ap.add_argument("--only", default="clip-l,t5,transformer,vae,clip",
-                    help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers)")
+                    help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers), "
+                         "birefnet (matte/birefnet/, not in the default)")
     ap.add_argument("--attention", choices=["plain", "mha"], default="plain",
                     help="plain: MatMul-Softmax-MatMul; mha: the transformer's and CLIP vision's attentions "
                          "rewritten as ONNX Runtime's fused com.microsoft MultiHeadAttention after the export")
@@ -811,6 +929,8 @@ def main():
         write_flux(o.out, dt, o, parts)
     if "clip" in parts:
         write_clip(o.out, dt, o)
+    if "birefnet" in parts:
+        write_birefnet(o.out, dt, o)
 
 
 if __name__ == "__main__":
