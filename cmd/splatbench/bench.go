@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ type benchOptions struct {
 	gaussians int
 	image     string
 	format    string
+	cpuprof   string
 }
 
 func benchCommand() *command {
@@ -69,6 +72,7 @@ Examples:
 			fs.Int64Var(&o.seed, "seed", 1, "the job's seed")
 			fs.StringVar(&o.image, "image", "", "an image prompt (PNG/JPEG) instead of --prompt; without it --stage lift lifts the scene's matted reference view (lift.mode always)")
 			fs.StringVar(&o.format, "format", "", "output format: spz, ply or threejs (a subnet-17 Three.js module, scored by the proxy for the judge); same as --set encode.format=")
+			fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof reads it): where the host's time goes")
 			o.profileOptions.addFlags(fs)
 		},
 		run: func(ctx context.Context, e *env, args []string) error { return runBench(ctx, e, o, args) },
@@ -131,8 +135,15 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 
 	bar := newBar(e.stderr, o.warmup+o.n, "bench "+o.stage)
 	var secs, devSecs []float64
+	var prof bytes.Buffer
 	for i := range o.warmup + o.n {
 		warm := i < o.warmup
+		if i == o.warmup && o.cpuprof != "" {
+			if err := pprof.StartCPUProfile(&prof); err != nil {
+				return fmt.Errorf("--cpuprofile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
+		}
 		start := time.Now()
 		d, runErr := timeOnce(ctx)
 		rec := results.Record{
@@ -158,6 +169,12 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		bar.Add(1)
 	}
 	bar.Finish()
+	if o.cpuprof != "" {
+		pprof.StopCPUProfile()
+		if err := atomicfile.WriteFile(o.cpuprof, prof.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
 	// GPU memory before the placement probe loads each model again. An
 	// ORT stage on CUDA ("ort:cuda") counts: its arenas hold their peak.
 	var gpuUsed, gpuTotal uint64

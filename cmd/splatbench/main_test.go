@@ -95,13 +95,14 @@ func TestHelpForEveryCommand(t *testing.T) {
 }
 
 // TestBenchRenderCPU times the render target on the CPU: the table names
-// the device, has no device-time row (no CUDA events there) and the run
-// directory gets bench.txt in benchmark format.
+// the device, has no device-time row (no CUDA events there), the run
+// directory gets bench.txt in benchmark format and --cpuprofile a profile.
 func TestBenchRenderCPU(t *testing.T) {
 	t.Parallel()
 	out := t.TempDir()
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
 	code, stdout, stderr := runCLI(t, "bench", "--out", out, "--stage", "render", "--prompt", "red-cube",
-		"--gaussians", "500", "-n", "2", "--warmup", "0", "--set", "device=cpu")
+		"--gaussians", "500", "-n", "2", "--warmup", "1", "--set", "device=cpu", "--cpuprofile", prof)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -118,5 +119,9 @@ func TestBenchRenderCPU(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "BenchmarkStage/stage=render") || strings.Contains(string(b), "device-p50") {
 		t.Errorf("bench.txt:\n%s", b)
+	}
+	// A pprof profile is gzip-compressed protobuf.
+	if p, err := os.ReadFile(prof); err != nil || len(p) < 2 || p[0] != 0x1f || p[1] != 0x8b {
+		t.Errorf("--cpuprofile %s: %d bytes, %v", prof, len(p), err)
 	}
 }
