@@ -80,6 +80,8 @@ TIMEOUT=${TUNE_TIMEOUT:-600} run tune-image "$SB" tune --sweep image --set matte
 pic=${SPLATBENCH_CACHE:-$HOME/.cache/splatbench}/scene-images/box-stack.png
 run lift "$SB" bench --stage lift --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run fit-lifted "$SB" bench --stage fit --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
+# The whole image job, with a CPU profile of its host work (go tool pprof).
+run all-image "$SB" bench --stage all --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 10 --cpuprofile "$L/all-image.prof"
 SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
