@@ -1,12 +1,14 @@
 package ort
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,12 +22,14 @@ import (
 
 // Placement is where ONNX Runtime ran a model's nodes, read from the profile
 // of one run: how many kernel launches each execution provider did and how
-// long they took, and which operator types ran on the CPU.
+// long they took, which operator types took the time, and which ran on the
+// CPU.
 type Placement struct {
 	Model    string                   // the model file
 	Provider string                   // the provider the session asked for first
 	Nodes    map[string]int           // provider (cpu, cuda, ...) -> nodes run
 	Time     map[string]time.Duration // provider -> summed kernel time
+	OpTime   map[string]time.Duration // operator type -> summed kernel time, every provider
 	CPUOps   map[string]int           // operator type -> nodes run on the CPU
 	// CPUWork counts, by operator type, the CPU nodes that moved at least
 	// WorkBytes (inputs plus outputs): real work, not shape arithmetic.
@@ -71,8 +75,9 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// String is one line: "cuda 812 nodes 41.2 ms, cpu 14 nodes 0.05 ms (0.1%:
-// Gather×6 Shape×8)".
+// String is one line: "cuda 812 nodes 41.2 ms, cpu 14 nodes 0.05 ms (cpu 0.1%
+// of kernel time: Gather×6 Shape×8); kernel time by operator: MatMul 61%
+// Softmax 18% …".
 func (p *Placement) String() string {
 	provs := slices.Sorted(maps.Keys(p.Nodes))
 	// The asked provider first, the CPU last.
@@ -105,7 +110,33 @@ func (p *Placement) String() string {
 			s += fmt.Sprintf("; tensors of %d KiB or more on the cpu: %s", WorkBytes>>10, strings.Join(work, " "))
 		}
 	}
+	if top := p.topOps(5); top != "" {
+		s += "; kernel time by operator: " + top
+	}
 	return s
+}
+
+// topOps names the n operator types that took the most kernel time, with
+// their shares: "MatMul 61% Softmax 18% +7 more types".
+func (p *Placement) topOps(n int) string {
+	var total time.Duration
+	for _, d := range p.OpTime {
+		total += d
+	}
+	if total <= 0 {
+		return ""
+	}
+	ops := slices.Sorted(maps.Keys(p.OpTime))
+	slices.SortStableFunc(ops, func(a, b string) int { return cmp.Compare(p.OpTime[b], p.OpTime[a]) })
+	var parts []string
+	for i, op := range ops {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("+%d more types", len(ops)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", op, 100*float64(p.OpTime[op])/float64(total)))
+	}
+	return strings.Join(parts, " ")
 }
 
 func rank(p, asked string) int {
@@ -126,6 +157,7 @@ const maxProfileBytes = 256 << 20
 type profileEvent struct {
 	Cat  string  `json:"cat"`
 	Name string  `json:"name"`
+	Ts   float64 `json:"ts"`  // microseconds since the profile's start
 	Dur  float64 `json:"dur"` // microseconds
 	Args struct {
 		OpName     string    `json:"op_name"`
@@ -150,7 +182,9 @@ func (b *byteCount) UnmarshalJSON(data []byte) error {
 
 // ParseProfile reads an ONNX Runtime profile (the JSON array of trace events
 // a session with profiling writes) and counts the kernel-time events of
-// every node by provider. provider is the provider the session asked for.
+// every node by provider and operator type. Of a profile of several runs
+// only the last run's nodes count. provider is the provider the session
+// asked for.
 func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxProfileBytes+1))
 	if err != nil {
@@ -164,22 +198,29 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 		return nil, fmt.Errorf("not an ONNX Runtime profile (a JSON array of trace events): %w", err)
 	}
 	p := &Placement{Provider: NormalizeProvider(provider), Nodes: map[string]int{}, Time: map[string]time.Duration{},
-		CPUOps: map[string]int{}, CPUWork: map[string]int{}}
+		OpTime: map[string]time.Duration{}, CPUOps: map[string]int{}, CPUWork: map[string]int{}}
+	from, runs := math.Inf(-1), 0
 	for _, ev := range events {
-		if ev.Cat != "Node" || !strings.HasSuffix(ev.Name, "_kernel_time") || ev.Args.Provider == "" {
+		if ev.Cat == "Session" && ev.Name == "model_run" {
+			if runs++; runs > 1 {
+				from = max(from, ev.Ts)
+			}
+		}
+	}
+	for _, ev := range events {
+		if ev.Cat != "Node" || !strings.HasSuffix(ev.Name, "_kernel_time") || ev.Args.Provider == "" || ev.Ts < from {
 			continue
 		}
 		if ev.Dur < 0 || ev.Dur > 1e9 { // over 16 minutes for one node: not a profile
 			return nil, fmt.Errorf("node %q: duration %g µs out of range", ev.Name, ev.Dur)
 		}
 		pr := NormalizeProvider(ev.Args.Provider)
+		op := cmp.Or(ev.Args.OpName, "?")
+		d := time.Duration(ev.Dur * 1e3)
 		p.Nodes[pr]++
-		p.Time[pr] += time.Duration(ev.Dur * 1e3)
+		p.Time[pr] += d
+		p.OpTime[op] += d
 		if pr == CPU {
-			op := ev.Args.OpName
-			if op == "" {
-				op = "?"
-			}
 			p.CPUOps[op]++
 			if int64(ev.Args.Activation) >= WorkBytes || int64(ev.Args.Output) >= WorkBytes {
 				p.CPUWork[op]++
@@ -189,9 +230,10 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 	return p, nil
 }
 
-// Probe runs the model at path once on provider (no fallback) with zeroed
+// Probe runs the model at path twice on provider (no fallback) with zeroed
 // inputs of the given concrete shapes, with ORT's profiler on, and returns
-// where its nodes ran. It loads the model a second time: call it once per
+// where the second run's nodes ran and how long they took (the first pays
+// for cuDNN's algorithm searches and the arenas' growth). It loads the model a second time: call it once per
 // model, not per run. inputs name every model input with its shape (dtype
 // is read from the model); outputs name the outputs to ask for.
 func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outputs []string, provider string) (*Placement, error) {
@@ -233,8 +275,8 @@ func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outp
 	return p, nil
 }
 
-// profiledRun creates the profiled session, runs it once and destroys it
-// (ORT writes the profile when the session ends).
+// profiledRun creates the profiled session, runs it probeRuns times and
+// destroys it (ORT writes the profile when the session ends).
 func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature, inputs []Tensor, outputs []string, provider, prefix string) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -281,13 +323,19 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 	if err != nil {
 		return fmt.Errorf("model %s on %s: %s", path, provider, oneLine(err))
 	}
-	outs := make([]onnx.Value, len(outputs))
-	runErr := sess.Run(vals, outs)
-	for _, v := range outs {
-		// onnxruntime_go leaves a typed nil where it could not convert an
-		// output it allocated (float16 and bfloat16 ones).
-		if v != nil && !reflect.ValueOf(v).IsNil() {
-			v.Destroy()
+	var runErr error
+	for range probeRuns {
+		outs := make([]onnx.Value, len(outputs))
+		runErr = sess.Run(vals, outs)
+		for _, v := range outs {
+			// onnxruntime_go leaves a typed nil where it could not convert an
+			// output it allocated (float16 and bfloat16 ones).
+			if v != nil && !reflect.ValueOf(v).IsNil() {
+				v.Destroy()
+			}
+		}
+		if runErr != nil || ctx.Err() != nil {
+			break
 		}
 	}
 	if err := sess.Destroy(); err != nil {
@@ -298,6 +346,10 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 	}
 	return nil
 }
+
+// probeRuns is how many times Probe runs a model; the profile's last run
+// counts.
+const probeRuns = 2
 
 // runError is a failed Run of a probe session. The run may have happened
 // and only the Go binding's conversion of an output failed: the profile

@@ -37,14 +37,27 @@ func TestParseProfile(t *testing.T) {
 		{name: "shape ops on the cpu", profile: cudaProfile, provider: "CUDAExecutionProvider",
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 2, CUDA: 2},
 				Time:   map[string]time.Duration{CPU: 6 * time.Microsecond, CUDA: 5994 * time.Microsecond},
+				OpTime: map[string]time.Duration{"Shape": 2 * time.Microsecond, "Gather": 4 * time.Microsecond, "MatMul": 5 * time.Millisecond, "Softmax": 994 * time.Microsecond},
 				CPUOps: map[string]int{"Shape": 1, "Gather": 1}, CPUWork: map[string]int{}},
 			wantShare: 0.001},
+		{name: "of two runs the last counts", provider: CUDA,
+			profile: `[{"cat":"Session","ts":100,"dur":50,"name":"model_run","args":{}},
+			           {"cat":"Node","ts":110,"dur":40,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}},
+			           {"cat":"Session","ts":200,"dur":20,"name":"model_run","args":{}},
+			           {"cat":"Node","ts":205,"dur":10,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}},
+			           {"cat":"Node","ts":215,"dur":2,"name":"s_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider"}}]`,
+			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1, CUDA: 1},
+				Time:   map[string]time.Duration{CPU: 2 * time.Microsecond, CUDA: 10 * time.Microsecond},
+				OpTime: map[string]time.Duration{"MatMul": 10 * time.Microsecond, "Shape": 2 * time.Microsecond},
+				CPUOps: map[string]int{"Shape": 1}, CPUWork: map[string]int{}},
+			wantShare: 2.0 / 12},
 		{name: "real work on the cpu", provider: CUDA,
 			profile: `[{"cat":"Node","dur":900,"name":"c_kernel_time","args":{"op_name":"Conv","provider":"CPUExecutionProvider","activation_size":"4194304","output_size":"4194304"}},
 			           {"cat":"Node","dur":1,"name":"q_kernel_time","args":{"op_name":"DequantizeLinear","provider":"CPUExecutionProvider","activation_size":12,"output_size":"65536"}},
 			           {"cat":"Node","dur":100,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}}]`,
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 2, CUDA: 1},
 				Time:   map[string]time.Duration{CPU: 901 * time.Microsecond, CUDA: 100 * time.Microsecond},
+				OpTime: map[string]time.Duration{"Conv": 900 * time.Microsecond, "DequantizeLinear": time.Microsecond, "MatMul": 100 * time.Microsecond},
 				CPUOps: map[string]int{"Conv": 1, "DequantizeLinear": 1}, CPUWork: map[string]int{"Conv": 1, "DequantizeLinear": 1}},
 			fallback: true, wantShare: 901.0 / 1001},
 		{name: "a large share of small nodes is no fallback", provider: CUDA,
@@ -52,17 +65,19 @@ func TestParseProfile(t *testing.T) {
 			           {"cat":"Node","dur":100,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}}]`,
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1, CUDA: 1},
 				Time:   map[string]time.Duration{CPU: 900 * time.Microsecond, CUDA: 100 * time.Microsecond},
+				OpTime: map[string]time.Duration{"Gather": 900 * time.Microsecond, "MatMul": 100 * time.Microsecond},
 				CPUOps: map[string]int{"Gather": 1}, CPUWork: map[string]int{}},
 			wantShare: 0.9},
 		{name: "all on the cpu though cuda was asked", provider: CUDA,
 			profile: `[{"cat":"Node","dur":0,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
 			want: &Placement{Provider: CUDA, Nodes: map[string]int{CPU: 1},
-				Time: map[string]time.Duration{CPU: 0}, CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
+				Time: map[string]time.Duration{CPU: 0}, OpTime: map[string]time.Duration{"Add": 0}, CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
 			fallback: true},
 		{name: "cpu session", provider: CPU,
 			profile: `[{"cat":"Node","dur":5,"name":"a_kernel_time","args":{"op_name":"Add","provider":"CPUExecutionProvider"}}]`,
 			want: &Placement{Provider: CPU, Nodes: map[string]int{CPU: 1},
-				Time: map[string]time.Duration{CPU: 5 * time.Microsecond}, CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
+				Time: map[string]time.Duration{CPU: 5 * time.Microsecond}, OpTime: map[string]time.Duration{"Add": 5 * time.Microsecond},
+				CPUOps: map[string]int{"Add": 1}, CPUWork: map[string]int{}},
 			wantShare: 1},
 		{name: "not json", profile: `{"cat":`, wantErr: "not an ONNX Runtime profile"},
 		{name: "object not array", profile: `{"cat":"Node"}`, wantErr: "not an ONNX Runtime profile"},
@@ -98,7 +113,8 @@ func TestPlacementString(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of kernel time: Gather×1 Shape×1)"
+	want := "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of kernel time: Gather×1 Shape×1); " +
+		"kernel time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%"
 	if got := p.String(); got != want {
 		t.Errorf("String() =\n  %q\nwant\n  %q", got, want)
 	}
