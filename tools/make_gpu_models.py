@@ -159,7 +159,9 @@ def fuse_attention(path, heads):
             users.setdefault(i, []).append(n)
     consts = {t.name: t for t in g.initializer}
     inferred = onnx.shape_inference.infer_shapes(m).graph
-    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]}
+    # Element types where shape inference found them (0, undefined, left out).
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]
+             if v.type.tensor_type.elem_type}
     types.update({t.name: t.data_type for t in g.initializer})
 
     def up(name):  # the value before any Casts
