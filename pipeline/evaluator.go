@@ -58,7 +58,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner.Outcome
 	st, timings, err := pl.Run(ctx, Job{ID: t.ID, Prompt: pr, Seed: t.Seed})
 	// A reused stage's output was computed by an earlier job; the job's
 	// latency counts what computing it cost, as the stage timing does.
-	total := time.Since(start)
+	total := st.Since(start)
 	for _, tm := range timings {
 		if tm.Reused {
 			total += time.Duration(tm.Seconds * float64(time.Second))

@@ -65,6 +65,21 @@ type State struct {
 	ModuleRender image.Image
 	// Rules are the validator's rule codes a Three.js module broke.
 	Rules []string
+	// Untimed is wall time the stages spent only because splatbench is
+	// measuring (recognising a corpus picture and drawing its ground
+	// truth): no miner's job does it, so Run leaves it out of the stage's
+	// time and Since out of the job's.
+	Untimed time.Duration
+}
+
+// Since is the wall time from start less the state's untimed work: a
+// job's latency as a miner would see it.
+func (s *State) Since(start time.Time) time.Duration {
+	d := time.Since(start)
+	if s != nil {
+		d -= s.Untimed
+	}
+	return d
 }
 
 // Truth is ground truth for held-out views.
@@ -137,9 +152,9 @@ func (p *Pipeline) Run(ctx context.Context, job Job) (*State, []Timing, error) {
 			return s, timings, err
 		}
 		stageStarting(ctx, st.Name())
-		start := time.Now()
+		start, untimed := time.Now(), s.Untimed
 		err := st.Run(ctx, s)
-		t := Timing{Stage: st.Name(), Seconds: time.Since(start).Seconds(), Device: StageDevice(st)}
+		t := Timing{Stage: st.Name(), Seconds: (time.Since(start) - (s.Untimed - untimed)).Seconds(), Device: StageDevice(st)}
 		if r, ok := st.(reuser); ok {
 			if secs, reused := r.Reused(s); reused {
 				t.Seconds, t.Reused = secs, true

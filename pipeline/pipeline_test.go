@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
@@ -181,5 +182,37 @@ func TestMatteStageReuse(t *testing.T) {
 		if iou := st.Scores["matte_iou"]; iou < 0.9 {
 			t.Errorf("matte IoU %.3f < 0.9", iou)
 		}
+	}
+}
+
+// untimedStage reports d of untimed work without spending it.
+type untimedStage struct{ d time.Duration }
+
+func (untimedStage) Name() string { return "untimed" }
+
+func (s untimedStage) Run(_ context.Context, st *State) error {
+	st.Untimed += s.d
+	return nil
+}
+
+// TestUntimedWorkLeftOut: a stage's untimed work (a benchmark's ground
+// truth) counts neither in its timing nor in the job's latency.
+func TestUntimedWorkLeftOut(t *testing.T) {
+	t.Parallel()
+	pl := New(slog.New(slog.DiscardHandler), untimedStage{time.Hour})
+	start := time.Now()
+	st, timings, err := pl.Run(context.Background(), Job{ID: "j"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stage took microseconds, an hour of which it called untimed.
+	if len(timings) != 1 || timings[0].Seconds > -3599 {
+		t.Errorf("timings %+v: the untimed hour was not left out", timings)
+	}
+	if d := st.Since(start); d > -59*time.Minute {
+		t.Errorf("Since = %v: the untimed hour was not left out", d)
+	}
+	if st, tm, err := New(slog.New(slog.DiscardHandler), untimedStage{}).Run(context.Background(), Job{ID: "k"}); err != nil || st.Untimed != 0 || tm[0].Seconds < 0 {
+		t.Errorf("no untimed work: untimed %v, timing %+v, %v", st.Untimed, tm, err)
 	}
 }
