@@ -288,8 +288,10 @@ def fuse_attention(path, heads):
     g.node.extend(nodes)
     if not any(op.domain == "com.microsoft" for op in m.opset_import):
         m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.checker.check_model(m)
     onnx.save(m, path)
+    # By path: the checker then finds external weights beside the model
+    # (given the proto it looks for them in the working directory).
+    onnx.checker.check_model(path)
     return fused, len(softmaxes), why
 
 
