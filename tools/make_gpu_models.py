@@ -352,11 +352,20 @@ def check_fused(plain, path, args):
 def fuse_copy(src, dst, heads):
     """The fused variant of the exported model folder src in dst: model.onnx
     copied and rewritten by fuse_attention, every other file (the weights)
-    linked, so a full-depth transformer is exported once for both variants."""
+    hard-linked, so a full-depth transformer is exported once for both
+    variants. Not symlinked: ONNX Runtime refuses external data whose
+    resolved path leaves the model's folder. Across file systems the
+    weights are copied."""
     os.makedirs(dst, exist_ok=True)
     for f in os.listdir(src):
-        if f != "model.onnx" and not os.path.lexists(os.path.join(dst, f)):
-            os.symlink(os.path.abspath(os.path.join(src, f)), os.path.join(dst, f))
+        a, b = os.path.join(src, f), os.path.join(dst, f)
+        if f == "model.onnx" or os.path.lexists(b):
+            continue
+        try:
+            os.link(a, b)
+        except OSError as e:
+            log(f"  {b}: no hard link ({e}); copying")
+            shutil.copyfile(a, b)
     shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
     fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False)
 
@@ -913,7 +922,7 @@ def main():
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
                     help="with --attention mha: fuse the transformer already written under DIR/flux into "
-                         "OUT/flux (its graph copied, its weights linked) instead of exporting it again")
+                         "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     if o.fuse_from:
