@@ -19,7 +19,8 @@
 # is its fused copy from make_gpu_models.py --fuse-from) gets its step time
 # and the agreement test. A fused transformer (MODELS_MHA, MODELS_FULL with
 # MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
-# ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
+# MATTE (default isnet-medium) is the matting model of the image-to-3D runs
+# (tune-image, lift, fit-lifted, all-image). ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
 # bounds each, TUNE_TIMEOUT (default 600) the tunes. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
@@ -76,12 +77,12 @@ run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium 
 # medium on the CUDA provider, the lift, the fit on the device. It writes
 # the scene pictures into the cache; the lift (CPU) and the lifted,
 # shape-keeping fit (the profile's device) are then timed on one of them.
-TIMEOUT=${TUNE_TIMEOUT:-600} run tune-image "$SB" tune --sweep image --set matte.model=isnet-medium "${gpu[@]}"
+TIMEOUT=${TUNE_TIMEOUT:-600} run tune-image "$SB" tune --sweep image --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}"
 pic=${SPLATBENCH_CACHE:-$HOME/.cache/splatbench}/scene-images/box-stack.png
-run lift "$SB" bench --stage lift --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
-run fit-lifted "$SB" bench --stage fit --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 20
+run lift "$SB" bench --stage lift --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
+run fit-lifted "$SB" bench --stage fit --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
 # The whole image job, with a CPU profile of its host work (go tool pprof).
-run all-image "$SB" bench --stage all --image "$pic" --set matte.model=isnet-medium "${gpu[@]}" -n 10 --cpuprofile "$L/all-image.prof"
+run all-image "$SB" bench --stage all --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 10 --cpuprofile "$L/all-image.prof"
 SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
