@@ -66,9 +66,10 @@ type State struct {
 	// Rules are the validator's rule codes a Three.js module broke.
 	Rules []string
 	// Untimed is wall time the stages spent only because splatbench is
-	// measuring (recognising a corpus picture and drawing its ground
-	// truth): no miner's job does it, so Run leaves it out of the stage's
-	// time and Since out of the job's.
+	// measuring (drawing ground truth: a scene prompt's held-out views, a
+	// corpus picture's recognition and 16 validator views): no miner's job
+	// does it, so Run leaves it out of the stage's time and Since out of
+	// the job's.
 	Untimed time.Duration
 }
 

@@ -57,6 +57,10 @@ func TestPipelineRunsEveryStage(t *testing.T) {
 	if st.ScoreKind != "fidelity" {
 		t.Errorf("score kind %q", st.ScoreKind)
 	}
+	// Drawing the held-out truth views is a benchmark's work.
+	if st.Untimed <= 0 {
+		t.Errorf("untimed %v after drawing %d held-out views, want > 0", st.Untimed, len(st.Truth.Views))
+	}
 	// 500 Gaussians fail the validator's 7000 gate: the score must be 0
 	// whatever the fidelity, as the validator would score it.
 	if st.Scores["gate"] != 0 || st.Scores["score"] != 0 || st.Accepted {
