@@ -233,9 +233,10 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 // Probe runs the model at path twice on provider (no fallback) with zeroed
 // inputs of the given concrete shapes, with ORT's profiler on, and returns
 // where the second run's nodes ran and how long they took (the first pays
-// for cuDNN's algorithm searches and the arenas' growth). It loads the model a second time: call it once per
-// model, not per run. inputs name every model input with its shape (dtype
-// is read from the model); outputs name the outputs to ask for.
+// for cuDNN's algorithm searches and the arenas' growth). It loads the
+// model a second time: call it once per model, not per run. inputs name
+// every model input with its shape (dtype is read from the model); outputs
+// name the outputs to ask for.
 func (rt *Runtime) Probe(ctx context.Context, path string, inputs []Tensor, outputs []string, provider string) (*Placement, error) {
 	provider = NormalizeProvider(provider)
 	sig, err := rt.Inspect(path)
