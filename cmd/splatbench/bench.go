@@ -281,7 +281,7 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 	return func(ctx context.Context) (timing, error) {
 		start, untimed := time.Now(), st.Untimed
 		err := target.Run(ctx, st)
-		t := timing{wall: (st.Since(start) + untimed).Seconds()}
+		t := timing{wall: (time.Since(start) - (st.Untimed - untimed)).Seconds()}
 		if stage == "fit" && device != "cpu" {
 			f := st.FitStats
 			t.device = f.ForwardSeconds + f.LossSeconds + f.BackwardSeconds + f.AdamSeconds
