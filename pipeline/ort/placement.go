@@ -34,6 +34,23 @@ type Placement struct {
 	// CPUWork counts, by operator type, the CPU nodes that moved at least
 	// WorkBytes (inputs plus outputs): real work, not shape arithmetic.
 	CPUWork map[string]int
+	// FLOPs and Bytes are the run's work by operator type, from the shapes
+	// and sizes in the profile: the floating-point operations of the matrix
+	// products, convolutions and fused attention (a multiply-add is 2; other
+	// operators count none), and the bytes every node read and wrote (ORT's
+	// activation, parameter and output sizes; none for views such as
+	// Reshape).
+	FLOPs map[string]float64
+	Bytes map[string]int64
+	work  []nodeWork // per node, in run order, for Floor
+	// Runs is how many times the session had run when Placements was
+	// asked (0 from Probe): with it a caller scales one run's work.
+	Runs int64
+}
+
+type nodeWork struct {
+	flops float64
+	bytes int64
 }
 
 // WorkBytes is the data a CPU node of a GPU session must touch to count as
@@ -113,6 +130,9 @@ func (p *Placement) String() string {
 	if top := p.topOps(5); top != "" {
 		s += "; kernel time by operator: " + top
 	}
+	if w := p.workString(); w != "" {
+		s += "; " + w
+	}
 	return s
 }
 
@@ -160,12 +180,37 @@ type profileEvent struct {
 	Ts   float64 `json:"ts"`  // microseconds since the profile's start
 	Dur  float64 `json:"dur"` // microseconds
 	Args struct {
-		OpName     string    `json:"op_name"`
-		Provider   string    `json:"provider"`
-		Activation byteCount `json:"activation_size"`
-		Output     byteCount `json:"output_size"`
+		OpName     string       `json:"op_name"`
+		Provider   string       `json:"provider"`
+		Activation byteCount    `json:"activation_size"`
+		Param      byteCount    `json:"parameter_size"`
+		Output     byteCount    `json:"output_size"`
+		In         []typedShape `json:"input_type_shape"`
+		Out        []typedShape `json:"output_type_shape"`
 	} `json:"args"`
 }
+
+// typedShape is one entry of a profile's input_type_shape or
+// output_type_shape, {"float": [1, 256, 32]}: the dimensions, nil for
+// anything else.
+type typedShape []int64
+
+func (t *typedShape) UnmarshalJSON(data []byte) error {
+	var m map[string][]int64
+	*t = nil
+	if json.Unmarshal(data, &m) == nil && len(m) == 1 {
+		for _, dims := range m {
+			if !slices.ContainsFunc(dims, func(d int64) bool { return d < 0 }) {
+				*t = dims
+			}
+		}
+	}
+	return nil
+}
+
+// maxTensorBytes is the largest size a profile's byte count is believed:
+// 1 TiB, beyond any device's memory; sums of a few stay far from overflow.
+const maxTensorBytes = 1 << 40
 
 // byteCount is a size ORT writes as a decimal string ("384"); a number is
 // taken too, anything else counts as 0.
@@ -173,7 +218,7 @@ type byteCount int64
 
 func (b *byteCount) UnmarshalJSON(data []byte) error {
 	n, err := strconv.ParseInt(strings.Trim(string(data), `"`), 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > maxTensorBytes {
 		n = 0
 	}
 	*b = byteCount(n)
@@ -198,7 +243,8 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 		return nil, fmt.Errorf("not an ONNX Runtime profile (a JSON array of trace events): %w", err)
 	}
 	p := &Placement{Provider: NormalizeProvider(provider), Nodes: map[string]int{}, Time: map[string]time.Duration{},
-		OpTime: map[string]time.Duration{}, CPUOps: map[string]int{}, CPUWork: map[string]int{}}
+		OpTime: map[string]time.Duration{}, CPUOps: map[string]int{}, CPUWork: map[string]int{},
+		FLOPs: map[string]float64{}, Bytes: map[string]int64{}}
 	from, runs := math.Inf(-1), 0
 	for _, ev := range events {
 		if ev.Cat == "Session" && ev.Name == "model_run" {
@@ -220,6 +266,13 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 		p.Nodes[pr]++
 		p.Time[pr] += d
 		p.OpTime[op] += d
+		w := nodeWork{flops: nodeFLOPs(op, ev.Args.In, ev.Args.Out)}
+		if !views[op] {
+			w.bytes = int64(ev.Args.Activation) + int64(ev.Args.Param) + int64(ev.Args.Output)
+		}
+		p.work = append(p.work, w)
+		p.FLOPs[op] += w.flops
+		p.Bytes[op] += w.bytes
 		if pr == CPU {
 			p.CPUOps[op]++
 			if int64(ev.Args.Activation) >= WorkBytes || int64(ev.Args.Output) >= WorkBytes {
@@ -357,11 +410,18 @@ const probeRuns = 2
 // then holds the nodes, and Probe uses it.
 type runError struct{ error }
 
-// ProbeShapes returns the session's inputs with every dynamic dimension set
-// to 1 (the sessions of the stages are concrete already), for Probe.
+// ProbeShapes returns the session's inputs with the shapes of its last run,
+// or, before the first, with every dynamic dimension set to 1, for Probe.
 func (s *Session) ProbeShapes() []Tensor {
 	in := s.Inputs()
+	s.mu.Lock()
+	last := s.shape
+	s.mu.Unlock()
 	for i := range in {
+		if i < len(last) {
+			in[i].Shape = slices.Clone(last[i])
+			continue
+		}
 		for d, v := range in[i].Shape {
 			if v < 0 {
 				in[i].Shape[d] = 1
@@ -375,8 +435,9 @@ func (s *Session) ProbeShapes() []Tensor {
 func (s *Session) OutputNames() []string { return names(s.outputs) }
 
 // Placements probes every open session that runs on a provider other than
-// the CPU (once per session; later calls return the first answer), in the
-// order the sessions were created.
+// the CPU (once per session, with its last run's shapes; later calls return
+// the first answer with the session's run count now), in the order the
+// sessions were created.
 func (rt *Runtime) Placements(ctx context.Context) ([]*Placement, error) {
 	rt.openMu.Lock()
 	open := slices.Clone(rt.open)
@@ -386,13 +447,25 @@ func (rt *Runtime) Placements(ctx context.Context) ([]*Placement, error) {
 		if s.provider == CPU {
 			continue
 		}
-		s.probeOnce.Do(func() {
-			s.placement, s.probeErr = rt.Probe(ctx, s.path, s.ProbeShapes(), s.OutputNames(), s.provider)
-		})
-		if s.probeErr != nil {
-			return out, s.probeErr
+		pl, err := rt.placementOf(ctx, s)
+		if err != nil {
+			return out, err
 		}
-		out = append(out, s.placement)
+		out = append(out, pl)
 	}
 	return out, nil
+}
+
+// placementOf probes s once and returns a copy of the answer with the
+// session's run count now.
+func (rt *Runtime) placementOf(ctx context.Context, s *Session) (*Placement, error) {
+	s.probeOnce.Do(func() {
+		s.placement, s.probeErr = rt.Probe(ctx, s.path, s.ProbeShapes(), s.OutputNames(), s.provider)
+	})
+	if s.probeErr != nil {
+		return nil, s.probeErr
+	}
+	pl := *s.placement
+	pl.Runs = s.runs.Load()
+	return &pl, nil
 }

@@ -3,11 +3,13 @@ package ort
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/splatbench/splatbench/pipeline/ort/onnxtest"
 )
 
@@ -19,7 +21,9 @@ const cudaProfile = `[
 {"cat":"Node","pid":1,"tid":1,"dur":3,"ts":10,"ph":"X","name":"/Shape_fence_before","args":{"op_name":"Shape"}},
 {"cat":"Node","pid":1,"tid":1,"dur":2,"ts":10,"ph":"X","name":"/Shape_kernel_time","args":{"op_name":"Shape","provider":"CPUExecutionProvider","activation_size":"8192","output_size":"24","thread_scheduling_stats":""}},
 {"cat":"Node","pid":1,"tid":1,"dur":4,"ts":12,"ph":"X","name":"/Gather_kernel_time","args":{"op_name":"Gather","provider":"CPUExecutionProvider","activation_size":"32","output_size":"8"}},
-{"cat":"Node","pid":1,"tid":1,"dur":5000,"ts":20,"ph":"X","name":"/MatMul_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider"}},
+{"cat":"Node","pid":1,"tid":1,"dur":5000,"ts":20,"ph":"X","name":"/MatMul_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider",
+  "input_type_shape":[{"float16":[1,1024,3072]},{"float16":[3072,3072]}],"output_type_shape":[{"float16":[1,1024,3072]}],
+  "activation_size":"6291456","parameter_size":"18874368","output_size":"6291456"}},
 {"cat":"Node","pid":1,"tid":1,"dur":994,"ts":30,"ph":"X","name":"/Softmax_kernel_time","args":{"op_name":"Softmax","provider":"CUDAExecutionProvider"}},
 {"cat":"Session","pid":1,"tid":1,"dur":7000,"ts":40,"ph":"X","name":"model_run","args":{}}
 ]`
@@ -95,7 +99,9 @@ func TestParseProfile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff(tt.want, got); d != "" {
+			// TestProfileWork checks the work.
+			ignoreWork := cmpopts.IgnoreFields(Placement{}, "FLOPs", "Bytes", "work")
+			if d := cmp.Diff(tt.want, got, ignoreWork); d != "" {
 				t.Errorf("placement (-want +got):\n%s", d)
 			}
 			if got.Fallback() != tt.fallback {
@@ -114,7 +120,8 @@ func TestPlacementString(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of kernel time: Gather×1 Shape×1); " +
-		"kernel time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%"
+		"kernel time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%; " +
+		"work 19.3 GFLOP (MatMul 100%), 31.5 MB moved (MatMul 100%)"
 	if got := p.String(); got != want {
 		t.Errorf("String() =\n  %q\nwant\n  %q", got, want)
 	}
@@ -237,6 +244,41 @@ func TestPlacementsSkipCPUSessions(t *testing.T) {
 	}
 }
 
+// TestPlacementOfLastRun: the probe runs a session's model with the shapes
+// of its last run (a dynamic dimension of 5, not 1), and the answer carries
+// the session's run count.
+func TestPlacementOfLastRun(t *testing.T) {
+	rt := testRuntime(t)
+	f := onnxtest.Float
+	path := onnxtest.Model{
+		Inputs:  []onnxtest.Value{onnxtest.V("a", f, -1, 16), onnxtest.V("b", f, 16, 32)},
+		Outputs: []onnxtest.Value{onnxtest.V("y", f, -1, 32)},
+		Nodes:   []onnxtest.Node{{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"y"}}},
+	}.Write(t, t.TempDir(), "mm.onnx")
+	spec := Spec{Inputs: []Tensor{T("a", Float32, -1, 16), T("b", Float32, 16, 32)}, Outputs: []Tensor{T("y", Float32, -1, 32)}}
+	s, err := rt.NewSession(context.Background(), path, spec, []string{CPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.ProbeShapes()[0].Shape; !slices.Equal(got, []int64{1, 16}) {
+		t.Errorf("before a run: probe shape %v, want [1 16]", got)
+	}
+	for _, m := range []int64{3, 5} {
+		in := []Data{{Shape: []int64{m, 16}, Values: make([]float32, m*16)}, {Values: make([]float32, 16*32)}}
+		if _, err := s.RunData(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := rt.placementOf(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Runs != 2 || p.TotalFLOPs() != 2*5*32*16 {
+		t.Errorf("Runs %d, FLOPs %g; want 2 and %d (the last run's 5 rows)", p.Runs, p.TotalFLOPs(), 2*5*32*16)
+	}
+}
+
 func (rt *Runtime) isOpen(s *Session) bool {
 	rt.openMu.Lock()
 	defer rt.openMu.Unlock()
@@ -263,4 +305,131 @@ func FuzzParseProfile(f *testing.F) {
 		_ = p.String()
 		_ = p.Fallback()
 	})
+}
+
+// TestProbeWork counts a real run's work from ORT's own profile: a matrix
+// product, a convolution and an addition, whose FLOPs and bytes follow from
+// their shapes by hand.
+func TestProbeWork(t *testing.T) {
+	rt := testRuntime(t)
+	f := onnxtest.Float
+	path := onnxtest.Model{
+		Inputs: []onnxtest.Value{onnxtest.V("a", f, 2, 8, 16), onnxtest.V("b", f, 16, 32),
+			onnxtest.V("x", f, 1, 3, 8, 8), onnxtest.V("w", f, 4, 3, 3, 3)},
+		Outputs: []onnxtest.Value{onnxtest.V("y", f, 2, 8, 32), onnxtest.V("c", f, 1, 4, 8, 8), onnxtest.V("s", f, 2, 8, 16)},
+		Nodes: []onnxtest.Node{
+			{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"y"}},
+			{Op: "Conv", Inputs: []string{"x", "w"}, Outputs: []string{"c"},
+				Attrs: []onnxtest.Attr{{Name: "pads", Kind: "ints", Ints: []int64{1, 1, 1, 1}}}},
+			{Op: "Add", Inputs: []string{"a", "a"}, Outputs: []string{"s"}},
+		},
+	}.Write(t, t.TempDir(), "work.onnx")
+	in := []Tensor{T("a", Float32, 2, 8, 16), T("b", Float32, 16, 32), T("x", Float32, 1, 3, 8, 8), T("w", Float32, 4, 3, 3, 3)}
+	p, err := rt.Probe(context.Background(), path, in, []string{"y", "c", "s"}, CPU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MatMul: 2·(2·8·32)·16; Conv: 2·(4·8·8)·(3·3·3) with padding 1.
+	if d := cmp.Diff(map[string]float64{"MatMul": 16384, "Conv": 13824, "Add": 0}, p.FLOPs); d != "" {
+		t.Errorf("FLOPs (-want +got):\n%s", d)
+	}
+	// float32 inputs plus output: (256+512)·4+512·4, (192+108)·4+256·4,
+	// (256+256)·4+256·4 (an input given twice counts twice).
+	wantBytes := map[string]int64{"MatMul": 5120, "Conv": 2224, "Add": 3072}
+	if d := cmp.Diff(wantBytes, p.Bytes); d != "" {
+		t.Errorf("bytes (-want +got):\n%s", d)
+	}
+	// At 1 GFLOP/s and 1 GB/s the product and the convolution are
+	// compute-bound (16.4 and 13.8 µs) and the addition memory-bound.
+	compute, roof := p.Floor(1e9, 1e9)
+	if compute != 30208*time.Nanosecond || roof != compute+time.Duration(wantBytes["Add"]) {
+		t.Errorf("Floor = %v, %v; want 30.208µs and %v", compute, roof, 30208*time.Nanosecond+time.Duration(wantBytes["Add"]))
+	}
+	if s := p.String(); !strings.Contains(s, "work 30.2 kFLOP (MatMul 54% Conv 46%)") {
+		t.Errorf("String() = %q, want the work named", s)
+	}
+}
+
+// TestProfileWork reads the shapes of ORT's profile as its CUDA provider
+// writes them (weights among the inputs, transposed products, fused
+// attention) and counts the FLOPs by hand.
+func TestProfileWork(t *testing.T) {
+	node := func(op, in, out string, bytes int) string {
+		return fmt.Sprintf(`{"cat":"Node","dur":1,"name":"n_kernel_time","args":{"op_name":%q,"provider":"CUDAExecutionProvider",
+			"input_type_shape":%s,"output_type_shape":%s,"activation_size":"%d","parameter_size":"1","output_size":"1"}}`, op, in, out, bytes-2)
+	}
+	tests := []struct {
+		name      string
+		node      string
+		wantFLOPs float64
+	}{
+		{"matmul with its weight", node("MatMul", `[{"float16":[1,4352,3072]},{"float16":[3072,12288]}]`, `[{"float16":[1,4352,12288]}]`, 100),
+			2 * 4352 * 12288 * 3072},
+		{"fused matmul, first input transposed", node("FusedMatMul", `[{"float16":[24,128,4352]},{"float16":[24,128,4352]}]`, `[{"float16":[24,4352,4352]}]`, 100),
+			2 * 24 * 4352 * 4352 * 128},
+		{"batched scores q·kᵀ", node("MatMul", `[{"float16":[1,24,4352,128]},{"float16":[1,24,128,4352]}]`, `[{"float16":[1,24,4352,4352]}]`, 100),
+			2 * 24 * 4352 * 4352 * 128},
+		{"gemm", node("Gemm", `[{"float":[256,3]},{"float":[32,3]},{"float":[32]}]`, `[{"float":[256,32]}]`, 100), 2 * 256 * 32 * 3},
+		{"conv 3×3", node("Conv", `[{"float16":[1,128,1024,1024]},{"float16":[128,128,3,3]},{"float16":[128]}]`, `[{"float16":[1,128,1024,1024]}]`, 100),
+			2 * 128 * 1024 * 1024 * 128 * 9},
+		{"grouped conv, NHWC", node("NhwcConv", `[{"float16":[1,64,64,32]},{"float16":[32,3,3,1]}]`, `[{"float16":[1,64,64,32]}]`, 100),
+			2 * 64 * 64 * 32 * 9},
+		{"conv transpose 2×", node("ConvTranspose", `[{"float":[1,8,16,16]},{"float":[8,4,2,2]}]`, `[{"float":[1,4,32,32]}]`, 100),
+			2 * 8 * 16 * 16 * 4 * 4},
+		{"fused attention, 3-d key", node("MultiHeadAttention", `[{"float16":[1,4352,3072]},{"float16":[1,4352,3072]},{"float16":[1,4352,3072]}]`, `[{"float16":[1,4352,3072]}]`, 100),
+			4 * 4352 * 4352 * 3072},
+		{"fused attention, 4-d key", node("MultiHeadAttention", `[{"float16":[1,1280,3072]},{"float16":[1,24,1024,128]},{"float16":[1,24,1024,128]}]`, `[{"float16":[1,1280,3072]}]`, 100),
+			4 * 1280 * 1024 * 3072},
+		{"elementwise", node("Mul", `[{"float16":[1,4352,3072]},{"float16":[3072]}]`, `[{"float16":[1,4352,3072]}]`, 100), 0},
+		{"conv without its weight (pre-packed on the cpu)", node("Conv", `[{"float":[1,3,8,8]}]`, `[{"float":[1,4,8,8]}]`, 100), 0},
+		{"negative dimension", node("MatMul", `[{"float":[-1,4]}]`, `[{"float":[2,4]}]`, 100), 0},
+		{"shape of strings", node("MatMul", `[{"float":["a"]}]`, `[{"float":[2]}]`, 100), 0},
+		{"no shapes", node("MatMul", `[]`, `null`, 100), 0},
+		{"a view moves nothing", node("Reshape", `[{"float16":[1,4352,3072]},{"int64":[4]}]`, `[{"float16":[1,4352,24,128]}]`, 100), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseProfile(strings.NewReader("["+tt.node+"]"), CUDA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.TotalFLOPs(); got != tt.wantFLOPs {
+				t.Errorf("FLOPs = %g, want %g", got, tt.wantFLOPs)
+			}
+			want := int64(100) // activation, parameter and output sizes
+			if strings.Contains(tt.name, "view") {
+				want = 0
+			}
+			if got := p.TotalBytes(); got != want {
+				t.Errorf("bytes = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestWorkPerJob weights each model's run by its runs a job: a transformer
+// run 4 times a job and an encoder run once over 2 jobs (a cached prompt).
+func TestWorkPerJob(t *testing.T) {
+	mm := `[{"cat":"Node","dur":1,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"CUDAExecutionProvider",
+		"input_type_shape":[{"float16":[1000,1000]}],"output_type_shape":[{"float16":[1000,1000]}],
+		"activation_size":"1000000","parameter_size":"0","output_size":"0"}}]`
+	var ps []*Placement
+	for _, runs := range []int64{8, 1, 0} {
+		p, err := ParseProfile(strings.NewReader(mm), CUDA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Runs = runs
+		ps = append(ps, p)
+	}
+	// One run: 2 GFLOP (1 ms at 2 TFLOP/s) and 1 MB (2 ms at 0.5 GB/s);
+	// 4.5 runs a job.
+	got := WorkPerJob(ps, 2, 2e12, 0.5e9)
+	want := JobWork{FLOPs: 4.5 * 2e9, Bytes: 4.5 * 1e6, Compute: 4500 * time.Microsecond, Roofline: 9 * time.Millisecond, Models: 2}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("WorkPerJob (-want +got):\n%s", d)
+	}
+	if got := WorkPerJob(ps, 0, 2e12, 2e9); got != (JobWork{}) {
+		t.Errorf("no jobs: %+v, want zero", got)
+	}
 }

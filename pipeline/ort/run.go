@@ -63,11 +63,13 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 		}
 	}()
 	ins := make([]onnx.Value, len(s.inputs))
+	shapes := make([][]int64, len(s.inputs))
 	for i, sl := range s.inputs {
 		shape := inputs[i].Shape
 		if shape == nil {
 			shape = sl.Shape
 		}
+		shapes[i] = slices.Clone(shape)
 		if err := checkShape(sl, shape, len(inputs[i].Values)); err != nil {
 			return nil, fmt.Errorf("model %s: input %q: %w", s.path, sl.Name, err)
 		}
@@ -111,6 +113,8 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 		}
 		res[i] = Data{Shape: slices.Clone([]int64(v.GetShape())), Values: vals}
 	}
+	s.runs.Add(1)
+	s.shape = shapes
 	return res, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	onnx "github.com/yalue/onnxruntime_go"
 )
@@ -38,7 +39,9 @@ type Session struct {
 	log      *slog.Logger
 	rt       *Runtime
 
-	mu sync.Mutex
+	mu    sync.Mutex
+	runs  atomic.Int64 // successful runs
+	shape [][]int64    // the last run's input shapes, under mu
 
 	probeOnce sync.Once
 	placement *Placement
