@@ -15,6 +15,7 @@ import (
 
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -185,7 +186,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 			}
 		}
 	}
-	placeNotes, err := placements(ctx, e, &meta)
+	placeNotes, places, err := placements(ctx, e, &meta)
 	if err != nil {
 		return err
 	}
@@ -201,6 +202,9 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	tbl := benchTable(o.stage, device, p, m)
 	tbl.Notes = append(tbl.Notes, placeNotes...)
+	if note := workNote(places, o.warmup+o.n, m.wall.P50, gpuName(e)); note != "" {
+		tbl.Notes = append(tbl.Notes, note)
+	}
 	if err := tbl.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -368,17 +372,17 @@ func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
 // its nodes (one profiled run each, after the timed runs): one note line per
 // model, recorded in the run's device facts; a CPU fallback is a warning in
 // the log and in the record.
-func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, error) {
+func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, []*ort.Placement, error) {
 	rt, err := ort.Current()
 	if err != nil {
-		return nil, nil // no model ran through ONNX Runtime
+		return nil, nil, nil // no model ran through ONNX Runtime
 	}
 	ps, err := rt.Placements(ctx)
 	var notes, warns []string
 	if err != nil {
 		// The timings stand; only the placement is unknown.
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		e.log.Warn("onnx runtime placement unknown", "err", err)
 		notes = append(notes, "ORT placement unknown: "+err.Error())
@@ -399,5 +403,34 @@ func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, erro
 		meta.Device["ort_warning"] = "CPU fallback: " + strings.Join(warns, "; ")
 		notes = append(notes, fmt.Sprintf("WARNING: %d model(s) ran part of their work on the CPU (see above); splatbench models check --provider cuda lists the operators.", len(warns)))
 	}
-	return notes, nil
+	return notes, ps, nil
+}
+
+// gpuName is the first CUDA device's name, "" without one.
+func gpuName(e *env) string {
+	infos, err := cuda.Discover(e.log)
+	if err != nil || len(infos) == 0 {
+		return ""
+	}
+	return infos[0].Name
+}
+
+// workNote says what model work one job did (each GPU model's profiled run
+// times its runs a job) and, on a card whose peaks are known, how far the
+// p50 (seconds) is from that work's floors.
+func workNote(ps []*ort.Placement, jobs int, p50 float64, card string) string {
+	rates, known := cuda.RatesOf(card)
+	w := ort.WorkPerJob(ps, jobs, rates.FLOPs, rates.Bandwidth)
+	if w.Models == 0 || w.Bytes == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("Model work a job (%d GPU model(s), from ORT's profile × runs a job): %.3g TFLOP, %.3g GB moved.",
+		w.Models, w.FLOPs/1e12, w.Bytes/1e9)
+	if !known || w.Compute <= 0 {
+		return s
+	}
+	return s + fmt.Sprintf(" At %s's datasheet peaks (%.0f TFLOP/s, %.3g TB/s): FLOP floor %.1f ms, graph roofline %.1f ms "+
+		"(each kernel at the slower of its FLOPs and its bytes); p50 is %.1f× the FLOP floor, %.1f× the roofline.",
+		card, rates.FLOPs/1e12, rates.Bandwidth/1e12, w.Compute.Seconds()*1e3, w.Roofline.Seconds()*1e3,
+		p50/w.Compute.Seconds(), p50/w.Roofline.Seconds())
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
+)
+
+func TestWorkNote(t *testing.T) {
+	// One FLUX-step-sized matrix product: 2·4352·3072·12288 FLOP (0.33
+	// TFLOP, 0.33 ms at 989 TFLOP/s) and 0.2 GB (0.042 ms at 4.8 TB/s).
+	p, err := ort.ParseProfile(strings.NewReader(`[{"cat":"Node","dur":1,"name":"m_kernel_time","args":{"op_name":"MatMul",
+		"provider":"CUDAExecutionProvider","input_type_shape":[{"float16":[4352,3072]}],"output_type_shape":[{"float16":[4352,12288]}],
+		"activation_size":"100000000","parameter_size":"0","output_size":"100000000"}}]`), ort.CUDA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Runs = 12 // 4 a job over 3 jobs
+	tests := []struct {
+		name string
+		ps   []*ort.Placement
+		card string
+		want string
+	}{
+		{"known card", []*ort.Placement{p}, "NVIDIA H200",
+			"Model work a job (1 GPU model(s), from ORT's profile × runs a job): 1.31 TFLOP, 0.8 GB moved. " +
+				"At NVIDIA H200's datasheet peaks (989 TFLOP/s, 4.8 TB/s): FLOP floor 1.3 ms, graph roofline 1.3 ms " +
+				"(each kernel at the slower of its FLOPs and its bytes); p50 is 3.8× the FLOP floor, 3.8× the roofline."},
+		{"unknown card", []*ort.Placement{p}, "Tesla T4",
+			"Model work a job (1 GPU model(s), from ORT's profile × runs a job): 1.31 TFLOP, 0.8 GB moved."},
+		{"no GPU model", nil, "NVIDIA H200", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := workNote(tt.ps, 3, 0.005, tt.card); got != tt.want {
+				t.Errorf("workNote =\n  %q\nwant\n  %q", got, tt.want)
+			}
+		})
+	}
+}
