@@ -295,25 +295,182 @@ def fuse_attention(path, heads):
     return fused, len(softmaxes), why
 
 
-def fuse_and_check(path, heads, args, check):
-    """--attention mha: fuse_attention on the exported model at path. With
-    check (--smoke, --check-fused), the plain and the fused model run on
-    args through the onnxruntime python package, where present, and must
-    agree."""
+def fuse_gelu(path):
+    """Rewrite every tanh-approximated GELU of the model at path, the chain
+    of about nine elementwise nodes an exporter writes for it (PyTorch's
+    opset-17 export: x*x*x, not the Pow that ONNX Runtime's own FastGelu
+    fusion looks for, so its optimizer leaves the chain alone), as one
+    com.microsoft FastGelu, which the CPU and CUDA providers run as one
+    kernel. A bias added just before (Add of a 1-d constant that nothing
+    else reads) goes into the FastGelu too. A chain is found from its Tanh:
+    backwards through Mul/Add/Sub/Div/Pow/Cast nodes with scalar constants to
+    the one tensor x they read, forwards from the Tanh to the first node
+    whose value, evaluated on sample x, is 0.5·x·(1 + tanh(√(2/π)·(x +
+    0.044715·x³))); whatever the chain's order and its Casts, only a chain
+    that computes the function is replaced, and only when no node outside it
+    reads its intermediate values. Returns (fused, tanhs)."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    m = onnx.load(path, load_external_data=False)
+    g = m.graph
+    prod = {o: n for n in g.node for o in n.output}
+    users = {}
+    for n in g.node:
+        for i in n.input:
+            users.setdefault(i, []).append(n)
+    consts = {t.name: t for t in g.initializer}
+    inferred = onnx.shape_inference.infer_shapes(m).graph
+    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]
+             if v.type.tensor_type.elem_type}
+    types.update({t.name: t.data_type for t in g.initializer})
+    arith = {"Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Div": np.divide, "Pow": np.power}
+
+    def const(name, scalar=True):
+        """The constant's value (through Casts and Identities), None if not one."""
+        while name in prod and prod[name].op_type in ("Cast", "Identity"):
+            name = prod[name].input[0]
+        if name in consts and not consts[name].external_data:
+            a = numpy_helper.to_array(consts[name])
+        elif name in prod and prod[name].op_type == "Constant" and prod[name].attribute[0].name == "value":
+            a = numpy_helper.to_array(prod[name].attribute[0].t)
+        else:
+            return None
+        return a.astype(np.float64) if not scalar or a.size == 1 else None
+
+    def candidates(name):
+        """The tensors the arithmetic behind name reads, nearest first: one
+        of them is the GELU's x."""
+        out, queue, seen = [], [(name, 0)], set()
+        while queue:
+            n, d = queue.pop(0)
+            if n in seen or const(n) is not None:
+                continue
+            seen.add(n)
+            out.append(n)
+            p = prod.get(n)
+            if p is not None and d < 6 and (p.op_type in arith or p.op_type == "Cast"):
+                queue.extend((i, d + 1) for i in p.input)
+        return out
+
+    def value(name, x, r, region, depth=0):
+        """name's value when r is x; region collects the nodes on the way.
+        KeyError when name is not elementwise arithmetic on r and scalars."""
+        if name == r:
+            return x
+        c = const(name)
+        if c is not None:
+            return c.reshape(())
+        p = prod[name]
+        if depth > 12 or not (p.op_type in arith or p.op_type in ("Tanh", "Cast")):
+            raise KeyError(name)
+        region.add(id(p))
+        a = [value(i, x, r, region, depth + 1) for i in p.input]
+        if p.op_type == "Tanh":
+            return np.tanh(a[0])
+        if p.op_type == "Cast":
+            return a[0]
+        return arith[p.op_type](a[0], a[1])
+
+    x = np.linspace(-5, 5, 201)
+    want = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    byid = {id(n): n for n in g.node}
+    insert, drop, fused = {}, set(), 0
+    tanhs = [n for n in g.node if n.op_type == "Tanh"]
+    def match(t):
+        """(x, the chain's last node, the chain's node ids) around Tanh t, or None."""
+        for r in candidates(t.input[0]):
+            # Forwards from the Tanh, breadth first, a few nodes deep.
+            frontier = [t]
+            for _ in range(4):
+                nxt = [u for n in frontier for u in users.get(n.output[0], []) if u.op_type in arith or u.op_type == "Cast"]
+                for u in nxt:
+                    reg = set()
+                    try:
+                        v = value(u.output[0], x, r, reg)
+                    except (KeyError, IndexError, ValueError):
+                        continue
+                    if np.shape(v) == x.shape and np.allclose(v, want, rtol=2e-3, atol=1e-3):
+                        return r, u, reg
+                frontier = nxt
+        return None
+
+    for t in tanhs:
+        found = match(t)
+        if found is None:
+            continue
+        r, out, region = found
+        inner = {o for i in region for o in byid[i].output} - {out.output[0]}
+        if any(id(u) not in region for o in inner for u in users.get(o, [])):
+            continue  # a value of the chain is read outside it
+        ins = [r]
+        ba = prod.get(r)
+        if ba is not None and ba.op_type == "Add" and len(users.get(r, [])) == sum(
+                id(u) in region for u in users[r]):
+            vec = [i for i in ba.input if const(i, False) is not None and const(i, False).ndim == 1]
+            if len(vec) == 1 and not any(i in prod and prod[i].op_type == "Cast" for i in ba.input) \
+                    and types.get(vec[0]) == types.get(r):
+                ins = [next(i for i in ba.input if i != vec[0]), vec[0]]
+                drop.add(r)
+        if types.get(ins[0]) != types.get(out.output[0]) or types.get(ins[0]) is None:
+            continue  # the chain changes the element type: left alone
+        insert[out.output[0]] = helper.make_node("FastGelu", ins, [out.output[0]], domain="com.microsoft",
+                                                 name=f"fused_gelu_{fused}")
+        drop.update(o for i in region for o in byid[i].output[:1])
+        fused += 1
+    if not fused:
+        return 0, len(tanhs)
+    nodes = []
+    for n in g.node:
+        if n.output[0] in insert:
+            nodes.append(insert[n.output[0]])
+        elif n.output[0] not in drop:
+            nodes.append(n)
+    outputs = {o.name for o in g.output}
+    while True:  # the chains' Constants
+        used = {i for n in nodes for i in n.input} | outputs
+        live = [n for n in nodes if any(o in used for o in n.output)]
+        if len(live) == len(nodes):
+            break
+        nodes = live
+    keep = [onnx.NodeProto() for _ in nodes]
+    for c, n in zip(keep, nodes):
+        c.CopyFrom(n)
+    del g.node[:]
+    g.node.extend(keep)
+    if not any(op.domain == "com.microsoft" for op in m.opset_import):
+        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(m, path)
+    onnx.checker.check_model(path)
+    return fused, len(tanhs)
+
+
+def fuse_and_check(path, heads, args, check, attention=True, gelu=False):
+    """--attention mha, --gelu fast: fuse_attention and fuse_gelu on the
+    exported model at path. With check (--smoke, --check-fused), the plain
+    and the fused model run on args through the onnxruntime python package,
+    where present, and must agree."""
     plain = None
     if check:
         plain = os.path.dirname(path) + ".plain"
         shutil.rmtree(plain, ignore_errors=True)
         shutil.copytree(os.path.dirname(path), plain)
-    n, total, why = fuse_attention(path, heads)
-    log(f"  {path}: {n} of {total} attentions (Softmax nodes) fused into com.microsoft MultiHeadAttention")
-    if why:
-        log(f"  not fused: {why}")
-    if n == 0:
-        # Session 6's fp16 exports matched none (fp32 smoke ones did): say
-        # so, with the chain that did not match, rather than write a plain
-        # model as a fused one.
-        raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
+    if attention:
+        n, total, why = fuse_attention(path, heads)
+        log(f"  {path}: {n} of {total} attentions (Softmax nodes) fused into com.microsoft MultiHeadAttention")
+        if why:
+            log(f"  not fused: {why}")
+        if n == 0:
+            # Session 6's fp16 exports matched none (fp32 smoke ones did): say
+            # so, with the chain that did not match, rather than write a plain
+            # model as a fused one.
+            raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
+    if gelu:
+        n, total = fuse_gelu(path)
+        log(f"  {path}: {n} tanh GELUs (of {total} Tanh nodes) fused into com.microsoft FastGelu")
+        if n == 0:
+            raise RuntimeError(f"--gelu fast: no GELU of {path} matched")
     if plain is None:
         return
     try:
@@ -349,7 +506,7 @@ def check_fused(plain, path, args):
         raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
 
 
-def fuse_copy(src, dst, heads):
+def fuse_copy(src, dst, heads, attention, gelu):
     """The fused variant of the exported model folder src in dst: model.onnx
     copied and rewritten by fuse_attention, every other file (the weights)
     hard-linked, so a full-depth transformer is exported once for both
@@ -367,14 +524,15 @@ def fuse_copy(src, dst, heads):
             log(f"  {b}: no hard link ({e}); copying")
             shutil.copyfile(a, b)
     shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
-    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False)
+    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu)
 
 
 def lin(i, o, bias=True):
     m = nn.Linear(i, o, bias=bias)
     nn.init.normal_(m.weight, std=0.02)
     if bias:
-        nn.init.zeros_(m.bias)
+        # Not zeros: a check of a rewrite that drops a bias must see it.
+        nn.init.normal_(m.bias, std=0.02)
     return m
 
 
@@ -847,8 +1005,10 @@ def write_t5(root, dt, o, S):
     if small:
         m.out = lin(64, 4096).to(dev(), dt)
         m.norm = nn.Sequential(m.norm, m.out)
-    export(m, (torch.randint(0, 32128, (1, S), device=dev()),), os.path.join(root, "t5.opt", "model.onnx"),
-           ["input_ids"], ["text_embeddings"], {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}})
+    args, path = (torch.randint(0, 32128, (1, S), device=dev()),), os.path.join(root, "t5.opt", "model.onnx")
+    export(m, args, path, ["input_ids"], ["text_embeddings"], {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}})
+    if o.gelu == "fast":
+        fuse_and_check(path, 0, args, small or o.check_fused, attention=False, gelu=True)
     log(f"  t5: {o.t5_layers} of 24 layers: scale the layer time by {24 / o.t5_layers:.2f}")
     del m
     torch.cuda.empty_cache()
@@ -873,8 +1033,8 @@ def write_transformer(root, dt, o, S):
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
-    if o.attention == "mha":
-        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused)
+    if o.attention == "mha" or o.gelu == "fast":
+        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, o.attention == "mha", o.gelu == "fast")
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -917,19 +1077,22 @@ def main():
     ap.add_argument("--attention", choices=["plain", "mha"], default="plain",
                     help="plain: MatMul-Softmax-MatMul; mha: the transformer's and CLIP vision's attentions "
                          "rewritten as ONNX Runtime's fused com.microsoft MultiHeadAttention after the export")
+    ap.add_argument("--gelu", choices=["plain", "fast"], default="plain",
+                    help="plain: the exporter's elementwise chain; fast: the transformer's and T5's tanh GELUs "
+                         "rewritten as ONNX Runtime's com.microsoft FastGelu (one kernel, the bias before it included)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with --attention mha: run the plain and the fused model on the onnxruntime python "
+                    help="with --attention mha or --gelu fast: run the plain and the fused model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with --attention mha: fuse the transformer already written under DIR/flux into "
+                    help="with --attention mha and/or --gelu fast: fuse the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     if o.fuse_from:
-        if o.attention != "mha":
-            ap.error("--fuse-from needs --attention mha")
+        if o.attention != "mha" and o.gelu != "fast":
+            ap.error("--fuse-from needs --attention mha or --gelu fast")
         return fuse_copy(os.path.join(o.fuse_from, "flux", "transformer.opt"), os.path.join(o.out, "flux", "transformer.opt"),
-                         2 if o.smoke else 24)
+                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast")
     dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
     global EXPORTERS
     if o.dtype == "bf16":
