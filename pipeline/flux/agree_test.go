@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 // TestTransformersAgree checks a rewritten export against the plain one:
@@ -16,7 +18,8 @@ import (
 // plain attention) each run one denoising step on the same noise, text and
 // timestep, on the providers of $SPLATBENCH_FLUX_PROVIDERS (default
 // cuda,cpu) at the first size of $SPLATBENCH_FLUX_RES (default 512). Their
-// velocities must agree to 1 % of the reference's RMS. Skipped unless both
+// velocities must agree to 1 % of the reference's RMS (1e-5 for float32
+// exports). Skipped unless both
 // directories are set (tools/gpu_sweep.sh sets them; docs/perf/ort-gpu.md).
 func TestTransformersAgree(t *testing.T) {
 	dir, ref := os.Getenv("SPLATBENCH_FLUX_DIR"), os.Getenv("SPLATBENCH_FLUX_REF_DIR")
@@ -31,8 +34,9 @@ func TestTransformersAgree(t *testing.T) {
 	ct, tt := realTokenizers(t)
 	ctx := context.Background()
 	var (
-		text textCache
-		v    [2][]float32
+		text  textCache
+		v     [2][]float32
+		dtype ort.DType
 	)
 	for i, d := range []string{ref, dir} {
 		f, err := New(ctx, testRuntime(t), Options{Dir: d, Steps: 4, Resolution: res, Providers: providers}, ct, tt, nil)
@@ -48,6 +52,7 @@ func TestTransformersAgree(t *testing.T) {
 		}
 		x := Pack(Noise(1, f.grid), f.grid)
 		roundTo(f.latentT, x)
+		dtype = f.latentT
 		out, err := f.sess[stageTransformer].Run(ctx, x, text.context, text.pooled, []float32{1}, f.imgIDs, f.txtIDs)
 		t.Logf("%s: transformer on %v", d, f.Providers()[stageTransformer])
 		f.Close()
@@ -69,7 +74,14 @@ func TestTransformersAgree(t *testing.T) {
 	rms, rmsDiff := math.Sqrt(sum/float64(len(v[0]))), math.Sqrt(diff/float64(len(v[0])))
 	t.Logf("%d values at %d px: reference RMS %.4g, RMS difference %.3g (%.2e of it), largest difference %.3g",
 		len(v[0]), res, rms, rmsDiff, rmsDiff/rms, worst)
-	if !(rmsDiff <= 0.01*rms) {
-		t.Errorf("the transformers of %s and %s differ by %.2e of the reference's RMS, want at most 1e-2", dir, ref, rmsDiff/rms)
+	// fp16 and bf16 kernels round differently fused and unfused; float32
+	// ones agree to rounding (1e-8 on the smoke exports), where a dropped
+	// bias shows at 5e-4.
+	tol := 1e-2
+	if dtype == ort.Float32 {
+		tol = 1e-5
+	}
+	if !(rmsDiff <= tol*rms) {
+		t.Errorf("the transformers of %s and %s differ by %.2e of the reference's RMS, want at most %.0e", dir, ref, rmsDiff/rms, tol)
 	}
 }
