@@ -11,7 +11,8 @@
 # weights: latencies are real, images and CLIP scores are not). Optional:
 # MODELS_DEEP (the transformer at another depth, for the per-block slope),
 # MODELS_BF16 (the bf16 transformer), MODELS_MHA and MODELS_PLAIN (the
-# transformer with and without ORT's fused attention), each a folder with
+# transformer with and without ORT's fused operators: make_gpu_models.py
+# --attention mha --gelu fast --rope fused), each a folder with
 # flux/transformer.opt, compared per model; MODELS_FULL (a folder with the
 # full-depth flux/transformer.opt and, if written, flux/t5.opt) gets the
 # text2img and whole-job runs at full depth and the small tune;

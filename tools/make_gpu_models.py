@@ -128,6 +128,93 @@ def one_data_file(path):
                     location=data, size_threshold=1024)
 
 
+class GraphEdit:
+    """The graph of the model at path (its weights left on disk) with what a
+    rewrite reads: each value's producer and readers, the initializers, the
+    element types ONNX shape inference finds."""
+
+    def __init__(self, path):
+        import onnx
+        self.path = path
+        self.m = onnx.load(path, load_external_data=False)
+        g = self.m.graph
+        self.prod = {o: n for n in g.node for o in n.output}
+        self.users = {}
+        for n in g.node:
+            for i in n.input:
+                self.users.setdefault(i, []).append(n)
+        self.consts = {t.name: t for t in g.initializer}
+        inferred = onnx.shape_inference.infer_shapes(self.m).graph
+        # Element types where shape inference found them (0, undefined, left out).
+        self.types = {v.name: v.type.tensor_type.elem_type
+                      for v in [*inferred.value_info, *inferred.input, *inferred.output] if v.type.tensor_type.elem_type}
+        self.types.update({t.name: t.data_type for t in g.initializer})
+
+    def const(self, name, scalar=True):
+        """The value of a constant (an initializer held in the model or a
+        Constant node, through Casts and Identities) as float64, None if name
+        is not one, or with scalar not a single value."""
+        from onnx import numpy_helper
+        while name in self.prod and self.prod[name].op_type in ("Cast", "Identity"):
+            name = self.prod[name].input[0]
+        if name in self.consts and not self.consts[name].external_data:
+            a = numpy_helper.to_array(self.consts[name])
+        elif name in self.prod and self.prod[name].op_type == "Constant" and self.prod[name].attribute[0].name == "value":
+            a = numpy_helper.to_array(self.prod[name].attribute[0].t)
+        else:
+            return None
+        return a.astype("float64") if not scalar or a.size == 1 else None
+
+    def save(self, insert, drop):
+        """Rewrite the graph: a node whose first output is a key of insert
+        becomes the nodes listed there, a node whose first output is in drop
+        goes, and so does every node whose outputs nothing reads any more
+        (Casts, Constants, shape arithmetic of what was replaced). Saved in
+        place, with the com.microsoft opset, and checked by path (the checker
+        then finds external weights beside the model)."""
+        import onnx
+        from onnx import helper
+        g = self.m.graph
+        nodes = []
+        for n in g.node:
+            if n.output[0] in insert:
+                nodes.extend(insert[n.output[0]])
+            elif n.output[0] not in drop:
+                nodes.append(n)
+        outputs = {o.name for o in g.output}
+        while True:
+            used = {i for n in nodes for i in n.input} | outputs
+            live = [n for n in nodes if any(o in used for o in n.output)]
+            if len(live) == len(nodes):
+                break
+            nodes = live
+        # In an order that computes every value before its readers (a node
+        # put where a rewritten chain ended may feed one that came before).
+        made = {i.name for i in g.input} | {t.name for t in g.initializer} | {""}
+        order, waiting = [], nodes
+        while waiting:
+            rest = []
+            for n in waiting:
+                if all(i in made for i in n.input):
+                    order.append(n)
+                    made.update(n.output)
+                else:
+                    rest.append(n)
+            if len(rest) == len(waiting):
+                raise RuntimeError(f"{self.path}: the rewritten graph has a cycle or an unknown input")
+            waiting = rest
+        nodes = order
+        keep = [onnx.NodeProto() for _ in nodes]
+        for c, n in zip(keep, nodes):
+            c.CopyFrom(n)
+        del g.node[:]
+        g.node.extend(keep)
+        if not any(op.domain == "com.microsoft" for op in self.m.opset_import):
+            self.m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+        onnx.save(self.m, self.path)
+        onnx.checker.check_model(self.path)
+
+
 def fuse_attention(path, heads):
     """Rewrite every bias-free attention of the model at path, MatMul(q, k^T)
     -> Mul/Div by a constant -> Softmax -> MatMul(., v) on [B,H,N,D] tensors
@@ -147,22 +234,10 @@ def fuse_attention(path, heads):
     stopped with unordered_map::at on a custom symbolic, the dynamo one
     wrote plain attention), hence a rewrite after the export."""
     import numpy as np
-    import onnx
     from onnx import helper, numpy_helper
 
-    m = onnx.load(path, load_external_data=False)
-    g = m.graph
-    prod = {o: n for n in g.node for o in n.output}
-    users = {}
-    for n in g.node:
-        for i in n.input:
-            users.setdefault(i, []).append(n)
-    consts = {t.name: t for t in g.initializer}
-    inferred = onnx.shape_inference.infer_shapes(m).graph
-    # Element types where shape inference found them (0, undefined, left out).
-    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]
-             if v.type.tensor_type.elem_type}
-    types.update({t.name: t.data_type for t in g.initializer})
+    ge = GraphEdit(path)
+    g, prod, users, types = ge.m.graph, ge.prod, ge.users, ge.types
 
     def up(name):  # the value before any Casts
         while name in prod and prod[name].op_type == "Cast":
@@ -173,14 +248,8 @@ def fuse_attention(path, heads):
         return prod.get(up(name))
 
     def scalar(name):
-        name = up(name)
-        if name in consts and not consts[name].external_data:
-            a = numpy_helper.to_array(consts[name])
-        elif name in prod and prod[name].op_type == "Constant":
-            a = numpy_helper.to_array(prod[name].attribute[0].t)
-        else:
-            return None
-        return float(a.reshape(-1)[0]) if a.size == 1 else None
+        c = ge.const(name)
+        return None if c is None else float(c.reshape(-1)[0])
 
     def traced_default(name):  # head_dim ** -0.5 traced from the tensor's shape: MHA's default scale
         pw = node(name)
@@ -268,30 +337,7 @@ def fuse_attention(path, heads):
         fused += 1
     if not fused:
         return 0, len(softmaxes), why
-    nodes = []
-    for n in g.node:
-        if n.output[0] in insert:
-            nodes.extend(insert[n.output[0]])
-        elif n.output[0] not in drop:
-            c = onnx.NodeProto()
-            c.CopyFrom(n)
-            nodes.append(c)
-    # Drop what only fed the removed nodes (Casts, k^T, the scale's shape arithmetic).
-    outputs = {o.name for o in g.output}
-    while True:
-        used = {i for n in nodes for i in n.input} | outputs
-        live = [n for n in nodes if any(o in used for o in n.output)]
-        if len(live) == len(nodes):
-            break
-        nodes = live
-    del g.node[:]
-    g.node.extend(nodes)
-    if not any(op.domain == "com.microsoft" for op in m.opset_import):
-        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(m, path)
-    # By path: the checker then finds external weights beside the model
-    # (given the proto it looks for them in the working directory).
-    onnx.checker.check_model(path)
+    ge.save(insert, drop)
     return fused, len(softmaxes), why
 
 
@@ -310,34 +356,11 @@ def fuse_gelu(path):
     that computes the function is replaced, and only when no node outside it
     reads its intermediate values. Returns (fused, tanhs)."""
     import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
-    m = onnx.load(path, load_external_data=False)
-    g = m.graph
-    prod = {o: n for n in g.node for o in n.output}
-    users = {}
-    for n in g.node:
-        for i in n.input:
-            users.setdefault(i, []).append(n)
-    consts = {t.name: t for t in g.initializer}
-    inferred = onnx.shape_inference.infer_shapes(m).graph
-    types = {v.name: v.type.tensor_type.elem_type for v in [*inferred.value_info, *inferred.input, *inferred.output]
-             if v.type.tensor_type.elem_type}
-    types.update({t.name: t.data_type for t in g.initializer})
+    ge = GraphEdit(path)
+    g, prod, users, types, const = ge.m.graph, ge.prod, ge.users, ge.types, ge.const
     arith = {"Mul": np.multiply, "Add": np.add, "Sub": np.subtract, "Div": np.divide, "Pow": np.power}
-
-    def const(name, scalar=True):
-        """The constant's value (through Casts and Identities), None if not one."""
-        while name in prod and prod[name].op_type in ("Cast", "Identity"):
-            name = prod[name].input[0]
-        if name in consts and not consts[name].external_data:
-            a = numpy_helper.to_array(consts[name])
-        elif name in prod and prod[name].op_type == "Constant" and prod[name].attribute[0].name == "value":
-            a = numpy_helper.to_array(prod[name].attribute[0].t)
-        else:
-            return None
-        return a.astype(np.float64) if not scalar or a.size == 1 else None
 
     def candidates(name):
         """The tensors the arithmetic behind name reads, nearest first: one
@@ -415,40 +438,81 @@ def fuse_gelu(path):
                 drop.add(r)
         if types.get(ins[0]) != types.get(out.output[0]) or types.get(ins[0]) is None:
             continue  # the chain changes the element type: left alone
-        insert[out.output[0]] = helper.make_node("FastGelu", ins, [out.output[0]], domain="com.microsoft",
-                                                 name=f"fused_gelu_{fused}")
+        insert[out.output[0]] = [helper.make_node("FastGelu", ins, [out.output[0]], domain="com.microsoft",
+                                                  name=f"fused_gelu_{fused}")]
         drop.update(o for i in region for o in byid[i].output[:1])
         fused += 1
     if not fused:
         return 0, len(tanhs)
-    nodes = []
-    for n in g.node:
-        if n.output[0] in insert:
-            nodes.append(insert[n.output[0]])
-        elif n.output[0] not in drop:
-            nodes.append(n)
-    outputs = {o.name for o in g.output}
-    while True:  # the chains' Constants
-        used = {i for n in nodes for i in n.input} | outputs
-        live = [n for n in nodes if any(o in used for o in n.output)]
-        if len(live) == len(nodes):
-            break
-        nodes = live
-    keep = [onnx.NodeProto() for _ in nodes]
-    for c, n in zip(keep, nodes):
-        c.CopyFrom(n)
-    del g.node[:]
-    g.node.extend(keep)
-    if not any(op.domain == "com.microsoft" for op in m.opset_import):
-        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(m, path)
-    onnx.checker.check_model(path)
+    ge.save(insert, drop)
     return fused, len(tanhs)
 
 
-def fuse_and_check(path, heads, args, check, attention=True, gelu=False):
-    """--attention mha, --gelu fast: fuse_attention and fuse_gelu on the
-    exported model at path. With check (--smoke, --check-fused), the plain
+def fuse_rope(path):
+    """Rewrite every RoPE of the model at path (a Rope module: its nodes are
+    named .../rope_q/... or .../rope_k/...; about a dozen of them: the
+    pairs split, four products, a sum, a difference, the pairs stacked) as
+    one com.microsoft RotaryEmbedding in its interleaved form, with the
+    per-token cos/sin tables [N, D/2] as its caches and position offset 0,
+    so that token p takes row p. The module's inputs are x [B,H,N,D] and the
+    two tables, told apart by the Cos or Sin node that made them (through
+    Casts, Identities and Reshapes); a module of another shape is left
+    alone. Returns (fused, modules)."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    ge = GraphEdit(path)
+    g, prod, users, types = ge.m.graph, ge.prod, ge.users, ge.types
+    scopes = {}
+    for n in g.node:
+        parts = n.name.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part.startswith("rope_"):
+                scopes.setdefault("/".join(parts[:i + 1]), []).append(n)
+                break
+
+    def source(name):  # the Cos or Sin a table comes from, or None
+        while name in prod and prod[name].op_type in ("Cast", "Identity", "Reshape", "Unsqueeze", "Squeeze"):
+            name = prod[name].input[0]
+        p = prod.get(name)
+        return p.op_type if p is not None and p.op_type in ("Cos", "Sin") else None
+
+    insert, drop, fused, casts = {}, set(), 0, {}
+    for scope, region in scopes.items():
+        outs = {o for n in region for o in n.output}
+        ext = {i for n in region for i in n.input if i and i not in outs and ge.const(i, False) is None}
+        # The exporter may share a module's cast of a table with the next
+        # module: such values stay; the rotated x is the one value leaving.
+        leaving = [o for o in outs if not source(o) and (
+            any(u not in region for u in users.get(o, [])) or o in {v.name for v in g.output})]
+        tables = {source(i): i for i in ext if source(i)}
+        xs = [i for i in ext if not source(i) and types.get(i) in (1, 10, 16)]
+        if len(leaving) != 1 or set(tables) != {"Cos", "Sin"} or len(xs) != 1 or types.get(leaving[0]) != types[xs[0]]:
+            log(f"  {scope}: not a RoPE of the expected form (inputs {sorted(ext)}, outputs {leaving})")
+            continue
+        x, t = xs[0], types[xs[0]]
+        ins = [x, "fused_rope_offset"]
+        for kind in ("Cos", "Sin"):
+            c = tables[kind]
+            if types.get(c) != t:
+                if (c, t) not in casts:
+                    casts[(c, t)] = f"fused_rope_{kind.lower()}_{len(casts)}"
+                    insert.setdefault(leaving[0], []).append(helper.make_node("Cast", [c], [casts[(c, t)]], to=t))
+                c = casts[(c, t)]
+            ins.append(c)
+        insert.setdefault(leaving[0], []).append(helper.make_node(
+            "RotaryEmbedding", ins, [leaving[0]], domain="com.microsoft", name=f"fused_rope_{fused}", interleaved=1))
+        drop.update(n.output[0] for n in region if not source(n.output[0]))
+        fused += 1
+    if fused:
+        g.initializer.append(numpy_helper.from_array(np.array([0], dtype=np.int64), "fused_rope_offset"))
+        ge.save(insert, drop)
+    return fused, len(scopes)
+
+
+def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=False):
+    """--attention mha, --gelu fast, --rope fused: fuse_attention, fuse_gelu
+    and fuse_rope on the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
     plain = None
@@ -471,6 +535,11 @@ def fuse_and_check(path, heads, args, check, attention=True, gelu=False):
         log(f"  {path}: {n} tanh GELUs (of {total} Tanh nodes) fused into com.microsoft FastGelu")
         if n == 0:
             raise RuntimeError(f"--gelu fast: no GELU of {path} matched")
+    if rope:
+        n, total = fuse_rope(path)
+        log(f"  {path}: {n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding")
+        if n == 0:
+            raise RuntimeError(f"--rope fused: no RoPE of {path} matched")
     if plain is None:
         return
     try:
@@ -506,7 +575,7 @@ def check_fused(plain, path, args):
         raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
 
 
-def fuse_copy(src, dst, heads, attention, gelu):
+def fuse_copy(src, dst, heads, attention, gelu, rope):
     """The fused variant of the exported model folder src in dst: model.onnx
     copied and rewritten by fuse_attention, every other file (the weights)
     hard-linked, so a full-depth transformer is exported once for both
@@ -524,7 +593,7 @@ def fuse_copy(src, dst, heads, attention, gelu):
             log(f"  {b}: no hard link ({e}); copying")
             shutil.copyfile(a, b)
     shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
-    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu)
+    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu, rope)
 
 
 def lin(i, o, bias=True):
@@ -583,13 +652,16 @@ def rope(ids, axes, theta=10000.0):
     return torch.cos(a), torch.sin(a)
 
 
-def apply_rope(x, cos, sin):
-    """x [B,H,N,D] rotated pairwise by cos/sin [N,D/2]."""
-    b, h, n, d = x.shape
-    x = x.reshape(b, h, n, d // 2, 2)
-    x0, x1 = x[..., 0], x[..., 1]
-    c, s = cos.to(x.dtype), sin.to(x.dtype)
-    return torch.stack([x0 * c - x1 * s, x0 * s + x1 * c], dim=-1).reshape(b, h, n, d)
+class Rope(nn.Module):
+    """x [B,H,N,D] rotated pairwise by cos/sin [N,D/2]. A module so that the
+    exporter names its nodes .../rope_q/..., which fuse_rope finds."""
+
+    def forward(self, x, cos, sin):
+        b, h, n, d = x.shape
+        x = x.reshape(b, h, n, d // 2, 2)
+        x0, x1 = x[..., 0], x[..., 1]
+        c, s = cos.to(x.dtype), sin.to(x.dtype)
+        return torch.stack([x0 * c - x1 * s, x0 * s + x1 * c], dim=-1).reshape(b, h, n, d)
 
 
 def heads(x, n, h):
@@ -611,6 +683,7 @@ class DoubleBlock(nn.Module):
             setattr(self, s + "_proj", lin(d, d))
             setattr(self, s + "_mlp", nn.Sequential(lin(d, 4 * d), nn.GELU(approximate="tanh"), lin(4 * d, d)))
         self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
+        self.rope_q, self.rope_k = Rope(), Rope()
         self.scale = (d // h) ** -0.5
 
     def forward(self, img, txt, vec, cos, sin):
@@ -622,7 +695,7 @@ class DoubleBlock(nn.Module):
         q = torch.cat([self.txt_qn(tq), self.img_qn(iq)], dim=2)
         k = torch.cat([self.txt_kn(tk), self.img_kn(ik)], dim=2)
         v = torch.cat([tv, iv], dim=2)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        q, k = self.rope_q(q, cos, sin), self.rope_k(k, cos, sin)
         a = attention(q, k, v, scale=self.scale)
         s = txt.shape[1]
         ta, ia = a[:, :s], a[:, s:]
@@ -643,13 +716,14 @@ class SingleBlock(nn.Module):
         self.qn, self.kn = RMS(d // h), RMS(d // h)
         self.ln = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.act = nn.GELU(approximate="tanh")
+        self.rope_q, self.rope_k = Rope(), Rope()
         self.scale = (d // h) ** -0.5
 
     def forward(self, x, vec, cos, sin):
         shift, scale, gate = self.mod(F.silu(vec))[:, None].chunk(3, dim=-1)
         qkv, mlp = torch.split(self.lin1(self.ln(x) * (1 + scale) + shift), [3 * self.d, 4 * self.d], dim=-1)
         q, k, v = heads(qkv, 3, self.h)
-        q, k = apply_rope(self.qn(q), cos, sin), apply_rope(self.kn(k), cos, sin)
+        q, k = self.rope_q(self.qn(q), cos, sin), self.rope_k(self.kn(k), cos, sin)
         a = attention(q, k, v, scale=self.scale)
         return x + gate * self.lin2(torch.cat([a, self.act(mlp)], dim=-1))
 
@@ -1033,8 +1107,9 @@ def write_transformer(root, dt, o, S):
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
-    if o.attention == "mha" or o.gelu == "fast":
-        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, o.attention == "mha", o.gelu == "fast")
+    if o.attention == "mha" or o.gelu == "fast" or o.rope == "fused":
+        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, o.attention == "mha", o.gelu == "fast",
+                       o.rope == "fused")
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -1080,19 +1155,22 @@ def main():
     ap.add_argument("--gelu", choices=["plain", "fast"], default="plain",
                     help="plain: the exporter's elementwise chain; fast: the transformer's and T5's tanh GELUs "
                          "rewritten as ONNX Runtime's com.microsoft FastGelu (one kernel, the bias before it included)")
+    ap.add_argument("--rope", choices=["plain", "fused"], default="plain",
+                    help="plain: the exporter's elementwise RoPE; fused: the transformer's RoPEs rewritten as "
+                         "ONNX Runtime's com.microsoft RotaryEmbedding")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with --attention mha or --gelu fast: run the plain and the fused model on the onnxruntime python "
+                    help="with --attention mha, --gelu fast or --rope fused: run the plain and the fused model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with --attention mha and/or --gelu fast: fuse the transformer already written under DIR/flux into "
+                    help="with --attention mha, --gelu fast and/or --rope fused: fuse the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     if o.fuse_from:
-        if o.attention != "mha" and o.gelu != "fast":
-            ap.error("--fuse-from needs --attention mha or --gelu fast")
+        if o.attention != "mha" and o.gelu != "fast" and o.rope != "fused":
+            ap.error("--fuse-from needs --attention mha, --gelu fast or --rope fused")
         return fuse_copy(os.path.join(o.fuse_from, "flux", "transformer.opt"), os.path.join(o.out, "flux", "transformer.opt"),
-                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast")
+                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast", o.rope == "fused")
     dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
     global EXPORTERS
     if o.dtype == "bf16":
