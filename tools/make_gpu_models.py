@@ -165,6 +165,57 @@ class GraphEdit:
             return None
         return a.astype("float64") if not scalar or a.size == 1 else None
 
+    def init_of(self, name):
+        """The initializer name is (through Identities: the exporter's
+        stand-ins for duplicates), or None; its data may be on disk."""
+        while name in self.prod and self.prod[name].op_type == "Identity":
+            name = self.prod[name].input[0]
+        return self.consts.get(name)
+
+    # Element sizes of the initializer types the rewrites move as raw bytes.
+    ITEM = {1: "<u4", 10: "<u2", 16: "<u2", 11: "<u8"}
+
+    def raw(self, t):
+        """An initializer's elements as unsigned integers of its element
+        size (bit patterns: bf16 has no numpy type), in its shape, read
+        from its external file where it has one."""
+        import numpy as np
+        dt = np.dtype(self.ITEM[t.data_type])
+        if t.data_location == 1:  # EXTERNAL
+            kv = {e.key: e.value for e in t.external_data}
+            f = os.path.join(os.path.dirname(self.path), kv["location"])
+            n = int(np.prod(t.dims))
+            a = np.fromfile(f, dtype=dt, count=n, offset=int(kv.get("offset", 0)))
+        else:
+            a = np.frombuffer(t.raw_data, dtype=dt)
+        return a.reshape(tuple(t.dims))
+
+    def add_init(self, name, like, a):
+        """A new initializer name of like's element type holding raw a: in
+        the model where like's data is, else appended to PATH_split_data."""
+        import onnx
+        t = onnx.TensorProto()
+        t.name, t.data_type = name, like.data_type
+        t.dims.extend(a.shape)
+        data = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+        if like.data_location == 1:
+            f = self.path + "_split_data"
+            with open(f, "ab") as fh:
+                off = fh.seek(0, 2)
+                pad = -off % 4096
+                fh.write(b"\0" * pad)
+                fh.write(data)
+            t.data_location = 1
+            for k, v in (("location", os.path.basename(f)), ("offset", str(off + pad)), ("length", str(len(data)))):
+                e = t.external_data.add()
+                e.key, e.value = k, v
+        else:
+            t.raw_data = data
+        self.m.graph.initializer.append(t)
+        self.consts[name] = t
+        self.types[name] = t.data_type
+        return name
+
     def save(self, insert, drop):
         """Rewrite the graph: a node whose first output is a key of insert
         becomes the nodes listed there, a node whose first output is in drop
@@ -209,6 +260,16 @@ class GraphEdit:
             c.CopyFrom(n)
         del g.node[:]
         g.node.extend(keep)
+        # Initializers nothing reads any more (weights split in two) go; an
+        # external one's bytes stay in its file.
+        used = {i for n in keep for i in n.input} | outputs
+        inits = [t for t in g.initializer if t.name in used]
+        if len(inits) < len(g.initializer):
+            kept = [onnx.TensorProto() for _ in inits]
+            for c, t in zip(kept, inits):
+                c.CopyFrom(t)
+            del g.initializer[:]
+            g.initializer.extend(kept)
         if not any(op.domain == "com.microsoft" for op in self.m.opset_import):
             self.m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
         onnx.save(self.m, self.path)
@@ -431,7 +492,7 @@ def fuse_gelu(path):
         ba = prod.get(r)
         if ba is not None and ba.op_type == "Add" and len(users.get(r, [])) == sum(
                 id(u) in region for u in users[r]):
-            vec = [i for i in ba.input if const(i, False) is not None and const(i, False).ndim == 1]
+            vec = [i for i in ba.input if ge.init_of(i) is not None and len(ge.init_of(i).dims) == 1]
             if len(vec) == 1 and not any(i in prod and prod[i].op_type == "Cast" for i in ba.input) \
                     and types.get(vec[0]) == types.get(r):
                 ins = [next(i for i in ba.input if i != vec[0]), vec[0]]
@@ -510,9 +571,110 @@ def fuse_rope(path):
     return fused, len(scopes)
 
 
-def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=False):
-    """--attention mha, --gelu fast, --rope fused: fuse_attention, fuse_gelu
-    and fuse_rope on the exported model at path. With check (--smoke, --check-fused), the plain
+def fuse_linears(path):
+    """Rewrite the single blocks' two Linears so that no wide tensor is
+    split or joined between them and the rest: a Linear whose output is
+    Split along its last axis (the single block's 21 504-wide first Linear,
+    into q, k, v and the MLP's input) becomes one MatMul and bias Add per
+    part, and a Linear that reads a Concat along the last axis (the second,
+    of the attention's output and the MLP's) one MatMul per part, summed.
+    The same arithmetic with the weights sliced; the new weights are
+    written beside the model (PATH_split_data) when its weights are on disk,
+    the old ones left unread. Returns (split, joined)."""
+    from onnx import helper
+
+    ge = GraphEdit(path)
+    g, prod, users = ge.m.graph, ge.prod, ge.users
+    stale = path + "_split_data"
+    if os.path.exists(stale) and not any(e.value == os.path.basename(stale) for t in g.initializer for e in t.external_data):
+        os.remove(stale)
+
+    def only_user(name, node):
+        return [id(u) for u in users.get(name, [])] == [id(node)] and name not in {o.name for o in g.output}
+
+    def last_axis(node):  # shape inference loses the rank in these graphs: -1 only
+        return next((a.i for a in node.attribute if a.name == "axis"), 0) == -1
+
+    def sizes_of(sp):
+        if len(sp.input) > 1 and sp.input[1]:
+            v = ge.const(sp.input[1], False)
+            return None if v is None else [int(x) for x in v]
+        return next((list(a.ints) for a in sp.attribute if a.name == "split"), None)
+
+    def width(name, depth=0):
+        """The last dimension of name, where the graph fixes it: a product
+        with a weight, a part of a Split, through elementwise arithmetic."""
+        p = prod.get(name)
+        if p is None or depth > 16:
+            return None
+        if p.op_type == "MatMul" and ge.init_of(p.input[1]) is not None:
+            return ge.init_of(p.input[1]).dims[-1]
+        if p.op_type == "Split" and last_axis(p):
+            sizes = sizes_of(p)
+            return sizes[list(p.output).index(name)] if sizes else None
+        if p.op_type in ("Mul", "Add", "Sub", "Div", "Tanh", "Cast", "FastGelu", "Pow"):
+            for i in p.input:
+                if ge.const(i) is None and ge.init_of(i) is None:
+                    return width(i, depth + 1)
+        return None
+
+    insert, drop, split, joined = {}, set(), 0, 0
+    for sp in [n for n in g.node if n.op_type == "Split"]:
+        add = prod.get(sp.input[0])
+        if add is None or add.op_type != "Add" or not only_user(add.output[0], sp) or not last_axis(sp):
+            continue
+        bias = next((i for i in add.input if ge.init_of(i) is not None and len(ge.init_of(i).dims) == 1), None)
+        mm = prod.get(next((i for i in add.input if i != bias), ""))
+        w = ge.init_of(mm.input[1]) if mm is not None and mm.op_type == "MatMul" else None
+        if bias is None or w is None or len(w.dims) != 2 or not only_user(mm.output[0], add):
+            continue
+        sizes = sizes_of(sp)
+        if sizes is None or sum(sizes) != w.dims[1] or len(sizes) != len(sp.output):
+            continue
+        W, b, nodes, o = ge.raw(w), ge.raw(ge.init_of(bias)), [], 0
+        for j, n in enumerate(sizes):
+            p = f"{sp.output[j]}_part"
+            wj = ge.add_init(f"{w.name}_cols{o}", w, W[:, o:o + n].copy())
+            bj = ge.add_init(f"{ge.init_of(bias).name}_cols{o}", ge.init_of(bias), b[o:o + n].copy())
+            nodes += [helper.make_node("MatMul", [mm.input[0], wj], [p]),
+                      helper.make_node("Add", [p, bj], [sp.output[j]])]
+            o += n
+        insert[sp.output[0]] = nodes
+        drop.update((mm.output[0], add.output[0]))
+        split += 1
+    for mm in [n for n in g.node if n.op_type == "MatMul"]:
+        cat = prod.get(mm.input[0])
+        w = ge.init_of(mm.input[1])
+        if cat is None or cat.op_type != "Concat" or w is None or len(w.dims) != 2 \
+                or not only_user(cat.output[0], mm) or not last_axis(cat) or len(cat.input) < 2:
+            continue
+        widths = [width(i) for i in cat.input]
+        if widths.count(None) == 1:  # the one the others leave
+            widths[widths.index(None)] = w.dims[0] - sum(v for v in widths if v is not None)
+        if None in widths or sum(widths) != w.dims[0] or min(widths) <= 0:
+            continue
+        W, nodes, o, acc = ge.raw(w), [], 0, None
+        for j, (a, n) in enumerate(zip(cat.input, widths)):
+            wj = ge.add_init(f"{w.name}_rows{o}", w, W[o:o + n].copy())
+            p = f"{mm.output[0]}_part{j}"
+            nodes.append(helper.make_node("MatMul", [a, wj], [p]))
+            if acc is not None:
+                s = mm.output[0] if j == len(widths) - 1 else f"{mm.output[0]}_sum{j}"
+                nodes.append(helper.make_node("Add", [acc, p], [s]))
+                p = s
+            acc, o = p, o + n
+        insert[mm.output[0]] = nodes
+        drop.add(cat.output[0])
+        joined += 1
+    if split or joined:
+        ge.save(insert, drop)
+    return split, joined
+
+
+def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=False, linears=False):
+    """--linears split, --attention mha, --gelu fast, --rope fused:
+    fuse_linears (first: its MLP bias Add is then FastGelu's), fuse_attention,
+    fuse_gelu and fuse_rope on the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
     plain = None
@@ -520,6 +682,11 @@ def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=Fa
         plain = os.path.dirname(path) + ".plain"
         shutil.rmtree(plain, ignore_errors=True)
         shutil.copytree(os.path.dirname(path), plain)
+    if linears:
+        n, m = fuse_linears(path)
+        log(f"  {path}: {n} Linears read through a Split and {m} through a Concat written per part")
+        if n + m == 0:
+            raise RuntimeError(f"--linears split: no Linear of {path} matched")
     if attention:
         n, total, why = fuse_attention(path, heads)
         log(f"  {path}: {n} of {total} attentions (Softmax nodes) fused into com.microsoft MultiHeadAttention")
@@ -575,7 +742,7 @@ def check_fused(plain, path, args):
         raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
 
 
-def fuse_copy(src, dst, heads, attention, gelu, rope):
+def fuse_copy(src, dst, heads, attention, gelu, rope, linears):
     """The fused variant of the exported model folder src in dst: model.onnx
     copied and rewritten by fuse_attention, every other file (the weights)
     hard-linked, so a full-depth transformer is exported once for both
@@ -593,7 +760,7 @@ def fuse_copy(src, dst, heads, attention, gelu, rope):
             log(f"  {b}: no hard link ({e}); copying")
             shutil.copyfile(a, b)
     shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
-    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu, rope)
+    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu, rope, linears)
 
 
 def lin(i, o, bias=True):
@@ -1107,9 +1274,9 @@ def write_transformer(root, dt, o, S):
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
-    if o.attention == "mha" or o.gelu == "fast" or o.rope == "fused":
+    if o.attention == "mha" or o.gelu == "fast" or o.rope == "fused" or o.linears == "split":
         fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, o.attention == "mha", o.gelu == "fast",
-                       o.rope == "fused")
+                       o.rope == "fused", o.linears == "split")
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -1158,19 +1325,23 @@ def main():
     ap.add_argument("--rope", choices=["plain", "fused"], default="plain",
                     help="plain: the exporter's elementwise RoPE; fused: the transformer's RoPEs rewritten as "
                          "ONNX Runtime's com.microsoft RotaryEmbedding")
+    ap.add_argument("--linears", choices=["plain", "split"], default="plain",
+                    help="plain: the single block's Linears as exported; split: each written per part, no Split "
+                         "after the first nor Concat before the second (the weights sliced)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with --attention mha, --gelu fast or --rope fused: run the plain and the fused model on the onnxruntime python "
+                    help="with --attention mha, --gelu fast, --rope fused or --linears split: run the plain and the fused model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with --attention mha, --gelu fast and/or --rope fused: fuse the transformer already written under DIR/flux into "
+                    help="with --attention mha, --gelu fast, --rope fused and/or --linears split: fuse the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     if o.fuse_from:
-        if o.attention != "mha" and o.gelu != "fast" and o.rope != "fused":
-            ap.error("--fuse-from needs --attention mha, --gelu fast or --rope fused")
+        if o.attention != "mha" and o.gelu != "fast" and o.rope != "fused" and o.linears != "split":
+            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused or --linears split")
         return fuse_copy(os.path.join(o.fuse_from, "flux", "transformer.opt"), os.path.join(o.out, "flux", "transformer.opt"),
-                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast", o.rope == "fused")
+                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast", o.rope == "fused",
+                         o.linears == "split")
     dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
     global EXPORTERS
     if o.dtype == "bf16":
