@@ -3,6 +3,7 @@ package ort
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -294,6 +295,9 @@ func FuzzParseProfile(f *testing.F) {
 	f.Add([]byte(cudaProfile), "cuda")
 	f.Add([]byte(`[]`), "cpu")
 	f.Add([]byte(`[{"cat":"Node","dur":1e300,"name":"x_kernel_time","args":{"provider":"X"}}]`), "cuda")
+	f.Add([]byte(`[{"cat":"Node","dur":1,"name":"m_kernel_time","args":{"op_name":"MatMul","provider":"X",
+		"input_type_shape":[{"float":[1099511627776,1099511627776,1099511627776]}],"output_type_shape":[{"float":[9,9]}],
+		"activation_size":"1099511627776","output_size":"7"}}]`), "cuda")
 	f.Fuzz(func(t *testing.T, data []byte, provider string) {
 		p, err := ParseProfile(strings.NewReader(string(data)), provider)
 		if err != nil {
@@ -304,6 +308,12 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		_ = p.String()
 		_ = p.Fallback()
+		if f := p.TotalFLOPs(); f < 0 || math.IsNaN(f) || p.TotalBytes() < 0 {
+			t.Fatalf("work %g FLOP, %d bytes", f, p.TotalBytes())
+		}
+		if c, r := p.Floor(1e12, 1e9); c < 0 || r < c {
+			t.Fatalf("Floor = %v, %v: want 0 <= compute <= roofline", c, r)
+		}
 	})
 }
 

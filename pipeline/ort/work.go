@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -91,7 +92,14 @@ func (p *Placement) Floor(flops, bandwidth float64) (compute, roofline time.Dura
 	return seconds(c), seconds(r)
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+// seconds converts to a Duration, saturating (a profile's shapes can claim
+// any size).
+func seconds(s float64) time.Duration {
+	if !(s < float64(math.MaxInt64)/float64(time.Second)) {
+		return math.MaxInt64
+	}
+	return time.Duration(s * float64(time.Second))
+}
 
 // JobWork is the model work of one job: each placement's run weighted by
 // how many times its session ran a job (Runs / jobs), and the floors of
@@ -108,6 +116,7 @@ func WorkPerJob(ps []*Placement, jobs int, flops, bandwidth float64) JobWork {
 	if jobs < 1 {
 		return w
 	}
+	var c, r float64 // seconds
 	for _, p := range ps {
 		if p.Runs == 0 {
 			continue
@@ -116,10 +125,11 @@ func WorkPerJob(ps []*Placement, jobs int, flops, bandwidth float64) JobWork {
 		k := float64(p.Runs) / float64(jobs)
 		w.FLOPs += k * p.TotalFLOPs()
 		w.Bytes += k * float64(p.TotalBytes())
-		c, r := p.Floor(flops, bandwidth)
-		w.Compute += time.Duration(k * float64(c))
-		w.Roofline += time.Duration(k * float64(r))
+		pc, pr := p.Floor(flops, bandwidth)
+		c += k * pc.Seconds()
+		r += k * pr.Seconds()
 	}
+	w.Compute, w.Roofline = seconds(c), seconds(r)
 	return w
 }
 
