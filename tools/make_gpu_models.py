@@ -671,10 +671,17 @@ def fuse_linears(path):
     return split, joined
 
 
-def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=False, linears=False):
-    """--linears split, --attention mha, --gelu fast, --rope fused:
-    fuse_linears (first: its MLP bias Add is then FastGelu's), fuse_attention,
-    fuse_gelu and fuse_rope on the exported model at path. With check (--smoke, --check-fused), the plain
+def rewrites(o):
+    """The rewrites the options ask for: a subset of linears, attention,
+    gelu, rope."""
+    return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
+                            ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused")) if on}
+
+
+def fuse_and_check(path, heads, args, check, which):
+    """The rewrites which names (rewrites()): fuse_linears (first: its MLP
+    bias Add is then FastGelu's), fuse_attention, fuse_gelu and fuse_rope on
+    the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
     plain = None
@@ -682,12 +689,12 @@ def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=Fa
         plain = os.path.dirname(path) + ".plain"
         shutil.rmtree(plain, ignore_errors=True)
         shutil.copytree(os.path.dirname(path), plain)
-    if linears:
+    if "linears" in which:
         n, m = fuse_linears(path)
         log(f"  {path}: {n} Linears read through a Split and {m} through a Concat written per part")
         if n + m == 0:
             raise RuntimeError(f"--linears split: no Linear of {path} matched")
-    if attention:
+    if "attention" in which:
         n, total, why = fuse_attention(path, heads)
         log(f"  {path}: {n} of {total} attentions (Softmax nodes) fused into com.microsoft MultiHeadAttention")
         if why:
@@ -697,12 +704,12 @@ def fuse_and_check(path, heads, args, check, attention=True, gelu=False, rope=Fa
             # so, with the chain that did not match, rather than write a plain
             # model as a fused one.
             raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
-    if gelu:
+    if "gelu" in which:
         n, total = fuse_gelu(path)
         log(f"  {path}: {n} tanh GELUs (of {total} Tanh nodes) fused into com.microsoft FastGelu")
         if n == 0:
             raise RuntimeError(f"--gelu fast: no GELU of {path} matched")
-    if rope:
+    if "rope" in which:
         n, total = fuse_rope(path)
         log(f"  {path}: {n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding")
         if n == 0:
@@ -742,7 +749,7 @@ def check_fused(plain, path, args):
         raise RuntimeError(f"fused attention changed the output of {path} by {err:.2e}")
 
 
-def fuse_copy(src, dst, heads, attention, gelu, rope, linears):
+def fuse_copy(src, dst, heads, which):
     """The fused variant of the exported model folder src in dst: model.onnx
     copied and rewritten by fuse_attention, every other file (the weights)
     hard-linked, so a full-depth transformer is exported once for both
@@ -760,7 +767,7 @@ def fuse_copy(src, dst, heads, attention, gelu, rope, linears):
             log(f"  {b}: no hard link ({e}); copying")
             shutil.copyfile(a, b)
     shutil.copyfile(os.path.join(src, "model.onnx"), os.path.join(dst, "model.onnx"))
-    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, attention, gelu, rope, linears)
+    fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, which)
 
 
 def lin(i, o, bias=True):
@@ -1249,7 +1256,7 @@ def write_t5(root, dt, o, S):
     args, path = (torch.randint(0, 32128, (1, S), device=dev()),), os.path.join(root, "t5.opt", "model.onnx")
     export(m, args, path, ["input_ids"], ["text_embeddings"], {"input_ids": {0: "B"}, "text_embeddings": {0: "B"}})
     if o.gelu == "fast":
-        fuse_and_check(path, 0, args, small or o.check_fused, attention=False, gelu=True)
+        fuse_and_check(path, 0, args, small or o.check_fused, {"gelu"})
     log(f"  t5: {o.t5_layers} of 24 layers: scale the layer time by {24 / o.t5_layers:.2f}")
     del m
     torch.cuda.empty_cache()
@@ -1274,9 +1281,8 @@ def write_transformer(root, dt, o, S):
            {"hidden_states": {0: "B", 1: "L"}, "encoder_hidden_states": {0: "B"},
             "pooled_projections": {0: "B"}, "timestep": {0: "B"}, "img_ids": {0: "L"},
             "latent": {0: "B", 1: "L"}})
-    if o.attention == "mha" or o.gelu == "fast" or o.rope == "fused" or o.linears == "split":
-        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, o.attention == "mha", o.gelu == "fast",
-                       o.rope == "fused", o.linears == "split")
+    if rewrites(o):
+        fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, rewrites(o))
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -1295,7 +1301,7 @@ def write_clip(out, dt, o):
     path = os.path.join(root, "vision", "vision_model.onnx")
     export(m, args, path, ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "B"}, "image_embeds": {0: "B"}})
     if o.attention == "mha":
-        fuse_and_check(path, 2 if small else 16, args, small or o.check_fused)
+        fuse_and_check(path, 2 if small else 16, args, small or o.check_fused, {"attention"})
     # The towers were written to their own folders (external data files of
     # one must not clash with the other's); the stage wants them side by side.
     for sub in ("text", "vision"):
@@ -1329,19 +1335,18 @@ def main():
                     help="plain: the single block's Linears as exported; split: each written per part, no Split "
                          "after the first nor Concat before the second (the weights sliced)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with --attention mha, --gelu fast, --rope fused or --linears split: run the plain and the fused model on the onnxruntime python "
+                    help="with a rewrite (--attention, --gelu, --rope, --linears): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with --attention mha, --gelu fast, --rope fused and/or --linears split: fuse the transformer already written under DIR/flux into "
+                    help="with rewrites (--attention, --gelu, --rope, --linears): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     if o.fuse_from:
-        if o.attention != "mha" and o.gelu != "fast" and o.rope != "fused" and o.linears != "split":
+        if not rewrites(o):
             ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused or --linears split")
         return fuse_copy(os.path.join(o.fuse_from, "flux", "transformer.opt"), os.path.join(o.out, "flux", "transformer.opt"),
-                         2 if o.smoke else 24, o.attention == "mha", o.gelu == "fast", o.rope == "fused",
-                         o.linears == "split")
+                         2 if o.smoke else 24, rewrites(o))
     dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[o.dtype]
     global EXPORTERS
     if o.dtype == "bf16":
