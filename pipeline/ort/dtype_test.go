@@ -26,6 +26,37 @@ func TestFloat16RoundTrip(t *testing.T) {
 	}
 }
 
+// TestFillReadHalves: a float16 or bfloat16 tensor filled from float32
+// holds Float16Bits/BFloat16Bits of every value (fill inlines the normal
+// range), and read gives back the exact widening, across every range:
+// zero, subnormal halves, ties, the largest finite, overflow, Inf, NaN.
+func TestFillReadHalves(t *testing.T) {
+	testRuntime(t)
+	src := []float32{0, float32(math.Copysign(0, -1)), 1e-8, 3e-8, 6.1e-5, 6.104e-5, 0.1, -0.1, 1, 1.00048828125,
+		1.000732421875, 65504, 65519, 65520, -65536, 1e9, float32Inf(), -float32Inf(), float32(math.NaN()), 3.14159}
+	for _, dt := range []DType{Float16, BFloat16} {
+		v, err := newValue(dt, []int64{int64(len(src))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(v, src)
+		got, err := read(v)
+		v.Destroy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range src {
+			want := Float16Value(Float16Bits(x))
+			if dt == BFloat16 {
+				want = BFloat16Value(BFloat16Bits(x))
+			}
+			if math.Float32bits(got[i]) != math.Float32bits(want) && !(got[i] != got[i] && want != want) {
+				t.Errorf("%s: %g came back as %g, want %g", dt, x, got[i], want)
+			}
+		}
+	}
+}
+
 func TestFloat16Rounding(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -101,4 +132,40 @@ func FuzzFloat16Bits(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkHalves times the host's share of feeding a FLUX step on a GPU
+// and reading its answer: one step's float32 inputs at 1024² (the 4096×64
+// latent and the 256×4096 T5 context) converted into a float16 tensor
+// (fill), and a float16 tensor of that size widened back (read), against
+// the float32 copies of the same values (the baseline, in the same run).
+func BenchmarkHalves(b *testing.B) {
+	testRuntime(b)
+	const n = 4096*64 + 256*4096
+	src := make([]float32, n)
+	for i := range src {
+		src[i] = float32(i%1000) / 1000
+	}
+	for _, dt := range []DType{Float32, Float16} {
+		v, err := newValue(dt, []int64{n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer v.Destroy()
+		fill(v, src)
+		b.Run("fill/"+dt.String(), func(b *testing.B) {
+			for b.Loop() {
+				fill(v, src)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/value")
+		})
+		b.Run("read/"+dt.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := read(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/value")
+		})
+	}
 }

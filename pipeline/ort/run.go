@@ -2,10 +2,10 @@ package ort
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	onnx "github.com/yalue/onnxruntime_go"
 )
@@ -211,15 +211,31 @@ func fill(v onnx.Value, src []float32) {
 			d[i] = x != 0
 		}
 	case *onnx.CustomDataTensor:
-		d := t.GetData()
-		conv := Float16Bits
+		d := halves(t.GetData())[:len(src)]
 		if customDType(t) == BFloat16 {
-			conv = BFloat16Bits
+			for i, x := range src {
+				d[i] = BFloat16Bits(x)
+			}
+			return
 		}
 		for i, x := range src {
-			binary.LittleEndian.PutUint16(d[2*i:], conv(x))
+			b := math.Float32bits(x)
+			h, ok := float16Normal(b)
+			if !ok {
+				h = float16Edge(b)
+			}
+			d[i] = h
 		}
 	}
+}
+
+// halves views a float16 or bfloat16 tensor's bytes as its 16-bit values,
+// in the machine's byte order, as ONNX Runtime keeps them.
+func halves(b []byte) []uint16 {
+	if len(b) < 2 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
 }
 
 func fillInt[T int8 | uint8 | int32 | int64](dst []T, src []float32, lo, hi float64) {
@@ -257,14 +273,16 @@ func read(v onnx.Value) ([]float32, error) {
 		if dt != Float16 && dt != BFloat16 {
 			return nil, fmt.Errorf("element type %v is not supported", t.DataType())
 		}
-		d := t.GetData()
-		conv := Float16Value
+		d := halves(t.GetData())
+		out := make([]float32, len(d))
 		if dt == BFloat16 {
-			conv = BFloat16Value
+			for i, h := range d {
+				out[i] = BFloat16Value(h)
+			}
+			return out, nil
 		}
-		out := make([]float32, len(d)/2)
-		for i := range out {
-			out[i] = conv(binary.LittleEndian.Uint16(d[2*i:]))
+		for i, h := range d {
+			out[i] = float16Table[h]
 		}
 		return out, nil
 	}
