@@ -186,7 +186,8 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 			}
 		}
 	}
-	placeNotes, places, err := placements(ctx, e, &meta)
+	card := gpuName(e)
+	placeNotes, places, err := placements(ctx, e, &meta, card)
 	if err != nil {
 		return err
 	}
@@ -202,7 +203,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	}
 	tbl := benchTable(o.stage, device, p, m)
 	tbl.Notes = append(tbl.Notes, placeNotes...)
-	if note := workNote(places, o.warmup+o.n, m.wall.P50, gpuName(e)); note != "" {
+	if note := workNote(places, o.warmup+o.n, m.wall.P50, card); note != "" {
 		tbl.Notes = append(tbl.Notes, note)
 	}
 	if err := tbl.WriteText(e.stdout); err != nil {
@@ -372,7 +373,7 @@ func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
 // its nodes (one profiled run each, after the timed runs): one note line per
 // model, recorded in the run's device facts; a CPU fallback is a warning in
 // the log and in the record.
-func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, []*ort.Placement, error) {
+func placements(ctx context.Context, e *env, meta *results.Meta, card string) ([]string, []*ort.Placement, error) {
 	rt, err := ort.Current()
 	if err != nil {
 		return nil, nil, nil // no model ran through ONNX Runtime
@@ -389,7 +390,7 @@ func placements(ctx context.Context, e *env, meta *results.Meta) ([]string, []*o
 	}
 	for _, pl := range ps {
 		line := fmt.Sprintf("%s: %s", pl.Model, pl)
-		notes = append(notes, "ORT placement "+line+".")
+		notes = append(notes, "ORT placement "+line+floorNote(pl, card)+".")
 		if meta.Device == nil {
 			meta.Device = map[string]string{}
 		}
@@ -413,6 +414,18 @@ func gpuName(e *env) string {
 		return ""
 	}
 	return infos[0].Name
+}
+
+// floorNote is "; one run at NVIDIA H200's datasheet peaks: FLOP floor 22.1
+// ms, graph roofline 31.0 ms", or "" for a card whose peaks are unknown.
+func floorNote(pl *ort.Placement, card string) string {
+	r, ok := cuda.RatesOf(card)
+	if !ok {
+		return ""
+	}
+	c, roof := pl.Floor(r.FLOPs, r.Bandwidth)
+	return fmt.Sprintf("; one run at %s's datasheet peaks: FLOP floor %.2f ms, graph roofline %.2f ms", card,
+		c.Seconds()*1e3, roof.Seconds()*1e3)
 }
 
 // workNote says what model work one job did (each GPU model's profiled run

@@ -31,6 +31,12 @@ func TestWorkNote(t *testing.T) {
 			"Model work a job (1 GPU model(s), from ORT's profile × runs a job): 1.31 TFLOP, 0.8 GB moved."},
 		{"no GPU model", nil, "NVIDIA H200", ""},
 	}
+	if got, want := floorNote(p, "NVIDIA H200"), "; one run at NVIDIA H200's datasheet peaks: FLOP floor 0.33 ms, graph roofline 0.33 ms"; got != want {
+		t.Errorf("floorNote = %q, want %q", got, want)
+	}
+	if got := floorNote(p, "Tesla T4"); got != "" {
+		t.Errorf("floorNote of an unknown card = %q, want none", got)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := workNote(tt.ps, 3, 0.005, tt.card); got != tt.want {
