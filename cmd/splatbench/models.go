@@ -74,12 +74,17 @@ func runModels(ctx context.Context, e *env, provider string, args []string) erro
 		return err
 	}
 	if provider != "" {
+		card := gpuName(e)
 		for i, f := range findings {
 			if f.Status == models.Fail || !strings.EqualFold(filepath.Ext(f.Path), ".onnx") {
 				continue
 			}
-			if findings[i], _, err = models.Probe(ctx, rt, f.Path, provider); err != nil {
+			var pl *ort.Placement
+			if findings[i], pl, err = models.Probe(ctx, rt, f.Path, provider); err != nil {
 				return err
+			}
+			if pl != nil {
+				findings[i].Message += floorNote(pl, card)
 			}
 		}
 	}
