@@ -18,7 +18,9 @@
 # text2img and whole-job runs at full depth and the small tune;
 # MODELS_FULL_REF (the same full-depth transformer, plain, when MODELS_FULL
 # is its fused copy from make_gpu_models.py --fuse-from) gets its step time
-# and the agreement test. A fused transformer (MODELS_MHA, MODELS_FULL with
+# and the agreement test. roofline and roofline-mha count what the plain
+# and the fused transformer's graphs allow on the CUDA provider
+# (TestTransformerRoofline). A fused transformer (MODELS_MHA, MODELS_FULL with
 # MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
 # MATTE (default isnet-medium) is the matting model of the image-to-3D runs
 # (tune-image, lift, fit-lifted, all-image). ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
@@ -147,6 +149,14 @@ agree() {
 		run "$1" "$FT" -test.run '^TestTransformersAgree$' -test.v)
 }
 [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && agree agree-mha "$MODELS_MHA" "${MODELS_PLAIN:-$M}"
+# roofline NAME DIR: the floors of DIR's transformer as the CUDA provider
+# runs its graph, block by block, scaled to full depth.
+roofline() {
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$2/flux" SPLATBENCH_FLUX_PROVIDERS=cuda &&
+		run "$1" "$FT" -test.run '^TestTransformerRoofline$' -test.v)
+}
+roofline roofline "${MODELS_PLAIN:-$M}"
+[[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && roofline roofline-mha "$MODELS_MHA"
 d=${MODELS_FULL:-}
 if [[ -n $d ]] && wait_for "$d"; then
 	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done

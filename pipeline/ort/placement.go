@@ -42,15 +42,18 @@ type Placement struct {
 	// Reshape).
 	FLOPs map[string]float64
 	Bytes map[string]int64
-	work  []nodeWork // per node, in run order, for Floor
+	work  []NodeWork // per node, in run order
 	// Runs is how many times the session had run when Placements was
 	// asked (0 from Probe): with it a caller scales one run's work.
 	Runs int64
 }
 
-type nodeWork struct {
-	flops float64
-	bytes int64
+// NodeWork is one node's work in a profiled run: its name and operator
+// type, its FLOPs and the bytes it read and wrote (see Placement.FLOPs).
+type NodeWork struct {
+	Name, Op string
+	FLOPs    float64
+	Bytes    int64
 }
 
 // WorkBytes is the data a CPU node of a GPU session must touch to count as
@@ -253,6 +256,8 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 			}
 		}
 	}
+	// In the order the nodes started (Work's order).
+	slices.SortStableFunc(events, func(a, b profileEvent) int { return cmp.Compare(a.Ts, b.Ts) })
 	for _, ev := range events {
 		if ev.Cat != "Node" || !strings.HasSuffix(ev.Name, "_kernel_time") || ev.Args.Provider == "" || ev.Ts < from {
 			continue
@@ -266,13 +271,13 @@ func ParseProfile(r io.Reader, provider string) (*Placement, error) {
 		p.Nodes[pr]++
 		p.Time[pr] += d
 		p.OpTime[op] += d
-		w := nodeWork{flops: nodeFLOPs(op, ev.Args.In, ev.Args.Out)}
+		w := NodeWork{Name: strings.TrimSuffix(ev.Name, "_kernel_time"), Op: op, FLOPs: nodeFLOPs(op, ev.Args.In, ev.Args.Out)}
 		if !views[op] {
-			w.bytes = int64(ev.Args.Activation) + int64(ev.Args.Param) + int64(ev.Args.Output)
+			w.Bytes = int64(ev.Args.Activation) + int64(ev.Args.Param) + int64(ev.Args.Output)
 		}
 		p.work = append(p.work, w)
-		p.FLOPs[op] += w.flops
-		p.Bytes[op] += w.bytes
+		p.FLOPs[op] += w.FLOPs
+		p.Bytes[op] += w.Bytes
 		if pr == CPU {
 			p.CPUOps[op]++
 			if int64(ev.Args.Activation) >= WorkBytes || int64(ev.Args.Output) >= WorkBytes {

@@ -81,16 +81,25 @@ func prod(dims []int64) float64 {
 // perfect kernels. The gap between them is the price of the graph's
 // unfused, memory-bound operators.
 func (p *Placement) Floor(flops, bandwidth float64) (compute, roofline time.Duration) {
+	return Floor(p.work, flops, bandwidth)
+}
+
+// Floor is Placement.Floor of some of a run's nodes (one block of a
+// transformer, say).
+func Floor(nodes []NodeWork, flops, bandwidth float64) (compute, roofline time.Duration) {
 	if flops <= 0 || bandwidth <= 0 {
 		return 0, 0
 	}
 	var c, r float64
-	for _, w := range p.work {
-		c += w.flops / flops
-		r += max(w.flops/flops, float64(w.bytes)/bandwidth)
+	for _, w := range nodes {
+		c += w.FLOPs / flops
+		r += max(w.FLOPs/flops, float64(w.Bytes)/bandwidth)
 	}
 	return seconds(c), seconds(r)
 }
+
+// Work lists the run's nodes in the order they ran, with their work.
+func (p *Placement) Work() []NodeWork { return slices.Clone(p.work) }
 
 // seconds converts to a Duration, saturating (a profile's shapes can claim
 // any size).
