@@ -390,6 +390,8 @@ func TestProfileWork(t *testing.T) {
 			4 * 4352 * 4352 * 3072},
 		{"fused attention, 4-d key", node("MultiHeadAttention", `[{"float16":[1,1280,3072]},{"float16":[1,24,1024,128]},{"float16":[1,24,1024,128]}]`, `[{"float16":[1,1280,3072]}]`, 100),
 			4 * 1280 * 1024 * 3072},
+		{"fused attention, packed key and value", node("MultiHeadAttention", `[{"float16":[1,1280,3072]},{"float16":[1,1024,24,2,128]}]`, `[{"float16":[1,1280,3072]}]`, 100),
+			4 * 1280 * 1024 * 3072},
 		{"elementwise", node("Mul", `[{"float16":[1,4352,3072]},{"float16":[3072]}]`, `[{"float16":[1,4352,3072]}]`, 100), 0},
 		{"conv without its weight (pre-packed on the cpu)", node("Conv", `[{"float":[1,3,8,8]}]`, `[{"float":[1,4,8,8]}]`, 100), 0},
 		{"negative dimension", node("MatMul", `[{"float":[-1,4]}]`, `[{"float":[2,4]}]`, 100), 0},

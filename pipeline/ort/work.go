@@ -44,15 +44,16 @@ func nodeFLOPs(op string, in, out []typedShape) float64 {
 		}
 		return 2 * prod(a) * prod(in[1][1:])
 	case "MultiHeadAttention":
-		// query [B, S, D], key [B, L, D] or [B, heads, L, D/heads], output
-		// [B, S, Dv]: Q·Kᵀ and the weights times V.
+		// query [B, S, D], key [B, L, D], [B, heads, L, D/heads] or packed
+		// with the values [B, L, heads, 2, D/heads], output [B, S, Dv]: Q·Kᵀ
+		// and the weights times V.
 		if len(in) < 2 || len(a) != 3 || len(y) != 3 || len(in[1]) < 3 {
 			return 0
 		}
 		k := in[1]
-		l := k[len(k)-2]
-		if len(k) == 3 {
-			l = k[1]
+		l := k[1]
+		if len(k) == 4 {
+			l = k[2]
 		}
 		return 2 * float64(a[0]) * float64(a[1]) * float64(l) * float64(a[2]+y[2])
 	}
