@@ -12,7 +12,9 @@
 # MODELS_DEEP (the transformer at another depth, for the per-block slope),
 # MODELS_BF16 (the bf16 transformer), MODELS_MHA and MODELS_PLAIN (the
 # transformer with and without ORT's fused operators: make_gpu_models.py
-# --attention mha --gelu fast --rope fused), each a folder with
+# --attention mha --gelu fast --rope fused --linears split), MODELS_PARTIAL
+# (one with only some of those rewrites, e.g. --attention mha --gelu fast:
+# which of them pays, and a fallback should one not run), each a folder with
 # flux/transformer.opt, compared per model; MODELS_FULL (a folder with the
 # full-depth flux/transformer.opt and, if written, flux/t5.opt) gets the
 # text2img and whole-job runs at full depth and the small tune;
@@ -135,7 +137,7 @@ wait_for() {
 	done
 	[[ -d $d/flux/transformer.opt ]]
 }
-for v in MODELS_MHA MODELS_PLAIN MODELS_BF16 MODELS_DEEP; do
+for v in MODELS_MHA MODELS_PARTIAL MODELS_PLAIN MODELS_BF16 MODELS_DEEP; do
 	d=${!v:-}
 	[[ -n $d ]] || continue
 	wait_for "$d" || { echo "== $v: $d/flux/transformer.opt missing, skipped"; continue; }
