@@ -66,10 +66,7 @@ func (p *Placement) CPUNodes() int { return p.Nodes[CPU] }
 
 // CPUShare is the CPU's share of the run's summed kernel time (0..1).
 func (p *Placement) CPUShare() float64 {
-	var total time.Duration
-	for _, d := range p.Time {
-		total += d
-	}
+	total := sum(p.Time)
 	if total <= 0 {
 		return 0
 	}
@@ -87,8 +84,9 @@ func (p *Placement) Fallback() bool {
 	return len(p.CPUWork) > 0 || p.CPUNodes() == sum(p.Nodes)
 }
 
-func sum(m map[string]int) int {
-	n := 0
+// sum adds up a map's values.
+func sum[V ~int | ~int64 | ~float64](m map[string]V) V {
+	var n V
 	for _, v := range m {
 		n += v
 	}
@@ -141,26 +139,7 @@ func (p *Placement) String() string {
 
 // topOps names the n operator types that took the most kernel time, with
 // their shares: "MatMul 61% Softmax 18% +7 more types".
-func (p *Placement) topOps(n int) string {
-	var total time.Duration
-	for _, d := range p.OpTime {
-		total += d
-	}
-	if total <= 0 {
-		return ""
-	}
-	ops := slices.Sorted(maps.Keys(p.OpTime))
-	slices.SortStableFunc(ops, func(a, b string) int { return cmp.Compare(p.OpTime[b], p.OpTime[a]) })
-	var parts []string
-	for i, op := range ops {
-		if i == n {
-			parts = append(parts, fmt.Sprintf("+%d more types", len(ops)-i))
-			break
-		}
-		parts = append(parts, fmt.Sprintf("%s %.0f%%", op, 100*float64(p.OpTime[op])/float64(total)))
-	}
-	return strings.Join(parts, " ")
-}
+func (p *Placement) topOps(n int) string { return shares(p.OpTime, n, 0, true) }
 
 func rank(p, asked string) int {
 	switch p {

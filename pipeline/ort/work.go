@@ -145,21 +145,9 @@ func WorkPerJob(ps []*Placement, jobs int, flops, bandwidth float64) JobWork {
 
 // TotalFLOPs is the run's counted FLOPs; TotalBytes the bytes its nodes
 // read and wrote.
-func (p *Placement) TotalFLOPs() float64 {
-	t := 0.0
-	for _, f := range p.FLOPs {
-		t += f
-	}
-	return t
-}
+func (p *Placement) TotalFLOPs() float64 { return sum(p.FLOPs) }
 
-func (p *Placement) TotalBytes() int64 {
-	var t int64
-	for _, b := range p.Bytes {
-		t += b
-	}
-	return t
-}
+func (p *Placement) TotalBytes() int64 { return sum(p.Bytes) }
 
 // workString is "work 17.7 TFLOP (MatMul 97%), 48.2 GB moved (MatMul 31%
 // Mul 18% Softmax 12%)": what one run computes and moves, and which
@@ -171,25 +159,33 @@ func (p *Placement) workString() string {
 	}
 	s := "work "
 	if f > 0 {
-		s += si(f, "FLOP") + " (" + shares(p.FLOPs, f, 3) + "), "
+		s += si(f, "FLOP") + " (" + shares(p.FLOPs, 3, 0.005, false) + "), "
 	}
-	fb := make(map[string]float64, len(p.Bytes))
-	for op, n := range p.Bytes {
-		fb[op] = float64(n)
-	}
-	return s + si(float64(b), "B") + " moved (" + shares(fb, float64(b), 4) + ")"
+	return s + si(float64(b), "B") + " moved (" + shares(p.Bytes, 4, 0.005, false) + ")"
 }
 
-// shares names the n largest entries of m with their share of total.
-func shares(m map[string]float64, total float64, n int) string {
+// shares names the n largest entries of m with their share of the total,
+// "MatMul 61% Softmax 18%", leaving out those under min of the total; with
+// more, the count of the entries past n follows ("+7 more types").
+func shares[V ~int64 | ~float64](m map[string]V, n int, min float64, more bool) string {
+	total := float64(sum(m))
+	if total <= 0 {
+		return ""
+	}
 	keys := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
 	var parts []string
 	for i, k := range keys {
-		if i == n || m[k] < total/200 { // under 0.5%
+		if i == n {
+			if more {
+				parts = append(parts, fmt.Sprintf("+%d more types", len(keys)-i))
+			}
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*m[k]/total))
+		if float64(m[k]) < min*total {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*float64(m[k])/total))
 	}
 	return strings.Join(parts, " ")
 }
