@@ -186,13 +186,17 @@ class GraphEdit:
             f = os.path.join(os.path.dirname(self.path), kv["location"])
             n = int(np.prod(t.dims))
             a = np.fromfile(f, dtype=dt, count=n, offset=int(kv.get("offset", 0)))
-        else:
+        elif t.raw_data:
             a = np.frombuffer(t.raw_data, dtype=dt)
+        else:  # values in float_data and the like, not raw bytes
+            from onnx import numpy_helper
+            a = numpy_helper.to_array(t).astype(np.dtype(dt.str.replace("u", "f")), copy=False).view(dt)
         return a.reshape(tuple(t.dims))
 
     def add_init(self, name, like, a):
-        """A new initializer name of like's element type holding raw a: in
-        the model where like's data is, else appended to PATH_split_data."""
+        """A new initializer name of like's element type holding raw a:
+        appended to PATH_split_data when like's data is on disk, else inside
+        the model."""
         import onnx
         t = onnx.TensorProto()
         t.name, t.data_type = name, like.data_type
@@ -462,6 +466,7 @@ def fuse_gelu(path):
     byid = {id(n): n for n in g.node}
     insert, drop, fused = {}, set(), 0
     tanhs = [n for n in g.node if n.op_type == "Tanh"]
+
     def match(t):
         """(x, the chain's last node, the chain's node ids) around Tanh t, or None."""
         for r in candidates(t.input[0]):
@@ -540,12 +545,12 @@ def fuse_rope(path):
 
     insert, drop, fused, casts = {}, set(), 0, {}
     for scope, region in scopes.items():
-        outs = {o for n in region for o in n.output}
+        ids, outs = {id(n) for n in region}, {o for n in region for o in n.output}
         ext = {i for n in region for i in n.input if i and i not in outs and ge.const(i, False) is None}
         # The exporter may share a module's cast of a table with the next
         # module: such values stay; the rotated x is the one value leaving.
         leaving = [o for o in outs if not source(o) and (
-            any(u not in region for u in users.get(o, [])) or o in {v.name for v in g.output})]
+            any(id(u) not in ids for u in users.get(o, [])) or o in {v.name for v in g.output})]
         tables = {source(i): i for i in ext if source(i)}
         xs = [i for i in ext if not source(i) and types.get(i) in (1, 10, 16)]
         if len(leaving) != 1 or set(tables) != {"Cos", "Sin"} or len(xs) != 1 or types.get(leaving[0]) != types[xs[0]]:
