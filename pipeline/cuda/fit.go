@@ -219,7 +219,7 @@ func (f *gpuFitter) keepShape() error {
 	if err := f.pullState(shapeReads...); err != nil {
 		return err
 	}
-	fit.KeepShape(f.hs.Cloud(), f.opt.Shape)
+	fit.KeepShape(f.hs.Cloud(), f.opt.Shape, f.opt.Workers)
 	return f.pushState(shapeWrites...)
 }
 

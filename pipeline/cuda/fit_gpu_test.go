@@ -402,7 +402,7 @@ func TestFitKeepsShape(t *testing.T) {
 	// moved is the largest change fit.KeepShape makes to c's parameters.
 	moved := func(c *splat.Cloud) float64 {
 		p := c.Clone()
-		fit.KeepShape(p, shape)
+		fit.KeepShape(p, shape, 0)
 		m := 0.0
 		for _, pair := range [][2][]float32{{c.Pos, p.Pos}, {c.LogScale, p.LogScale}, {c.OpacityLogit, p.OpacityLogit}} {
 			for i := range pair[0] {

@@ -146,7 +146,7 @@ func TestShapeColumns(t *testing.T) {
 		before[c.Name] = slices.Clone(*c.Data)
 	}
 	for _, hs := range states {
-		fit.KeepShape(hs.Cloud(), shape)
+		fit.KeepShape(hs.Cloud(), shape, 0)
 	}
 	cols := [2][]fit.StateColumn{states[0].Columns(), states[1].Columns()}
 	for i, c := range cols[0] {

@@ -252,7 +252,7 @@ func (f *fitter) step(ctx context.Context, it int, st *Stats) (Loss, error) {
 	if err := s.adamStep(pg, lr); err != nil {
 		return Loss{}, fmt.Errorf("fit: iteration %d: %w", it, err)
 	}
-	KeepShape(cloud, opt.Shape)
+	KeepShape(cloud, opt.Shape, opt.Workers)
 	td := time.Now()
 	st.AdamSeconds += td.Sub(ta).Seconds()
 

@@ -3,6 +3,7 @@ package fit
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
@@ -71,17 +72,35 @@ func (s ShapeOptions) validate() error {
 }
 
 // KeepShape applies the shape regularisers of s to c in place: the
-// projections the fit runs after every step.
-func KeepShape(c *splat.Cloud, s ShapeOptions) {
+// projections the fit runs after every step. Each Gaussian's projection is
+// its own, so the cloud is split over at most workers goroutines (0:
+// GOMAXPROCS; s.DepthRange must then be safe to call concurrently) in
+// chunks of at least shapeChunk Gaussians; the result does not depend on
+// the split.
+func KeepShape(c *splat.Cloud, s ShapeOptions, workers int) {
 	if !s.Enabled() {
 		return
 	}
+	n := c.Len()
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parallelFor(n, min(workers, (n+shapeChunk-1)/shapeChunk), func(lo, hi int) { keepShape(c, s, lo, hi) })
+}
+
+// shapeChunk is the fewest Gaussians KeepShape gives a goroutine: a
+// projection costs about 0.1 µs, so smaller chunks cost more to start than
+// they save.
+const shapeChunk = 4096
+
+// keepShape projects Gaussians lo..hi−1 of c.
+func keepShape(c *splat.Cloud, s ShapeOptions, lo, hi int) {
 	logMaxAniso := math.Log(s.MaxAnisotropy)
 	minLogit := splat.Logit(float32(s.MinOpacity))
 	d := s.Depth
 	anchored := s.AnchorRadius > 0 && len(s.Anchor) == len(c.Pos)
 	r2 := s.AnchorRadius * s.AnchorRadius
-	for i := range c.Len() {
+	for i := lo; i < hi; i++ {
 		ls := c.LogScale[3*i : 3*i+3]
 		if s.MaxAnisotropy > 0 {
 			lo := float64(min(ls[0], ls[1], ls[2]))

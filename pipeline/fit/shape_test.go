@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -63,7 +65,7 @@ func TestKeepShape(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := one()
-			KeepShape(c, tc.s)
+			KeepShape(c, tc.s, 0)
 			tc.check(t, c)
 		})
 	}
@@ -130,6 +132,53 @@ func TestFitFromInit(t *testing.T) {
 	for i := range res.Cloud.Len() {
 		if z := res.Cloud.Pos[3*i+2]; math.Abs(float64(z)) > 0.0101 {
 			t.Fatalf("Gaussian %d left the slab: z = %v", i, z)
+		}
+	}
+}
+
+// TestKeepShapeSplit: the projections of a cloud split over goroutines
+// equal those made on one, Gaussian by Gaussian, and reach every one.
+func TestKeepShapeSplit(t *testing.T) {
+	const n = 3*shapeChunk + 17
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := splat.NewCloud(n, 0)
+	for i := range c.Pos {
+		c.Pos[i] = float32(rng.NormFloat64())
+		c.LogScale[i] = float32(rng.NormFloat64() - 1)
+	}
+	for i := range c.Rot {
+		c.Rot[i] = float32(rng.NormFloat64())
+	}
+	for i := range c.OpacityLogit {
+		c.OpacityLogit[i] = float32(rng.NormFloat64() * 3)
+	}
+	s := ShapeOptions{
+		Depth: [3]float64{0, 0, 1}, MaxAnisotropy: 2, MaxDepthSigma: 0.2,
+		DepthRange: func(p [3]float64) (float64, float64) { return -0.3 + 0.1*p[0], 0.3 }, AnchorBand: 0.05,
+		Anchor: make([]float32, 3*n), AnchorRadius: 1.5, MinOpacity: 0.3,
+	}
+	want := c.Clone()
+	for i := range n {
+		one := splat.NewCloud(1, 0)
+		copy(one.Pos, want.Pos[3*i:3*i+3])
+		copy(one.LogScale, want.LogScale[3*i:3*i+3])
+		copy(one.Rot, want.Rot[4*i:4*i+4])
+		one.OpacityLogit[0] = want.OpacityLogit[i]
+		si := s
+		si.Anchor = s.Anchor[3*i : 3*i+3]
+		KeepShape(one, si, 1)
+		copy(want.Pos[3*i:3*i+3], one.Pos)
+		copy(want.LogScale[3*i:3*i+3], one.LogScale)
+		want.OpacityLogit[i] = one.OpacityLogit[0]
+	}
+	if cmp.Equal(want, c) {
+		t.Fatal("the projections changed nothing: the test checks nothing")
+	}
+	for _, workers := range []int{1, 3, 4, 64} {
+		got := c.Clone()
+		KeepShape(got, s, workers)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("workers %d: the split cloud differs from one projected Gaussian by Gaussian (-want +got):\n%s", workers, d)
 		}
 	}
 }

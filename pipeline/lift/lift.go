@@ -140,6 +140,7 @@ type Result struct {
 	// object upscaled, components dropped, count padded).
 	Notes []string
 
+	g      view // Camera's geometry, made once: DepthRange runs per Gaussian per fit step
 	mask   Mask
 	lo, hi []float32 // depth span of the samples seen at each canvas pixel
 	dlo    float64   // the whole cloud's depth span
@@ -151,9 +152,10 @@ type Result struct {
 // samples seen at the canvas pixel p projects to span, or the whole
 // cloud's interval where p projects to a pixel without samples. It is the
 // anchor the fit's shape regulariser keeps centres in
-// (fit.ShapeOptions.DepthRange).
+// (fit.ShapeOptions.DepthRange). It only reads r, so it may run on many
+// goroutines at once.
 func (r *Result) DepthRange(p [3]float64) (lo, hi float64) {
-	if i := newView(r.Camera).pixel(p, r.mask.W, r.mask.H); i >= 0 && r.lo[i] <= r.hi[i] {
+	if i := r.g.pixel(p, r.mask.W, r.mask.H); i >= 0 && r.lo[i] <= r.hi[i] {
 		return float64(r.lo[i]), float64(r.hi[i])
 	}
 	return r.dlo, r.dhi
@@ -231,7 +233,7 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 		return nil, ErrNoObject
 	}
 	res.Cloud, res.Spacing, res.Depth = cloud, spacing, s.g.depth
-	res.mask, res.lo, res.hi = m, s.lo, s.hi
+	res.g, res.mask, res.lo, res.hi = s.g, m, s.lo, s.hi
 	res.dlo, res.dhi = math.Inf(1), math.Inf(-1)
 	for i := range s.lo {
 		if s.lo[i] <= s.hi[i] {
