@@ -3,6 +3,8 @@ package fit
 import (
 	"math"
 	"sort"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // knnMeanSqDist returns, for each point of pos (x, y, z triples), the mean
@@ -71,7 +73,7 @@ func knnMeanSqDist(pos []float32, k int) []float64 {
 		fill[cells[i]]++
 	}
 	maxShell := max(dims[0], dims[1], dims[2])
-	parallelFor(n, 0, func(a, b int) {
+	parallel.For(n, 0, func(a, b int) {
 		best := make([]float64, 0, k+1)
 		for i := a; i < b; i++ {
 			best = best[:0]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/splatbench/splatbench/internal/parallel"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -85,7 +86,7 @@ func KeepShape(c *splat.Cloud, s ShapeOptions, workers int) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	parallelFor(n, min(workers, (n+shapeChunk-1)/shapeChunk), func(lo, hi int) { keepShape(c, s, lo, hi) })
+	parallel.For(n, min(workers, (n+shapeChunk-1)/shapeChunk), func(lo, hi int) { keepShape(c, s, lo, hi) })
 }
 
 // shapeChunk is the fewest Gaussians KeepShape gives a goroutine: a

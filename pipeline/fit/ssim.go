@@ -1,6 +1,10 @@
 package fit
 
-import "math"
+import (
+	"math"
+
+	"github.com/splatbench/splatbench/internal/parallel"
+)
 
 // SSIM constants (Wang et al. 2004, as 3DGS uses them): an 11×11 Gaussian
 // window with σ 1.5, C1 = 0.01², C2 = 0.03², zero padding at the borders
@@ -102,7 +106,7 @@ func (t *ssimTarget) ssim(x, grad []float32, scale float64, s *ssimScratch, work
 
 	const chunk = 4096
 	sums := make([]float64, (n+chunk-1)/chunk)
-	parallelFor(len(sums), workers, func(lo, hi int) {
+	parallel.For(len(sums), workers, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			a, b := ch*chunk, min((ch+1)*chunk, n)
 			sum := 0.0
@@ -140,7 +144,7 @@ func (t *ssimTarget) ssim(x, grad []float32, scale float64, s *ssimScratch, work
 	blur(s.pxx, s.b, s.tmp, w, h, workers)
 	blur(s.pxy, s.c, s.tmp, w, h, workers)
 	k := scale / float64(n)
-	parallelFor(n, workers, func(lo, hi int) {
+	parallel.For(n, workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			g := s.muX[i] + 2*float64(x[i])*s.pxx[i] + float64(t.y[i])*s.pxy[i]
 			grad[i] += float32(k * g)
@@ -154,7 +158,7 @@ func (t *ssimTarget) ssim(x, grad []float32, scale float64, s *ssimScratch, work
 // dst must not alias src or tmp.
 func blur(dst, src, tmp []float64, w, h, workers int) {
 	g := &ssimWindow
-	parallelFor(h, workers, func(lo, hi int) {
+	parallel.For(h, workers, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			row := src[3*y*w : 3*(y+1)*w]
 			out := tmp[3*y*w : 3*(y+1)*w]
@@ -183,7 +187,7 @@ func blur(dst, src, tmp []float64, w, h, workers int) {
 		}
 	})
 	stride := 3 * w
-	parallelFor(h, workers, func(lo, hi int) {
+	parallel.For(h, workers, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			out := dst[y*stride : (y+1)*stride]
 			if y >= ssimRadius && y+ssimRadius < h {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // Grads mirrors Cloud's arrays (same lengths) plus per-Gaussian
@@ -104,7 +106,7 @@ func Backward(ctx context.Context, tr *Trace, dRGB, dAlpha []float32, g *Grads) 
 			acc[i] += v
 		}
 	}
-	return parallelChunks(ctx, n, workers, 2048, func(lo, hi int) {
+	return parallel.Chunks(ctx, n, workers, 2048, func(lo, hi int) {
 		var p proj
 		for i := lo; i < hi; i++ {
 			f.v.project(c, i, &p)

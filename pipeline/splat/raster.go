@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // RenderOptions configures a render.
@@ -95,7 +96,7 @@ func (f *frame) prepare(ctx context.Context, c *Cloud, workers int) error {
 	f.rect = grow(f.rect, n)
 	f.visible = grow(f.visible, n)
 	f.clampRGB = grow(f.clampRGB, n)
-	err := parallelChunks(ctx, n, workers, 4096, func(lo, hi int) {
+	err := parallel.Chunks(ctx, n, workers, 4096, func(lo, hi int) {
 		var p proj
 		for i := lo; i < hi; i++ {
 			f.v.project(c, i, &p)
@@ -125,33 +126,4 @@ func (f *frame) prepare(ctx context.Context, c *Cloud, workers int) error {
 	f.sortByDepth(n)
 	f.bin()
 	return nil
-}
-
-// parallelChunks runs fn over [0, n) in chunks of at most chunk on up to
-// workers goroutines, checking ctx between chunks.
-func parallelChunks(ctx context.Context, n, workers, chunk int, fn func(lo, hi int)) error {
-	if workers <= 1 || n <= chunk {
-		for lo := 0; lo < n; lo += chunk {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			fn(lo, min(lo+chunk, n))
-		}
-		return ctx.Err()
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				fn(lo, min(lo+chunk, n))
-			}
-		})
-	}
-	wg.Wait()
-	return ctx.Err()
 }
