@@ -85,6 +85,9 @@ type Options struct {
 	SHDegree int
 	// Seed makes the padding jitter deterministic.
 	Seed uint64
+	// Workers bounds the goroutines that fit the cross-sections and the
+	// prisms (0: GOMAXPROCS). The result does not depend on it.
+	Workers int
 }
 
 // DefaultOptions: auto shape, depth scale 1, a 128-pixel canvas with the
@@ -116,6 +119,8 @@ func (o Options) Validate() error {
 		return bad("Opacity", o.Opacity, "must be in (0, 1)")
 	case o.BackBlur < 0 || o.BackBlur > o.Resolution:
 		return bad("BackBlur", o.BackBlur, "must be in 0..Resolution")
+	case o.Workers < 0:
+		return bad("Workers", o.Workers, "must be ≥ 0 (0: GOMAXPROCS)")
 	case o.MinGaussians < 0 || o.MinGaussians > 1_000_000:
 		return bad("MinGaussians", o.MinGaussians, "must be in 0..1000000")
 	case o.SHDegree < 0 || o.SHDegree > splat.MaxSHDegree:
@@ -223,7 +228,10 @@ func Lift(ctx context.Context, img *image.NRGBA, cam splat.Camera, opt Options) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cloud, s := place(m, col, back, res.Camera, opt)
+	cloud, s, err := place(ctx, m, col, back, res.Camera, opt)
+	if err != nil {
+		return nil, err
+	}
 	spacing := s.g.px
 	if cloud.Len() < opt.MinGaussians && cloud.Len() > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d samples: padded to %d with jittered copies", cloud.Len(), opt.MinGaussians))

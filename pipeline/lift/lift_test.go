@@ -132,7 +132,7 @@ func TestSectionsOfABall(t *testing.T) {
 	// or rise above the ball by more than a few spacings.
 	const n, r = 128, 0.5
 	g, m := solidView(n, ballHit(r, [3]float64{}))
-	secs, _ := chooseSections(g, m, ShapeAuto, 1)
+	secs, _ := choose(t, g, m)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, sc := range secs {
 		if sc.rad == 0 {
@@ -446,7 +446,7 @@ func TestBoxOrCylinder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g, m := solidView(n, tc.hit)
-			_, boxes := chooseSections(g, m, ShapeAuto, 1)
+			_, boxes := choose(t, g, m)
 			if !tc.box {
 				if len(boxes) != 0 {
 					t.Fatalf("%d boxes, want none", len(boxes))
@@ -484,7 +484,7 @@ func TestBallOnBox(t *testing.T) {
 	box := boxHit(cube(0.3), 20*math.Pi/180, [3]float64{0, -0.25, 0})
 	ball := ballHit(0.3, [3]float64{0, 0.3, 0})
 	g, m := solidView(128, func(o, d [3]float64) bool { return box(o, d) || ball(o, d) })
-	secs, boxes := chooseSections(g, m, ShapeAuto, 1)
+	secs, boxes := choose(t, g, m)
 	if len(boxes) != 1 {
 		t.Fatalf("%d boxes, want 1", len(boxes))
 	}
@@ -530,7 +530,7 @@ func TestCrumbUnderBox(t *testing.T) {
 			m.A[y*m.W+x] = 1
 		}
 	}
-	secs, boxes := chooseSections(g, m, ShapeAuto, 1)
+	secs, boxes := choose(t, g, m)
 	if len(boxes) != 1 {
 		t.Fatalf("%d boxes, want 1", len(boxes))
 	}
@@ -560,7 +560,7 @@ func TestLegsOnAFloor(t *testing.T) {
 		}
 		return false
 	})
-	secs, _ := chooseSections(g, m, ShapeAuto, 1)
+	secs, _ := choose(t, g, m)
 	var front, back int
 	for _, sc := range secs {
 		if sc.rad == 0 || sc.a[1] > 0.1 {
@@ -634,7 +634,10 @@ func TestHandles(t *testing.T) {
 		}
 	}
 	in := grown(m)
-	secs := fitSections(g, m, in, ShapeAuto, circle(1))
+	secs, err := fitSections(t.Context(), g, m, in, ShapeAuto, circle(1), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	g.handles(m, in, secs)
 	for _, sc := range secs {
 		wantR := 80
@@ -645,4 +648,15 @@ func TestHandles(t *testing.T) {
 			t.Errorf("row %d: section %d..%d radius %.3f, want right edge %d", sc.y, sc.l, sc.r, sc.rad, wantR)
 		}
 	}
+}
+
+// choose is chooseSections for the auto shape at depth scale 1 on
+// GOMAXPROCS goroutines.
+func choose(t testing.TB, g view, m Mask) ([]section, []prism) {
+	t.Helper()
+	secs, boxes, err := chooseSections(t.Context(), g, m, ShapeAuto, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secs, boxes
 }

@@ -2,8 +2,11 @@ package lift
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // Boxes. One view cannot tell a box from a cylinder face on, but seen
@@ -281,9 +284,12 @@ func (g view) prismFit(start prism, pm partMask, m Mask, in []bool) (prism, floa
 // bottom and edge-on top show nothing) next to such a box. The hidden end
 // of the remaining sections is then dropped (trimEnds). Sections a leg
 // adds behind its body come after the others, out of row order.
-func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []prism) {
+func chooseSections(ctx context.Context, g view, m Mask, shape string, ds float64, workers int) ([]section, []prism, error) {
 	in := grown(m)
-	secs := fitSections(g, m, in, shape, circle(ds))
+	secs, err := fitSections(ctx, g, m, in, shape, circle(ds), workers)
+	if err != nil {
+		return nil, nil, err
+	}
 	var boxes []prism
 	if shape == ShapeAuto {
 		g.handles(m, in, secs)
@@ -302,7 +308,10 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 			if pt.open() || len(pt.secs) < boxRows {
 				continue
 			}
-			p, square, round := g.boxy(secs, pt.secs, m, in, ds)
+			p, square, round, err := g.boxy(ctx, secs, pt.secs, m, in, ds, workers)
+			if err != nil {
+				return nil, nil, err
+			}
 			ok := square >= boxScore && p.hi-p.lo >= boxHeight*p.s
 			cands = append(cands, cand{pt, p, ok && square >= round+boxMargin, ok && square >= boxTieScore && square >= round-boxTie})
 		}
@@ -333,13 +342,16 @@ func chooseSections(g view, m Mask, shape string, ds float64) ([]section, []pris
 			}
 		}
 	}
-	trimEnds(g, secs, boxes, m)
-	return secs, boxes
+	if err := trimEnds(ctx, g, secs, boxes, m, workers); err != nil {
+		return nil, nil, err
+	}
+	return secs, boxes, nil
 }
 
-// boxy fits round and square prisms to a part (of at least boxRows rows)
-// and returns the best square one, its score and the round one's.
-func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (best prism, score, round float64) {
+// boxy fits round and square prisms to a part (of at least boxRows rows),
+// on up to workers goroutines, and returns the best square one, its score
+// and the round one's.
+func (g view) boxy(ctx context.Context, secs []section, part []int, m Mask, in []bool, ds float64, workers int) (best prism, score, round float64, err error) {
 	pm := partMask{top: secs[part[0]].y}
 	ws := make([]float64, 0, len(part))
 	x := 0.0
@@ -354,17 +366,28 @@ func (g view) boxy(secs []section, part []int, m Mask, in []bool, ds float64) (b
 	half := ws[len(ws)/2] / 2 * g.px
 	start := prism{x: x / float64(len(part))}
 	start.o, start.s = circle(ds), half
-	_, round = g.prismFit(start, pm, m, in)
-	for _, turn := range squareTurns {
+	// The round prism first, then a square one per turn.
+	fits := make([]prism, 1+len(squareTurns))
+	scores := make([]float64, len(fits))
+	fits[0] = start
+	for k, turn := range squareTurns {
 		c := start
 		c.o = square(squareExponent, turn, ds)
 		sn, cs := math.Sincos(turn)
 		c.s = half / (math.Abs(sn) + math.Abs(cs))
-		if p, s := g.prismFit(c, pm, m, in); s > score {
-			best, score = p, s
+		fits[k+1] = c
+	}
+	err = parallel.Chunks(ctx, len(fits), workers, 1, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			fits[k], scores[k] = g.prismFit(fits[k], pm, m, in)
+		}
+	})
+	for k := 1; k < len(fits); k++ {
+		if scores[k] > score {
+			best, score = fits[k], scores[k]
 		}
 	}
-	return best, score, round
+	return best, score, scores[0], err
 }
 
 // parts groups sections (indices) into the object's parts: chains of

@@ -1,9 +1,11 @@
 package lift
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 
+	"github.com/splatbench/splatbench/internal/parallel"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -246,14 +248,17 @@ func (s *samples) prism(p prism) {
 //
 // Sizes are isotropic, σ = 0.6 spacings, so neighbours overlap and no view
 // shows a gap.
-func place(m Mask, col, back []float32, cam splat.Camera, opt Options) (*splat.Cloud, *samples) {
+func place(ctx context.Context, m Mask, col, back []float32, cam splat.Camera, opt Options) (*splat.Cloud, *samples, error) {
 	g := newView(cam)
 	s := &samples{g: g, w: m.W, h: m.H, col: col, back: back, lo: make([]float32, m.W*m.H), hi: make([]float32, m.W*m.H)}
 	for i := range s.lo {
 		s.lo[i], s.hi[i] = float32(math.Inf(1)), float32(math.Inf(-1))
 	}
 	ds := opt.DepthScale
-	secs, boxes := chooseSections(g, m, opt.Shape, ds)
+	secs, boxes, err := chooseSections(ctx, g, m, opt.Shape, ds, opt.Workers)
+	if err != nil {
+		return nil, nil, err
+	}
 	byRow := sectionsByRow(secs, m.H)
 	// neighbour is the radius of the widest section in row y overlapping
 	// sc: the cap between them is the ring between the two radii.
@@ -369,7 +374,7 @@ func place(m Mask, col, back []float32, cam splat.Camera, opt Options) (*splat.C
 		c.LogScale[3*i], c.LogScale[3*i+1], c.LogScale[3*i+2] = ls, ls, ls
 		c.OpacityLogit[i] = logit
 	}
-	return c, s
+	return c, s, nil
 }
 
 // frac is the part of h above its floor, so samples end exactly on the
@@ -425,13 +430,15 @@ func grown(m Mask) []bool {
 
 // fitSections returns the shape's cross-sections (sections) of outline o
 // with their centres on the middle plane and their scales fitted to the
-// silhouette grown by one pixel, in (fit).
-func fitSections(g view, m Mask, in []bool, shape string, o *outline) []section {
+// silhouette grown by one pixel, in (fit), on up to workers goroutines.
+func fitSections(ctx context.Context, g view, m Mask, in []bool, shape string, o *outline, workers int) ([]section, error) {
 	secs := sections(m, shape)
-	for i := range secs {
-		g.fit(m, in, &secs[i], o, 0)
-	}
-	return secs
+	err := parallel.Chunks(ctx, len(secs), workers, 16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g.fit(m, in, &secs[i], o, 0)
+		}
+	})
+	return secs, err
 }
 
 // fit centres sc where its run's centre ray is depth t off the middle
@@ -521,7 +528,7 @@ func (g view) footprint(sc section, w, h int, stamp []int32, id int32) []int {
 // the largest extent to 1.5, smaller. Sections are dropped from that end
 // inwards until one shows a pixel of its own. A box covers its
 // silhouette's pixels as a section does.
-func trimEnds(g view, secs []section, boxes []prism, m Mask) {
+func trimEnds(ctx context.Context, g view, secs []section, boxes []prism, m Mask, workers int) error {
 	count := make([]int32, m.W*m.H)
 	for _, b := range boxes {
 		y0, rows := g.silhouette(b, m.W, m.H)
@@ -531,14 +538,21 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 			}
 		}
 	}
-	stamp := make([]int32, m.W*m.H)
 	pix := make([][]int, len(secs))
-	for i, sc := range secs {
-		if sc.rad > 0 {
-			pix[i] = g.footprint(sc, m.W, m.H, stamp, int32(i+1))
-			for _, p := range pix[i] {
-				count[p]++
+	err := parallel.Chunks(ctx, len(secs), workers, 8, func(lo, hi int) {
+		stamp := make([]int32, m.W*m.H)
+		for i := lo; i < hi; i++ {
+			if secs[i].rad > 0 {
+				pix[i] = g.footprint(secs[i], m.W, m.H, stamp, int32(i+1))
 			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, ps := range pix {
+		for _, p := range ps {
+			count[p]++
 		}
 	}
 	byRow := sectionsByRow(secs, m.H)
@@ -571,7 +585,7 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 	// From the hidden end inwards.
 	d := g.hiddenEnd()
 	if d == 0 {
-		return
+		return nil
 	}
 	for k := range m.H {
 		y := k
@@ -584,6 +598,7 @@ func trimEnds(g view, secs []section, boxes []prism, m Mask) {
 			}
 		}
 	}
+	return nil
 }
 
 // hiddenEnd is the direction, in canvas rows, of the object's end the
