@@ -107,6 +107,48 @@ func TestInflateOfADisc(t *testing.T) {
 	}
 }
 
+// TestInflateBruteForce holds Inflate to its definition on masks of a
+// few random discs and bars: the height of the union of every object
+// pixel's inscribed sphere (not only the medial axis's), zero off the
+// object.
+func TestInflateBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 20 {
+		m := Mask{W: 8 + rng.IntN(32), H: 8 + rng.IntN(32)}
+		m.A = make([]float32, m.W*m.H)
+		for range 1 + rng.IntN(4) {
+			cx, cy, r := rng.Float64()*float64(m.W), rng.Float64()*float64(m.H), 1+rng.Float64()*10
+			bar := rng.IntN(2) == 0
+			for y := range m.H {
+				for x := range m.W {
+					dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
+					if bar && math.Abs(dx) < r && math.Abs(dy) < r/3 || !bar && dx*dx+dy*dy < r*r {
+						m.A[y*m.W+x] = 1
+					}
+				}
+			}
+		}
+		dt := DistanceTransform(m)
+		got := Inflate(m, dt)
+		for y := range m.H {
+			for x := range m.W {
+				want := 0.0
+				for qy := range m.H {
+					for qx := range m.W {
+						r := float64(dt[qy*m.W+qx])
+						if s := r*r - float64((qx-x)*(qx-x)+(qy-y)*(qy-y)); dt[y*m.W+x] > 0 && s > 0 {
+							want = max(want, math.Sqrt(s))
+						}
+					}
+				}
+				if g := float64(got[y*m.W+x]); math.Abs(g-want) > 1e-5*max(1, want) {
+					t.Fatalf("%dx%d mask, h(%d,%d) = %v, want %v", m.W, m.H, x, y, g, want)
+				}
+			}
+		}
+	}
+}
+
 func TestInflateKeepsThinPartsThin(t *testing.T) {
 	// A disc with a 3-pixel-wide arm: inflation keeps the arm 1.5 pixels
 	// thick and the disc as thick as it is wide.

@@ -175,7 +175,9 @@ func (b *edtBuffers) edt1(n int) {
 // Only centres q whose disc no neighbour's disc contains are used (the
 // medial axis), which gives the same maximum.
 func Inflate(m Mask, dt []float32) []float32 {
-	h := make([]float32, m.W*m.H)
+	// The largest squared height per pixel; the square root, monotonic,
+	// is taken once at the end.
+	h2 := make([]float64, m.W*m.H)
 	for y := range m.H {
 		for x := range m.W {
 			r := float64(dt[y*m.W+x])
@@ -187,17 +189,16 @@ func Inflate(m Mask, dt []float32) []float32 {
 				dy := float64(yy - y)
 				for xx := max(0, x-ri); xx <= min(m.W-1, x+ri); xx++ {
 					dx := float64(xx - x)
-					s := r*r - dx*dx - dy*dy
-					if s <= 0 {
-						continue
-					}
-					i := yy*m.W + xx
-					if v := float32(math.Sqrt(s)); v > h[i] && dt[i] > 0 {
-						h[i] = v
+					if s, i := r*r-dx*dx-dy*dy, yy*m.W+xx; s > h2[i] && dt[i] > 0 {
+						h2[i] = s
 					}
 				}
 			}
 		}
+	}
+	h := make([]float32, m.W*m.H)
+	for i, s := range h2 {
+		h[i] = float32(math.Sqrt(s))
 	}
 	return h
 }
