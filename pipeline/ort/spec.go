@@ -42,6 +42,9 @@ type Signature struct {
 	Path    string
 	Inputs  []Tensor
 	Outputs []Tensor
+	// Metadata is the model's metadata_props (ReadMetadata); nil when the
+	// file has none or they could not be read.
+	Metadata map[string]string
 	// typeNames holds the ORT names of element types DType cannot hold.
 	typeNames map[string]string
 }
@@ -118,8 +121,17 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 	}
 	sig.Inputs = conv(ins, "input")
 	sig.Outputs = conv(outs, "output")
+	// ONNX Runtime has parsed the file, so its top level is well formed;
+	// the metadata only informs, and a read error leaves it nil.
+	if md, err := ReadMetadata(path); err == nil && len(md) > 0 {
+		sig.Metadata = md
+	}
 	return sig, nil
 }
+
+// RandomWeights reports whether the model's producer marked its weights
+// random (WeightsKey): its speed is real, its outputs are noise.
+func (s *Signature) RandomWeights() bool { return s.Metadata[WeightsKey] == RandomWeights }
 
 // noKernel is how ORT says that no provider of a session has a kernel for
 // one of the model's operators.

@@ -8,6 +8,7 @@ package onnxtest
 
 import (
 	"encoding/binary"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -70,6 +71,8 @@ type Model struct {
 	Outputs []Value
 	Nodes   []Node
 	Inits   []Init
+	// Metadata is written as metadata_props, in key order.
+	Metadata map[string]string
 }
 
 // Bytes encodes the model as ONNX protobuf (IR version 8).
@@ -130,6 +133,12 @@ func (m Model) Bytes() []byte {
 	op.str(1, "")
 	op.varint(2, uint64(opset))
 	mb.msg(8, op)
+	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
+		var e buf
+		e.str(1, k)
+		e.str(2, m.Metadata[k])
+		mb.msg(14, e)
+	}
 	return mb
 }
 
