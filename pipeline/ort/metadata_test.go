@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -154,4 +155,28 @@ func FuzzReadMetadata(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRandomWeightModels: a session on a model marked random puts its path
+// in the runtime's list and caveat; an unmarked one does not.
+func TestRandomWeightModels(t *testing.T) {
+	rt := testRuntime(t)
+	dir := t.TempDir()
+	marked := metadataModel(map[string]string{WeightsKey: RandomWeights}).Write(t, dir, "marked.onnx")
+	plain := metadataModel(map[string]string{WeightsKey: "trained"}).Write(t, dir, "plain.onnx")
+	spec := Spec{Inputs: []Tensor{T("x", Float32, 1, 4)}, Outputs: []Tensor{T("y", Float32, 1, 4)}}
+	for _, p := range []string{marked, plain} {
+		s, err := rt.NewSession(t.Context(), p, spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	ms := rt.RandomWeightModels()
+	if !slices.Contains(ms, marked) || slices.Contains(ms, plain) {
+		t.Errorf("RandomWeightModels() = %v: want %s in it and not %s", ms, marked, plain)
+	}
+	if c := rt.RandomWeightsCaveat(); !strings.Contains(c, marked) || strings.Contains(c, plain) || !strings.Contains(c, "noise") {
+		t.Errorf("caveat %q: want it to name %s (not %s) and say the outputs are noise", c, marked, plain)
+	}
 }

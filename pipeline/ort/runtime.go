@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -33,7 +35,8 @@ type Runtime struct {
 	log         *slog.Logger
 
 	openMu sync.Mutex
-	open   []*Session // sessions not yet closed, in creation order
+	open   []*Session      // sessions not yet closed, in creation order
+	random map[string]bool // every model opened whose weights are random (Signature.RandomWeights)
 }
 
 var (
@@ -224,4 +227,25 @@ func Current() (*Runtime, error) {
 		return nil, errNotInit
 	}
 	return current, nil
+}
+
+// RandomWeightModels lists, sorted, every model this runtime opened a
+// session for whose producer marked its weights random (WeightsKey).
+func (rt *Runtime) RandomWeightModels() []string {
+	rt.openMu.Lock()
+	defer rt.openMu.Unlock()
+	return slices.Sorted(maps.Keys(rt.random))
+}
+
+// RandomWeightsCaveat is the sentence a table, report or log gives when
+// models with random weights ran in this process (RandomWeightModels), ""
+// when none did: their times are real, their outputs and every score
+// made from them are noise.
+func (rt *Runtime) RandomWeightsCaveat() string {
+	ms := rt.RandomWeightModels()
+	if len(ms) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Random weights (%s=%s, the mark tools/make_gpu_models.py and make_tiny_models.py write): %s. "+
+		"The times are real; the pictures, mattes and CLIP scores made with them are noise.", WeightsKey, RandomWeights, strings.Join(ms, ", "))
 }

@@ -120,7 +120,18 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 	}
 	rt.openMu.Lock()
 	rt.open = append(rt.open, s)
+	first := sig.RandomWeights() && !rt.random[path]
+	if first {
+		if rt.random == nil {
+			rt.random = map[string]bool{}
+		}
+		rt.random[path] = true
+	}
 	rt.openMu.Unlock()
+	if first {
+		// A server or miner on such a model hands out noise: say so once.
+		rt.log.Warn("model weights are random: its speed is real, its outputs are noise", "model", path, WeightsKey, RandomWeights)
+	}
 	rt.log.Debug("session ready", "model", path, "provider", s.provider, "inputs", s.inputs, "outputs", s.outputs)
 	return s, nil
 }
