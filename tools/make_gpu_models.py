@@ -60,6 +60,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from onnx_marks import mark_random
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
 OPSET = 17
@@ -98,6 +100,7 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
     else:
         raise RuntimeError(f"export of {path} failed:\n  " + "\n  ".join(errors))
     one_data_file(path)
+    mark_random(path)  # the rewrites and --fuse-from copies keep the mark
     size = sum(os.path.getsize(os.path.join(os.path.dirname(path), f)) for f in os.listdir(os.path.dirname(path)))
     params = sum(p.numel() for p in model.parameters())
     log(f"{path}: {params / 1e9:.3f} B parameters, {size / 2**30:.2f} GiB on disk, "

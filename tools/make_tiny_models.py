@@ -56,6 +56,8 @@ import sys
 import torch
 import torch.nn as nn
 
+from onnx_marks import mark_random
+
 OPSET = 17
 VOCAB_BUCKETS = 4096  # token ids are folded into this many embedding rows
 
@@ -84,6 +86,7 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
             errors.append(f"dynamo={dynamo}: {e}")
     else:
         raise RuntimeError(f"export of {path} failed:\n  " + "\n  ".join(errors))
+    mark_random(path)
     check(path, input_names, output_names)
 
 
