@@ -40,6 +40,9 @@ type Meta struct {
 	ORTVersion string `json:"ort_version,omitempty"`
 	// CUDAVersion is the CUDA driver API version, when a GPU was used.
 	CUDAVersion string `json:"cuda_version,omitempty"`
+	// Caveats are what every reader of the run's numbers must know, one
+	// sentence each (models with random weights ran: scores are noise).
+	Caveats []string `json:"caveats,omitempty"`
 	// GoVersion is the toolchain that built the binary.
 	GoVersion string `json:"go_version"`
 	// GitCommit is the VCS revision the binary was built from, with

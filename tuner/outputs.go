@@ -179,6 +179,7 @@ func WriteOutputs(run *results.Run, opt OutputOptions) (*Outputs, error) {
 	}
 	rep := report.Report{
 		Title:     "splatbench tune " + run.ID(),
+		Caveats:   opt.Meta.Caveats,
 		Summary:   reportSummary(out),
 		Generated: now().UTC(),
 		Generator: "splatbench " + opt.Meta.Version,
@@ -244,11 +245,15 @@ func frontierNotes(out *Outputs, opt OutputOptions) []string {
 		}
 	}
 	m := opt.Aggregate.Reward
-	return []string{
+	notes := make([]string, 0, len(opt.Meta.Caveats)+3)
+	for _, c := range opt.Meta.Caveats {
+		notes = append(notes, "Caveat: "+c)
+	}
+	return append(notes,
 		fmt.Sprintf("%d of %d points on the front; %d points have a successful trial.", len(out.Front), len(out.Stats), ok),
 		"Latency is the whole job in seconds without the benchmark's own work (drawing ground truth), nearest-rank percentiles over measured trials (warm-ups excluded); score is the mean of Scores[\"score\"]; accept is the share of trials scoring at least the point's threshold.",
 		fmt.Sprintf("accepted/h is the reward-rate model (workers: %d, validators: %d; validator cooldown rules, see the report's notes); bound says which of the two limits it.", m.Workers, m.Validators),
-	}
+	)
 }
 
 func reportSummary(out *Outputs) []string {

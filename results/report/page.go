@@ -33,6 +33,7 @@ figure{margin:1em 0}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{color:#505a6b;font-size:.92em;margin-top:.3em}
 p.note{color:#505a6b;font-size:.92em;margin:.3em 0}
+p.caveat{border-left:4px solid #b45309;background:#fffbeb;color:#451a03;padding:.5em .8em;margin:.8em 0}
 .splats{display:grid;grid-template-columns:minmax(12em,1fr) minmax(0,2fr);gap:12px;align-items:start}
 @media (max-width:700px){.splats{grid-template-columns:minmax(0,1fr)}}
 .splats ul{list-style:none;margin:0;padding:0}
@@ -48,6 +49,9 @@ footer{color:#7a8394;font-size:.85em;margin-top:2.5em;border-top:1px solid #dde1
 <body>
 <main>
 <h1>{{.Title}}</h1>
+{{- range .Caveats}}
+<p class="caveat" role="note"><strong>Caveat:</strong> {{.}}</p>
+{{- end}}
 {{- if .Meta}}
 <table class="meta">
 {{- range .Meta}}

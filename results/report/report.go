@@ -25,6 +25,9 @@ type Report struct {
 	Title string
 	// Meta is the run metadata table shown first; see MetaRows.
 	Meta []table.KeyValue
+	// Caveats are shown, marked, right under the title: what every reader
+	// of the numbers must know (results.Meta.Caveats).
+	Caveats []string
 	// Summary paragraphs shown under the metadata.
 	Summary  []string
 	Sections []Section
@@ -84,6 +87,7 @@ func Write(w io.Writer, r Report) error {
 type view struct {
 	ViewerDir string
 	Title     string
+	Caveats   []string
 	Meta      []table.KeyValue
 	Summary   []string
 	Sections  []sectionView
@@ -121,7 +125,7 @@ type figureView struct {
 }
 
 func buildView(r Report) (view, error) {
-	v := view{Title: r.Title, Meta: r.Meta, Summary: r.Summary, Notes: r.Notes, Generator: r.Generator}
+	v := view{Title: r.Title, Caveats: r.Caveats, Meta: r.Meta, Summary: r.Summary, Notes: r.Notes, Generator: r.Generator}
 	if !r.Generated.IsZero() {
 		v.Generated = r.Generated.UTC().Format(time.RFC3339)
 	}

@@ -67,6 +67,7 @@ func sampleReport() Report {
 	front.AddRow(table.Text(`"quality" & co`), table.Number(4.2, 2), table.Number(0.3, 3).Marked())
 	return Report{
 		Title:   "splatbench tune — run 20261125-203000-tune",
+		Caveats: []string{"Random weights (splatbench.weights=random): /m/<flux>. The times are real; the scores are noise."},
 		Meta:    MetaRows("20261125-203000-tune", sampleMeta()),
 		Summary: []string{"Chosen profile: fast <1s> (p90 0.91 s)."},
 		Sections: []Section{
@@ -93,7 +94,10 @@ func TestWriteGolden(t *testing.T) {
 	}
 	golden(t, "report.html", buf.Bytes())
 	checkSelfContained(t, buf.String())
-	for _, raw := range []string{"<script>", `"quality" & co`, "<1s>", "<sweep>"} {
+	if !strings.Contains(buf.String(), `<p class="caveat" role="note"><strong>Caveat:</strong> Random weights`) {
+		t.Error("the caveat is not shown, marked, under the title")
+	}
+	for _, raw := range []string{"<script>", `"quality" & co`, "<1s>", "<sweep>", "<flux>"} {
 		if strings.Contains(buf.String(), raw) {
 			t.Errorf("unescaped text %q in the page", raw)
 		}
