@@ -191,6 +191,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	if err != nil {
 		return err
 	}
+	meta.Caveats = runCaveats()
 	meta.End = time.Now().UTC()
 	if err := run.WriteMeta(meta); err != nil {
 		return err
@@ -202,6 +203,9 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		m.device = &dev
 	}
 	tbl := benchTable(o.stage, device, p, m)
+	for _, c := range meta.Caveats {
+		tbl.Notes = append(tbl.Notes, "Caveat: "+c)
+	}
 	tbl.Notes = append(tbl.Notes, placeNotes...)
 	if note := workNote(places, o.warmup+o.n, m.wall.P50, card); note != "" {
 		tbl.Notes = append(tbl.Notes, note)

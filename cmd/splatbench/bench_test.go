@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,5 +45,50 @@ func TestWorkNote(t *testing.T) {
 				t.Errorf("workNote =\n  %q\nwant\n  %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBenchSaysRandomWeights: bench's table and run.json say when a model
+// marked as having random weights ran (the tiny CLIP towers are).
+func TestBenchSaysRandomWeights(t *testing.T) {
+	dir := t.TempDir()
+	for target, name := range map[string]string{
+		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
+		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
+		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
+	} {
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := writeFile(t, "clip.yaml", `name: clip-tiny
+matte: {enabled: false}
+lift: {mode: "off"}
+fit: {iterations: 2, init_count: 300, resolution: 32, views: 1, densify_interval: 0}
+score: {clip_model: `+dir+`, fidelity_views: 1}
+`)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "bench", "--stage", "score", "-n", "1", "--profile", profile, "--out", out, "--log-level", "error")
+	if code != exitOK {
+		t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	want := filepath.Join(dir, "vision_model.onnx")
+	if !strings.Contains(stdout, "Caveat: Random weights") || !strings.Contains(stdout, want) {
+		t.Errorf("bench's table does not say that %s has random weights:\n%s", want, stdout)
+	}
+	metas, _ := filepath.Glob(filepath.Join(out, "*", "run.json"))
+	if len(metas) != 1 {
+		t.Fatalf("run.json files: %v", metas)
+	}
+	b, err := os.ReadFile(metas[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"caveats"`) || !strings.Contains(string(b), "Random weights") {
+		t.Errorf("run.json has no caveat:\n%s", b)
 	}
 }

@@ -119,6 +119,18 @@ warmup: 0
 	if len(ids) != 6 {
 		t.Errorf("%d trials, want 3 steps x 2 prompts (thresholds share trials)", len(ids))
 	}
+	// The tiny models are marked as having random weights: every output
+	// says so and names them.
+	dirRun := filepath.Dir(runs[0])
+	for _, f := range []string{"report.html", "frontier.md", "summary.txt", "run.json"} {
+		b, err := os.ReadFile(filepath.Join(dirRun, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "Random weights") || !strings.Contains(string(b), filepath.Join("flux", "transformer.opt", "model.onnx")) {
+			t.Errorf("%s does not say the FLUX models' weights are random", f)
+		}
+	}
 	// The same command again resumes the same run: nothing reruns.
 	if code, _, stderr := runCLI(t, "tune", "--sweep", sweep, "--out", out, "--log-level", "warn"); code != exitOK {
 		t.Fatalf("rerun exit %d: %s", code, stderr)

@@ -142,6 +142,9 @@ func CheckFile(ctx context.Context, rt *ort.Runtime, path string) (Finding, erro
 			}
 			f.Message += "; also fits " + strings.Join(also, ", ")
 		}
+		if sig.RandomWeights() {
+			f.Message += fmt.Sprintf("; its weights are random (%s=%s): good for timing, its outputs are noise", ort.WeightsKey, ort.RandomWeights)
+		}
 		return f, nil
 	}
 	// Nearest stage: the one sharing the most tensor names, then the fewest

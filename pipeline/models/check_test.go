@@ -44,6 +44,13 @@ func modelDir(t *testing.T, dir string) {
 	sig("flux/t5-512.onnx", []ot.Value{v("input_ids", ot.Int64, -1, 512)}, []ot.Value{v("text_embeddings", ot.Float, -1, 512, 4096)})
 	sig("clip/vision_model.onnx", []ot.Value{v("pixel_values", ot.Float, -1, 3, 224, 224)}, []ot.Value{v("image_embeds", ot.Float, -1, 768)})
 	sig("clip/text_model.onnx", []ot.Value{v("input_ids", ot.Int64, -1, -1)}, []ot.Value{v("text_embeds", ot.Float, -1, 768)})
+	// As tools/make_gpu_models.py marks its real-size random-weight models.
+	if err := os.MkdirAll(filepath.Join(dir, "random"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	random := ot.Signature([]ot.Value{v("pixel_values", ot.Float, -1, 3, 224, 224)}, []ot.Value{v("image_embeds", ot.Float, -1, 768)})
+	random.Metadata = map[string]string{ort.WeightsKey: ort.RandomWeights}
+	random.Write(t, dir, "random/vision_model.onnx")
 	sig("other/u2net.onnx", []ot.Value{v("input.1", ot.Float, 1, 3, 320, 320)}, []ot.Value{v("1959", ot.Float, 1, 1, 320, 320)})
 	for name, data := range map[string]string{
 		"flux/transformer.opt/backbone.onnx_data": "weights",
