@@ -64,7 +64,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner.Outcome
 			total += time.Duration(tm.Seconds * float64(time.Second))
 		}
 	}
-	out := tuner.Outcome{Total: total, Stages: stageTimings(timings)}
+	out := tuner.Outcome{Total: total, Stages: stageTimings(timings), Caveats: Caveats()}
 	if st != nil {
 		out.Scores, out.ScoreKind = st.Scores, st.ScoreKind
 		if st.ScoreKind != "" {

@@ -100,7 +100,7 @@ func (h *JobHandler) Handle(ctx context.Context, j jobs.Job) (jobs.Result, error
 			Seed: j.Seed, Repeat: j.Repeat, Warmup: j.Warmup}
 		out, err := NewEvaluator(p, h.b).Evaluate(ctx, t)
 		return jobs.Result{Stages: out.Stages, TotalSeconds: out.Total.Seconds(), Scores: out.Scores,
-			ScoreKind: out.ScoreKind, Accepted: out.Accepted}, err
+			ScoreKind: out.ScoreKind, Accepted: out.Accepted, Caveats: out.Caveats}, err
 	case jobs.KindGenerate:
 		if err := p.Validate(); err != nil {
 			return jobs.Result{}, err
@@ -111,7 +111,7 @@ func (h *JobHandler) Handle(ctx context.Context, j jobs.Job) (jobs.Result, error
 		}
 		start := time.Now()
 		st, timings, err := pl.Run(ctx, Job{ID: j.ID, Prompt: pr, Seed: j.Seed})
-		r := jobs.Result{Stages: stageTimings(timings), TotalSeconds: st.Since(start).Seconds()}
+		r := jobs.Result{Stages: stageTimings(timings), TotalSeconds: st.Since(start).Seconds(), Caveats: Caveats()}
 		if err != nil {
 			return r, err
 		}

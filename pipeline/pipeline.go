@@ -13,6 +13,7 @@ import (
 
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/lift"
+	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/splat"
 	"github.com/splatbench/splatbench/prompts"
 )
@@ -192,4 +193,18 @@ func StageDevice(st Stage) string {
 		return d.Device()
 	}
 	return "cpu"
+}
+
+// Caveats are what every reader of this process's numbers must know, one
+// sentence each: that models with random weights ran
+// (ort.Runtime.RandomWeightsCaveat). They hold once the models loaded.
+func Caveats() []string {
+	rt, err := ort.Current()
+	if err != nil {
+		return nil // no model ran through ONNX Runtime
+	}
+	if c := rt.RandomWeightsCaveat(); c != "" {
+		return []string{c}
+	}
+	return nil
 }

@@ -41,6 +41,9 @@ type Record struct {
 	ScoreKind string `json:"score_kind,omitempty"`
 	// Accepted is the self-check's decision; nil when there was none.
 	Accepted *bool `json:"accepted,omitempty"`
+	// Caveats are what a reader of this job's numbers must know, one
+	// sentence each (models with random weights ran).
+	Caveats []string `json:"caveats,omitempty"`
 	// Error is the failure, if the job failed; the other fields hold what
 	// was measured before it.
 	Error string `json:"error,omitempty"`

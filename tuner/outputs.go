@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/splatbench/splatbench/configs"
@@ -108,8 +109,9 @@ func WriteOutputs(run *results.Run, opt OutputOptions) (*Outputs, error) {
 		out.Files = append(out.Files, out.Profiles...)
 	}
 
+	cav := caveats(opt.Meta.Caveats, opt.Records)
 	frontier := PointsTable("Pareto front ("+objectiveNames(objs)+")", out.Stats, out.Front, picks, true)
-	frontier.Notes = frontierNotes(out, opt)
+	frontier.Notes = frontierNotes(out, opt, cav)
 	all := PointsTable("All points (front marked)", out.Stats, out.Front, picks, false)
 	picksT := PicksTable(out.Stats, picks)
 
@@ -179,7 +181,7 @@ func WriteOutputs(run *results.Run, opt OutputOptions) (*Outputs, error) {
 	}
 	rep := report.Report{
 		Title:     "splatbench tune " + run.ID(),
-		Caveats:   opt.Meta.Caveats,
+		Caveats:   cav,
 		Summary:   reportSummary(out),
 		Generated: now().UTC(),
 		Generator: "splatbench " + opt.Meta.Version,
@@ -237,7 +239,7 @@ func objectiveNames(objs []Objective) string {
 	return b.String()
 }
 
-func frontierNotes(out *Outputs, opt OutputOptions) []string {
+func frontierNotes(out *Outputs, opt OutputOptions, caveats []string) []string {
 	ok := 0
 	for _, s := range out.Stats {
 		if s.OK() {
@@ -245,8 +247,8 @@ func frontierNotes(out *Outputs, opt OutputOptions) []string {
 		}
 	}
 	m := opt.Aggregate.Reward
-	notes := make([]string, 0, len(opt.Meta.Caveats)+3)
-	for _, c := range opt.Meta.Caveats {
+	notes := make([]string, 0, len(caveats)+3)
+	for _, c := range caveats {
 		notes = append(notes, "Caveat: "+c)
 	}
 	return append(notes,
@@ -277,4 +279,22 @@ func RewardModelNotes(m RewardModel) []string {
 		fmt.Sprintf("Task rate = min(V / E[cycle], W / E[t]) with V = %d validators and W = %d workers, t the measured job time (plus %v overhead); a fluid bound that assumes pulls at cooldown expiry and always-available tasks.", m.Validators, m.Workers, m.Overhead),
 		"For fidelity scores (no CLIP model) the validator's verdict is unknown and every submitted result counts as accepted.",
 	}
+}
+
+// caveats are the run's own (run.json) and those its trials' records
+// carry (a remote worker's models), each once, in the order first seen.
+func caveats(run []string, recs []results.Record) []string {
+	var out []string
+	add := func(cs []string) {
+		for _, c := range cs {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	add(run)
+	for _, r := range recs {
+		add(r.Caveats)
+	}
+	return out
 }

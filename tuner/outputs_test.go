@@ -149,3 +149,36 @@ func TestWriteOutputsSplats(t *testing.T) {
 		t.Errorf("report has no Outputs in 3D after Profiles (at %d, %d)", i, j)
 	}
 }
+
+// TestWriteOutputsCaveats: the run's caveats and those its trials carry
+// (a remote worker's models) reach the report, marked under the title, and
+// the Pareto table's notes, each once.
+func TestWriteOutputsCaveats(t *testing.T) {
+	t.Parallel()
+	run, opt := fixtureRun(t)
+	const mine, workers = "Random weights: /here/flux.", "Random weights: /worker/clip."
+	opt.Meta.Caveats = []string{mine}
+	for i := range opt.Records {
+		if i%2 == 0 {
+			opt.Records[i].Caveats = []string{workers, mine}
+		}
+	}
+	if _, err := WriteOutputs(run, opt); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ file, before string }{
+		{FrontierFile, "Caveat: "},
+		{SummaryFile, "Caveat: "},
+		{ReportFile, `<p class="caveat" role="note"><strong>Caveat:</strong> `},
+	} {
+		b, err := os.ReadFile(run.Path(tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []string{mine, workers} {
+			if n := strings.Count(string(b), tc.before+c); n != 1 {
+				t.Errorf("%s shows %q %d times, want once", tc.file, tc.before+c, n)
+			}
+		}
+	}
+}

@@ -260,6 +260,7 @@ func (r *Runner) runOne(ctx context.Context, t Trial) (rec results.Record, recor
 		Scores:    out.Scores,
 		ScoreKind: out.ScoreKind,
 		Accepted:  out.Accepted,
+		Caveats:   out.Caveats,
 		Started:   start.UTC(),
 	}
 	rec.TotalSeconds = out.Total.Seconds()

@@ -51,6 +51,9 @@ type Outcome struct {
 	// score at each point's threshold and uses Accepted only for records
 	// without a score.
 	Accepted *bool
+	// Caveats are what a reader of this trial's numbers must know (models
+	// with random weights ran); results.Record.Caveats.
+	Caveats []string
 }
 
 // Score names and kinds, as the pipeline writes them.

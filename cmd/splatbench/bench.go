@@ -191,7 +191,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	if err != nil {
 		return err
 	}
-	meta.Caveats = runCaveats()
+	meta.Caveats = pipeline.Caveats()
 	meta.End = time.Now().UTC()
 	if err := run.WriteMeta(meta); err != nil {
 		return err

@@ -10,7 +10,6 @@ import (
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/cuda"
-	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/results"
 )
 
@@ -39,18 +38,4 @@ func newMeta(ctx context.Context, e *env, command string, p configs.Profile, b *
 		}
 	}
 	return m
-}
-
-// runCaveats are what every reader of this process's numbers must know,
-// one sentence each: that models with random weights ran
-// (ort.Runtime.RandomWeightsCaveat). Call it after the models loaded.
-func runCaveats() []string {
-	rt, err := ort.Current()
-	if err != nil {
-		return nil // no model ran through ONNX Runtime
-	}
-	if c := rt.RandomWeightsCaveat(); c != "" {
-		return []string{c}
-	}
-	return nil
 }

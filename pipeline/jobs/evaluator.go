@@ -57,7 +57,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner.Outcome,
 		return tuner.Outcome{}, err
 	}
 	out := tuner.Outcome{Stages: r.Stages, Total: time.Duration(r.TotalSeconds * float64(time.Second)),
-		Scores: r.Scores, ScoreKind: r.ScoreKind, Accepted: r.Accepted}
+		Scores: r.Scores, ScoreKind: r.ScoreKind, Accepted: r.Accepted, Caveats: r.Caveats}
 	if je != nil {
 		return out, errors.New(je.Msg)
 	}

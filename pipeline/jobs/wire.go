@@ -91,6 +91,8 @@ type Result struct {
 	Scores       map[string]float64    `json:"scores,omitempty"`
 	ScoreKind    string                `json:"score_kind,omitempty"`
 	Accepted     *bool                 `json:"accepted,omitempty"`
+	// Caveats are the worker's: models with random weights ran there.
+	Caveats []string `json:"caveats,omitempty"`
 
 	// Output is the encoded file (generation jobs) and Format its kind;
 	// OutputRef names it in the object store when it was too large to
