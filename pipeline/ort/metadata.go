@@ -34,6 +34,12 @@ const (
 // skipped; a file
 // that is not a well-formed protobuf at the top level gives an error.
 func ReadMetadata(path string) (map[string]string, error) {
+	// A FIFO or a device would block or never end: only regular files.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("model %s: %w", path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("model %s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", path, err)

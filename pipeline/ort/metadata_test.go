@@ -109,6 +109,9 @@ func TestReadMetadataMalformed(t *testing.T) {
 		{"surplus entries skipped", many, false, maxMetadataEntries},
 		{"empty", nil, false, 0},
 	}
+	if _, err := ReadMetadata(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("ReadMetadata(a directory) = %v, want a not-a-regular-file error", err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "m.onnx")
