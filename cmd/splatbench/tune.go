@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"time"
 
@@ -290,10 +289,8 @@ func runTune(ctx context.Context, e *env, o *tuneOptions) error {
 	fmt.Fprintf(e.stderr, "tune: %d points x %d prompts -> %s\n", len(plan.points), len(plan.prompts), run.Dir())
 	stats, runErr := r.Run(ctx, plan.points, plan.prompts, prior)
 	e.log.Info("sweep", "evaluated", stats.Evaluated, "failed", stats.Failed, "skipped", stats.Skipped, "err", runErr)
-	for _, c := range pipeline.Caveats() { // a resumed run keeps those of its first part
-		if !slices.Contains(meta.Caveats, c) {
-			meta.Caveats = append(meta.Caveats, c)
-		}
+	if c := pipeline.Caveats(); len(c) > 0 { // a resumed run that ran nothing keeps its first part's
+		meta.Caveats = c
 	}
 	if runErr == nil {
 		meta.End = time.Now().UTC()

@@ -86,7 +86,8 @@ type Options struct {
 	// Seed makes the padding jitter deterministic.
 	Seed uint64
 	// Workers bounds the goroutines that fit the cross-sections and the
-	// prisms (0: GOMAXPROCS). The result does not depend on it.
+	// prisms and find the hidden end's sections (0: GOMAXPROCS). The
+	// result does not depend on it.
 	Workers int
 }
 
