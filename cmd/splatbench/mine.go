@@ -20,6 +20,7 @@ import (
 	"github.com/splatbench/splatbench/miner"
 	"github.com/splatbench/splatbench/miner/bittensor"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 type mineOptions struct {
@@ -38,6 +39,7 @@ type mineOptions struct {
 	grace         time.Duration
 	duration      time.Duration
 	allowEmpty    bool
+	allowRandom   bool
 	queue         queueOptions
 }
 
@@ -84,6 +86,7 @@ Examples:
 			fs.DurationVar(&o.grace, "shutdown-grace", 15*time.Second, "on Ctrl-C, how long in-flight generations and submissions may finish")
 			fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until interrupted)")
 			fs.BoolVar(&o.allowEmpty, "allow-empty-text", false, "mine validators that send free text with a profile that cannot generate it (every text task is answered empty)")
+			fs.BoolVar(&o.allowRandom, "allow-random-weights", false, "mine with models marked as having random weights (tools/make_gpu_models.py's: every result is noise), to exercise the loop")
 			o.profileOptions.addFlags(fs)
 			o.queue.addFlags(fs, true)
 		},
@@ -146,6 +149,13 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	}
 	if err := miner.CheckTextCapability(vals, pipeline.CapabilitiesOf(p), o.allowEmpty); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	// A model that cannot be found is reported where it loads; this only
+	// stops timing models from mining under the user's hotkey.
+	if random, err := pipeline.RandomWeightFiles(p); err == nil && len(random) > 0 && !o.allowRandom {
+		return usageErrorf("profile %s names models with random weights (%s=%s, made for timing): %s. Mining with them submits noise under your hotkey; "+
+			"point the profile at trained weights, or pass --allow-random-weights to exercise the loop",
+			p.Name, ort.WeightsKey, ort.RandomWeights, strings.Join(random, ", "))
 	}
 	key, err := o.minerHotkey()
 	if err != nil {

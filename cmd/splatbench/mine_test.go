@@ -89,3 +89,51 @@ func bytes32(b byte) (s [32]byte) {
 	}
 	return s
 }
+
+// TestMineRefusesRandomWeights: a profile whose models are marked as
+// having random weights (the tiny CLIP towers) does not mine unless
+// --allow-random-weights says so; the refusal names the models.
+func TestMineRefusesRandomWeights(t *testing.T) {
+	dir := t.TempDir()
+	for target, name := range map[string]string{
+		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
+		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
+		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
+	} {
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	profile := writeFile(t, "clip.yaml", "name: clip-tiny\nmatte: {enabled: false}\nscore: {clip_model: "+dir+"}\n")
+	validators := writeFile(t, "remote.yaml", "- {uid: 7, hotkey: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY, address: \"203.0.113.9:8091\"}\n")
+	// A bad seed fails right after the check: how far each run got.
+	base := []string{"mine", "--validators", validators, "--allow-empty-text", "--profile", profile, "--hotkey-seed", "zz", "--out", t.TempDir()}
+	tests := []struct {
+		name  string
+		extra []string
+		want  []string
+	}{
+		{"refused", nil, []string{"random weights", filepath.Join(dir, "vision_model.onnx"), "--allow-random-weights"}},
+		{"allowed", []string{"--allow-random-weights"}, []string{"--hotkey-seed"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, append(base, tc.extra...)...)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if tc.extra != nil && strings.Contains(stderr, "random weights (") {
+				t.Errorf("--allow-random-weights did not lift the refusal:\n%s", stderr)
+			}
+		})
+	}
+}

@@ -143,6 +143,7 @@ func CheckFile(ctx context.Context, rt *ort.Runtime, path string) (Finding, erro
 			f.Message += "; also fits " + strings.Join(also, ", ")
 		}
 		if sig.RandomWeights() {
+			f.Status = Warn // fine for timing, not for mining
 			f.Message += fmt.Sprintf("; its weights are random (%s=%s): good for timing, its outputs are noise", ort.WeightsKey, ort.RandomWeights)
 		}
 		return f, nil

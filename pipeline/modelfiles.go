@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/flux"
+	"github.com/splatbench/splatbench/pipeline/matte"
+	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/score"
+)
+
+// ModelFiles lists the ONNX files of the models the profile names, stage
+// by stage: the FLUX parts, the matting network, the multi-view model and
+// the CLIP towers. A model that cannot be found is an error naming the
+// profile field.
+func ModelFiles(p configs.Profile) ([]string, error) {
+	var out []string
+	if p.Text2Img.Source == "flux" {
+		files, err := flux.ModelFiles(p.ModelPath(p.Text2Img.Model))
+		if err != nil {
+			return nil, fmt.Errorf("text2img.model: %w", err)
+		}
+		for _, k := range slices.Sorted(maps.Keys(files)) {
+			out = append(out, files[k])
+		}
+	}
+	if p.Matte.Enabled {
+		path, err := matte.ModelPath(p.ModelPath(p.Matte.Model))
+		if err != nil {
+			return nil, fmt.Errorf("matte.model: %w", err)
+		}
+		out = append(out, path)
+	}
+	if p.Views.Model != "" {
+		out = append(out, p.ModelPath(p.Views.Model))
+	}
+	if p.Score.ClipModel != "" {
+		text, image, err := score.CLIPFiles(p.ModelPath(p.Score.ClipModel))
+		if err != nil {
+			return nil, fmt.Errorf("score.clip_model: %w", err)
+		}
+		out = append(out, text, image)
+	}
+	return out, nil
+}
+
+// RandomWeightFiles are the profile's model files (ModelFiles) marked as
+// having random weights (ort.WeightsKey): made for timing, they turn out
+// noise. It reads each file's metadata, not its weights.
+func RandomWeightFiles(p configs.Profile) ([]string, error) {
+	files, err := ModelFiles(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		md, err := ort.ReadMetadata(f)
+		if err != nil {
+			return nil, err
+		}
+		if md[ort.WeightsKey] == ort.RandomWeights {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
