@@ -51,20 +51,7 @@ func TestWorkNote(t *testing.T) {
 // TestBenchSaysRandomWeights: bench's table and run.json say when a model
 // marked as having random weights ran (the tiny CLIP towers are).
 func TestBenchSaysRandomWeights(t *testing.T) {
-	dir := t.TempDir()
-	for target, name := range map[string]string{
-		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
-		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
-		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
-	} {
-		abs, err := filepath.Abs(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := tinyCLIPDir(t)
 	profile := writeFile(t, "clip.yaml", `name: clip-tiny
 matte: {enabled: false}
 lift: {mode: "off"}

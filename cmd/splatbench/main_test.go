@@ -125,3 +125,24 @@ func TestBenchRenderCPU(t *testing.T) {
 		t.Errorf("--cpuprofile %s: %d bytes, %v", prof, len(p), err)
 	}
 }
+
+// tinyCLIPDir is a folder with the tiny CLIP towers (random weights,
+// marked so) and the CLIP tokenizer, linked from the repository.
+func tinyCLIPDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for target, name := range map[string]string{
+		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
+		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
+		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
+	} {
+		abs, err := filepath.Abs(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

@@ -94,20 +94,7 @@ func bytes32(b byte) (s [32]byte) {
 // having random weights (the tiny CLIP towers) does not mine unless
 // --allow-random-weights says so; the refusal names the models.
 func TestMineRefusesRandomWeights(t *testing.T) {
-	dir := t.TempDir()
-	for target, name := range map[string]string{
-		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
-		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
-		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
-	} {
-		abs, err := filepath.Abs(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := tinyCLIPDir(t)
 	profile := writeFile(t, "clip.yaml", "name: clip-tiny\nmatte: {enabled: false}\nscore: {clip_model: "+dir+"}\n")
 	validators := writeFile(t, "remote.yaml", "- {uid: 7, hotkey: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY, address: \"203.0.113.9:8091\"}\n")
 	// A bad seed fails right after the check: how far each run got.

@@ -39,25 +39,13 @@ func TestTuneSweepsFluxStepsWithTinyModels(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clip := filepath.Join(dir, "clip")
-	if err := os.Mkdir(clip, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for target, name := range map[string]string{
-		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
-		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
-		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
-	} {
-		if err := os.Symlink(abs(target), filepath.Join(clip, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clip := tinyCLIPDir(t)
 	profile := writeFile(t, "tiny.yaml", `name: tiny
 model_dir: `+dir+`
 text2img: {source: flux, model: flux, resolution: 64, steps: 4}
 matte: {enabled: false}
 fit: {iterations: 4, init_count: 400, resolution: 32, views: 1, densify_interval: 0}
-score: {clip_model: clip, fidelity_views: 1}
+score: {clip_model: `+clip+`, fidelity_views: 1}
 `)
 	sweep := writeFile(t, "sweep.yaml", `name: flux-steps
 profile: `+profile+`
