@@ -10,16 +10,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/models"
 	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 func modelsCommand() *command {
-	var provider string
+	var provider, card string
 	return &command{
 		name:    "models",
 		summary: "check model files against what each pipeline stage expects",
-		usage:   "splatbench models check [--provider cuda] [DIR|FILE]",
+		usage:   "splatbench models check [--provider cuda] [--card NAME] [DIR|FILE]",
 		long: `Loads every .onnx file in DIR (recursively), or one FILE, with ONNX Runtime and
 compares its inputs and outputs (names, dtypes, shapes) with what each stage
 expects: ISNet and BiRefNet/RMBG-2.0 matting, the FLUX.1-schnell parts, the CLIP
@@ -31,6 +32,11 @@ that provider with ONNX Runtime's profiler and reports where its nodes ran:
 nodes and kernel time per provider and the operator types that fell back to
 the CPU (a warning when they take over 1% of the kernel time). It loads each
 model a second time and needs the provider (make setup-gpu, docs/gpu.md).
+Each model's line also gives that run's FLOP floor and graph roofline (each
+node at the slower of its FLOPs and its bytes) at the datasheet peaks of this
+machine's GPU, or of --card (say "NVIDIA H200"), counted on the graph the
+provider ran with its tensors' own element types: with --provider cpu and an
+fp32 export, what the graph would allow on that card, in fp32 bytes.
 
 Exit status: 0 when nothing failed, 1 when a file failed, 2 on bad usage.
 
@@ -38,17 +44,27 @@ Examples:
   splatbench models check
   splatbench models check ~/models/flux-schnell-onnx
   splatbench models check ~/models/rmbg-2.0.onnx
-  splatbench models check --provider cuda ~/models/flux-schnell-onnx`,
+  splatbench models check --provider cuda ~/models/flux-schnell-onnx
+  splatbench models check --provider cpu --card "NVIDIA H200" ~/models/vae.opt/model.onnx`,
 		flags: func(fs *pflag.FlagSet) {
 			fs.StringVar(&provider, "provider", "", "also run each model once on this execution provider (cuda, tensorrt) and report which nodes it left to the CPU")
+			fs.StringVar(&card, "card", "", `with --provider: the card whose datasheet peaks the floors use ("NVIDIA H200"; default: this machine's GPU)`)
 		},
-		run: func(ctx context.Context, e *env, args []string) error { return runModels(ctx, e, provider, args) },
+		run: func(ctx context.Context, e *env, args []string) error { return runModels(ctx, e, provider, card, args) },
 	}
 }
 
-func runModels(ctx context.Context, e *env, provider string, args []string) error {
+func runModels(ctx context.Context, e *env, provider, card string, args []string) error {
 	if len(args) < 1 || args[0] != "check" || len(args) > 2 {
 		return usageErrorf("usage: splatbench models check [DIR|FILE]")
+	}
+	if card != "" {
+		if provider == "" {
+			return usageErrorf("--card needs --provider: the floors come from a profiled run")
+		}
+		if _, ok := cuda.RatesOf(card); !ok {
+			return usageErrorf("--card %q: no datasheet peaks for it (known: H200, H200 NVL, H100 SXM/PCIe/NVL, A100, L40S, RTX 4090)", card)
+		}
 	}
 	target := ort.CacheDir() + "/models"
 	if len(args) == 2 {
@@ -74,7 +90,9 @@ func runModels(ctx context.Context, e *env, provider string, args []string) erro
 		return err
 	}
 	if provider != "" {
-		card := gpuName(e)
+		if card == "" {
+			card = gpuName(e)
+		}
 		for i, f := range findings {
 			if f.Status == models.Fail || !strings.EqualFold(filepath.Ext(f.Path), ".onnx") {
 				continue
