@@ -20,7 +20,6 @@ import (
 	"github.com/splatbench/splatbench/miner"
 	"github.com/splatbench/splatbench/miner/bittensor"
 	"github.com/splatbench/splatbench/pipeline"
-	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 type mineOptions struct {
@@ -150,12 +149,10 @@ func runMine(ctx context.Context, e *env, o *mineOptions) error {
 	if err := miner.CheckTextCapability(vals, pipeline.CapabilitiesOf(p), o.allowEmpty); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	// A model that cannot be found is reported where it loads; this only
-	// stops timing models from mining under the user's hotkey.
-	if random, err := pipeline.RandomWeightFiles(p); err == nil && len(random) > 0 && !o.allowRandom {
-		return usageErrorf("profile %s names models with random weights (%s=%s, made for timing): %s. Mining with them submits noise under your hotkey; "+
-			"point the profile at trained weights, or pass --allow-random-weights to exercise the loop",
-			p.Name, ort.WeightsKey, ort.RandomWeights, strings.Join(random, ", "))
+	if !o.allowRandom {
+		if err := refuseRandomWeights(p, "mining with them submits noise under your hotkey"); err != nil {
+			return err
+		}
 	}
 	key, err := o.minerHotkey()
 	if err != nil {

@@ -90,26 +90,30 @@ func bytes32(b byte) (s [32]byte) {
 	return s
 }
 
-// TestMineRefusesRandomWeights: a profile whose models are marked as
-// having random weights (the tiny CLIP towers) does not mine unless
-// --allow-random-weights says so; the refusal names the models.
-func TestMineRefusesRandomWeights(t *testing.T) {
+// TestRandomWeightsRefused: mine and the competition pod (serve --api
+// pod) refuse a profile whose models are marked as having random weights
+// (the tiny CLIP towers) unless --allow-random-weights says so; the
+// refusal names the models.
+func TestRandomWeightsRefused(t *testing.T) {
 	dir := tinyCLIPDir(t)
 	profile := writeFile(t, "clip.yaml", "name: clip-tiny\nmatte: {enabled: false}\nscore: {clip_model: "+dir+"}\n")
 	validators := writeFile(t, "remote.yaml", "- {uid: 7, hotkey: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY, address: \"203.0.113.9:8091\"}\n")
 	// A bad seed fails right after the check: how far each run got.
-	base := []string{"mine", "--validators", validators, "--allow-empty-text", "--profile", profile, "--hotkey-seed", "zz", "--out", t.TempDir()}
+	mine := []string{"mine", "--validators", validators, "--allow-empty-text", "--profile", profile, "--hotkey-seed", "zz", "--out", t.TempDir()}
+	refused := []string{"random weights (", filepath.Join(dir, "vision_model.onnx"), "--allow-random-weights"}
 	tests := []struct {
-		name  string
-		extra []string
-		want  []string
+		name    string
+		args    []string
+		want    []string
+		notWant string
 	}{
-		{"refused", nil, []string{"random weights", filepath.Join(dir, "vision_model.onnx"), "--allow-random-weights"}},
-		{"allowed", []string{"--allow-random-weights"}, []string{"--hotkey-seed"}},
+		{"mine refused", mine, append(refused, "under your hotkey"), ""},
+		{"mine allowed", append(mine, "--allow-random-weights"), []string{"--hotkey-seed"}, "random weights ("},
+		{"pod refused", []string{"serve", "--api", "pod", "--profile", profile, "--listen", "127.0.0.1:0"}, append(refused, "competition pod"), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, append(base, tc.extra...)...)
+			code, _, stderr := runCLI(t, tc.args...)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, stderr)
 			}
@@ -118,8 +122,8 @@ func TestMineRefusesRandomWeights(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr)
 				}
 			}
-			if tc.extra != nil && strings.Contains(stderr, "random weights (") {
-				t.Errorf("--allow-random-weights did not lift the refusal:\n%s", stderr)
+			if tc.notWant != "" && strings.Contains(stderr, tc.notWant) {
+				t.Errorf("stderr has %q:\n%s", tc.notWant, stderr)
 			}
 		})
 	}
