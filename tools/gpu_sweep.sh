@@ -102,16 +102,18 @@ done
 run placement "$SB" models check --provider cuda "$M"
 [[ -n ${SPLATBENCH_CACHE:-} ]] && run placement-isnet "$SB" models check --provider cuda "$SPLATBENCH_CACHE/models"
 
-# A small GPU sweep: FLUX steps x fit iterations on 4 prompts, one repeat
-# (matte off: random FLUX images may hold no foreground).
+# A small GPU sweep: FLUX steps x the lifted fit's steps on 4 prompts, one
+# repeat (matte off: random FLUX images may hold no foreground). A text job
+# lifts its picture (lift.mode auto), so lift.iterations, not
+# fit.iterations, sets its fit's length.
 cat >"$L/sweep-gpu-small.yaml" <<'EOF'
 name: gpu-small
 profile: default
 knobs:
   - name: text2img.steps
     values: [1, 2, 4]
-  - name: fit.iterations
-    values: [250, 500]
+  - name: lift.iterations
+    values: [1, 20]
 sampling: grid
 prompts:
   corpus: default
