@@ -17,9 +17,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/pflag"
 
+	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/miner"
 	"github.com/splatbench/splatbench/miner/bittensor"
 	"github.com/splatbench/splatbench/pipeline"
+	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 type mineOptions struct {
@@ -259,4 +261,18 @@ func writeMinerStats(e *env, st miner.Stats) {
 		st.Accepted, st.Empty, st.Rejected, st.ValidationFail, st.PullFailures, st.SubmitFailures, st.Released,
 		(time.Duration(st.CooldownWaitSeconds) * time.Second).String(), st.Held)
 	_ = tw.Flush()
+}
+
+// refuseRandomWeights is a usage error when the profile names models
+// marked as having random weights (pipeline.RandomWeightFiles): made for
+// timing, they answer noise; why says what that costs here. A model that
+// cannot be found is left to the stage that loads it.
+func refuseRandomWeights(p configs.Profile, why string) error {
+	random, err := pipeline.RandomWeightFiles(p)
+	if err != nil || len(random) == 0 {
+		return nil
+	}
+	return usageErrorf("profile %s names models with random weights (%s=%s, made for timing): %s. %s; "+
+		"point the profile at trained weights, or pass --allow-random-weights to exercise the loop",
+		p.Name, ort.WeightsKey, ort.RandomWeights, strings.Join(random, ", "), why)
 }

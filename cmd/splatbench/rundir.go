@@ -10,7 +10,6 @@ import (
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/cuda"
-	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/results"
 )
 
@@ -39,18 +38,4 @@ func newMeta(ctx context.Context, e *env, command string, p configs.Profile, b *
 		}
 	}
 	return m
-}
-
-// refuseRandomWeights is a usage error when the profile names models
-// marked as having random weights (pipeline.RandomWeightFiles): made for
-// timing, they answer noise; why says what that costs here. A model that
-// cannot be found is left to the stage that loads it.
-func refuseRandomWeights(p configs.Profile, why string) error {
-	random, err := pipeline.RandomWeightFiles(p)
-	if err != nil || len(random) == 0 {
-		return nil
-	}
-	return usageErrorf("profile %s names models with random weights (%s=%s, made for timing): %s. %s; "+
-		"point the profile at trained weights, or pass --allow-random-weights to exercise the loop",
-		p.Name, ort.WeightsKey, ort.RandomWeights, strings.Join(random, ", "), why)
 }
