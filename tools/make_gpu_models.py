@@ -283,6 +283,41 @@ class GraphEdit:
         check_by_path(self.path)
 
 
+def fp32_islands(path, ops):
+    """Run every node of the model at path whose op_type is in ops and that
+    reads a bf16 value in float32: bf16 inputs cast to float32 (once per
+    value; none between two such nodes), bf16 outputs computed in float32
+    and cast back. For operators that ONNX Runtime's providers have no bf16
+    kernel for (session creation then fails with "Provider type for OP node
+    ... is not set"). Returns how many nodes run in float32."""
+    from onnx import helper, TensorProto
+    e = GraphEdit(path)
+    bf16, f32 = TensorProto.BFLOAT16, TensorProto.FLOAT
+    wrap = [n for n in e.m.graph.node if n.op_type in ops and any(e.types.get(i) == bf16 for i in n.input if i)]
+    inside = {o for n in wrap for o in n.output}
+    cast, insert = set(), {}
+    for n in wrap:
+        nodes, c = [], helper.make_node(n.op_type, [], [], name=n.name, domain=n.domain)
+        c.attribute.extend(n.attribute)
+        for i in n.input:
+            if i and e.types.get(i) == bf16:
+                if i not in inside and i not in cast:
+                    nodes.append(helper.make_node("Cast", [i], [i + "/f32"], to=f32, name=i + "/to_f32"))
+                    cast.add(i)
+                i += "/f32"
+            c.input.append(i)
+        nodes.append(c)
+        for o in n.output:
+            if o and e.types.get(o) == bf16:
+                nodes.append(helper.make_node("Cast", [o + "/f32"], [o], to=bf16, name=o + "/to_bf16"))
+                o += "/f32"
+            c.output.append(o)
+        insert[n.output[0]] = nodes
+    if insert:
+        e.save(insert, set())
+    return len(insert)
+
+
 def check_by_path(path):
     """The ONNX checker on the model at path (by path, so that it finds
     external weights beside it). onnx 1.23 refuses external data with more
@@ -812,6 +847,13 @@ class RMS(nn.Module):
         self.eps = eps
 
     def forward(self, x):
+        if x.dtype == torch.bfloat16:
+            # In float32, as Black Forest Labs' RMSNorm computes it for
+            # every dtype; ONNX Runtime 1.29 has no bf16 ReduceMean kernel on
+            # any provider, so a bf16 norm opens no session. fp16 keeps the
+            # graph that session 9's timings were taken on.
+            y = x.float()
+            return (y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype) * self.w
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w
 
 
@@ -1309,6 +1351,9 @@ def write_transformer(root, dt, o, S):
             "latent": {0: "B", 1: "L"}})
     if rewrites(o):
         fuse_and_check(path, 2 if small else 24, args, small or o.check_fused, rewrites(o))
+    if o.fp32_ops:
+        k = fp32_islands(path, set(o.fp32_ops.split(",")))
+        log(f"  {path}: {k} nodes of {o.fp32_ops} run in float32 (--fp32-ops)")
     scale = (19 * 339.8 + 38 * 141.6) / (o.double * 339.8 + o.single * 141.6)  # block parameters, millions
     log(f"  transformer: {o.double} of 19 double + {o.single} of 38 single blocks; "
         f"the blocks' time scales by {scale:.2f} to full depth")
@@ -1360,6 +1405,9 @@ def main():
     ap.add_argument("--linears", choices=["plain", "split"], default="plain",
                     help="plain: the single block's Linears as exported; split: each written per part, no Split "
                          "after the first nor Concat before the second (the weights sliced)")
+    ap.add_argument("--fp32-ops", metavar="OP,OP", default="",
+                    help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
+                         "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
     ap.add_argument("--check-fused", action="store_true",
                     help="with a rewrite (--attention, --gelu, --rope, --linears): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
