@@ -9,10 +9,7 @@ import (
 	"strings"
 
 	"github.com/splatbench/splatbench/configs"
-	"github.com/splatbench/splatbench/pipeline/flux"
-	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/models"
-	"github.com/splatbench/splatbench/pipeline/score"
 )
 
 // GiB is 2^30 bytes, the unit of the plan's estimates (nvidia-smi's MiB
@@ -154,8 +151,8 @@ func planMemory(p configs.Profile, weights WeightsFunc, onGPU bool) (MemoryPlan,
 		files := map[string]string{}
 		if onGPU {
 			var err error
-			if files, err = flux.ModelFiles(p.ModelPath(p.Text2Img.Model)); err != nil {
-				return plan, fmt.Errorf("text2img.model: %w", err)
+			if files, err = fluxFiles(p); err != nil {
+				return plan, err
 			}
 		}
 		f := 1.0
@@ -180,8 +177,8 @@ func planMemory(p configs.Profile, weights WeightsFunc, onGPU bool) (MemoryPlan,
 		path := ""
 		if onGPU {
 			var err error
-			if path, err = matte.ModelPath(p.ModelPath(p.Matte.Model)); err != nil {
-				return plan, fmt.Errorf("matte.model: %w", err)
+			if path, err = mattePath(p); err != nil {
+				return plan, err
 			}
 		}
 		w, err := read(&st, path)
@@ -216,9 +213,9 @@ func planMemory(p configs.Profile, weights WeightsFunc, onGPU bool) (MemoryPlan,
 		f := 1.0
 		if onGPU {
 			sc.ORT, sc.OnGPU = true, true
-			text, image, err := score.CLIPFiles(p.ModelPath(p.Score.ClipModel))
+			text, image, err := clipFiles(p)
 			if err != nil {
-				return plan, fmt.Errorf("score.clip_model: %w", err)
+				return plan, err
 			}
 			for _, path := range []string{text, image} {
 				w, err := read(&sc, path)

@@ -19,18 +19,18 @@ import (
 func ModelFiles(p configs.Profile) ([]string, error) {
 	var out []string
 	if p.Text2Img.Source == "flux" {
-		files, err := flux.ModelFiles(p.ModelPath(p.Text2Img.Model))
+		files, err := fluxFiles(p)
 		if err != nil {
-			return nil, fmt.Errorf("text2img.model: %w", err)
+			return nil, err
 		}
 		for _, k := range slices.Sorted(maps.Keys(files)) {
 			out = append(out, files[k])
 		}
 	}
 	if p.Matte.Enabled {
-		path, err := matte.ModelPath(p.ModelPath(p.Matte.Model))
+		path, err := mattePath(p)
 		if err != nil {
-			return nil, fmt.Errorf("matte.model: %w", err)
+			return nil, err
 		}
 		out = append(out, path)
 	}
@@ -38,13 +38,40 @@ func ModelFiles(p configs.Profile) ([]string, error) {
 		out = append(out, p.ModelPath(p.Views.Model))
 	}
 	if p.Score.ClipModel != "" {
-		text, image, err := score.CLIPFiles(p.ModelPath(p.Score.ClipModel))
+		text, image, err := clipFiles(p)
 		if err != nil {
-			return nil, fmt.Errorf("score.clip_model: %w", err)
+			return nil, err
 		}
 		out = append(out, text, image)
 	}
 	return out, nil
+}
+
+// fluxFiles are the FLUX parts' files of text2img.model, by part.
+func fluxFiles(p configs.Profile) (map[string]string, error) {
+	files, err := flux.ModelFiles(p.ModelPath(p.Text2Img.Model))
+	if err != nil {
+		return nil, fmt.Errorf("text2img.model: %w", err)
+	}
+	return files, nil
+}
+
+// mattePath is matte.model's ONNX file.
+func mattePath(p configs.Profile) (string, error) {
+	path, err := matte.ModelPath(p.ModelPath(p.Matte.Model))
+	if err != nil {
+		return "", fmt.Errorf("matte.model: %w", err)
+	}
+	return path, nil
+}
+
+// clipFiles are score.clip_model's two towers.
+func clipFiles(p configs.Profile) (text, image string, err error) {
+	text, image, err = score.CLIPFiles(p.ModelPath(p.Score.ClipModel))
+	if err != nil {
+		return "", "", fmt.Errorf("score.clip_model: %w", err)
+	}
+	return text, image, nil
 }
 
 // RandomWeightFiles are the profile's model files (ModelFiles) marked as
