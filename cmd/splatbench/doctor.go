@@ -16,6 +16,7 @@ import (
 	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline"
 	"github.com/splatbench/splatbench/pipeline/cuda"
+	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/models"
 	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/results"
@@ -74,7 +75,11 @@ func runDoctor(ctx context.Context, e *env, o *profileOptions) error {
 	if perr != nil {
 		add(check{"profile", statusFail, perr.Error(), "fix the profile (see configs/presets/default.yaml)"})
 	} else {
-		add(check{"profile", statusOK, fmt.Sprintf("%s (text2img %s, matte %s, fit %d iterations)", p.Name, p.Text2Img.Source, p.Matte.Model, p.Fit.Iterations), ""})
+		matteModel := p.Matte.Model
+		if !p.Matte.Enabled {
+			matteModel = "off"
+		}
+		add(check{"profile", statusOK, fmt.Sprintf("%s (text2img %s, matte %s, fit %d iterations)", p.Name, p.Text2Img.Source, matteModel, p.Fit.Iterations), ""})
 		add(generatesCheck(pipeline.CapabilitiesOf(p)))
 	}
 	b := pipeline.NewBuilder(e.log, e.global.ortLib)
@@ -163,7 +168,12 @@ func modelChecks(ctx context.Context, rt *ort.Runtime, p configs.Profile) []chec
 	var out []check
 	gpu := gpuProvider(rt, p.Providers)
 	if p.Matte.Enabled {
-		out = append(out, modelCheck(ctx, rt, "matte model", matteModelPath(p), gpu))
+		path, err := matte.ModelPath(p.ModelPath(p.Matte.Model))
+		if err != nil {
+			out = append(out, check{"matte model", statusFail, err.Error(), "run 'make setup' or fix matte.model in the profile"})
+		} else {
+			out = append(out, modelCheck(ctx, rt, "matte model", path, gpu))
+		}
 	}
 	if p.Text2Img.Source == "flux" {
 		out = append(out, modelCheck(ctx, rt, "flux model", p.ModelPath(p.Text2Img.Model), gpu))
@@ -198,13 +208,6 @@ func gpuProvider(rt *ort.Runtime, order []string) string {
 		}
 	}
 	return ""
-}
-
-func matteModelPath(p configs.Profile) string {
-	if p.Matte.Model == "isnet-small" || p.Matte.Model == "isnet-medium" {
-		return filepath.Join(ort.CacheDir(), "models", p.Matte.Model+".onnx")
-	}
-	return p.ModelPath(p.Matte.Model)
 }
 
 // modelCheck checks the model file or folder at path; with a GPU provider

@@ -23,3 +23,30 @@ func TestDoctorSaysWhatItGenerates(t *testing.T) {
 		}
 	}
 }
+
+func TestDoctorProfileLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"matte on", nil, "matte isnet-small"},
+		{"matte off", []string{"--set", "matte.enabled=false"}, "matte off"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, stdout, _ := runCLI(t, append([]string{"doctor"}, tt.args...)...)
+			var line string
+			for l := range strings.SplitSeq(stdout, "\n") {
+				if strings.Contains(l, "profile") && strings.Contains(l, "text2img") {
+					line = l
+				}
+			}
+			if !strings.Contains(line, tt.want) {
+				t.Errorf("doctor's profile line %q lacks %q; output:\n%s", line, tt.want, stdout)
+			}
+		})
+	}
+}
