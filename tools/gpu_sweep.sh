@@ -77,7 +77,10 @@ done
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 # BiRefNet's size (make_gpu_models.py --only ...,birefnet; random weights).
-[[ -e $M/matte/birefnet/model.onnx ]] && run matte-birefnet "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
+if [[ -e $M/matte/birefnet/model.onnx ]]; then
+	run matte-birefnet "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
+	SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-birefnet-nhwc "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
+fi
 # The image-to-3D sweep with real weights and real fidelity scores: ISNet
 # medium on the CUDA provider, the lift, the fit on the device. It writes
 # the scene pictures into the cache; the lift (CPU) and the lifted,
