@@ -110,6 +110,9 @@ func TestRandomWeightsRefused(t *testing.T) {
 		{"mine refused", mine, append(refused, "under your hotkey"), ""},
 		{"mine allowed", append(mine, "--allow-random-weights"), []string{"--hotkey-seed"}, "random weights ("},
 		{"pod refused", []string{"serve", "--api", "pod", "--profile", profile, "--listen", "127.0.0.1:0"}, append(refused, "competition pod"), ""},
+		// --workers 0 fails right after the check.
+		{"serve refused", []string{"serve", "--profile", profile, "--listen", "127.0.0.1:0", "--workers", "0"}, append(refused, "generation service"), ""},
+		{"serve allowed", []string{"serve", "--profile", profile, "--listen", "127.0.0.1:0", "--workers", "0", "--allow-random-weights"}, []string{"--workers"}, "random weights ("},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,15 +20,13 @@ import (
 
 // podOptions are serve's flags for --api pod.
 type podOptions struct {
-	expectGPUs  int
-	colourFit   bool
-	allowRandom bool
+	expectGPUs int
+	colourFit  bool
 }
 
 func (o *podOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.expectGPUs, "expect-gpus", 0, "with --api pod: GPUs the pod must have (the competition's 4); fewer, or one failing its start-up check, makes /status ask for a new pod while replacements remain")
 	fs.BoolVar(&o.colourFit, "colour-fit", true, "with --api pod: fit each module's colours by rendering it in the judge's scene (a Chromium per worker)")
-	fs.BoolVar(&o.allowRandom, "allow-random-weights", false, "with --api pod: serve models marked as having random weights (every answer is noise), to exercise the pod")
 }
 
 // runPod is serve --api pod: the pod service on every GPU of the host (one
@@ -45,7 +43,7 @@ func runPod(ctx context.Context, e *env, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if !o.podOpts.allowRandom {
+	if !o.allowRandom {
 		if err := refuseRandomWeights(p, "a competition pod serving them answers noise"); err != nil {
 			return err
 		}

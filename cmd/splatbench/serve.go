@@ -26,7 +26,9 @@ type serveOptions struct {
 	warmup   string
 	api      string
 	podOpts  podOptions
-	jobQueue queueOptions // --nats: generations go on the job queue
+	// allowRandom serves models marked as having random weights.
+	allowRandom bool
+	jobQueue    queueOptions // --nats: generations go on the job queue
 }
 
 func serveCommand() *command {
@@ -66,6 +68,7 @@ Examples:
 			fs.StringVar(&o.listen, "listen", "", "address to serve on (default 127.0.0.1:8093; "+pod.DefaultAddr+" with --api pod)")
 			fs.StringVar(&o.api, "api", "generate", "generate: the generation service; pod: the competition's batch pod API (see docs/pod.md)")
 			o.podOpts.addFlags(fs)
+			fs.BoolVar(&o.allowRandom, "allow-random-weights", false, "serve models marked as having random weights (tools/make_gpu_models.py's: every answer is noise), to exercise the service")
 			fs.IntVar(&o.workers, "workers", d.Workers, "generations at once (one per GPU)")
 			fs.IntVar(&o.queue, "queue", d.QueueSize, "requests that may wait for a worker before 429")
 			fs.DurationVar(&o.timeout, "request-timeout", d.RequestTimeout, "deadline of one generation request, queueing included")
@@ -100,6 +103,11 @@ func runServe(ctx context.Context, e *env, o *serveOptions) error {
 	}
 	if p.Encoding.Format == pipeline.FormatThreejs {
 		return usageErrorf("serve answers with Gaussians; encode.format threejs is for bench and tune (the pod API serves Three.js modules)")
+	}
+	if !o.allowRandom {
+		if err := refuseRandomWeights(p, "a generation service serving them answers noise"); err != nil {
+			return err
+		}
 	}
 	if o.workers < 1 {
 		return usageErrorf("--workers must be >= 1")
