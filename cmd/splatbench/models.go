@@ -29,8 +29,11 @@ wrong. Without an argument it checks the set-up cache's models directory.
 
 --provider cuda (or tensorrt) also runs each model that fits a stage once on
 that provider with ONNX Runtime's profiler and reports where its nodes ran:
-nodes and kernel time per provider and the operator types that fell back to
-the CPU (a warning when they take over 1% of the kernel time). It loads each
+nodes and time per provider and the operator types that fell back to the
+CPU (a warning when one of them moved a tensor of 64 KiB or more). ORT's
+profile times each node on the host: a GPU node's time is mostly its launch,
+so on a GPU those shares say where the host waited, not where the GPU
+worked. It loads each
 model a second time and needs the provider (make setup-gpu, docs/gpu.md).
 Each model's line also gives that run's FLOP floor and graph roofline (each
 node at the slower of its FLOPs and its bytes) at the datasheet peaks of this

@@ -94,9 +94,16 @@ func sum[V ~int | ~int64 | ~float64](m map[string]V) V {
 }
 
 // String is one line: "cuda 812 nodes 41.2 ms, cpu 14 nodes 0.05 ms (cpu 0.1%
-// of kernel time: Gather×6 Shape×8); kernel time by operator: MatMul 61%
-// Softmax 18% …".
+// of host time: Gather×6 Shape×8); host time by operator: MatMul 61%
+// Softmax 18% …". ORT's profile times each node on the host: a CPU node's
+// time is its kernel's, a GPU node's mostly its launch (or a wait for the
+// stream), so for a GPU session the shares say where the host waited, not
+// where the GPU spent its time. Only the CPU provider's is "kernel time".
 func (p *Placement) String() string {
+	what := "host time"
+	if p.Provider == CPU {
+		what = "kernel time"
+	}
 	provs := slices.Sorted(maps.Keys(p.Nodes))
 	// The asked provider first, the CPU last.
 	slices.SortStableFunc(provs, func(a, b string) int { return rank(a, p.Provider) - rank(b, p.Provider) })
@@ -119,7 +126,7 @@ func (p *Placement) String() string {
 			}
 			list = append(list, fmt.Sprintf("%s×%d", op, p.CPUOps[op]))
 		}
-		s += fmt.Sprintf(" (cpu %.1f%% of kernel time: %s)", 100*p.CPUShare(), strings.Join(list, " "))
+		s += fmt.Sprintf(" (cpu %.1f%% of %s: %s)", 100*p.CPUShare(), what, strings.Join(list, " "))
 		if len(p.CPUWork) > 0 {
 			var work []string
 			for _, op := range slices.Sorted(maps.Keys(p.CPUWork)) {
@@ -129,7 +136,7 @@ func (p *Placement) String() string {
 		}
 	}
 	if top := p.topOps(5); top != "" {
-		s += "; kernel time by operator: " + top
+		s += "; " + what + " by operator: " + top
 	}
 	if w := p.workString(); w != "" {
 		s += "; " + w

@@ -115,16 +115,29 @@ func TestParseProfile(t *testing.T) {
 	}
 }
 
+// TestPlacementString: a GPU session's node times are host times (launches),
+// a CPU session's are its kernels'.
 func TestPlacementString(t *testing.T) {
-	p, err := ParseProfile(strings.NewReader(cudaProfile), CUDA)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		provider, want string
+	}{
+		{CUDA, "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of host time: Gather×1 Shape×1); " +
+			"host time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%; " +
+			"work 19.3 GFLOP (MatMul 100%), 31.5 MB moved (MatMul 100%)"},
+		{CPU, "cpu 2 nodes 0.01 ms, cuda 2 nodes 5.99 ms; " +
+			"kernel time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%; " +
+			"work 19.3 GFLOP (MatMul 100%), 31.5 MB moved (MatMul 100%)"},
 	}
-	want := "cuda 2 nodes 5.99 ms, cpu 2 nodes 0.01 ms (cpu 0.1% of kernel time: Gather×1 Shape×1); " +
-		"kernel time by operator: MatMul 83% Softmax 17% Gather 0% Shape 0%; " +
-		"work 19.3 GFLOP (MatMul 100%), 31.5 MB moved (MatMul 100%)"
-	if got := p.String(); got != want {
-		t.Errorf("String() =\n  %q\nwant\n  %q", got, want)
+	for _, tt := range tests {
+		t.Run(tt.provider, func(t *testing.T) {
+			p, err := ParseProfile(strings.NewReader(cudaProfile), tt.provider)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.String(); got != tt.want {
+				t.Errorf("String() =\n  %q\nwant\n  %q", got, tt.want)
+			}
+		})
 	}
 }
 
