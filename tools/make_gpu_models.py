@@ -6,6 +6,7 @@ model stages load, for timing them on a GPU (issue 14, docs/perf/ort-gpu.md).
                                          [--dtype fp16|bf16] [--attention plain|mha]
                                          [--only clip-l,t5,transformer,vae,clip,birefnet] [--smoke]
                                          [--check-fused] [--fuse-from DIR]
+    python3 tools/make_gpu_models.py OUT --deepen-from DIR [--double 19 --single 38]
 
 Run it on the GPU machine (PyTorch builds the weights on the GPU; no network,
 no downloads). Latency does not depend on weight values, so these models time
@@ -47,9 +48,16 @@ Float tensors on the graph boundary are --dtype (fp16 default; ids stay fp32,
 token ids int64), and so are the weights. A reduced depth is printed with the
 factor by which per-block time must be scaled: say so wherever a number from
 it is used. --smoke shrinks every width and depth to check the exporter fast.
+
+--deepen-from makes the full-depth transformer from a plain reduced export
+(2 + 4 blocks) by repeating its last blocks in the graph, each repeat with its
+own copy of the weights: the graph a full export gives, without the 8-minute
+export. Checked against an export whose repeated blocks share weights
+(--tie-after; docs/perf/ort-gpu.md, "Repeating it").
 """
 
 import argparse
+import inspect
 import math
 import os
 import shutil
@@ -64,7 +72,9 @@ from onnx_marks import mark_random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
-OPSET = 17
+# 16 on torch 1.13 (Debian's, for CPU checks): its opset-17 LayerNormalization
+# without an affine scale has an empty input, which the checker refuses.
+OPSET = 17 if int(torch.__version__.split(".")[0]) >= 2 else 16
 # The TorchScript exporter first (fast),
 # then the dynamo one. For bf16 the dynamo one first: the TorchScript exporter
 # writes a Cast to bfloat16 as complex128 (ONNX type 15 is torch's bfloat16
@@ -86,7 +96,9 @@ def export(model, args, path, input_names, output_names, dynamic_axes):
     for dynamo in EXPORTERS:
         try:
             kw = dict(input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
-                      do_constant_folding=True, dynamo=dynamo)
+                      do_constant_folding=True)
+            if dynamo or "dynamo" in inspect.signature(torch.onnx.export).parameters:
+                kw["dynamo"] = dynamo  # torch 1.13 has only the TorchScript exporter
             if dynamo:
                 kw.update(opset_version=18, external_data=True)
             else:
@@ -831,6 +843,137 @@ def fuse_copy(src, dst, heads, which):
     fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, which)
 
 
+def deepen(src, dst, want):
+    """The plain exported transformer of the folder src, made deeper in dst
+    by repeating its last block of each kind: want maps a ModuleList's name
+    ("doubles", "singles") to the number of blocks dst has. Each repeat is the
+    last block's nodes (the TorchScript exporter names them /doubles.K/...),
+    reading the previous repeat's outputs where the last block read the block
+    before it, with its own copy of the weights that only that block reads
+    (bytes copied in the data file, so each repeat has its own weights on the
+    device, as a full export has); constants it shares with other blocks stay
+    shared. A full-depth export takes about 8 minutes and 22 GB of writing
+    through the exporter; this takes the time of copying the weights. The
+    graph is the exported block's, so ONNX Runtime runs what a full export
+    would give it; the repeated weights are random either way.
+    --check-deepen checks it against an export whose extra blocks share the
+    last one's weights."""
+    import onnx
+    sm = os.path.join(src, "model.onnx")
+    m = onnx.load(sm, load_external_data=False)
+    g = m.graph
+    files = {kv.value for t in g.initializer for kv in t.external_data if kv.key == "location"}
+    if len(files) > 1:
+        raise RuntimeError(f"{sm}: weights in {len(files)} files; deepen reads one (an export of this script)")
+    os.makedirs(dst, exist_ok=True)
+    data = files.pop() if files else None
+    if data:
+        with open(os.path.join(src, data), "rb") as fi, open(os.path.join(dst, data), "wb") as fo:
+            shutil.copyfileobj(fi, fo, 64 << 20)
+    nodes = list(g.node)
+    readers = {}
+    for n in nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    prod = {o: n for n in nodes for o in n.output}
+    inits = {t.name: t for t in g.initializer}
+    outputs = {o.name for o in g.output}
+    act = {"hidden_states", "encoder_hidden_states"}  # and what depends on them
+    for n in nodes:
+        if any(i in act for i in n.input):
+            act.update(n.output)
+    copies = 0
+    for kind, total in want.items():
+        have = 1 + max((int(n.name.split("/")[1].split(".")[1]) for n in nodes
+                        if n.name.startswith(f"/{kind}.")), default=-1)
+        if total <= have:
+            continue
+        if have < 2:
+            raise RuntimeError(f"{sm}: {have} {kind} blocks; deepen needs 2 (the stream between two blocks)")
+        last, prev = f"/{kind}.{have - 1}/", f"/{kind}.{have - 2}/"
+        block = [n for n in nodes if n.name.startswith(last)]
+        inside = {o for n in block for o in n.output}
+        ids = {id(n) for n in block}
+        # What the block hands on (read after it) and what it reads of the
+        # block before: the same activations one block apart, paired by name.
+        # Values that do not depend on the activations (silu(vec), the RoPE
+        # tables' casts) the exporter computes once and shares between
+        # blocks: the repeats share them too.
+        out = sorted(v for v in inside if v in act and
+                     (v in outputs or any(id(r) not in ids for r in readers.get(v, []))))
+        by_name = {(n.name, k): o for n in block for k, o in enumerate(n.output)}
+        stream = {}
+        for n in block:
+            for i in n.input:
+                p = prod.get(i)
+                if p is not None and i in act and p.name.startswith(prev):
+                    twin = by_name.get((last + p.name[len(prev):], list(p.output).index(i)))
+                    if twin is None:
+                        raise RuntimeError(f"{sm}: {i} (read by {n.name}) has no twin in {last}")
+                    stream[i] = twin
+        if sorted(set(stream.values())) != out:
+            raise RuntimeError(f"{sm}: {last} hands on {out} but reads {sorted(stream)} of {prev}")
+        own = sorted({i for n in block for i in n.input if i in inits
+                      and all(id(r) in ids for r in readers[i])})
+
+        def name_in(v, j):
+            return v.replace(last, f"/{kind}.{have - 1 + j}/", 1) if v.startswith(last) else f"{v}.deep{j}"
+        made = []
+        for j in range(1, total - have + 1):
+            for t in own:
+                c = onnx.TensorProto()
+                c.CopyFrom(inits[t])
+                c.name = name_in(t, j)
+                if c.data_location == onnx.TensorProto.EXTERNAL:
+                    kv = {e.key: e for e in c.external_data}
+                    with open(os.path.join(dst, data), "r+b") as fo:
+                        end = fo.seek(0, 2)
+                        at = end + (-end % 4096)
+                        fo.truncate(at)
+                        n = int(kv["length"].value)
+                        with open(os.path.join(src, data), "rb") as fi:
+                            fi.seek(int(kv["offset"].value))
+                            fo.seek(at)
+                            while n:
+                                b = fi.read(min(n, 64 << 20))
+                                fo.write(b)
+                                n -= len(b)
+                    kv["offset"].value = str(at)
+                g.initializer.append(c)
+            for n in block:
+                c = onnx.NodeProto()
+                c.CopyFrom(n)
+                c.name = name_in(n.name, j)
+                for k, i in enumerate(c.input):
+                    if i in inside or i in own:
+                        c.input[k] = name_in(i, j)
+                    elif i in stream:
+                        c.input[k] = stream[i] if j == 1 else name_in(stream[i], j - 1)
+                for k, o in enumerate(c.output):
+                    c.output[k] = name_in(o, j)
+                made.append(c)
+        k = total - have
+        for n in nodes:  # what read the last block's outputs reads the last repeat's
+            if id(n) not in ids:
+                for q, i in enumerate(n.input):
+                    if i in out:
+                        n.input[q] = name_in(i, k)
+        for o in g.output:
+            if o.name in out:
+                raise RuntimeError(f"{sm}: graph output {o.name} is made in {last}")
+        at = max(q for q, n in enumerate(nodes) if id(n) in ids) + 1
+        nodes[at:at] = made
+        copies += len(made)
+        log(f"  {kind}: {have} blocks repeated to {total} (the last one {total - have} times: "
+            f"{len(block)} nodes, {len(own)} weights each)")
+    del g.node[:]
+    g.node.extend(nodes)
+    m.metadata_props.add(key="splatbench.deepened", value=",".join(f"{k}={v}" for k, v in want.items()))
+    onnx.save(m, os.path.join(dst, "model.onnx"))
+    check_by_path(os.path.join(dst, "model.onnx"))
+    return copies
+
+
 def lin(i, o, bias=True):
     m = nn.Linear(i, o, bias=bias)
     nn.init.normal_(m.weight, std=0.02)
@@ -1166,8 +1309,11 @@ def copy_tokenizers(dst, clip_name, t5_name=None):
 
 def build(cls, dt, *a, **kw):
     torch.manual_seed(0)
-    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
-        m = cls(*a, **kw)
+    if hasattr(torch.device, "__enter__"):  # torch 2: weights made on the device
+        with torch.device(dev()):
+            m = cls(*a, **kw)
+    else:  # torch 1.13 (Debian's, for CPU checks)
+        m = cls(*a, **kw).to(dev())
     return m.to(dt).eval()
 
 
@@ -1340,8 +1486,12 @@ def write_transformer(root, dt, o, S):
     args = (torch.randn(1, L, 64, device=dev(), dtype=dt), torch.randn(1, S, 4096, device=dev(), dtype=dt),
             torch.randn(1, 768, device=dev(), dtype=dt), torch.full((1,), 0.75, device=dev(), dtype=dt),
             ids, torch.zeros(S, 3, device=dev()))
-    m = build(FluxTransformer, dt, n_double=o.double, n_single=o.single,
-              **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
+    d, s = (int(v) for v in o.tie_after.split(",")) if o.tie_after else (o.double, o.single)
+    m = build(FluxTransformer, dt, n_double=d, n_single=s, **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
+    # --tie-after: the D + S model (its weights those of a D + S export),
+    # its last blocks run again up to --double/--single.
+    m.doubles.extend([m.doubles[-1]] * (o.double - len(m.doubles)))
+    m.singles.extend([m.singles[-1]] * (o.single - len(m.singles)))
     path = os.path.join(root, "transformer.opt", "model.onnx")
     export(m, args, path,
            ["hidden_states", "encoder_hidden_states", "pooled_projections", "timestep", "img_ids", "txt_ids"],
@@ -1387,9 +1537,9 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--dtype", choices=["fp16", "bf16", "fp32"], default="fp16",
                     help="fp32 only for checks (--smoke): the CPU provider's fused attention is fp32")
-    ap.add_argument("--double", type=int, default=19)
-    ap.add_argument("--single", type=int, default=38)
-    ap.add_argument("--t5-layers", type=int, default=24)
+    ap.add_argument("--double", type=int, help="double-stream blocks (19; 1 with --smoke)")
+    ap.add_argument("--single", type=int, help="single-stream blocks (38; 1 with --smoke)")
+    ap.add_argument("--t5-layers", type=int, help="T5 layers (24; 1 with --smoke)")
     ap.add_argument("--only", default="clip-l,t5,transformer,vae,clip",
                     help="comma-separated parts: clip-l, t5, transformer, vae (the flux/ folder), clip (the scoring towers), "
                          "birefnet (matte/birefnet/, not in the default)")
@@ -1414,8 +1564,24 @@ def main():
     ap.add_argument("--fuse-from", metavar="DIR",
                     help="with rewrites (--attention, --gelu, --rope, --linears): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
+    ap.add_argument("--deepen-from", metavar="DIR",
+                    help="write OUT/flux/transformer.opt with --double/--single blocks by repeating the last block of each "
+                         "kind of the plain transformer under DIR/flux (at least 2 + 2 blocks), each repeat with its own "
+                         "copy of the weights: a full-depth graph in the time of copying 22 GB, not an 8-minute export")
+    ap.add_argument("--tie-after", metavar="D,S",
+                    help="(checks) the transformer of D + S blocks, its last double and last single block run again "
+                         "up to --double/--single (weights shared): what --deepen-from of its D + S export must compute")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
+    full = (1, 1, 1) if o.smoke else (19, 38, 24)
+    o.double, o.single, o.t5_layers = (v if v is not None else d for v, d in zip((o.double, o.single, o.t5_layers), full))
+    if o.deepen_from:
+        src = os.path.join(o.deepen_from, "flux", "transformer.opt")
+        dst = os.path.join(o.out, "flux", "transformer.opt")
+        t0 = time.time()
+        deepen(src, dst, {"doubles": o.double, "singles": o.single})
+        log(f"{dst}: {o.double} + {o.single} blocks from {src} in {time.time() - t0:.0f} s")
+        return 0
     if o.fuse_from:
         if not rewrites(o):
             ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused or --linears split")
@@ -1425,8 +1591,6 @@ def main():
     global EXPORTERS
     if o.dtype == "bf16":
         EXPORTERS = (True, False)
-    if o.smoke:
-        o.double, o.single, o.t5_layers = 1, 1, 1
     log(f"torch {torch.__version__}, device {dev()}, {o.dtype}")
     parts = o.only.split(",")
     if {"clip-l", "t5", "transformer", "vae"} & set(parts):
