@@ -843,10 +843,11 @@ def fuse_copy(src, dst, heads, which):
     fuse_and_check(os.path.join(dst, "model.onnx"), heads, None, False, which)
 
 
-def deepen(src, dst, want):
-    """The plain exported transformer of the folder src, made deeper in dst
-    by repeating its last block of each kind: want maps a ModuleList's name
-    ("doubles", "singles") to the number of blocks dst has. Each repeat is the
+def deepen(src, dst, want, sources):
+    """The plain exported transformer (or T5) of the folder src, made deeper
+    in dst by repeating its last block of each kind: want maps a ModuleList's
+    name ("doubles", "singles"; T5's "layers") to the number of blocks dst
+    has; sources names the graph inputs the blocks' activations come from. Each repeat is the
     last block's nodes (the TorchScript exporter names them /doubles.K/...),
     reading the previous repeat's outputs where the last block read the block
     before it, with its own copy of the weights that only that block reads
@@ -878,7 +879,7 @@ def deepen(src, dst, want):
     prod = {o: n for n in nodes for o in n.output}
     inits = {t.name: t for t in g.initializer}
     outputs = {o.name for o in g.output}
-    act = {"hidden_states", "encoder_hidden_states"}  # and what depends on them
+    act = set(sources)  # and what depends on them
     for n in nodes:
         if any(i in act for i in n.input):
             act.update(n.output)
@@ -1463,7 +1464,9 @@ def write_clip_l(root, dt, small):
 
 def write_t5(root, dt, o, S):
     small = o.smoke
-    m = build(T5Encoder, dt, **(dict(d=64, h=2, ff=128, layers=1) if small else dict(layers=o.t5_layers)))
+    t = int(o.tie_after.split(",")[2]) if o.tie_after and o.tie_after.count(",") == 2 else o.t5_layers
+    m = build(T5Encoder, dt, **(dict(d=64, h=2, ff=128, layers=t) if small else dict(layers=t)))
+    m.layers.extend([m.layers[-1]] * (o.t5_layers - t))  # --tie-after
     if small:
         m.out = lin(64, 4096).to(dev(), dt)
         m.norm = nn.Sequential(m.norm, m.out)
@@ -1486,7 +1489,7 @@ def write_transformer(root, dt, o, S):
     args = (torch.randn(1, L, 64, device=dev(), dtype=dt), torch.randn(1, S, 4096, device=dev(), dtype=dt),
             torch.randn(1, 768, device=dev(), dtype=dt), torch.full((1,), 0.75, device=dev(), dtype=dt),
             ids, torch.zeros(S, 3, device=dev()))
-    d, s = (int(v) for v in o.tie_after.split(",")) if o.tie_after else (o.double, o.single)
+    d, s = (int(v) for v in o.tie_after.split(",")[:2]) if o.tie_after else (o.double, o.single)
     m = build(FluxTransformer, dt, n_double=d, n_single=s, **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
     # --tie-after: the D + S model (its weights those of a D + S export),
     # its last blocks run again up to --double/--single.
@@ -1565,22 +1568,28 @@ def main():
                     help="with rewrites (--attention, --gelu, --rope, --linears): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--deepen-from", metavar="DIR",
-                    help="write OUT/flux/transformer.opt with --double/--single blocks by repeating the last block of each "
-                         "kind of the plain transformer under DIR/flux (at least 2 + 2 blocks), each repeat with its own "
-                         "copy of the weights: a full-depth graph in the time of copying 22 GB, not an 8-minute export")
-    ap.add_argument("--tie-after", metavar="D,S",
-                    help="(checks) the transformer of D + S blocks, its last double and last single block run again "
-                         "up to --double/--single (weights shared): what --deepen-from of its D + S export must compute")
+                    help="write OUT/flux/transformer.opt with --double/--single blocks (and t5.opt with --t5-layers, "
+                         "for the parts --only names) by repeating the last block of each kind of the plain model under "
+                         "DIR/flux (at least 2 of each), each repeat with its own copy of the weights: a full-depth "
+                         "graph in the time of copying 22 GB, not an 8-minute export")
+    ap.add_argument("--tie-after", metavar="D,S[,T]",
+                    help="(checks) the transformer of D + S blocks (and T5 of T layers), its last double and last single "
+                         "block (and T5 layer) run again up to --double/--single (--t5-layers), weights shared: what "
+                         "--deepen-from of its D + S (T) export must compute")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
     full = (1, 1, 1) if o.smoke else (19, 38, 24)
     o.double, o.single, o.t5_layers = (v if v is not None else d for v, d in zip((o.double, o.single, o.t5_layers), full))
     if o.deepen_from:
-        src = os.path.join(o.deepen_from, "flux", "transformer.opt")
-        dst = os.path.join(o.out, "flux", "transformer.opt")
-        t0 = time.time()
-        deepen(src, dst, {"doubles": o.double, "singles": o.single})
-        log(f"{dst}: {o.double} + {o.single} blocks from {src} in {time.time() - t0:.0f} s")
+        for name, want, sources in (("transformer", {"doubles": o.double, "singles": o.single},
+                                     ("hidden_states", "encoder_hidden_states")),
+                                    ("t5", {"layers": o.t5_layers}, ("input_ids",))):
+            src = os.path.join(o.deepen_from, "flux", name + ".opt")
+            if name in o.only.split(",") and os.path.exists(src):
+                dst = os.path.join(o.out, "flux", name + ".opt")
+                t0 = time.time()
+                deepen(src, dst, want, sources)
+                log(f"{dst}: {want} from {src} in {time.time() - t0:.0f} s")
         return 0
     if o.fuse_from:
         if not rewrites(o):
