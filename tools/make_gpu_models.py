@@ -888,6 +888,7 @@ def deepen(src, dst, want, sources):
         have = 1 + max((int(n.name.split("/")[1].split(".")[1]) for n in nodes
                         if n.name.startswith(f"/{kind}.")), default=-1)
         if total <= have:
+            log(f"  {kind}: {have} blocks, {total} asked: left as they are")
             continue
         if have < 2:
             raise RuntimeError(f"{sm}: {have} {kind} blocks; deepen needs 2 (the stream between two blocks)")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# gpu_models.sh OUT: every model tools/gpu_sweep.sh measures, made with
+# tools/make_gpu_models.py on a GPU machine (random weights; docs/perf/ort-gpu.md):
+#
+#   OUT/m      the reduced set: FLUX's CLIP-L, T5 (2 of 24 layers), the
+#              transformer (2 of 19 double + 4 of 38 single blocks), the VAE
+#              decoder, and CLIP ViT-L/14 (gpu_sweep.sh's MODELS)
+#   OUT/mf     the reduced transformer with ORT's fused operators (MODELS_MHA)
+#   OUT/fullp  the transformer at full depth and T5 at 24 layers, deepened from
+#              OUT/m (--deepen-from: seconds of copying, not an 8-minute export)
+#              (MODELS_FULL_REF)
+#   OUT/full   OUT/fullp's transformer with the fused operators, its T5
+#              (MODELS_FULL)
+#   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
+#   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
+#
+# Each folder is written under a .tmp name and renamed when complete, so a
+# measuring script can wait for it (gpu_sweep.sh's WAIT) while the next is
+# made. About 50 GB of disk at the end; ONLY (a regular expression over the
+# folder names) picks some.
+set -euo pipefail
+O=${1:?usage: gpu_models.sh OUT}
+G=(${PYTHON:-python3} "$(dirname "$0")/make_gpu_models.py")
+R=(--attention mha --gelu fast --rope fused --linears split)
+T0=$SECONDS
+mkdir -p "$O"
+# one NAME ARGS...: OUT/NAME from make_gpu_models.py OUT/NAME.tmp ARGS $EXTRA
+# (EXTRA="--smoke --dtype fp32" checks the script on a CPU in seconds).
+one() {
+	local name=$1
+	shift
+	[[ -z ${ONLY:-} || $name =~ $ONLY ]] || return 0
+	[[ -d $O/$name ]] && { echo "== $name: there"; return 0; }
+	rm -rf "$O/$name.tmp"
+	"${G[@]}" "$O/$name.tmp" "$@" ${EXTRA:-}
+	# The fused full transformer reads the deepened T5 (the folder's own
+	# files are hard links or copies: ONNX Runtime refuses weights outside it).
+	[[ $name == full ]] && ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
+	mv "$O/$name.tmp" "$O/$name"
+	echo "== $name made at $((SECONDS - T0)) s; $(df -h "$O" | tail -1)"
+}
+one m --double 2 --single 4 --t5-layers 2 --only clip-l,t5,transformer,vae,clip
+one mf "${R[@]}" --fuse-from "$O/m"
+one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24
+one full "${R[@]}" --fuse-from "$O/fullp"
+one bir --only birefnet
+one bf16 --double 2 --single 4 --only transformer --dtype bf16
