@@ -4,7 +4,7 @@
 # with an NVIDIA GPU after
 #
 #   make setup && make setup-gpu            # ISNet + <cache>/ort-gpu (CUDA provider)
-#   python3 tools/make_gpu_models.py MODELS --double 2 --single 4 --t5-layers 4
+#   tools/gpu_models.sh G                  # MODELS=G/m, and the optional folders below
 #   export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu:$LD_LIBRARY_PATH
 #
 # MODELS holds flux/, clip/ and optionally matte/birefnet/ as make_gpu_models.py writes them (random
