@@ -928,6 +928,8 @@ def deepen(src, dst, want, sources):
                 c.name = name_in(t, j)
                 if c.data_location == onnx.TensorProto.EXTERNAL:
                     kv = {e.key: e for e in c.external_data}
+                    if "offset" not in kv:  # offset 0 may go unwritten
+                        kv["offset"] = c.external_data.add(key="offset", value="0")
                     with open(os.path.join(dst, data), "r+b") as fo:
                         end = fo.seek(0, 2)
                         at = end + (-end % 4096)
