@@ -103,6 +103,21 @@ for res in 1024 512; do
 			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
 done
 run placement "$SB" models check --provider cuda "$M"
+# Where each model's GPU time goes, kernel by kernel: Nsight Compute's
+# per-kernel summary of one model check (session creation, a run and the
+# placement probe's run at the probe's shapes: FLUX parts at 512², the
+# matte at its size), at the card's own clocks and warm caches. ORT's
+# profile cannot say this: on the CUDA provider it times launches on the host.
+kernels() {
+	command -v ncu >/dev/null || { echo "== $1: no ncu"; return; }
+	[[ -e $2 ]] || { echo "== $1: $2 missing"; return; }
+	run "$1" ncu --target-processes all --clock-control none --cache-control none --metrics gpu__time_duration.sum \
+		--print-summary per-kernel "$SB" models check --provider cuda "$2"
+}
+kernels kernels-vae "$M/flux/vae.opt/model.onnx"
+kernels kernels-transformer "${MODELS_MHA:-$M}/flux/transformer.opt/model.onnx"
+kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
+[[ -n ${SPLATBENCH_CACHE:-} ]] && kernels kernels-isnet "$SPLATBENCH_CACHE/models/isnet-medium.onnx"
 [[ -n ${SPLATBENCH_CACHE:-} ]] && run placement-isnet "$SB" models check --provider cuda "$SPLATBENCH_CACHE/models"
 
 # A small GPU sweep: FLUX steps x the lifted fit's steps on 4 prompts, one
