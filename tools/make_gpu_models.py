@@ -857,8 +857,8 @@ def deepen(src, dst, want, sources):
     through the exporter; this takes the time of copying the weights. The
     graph is the exported block's, so ONNX Runtime runs what a full export
     would give it; the repeated weights are random either way.
-    --check-deepen checks it against an export whose extra blocks share the
-    last one's weights."""
+    --tie-after exports what it must compute: the extra blocks run the last
+    one's module again."""
     import onnx
     sm = os.path.join(src, "model.onnx")
     m = onnx.load(sm, load_external_data=False)
@@ -869,8 +869,20 @@ def deepen(src, dst, want, sources):
     os.makedirs(dst, exist_ok=True)
     data = files.pop() if files else None
     if data:
-        with open(os.path.join(src, data), "rb") as fi, open(os.path.join(dst, data), "wb") as fo:
-            shutil.copyfileobj(fi, fo, 64 << 20)
+        shutil.copyfile(os.path.join(src, data), os.path.join(dst, data))
+        fi, fo = open(os.path.join(src, data), "rb"), open(os.path.join(dst, data), "r+b")
+
+    def append(off, n):  # bytes [off, off+n) of src's data at the end of dst's, 4 KiB aligned
+        at = fo.seek(0, 2)
+        at += -at % 4096
+        fo.truncate(at)
+        fo.seek(at)
+        fi.seek(off)
+        while n:
+            b = fi.read(min(n, 64 << 20))
+            fo.write(b)
+            n -= len(b)
+        return at
     nodes = list(g.node)
     readers = {}
     for n in nodes:
@@ -883,7 +895,6 @@ def deepen(src, dst, want, sources):
     for n in nodes:
         if any(i in act for i in n.input):
             act.update(n.output)
-    copies = 0
     for kind, total in want.items():
         have = 1 + max((int(n.name.split("/")[1].split(".")[1]) for n in nodes
                         if n.name.startswith(f"/{kind}.")), default=-1)
@@ -930,19 +941,7 @@ def deepen(src, dst, want, sources):
                     kv = {e.key: e for e in c.external_data}
                     if "offset" not in kv:  # offset 0 may go unwritten
                         kv["offset"] = c.external_data.add(key="offset", value="0")
-                    with open(os.path.join(dst, data), "r+b") as fo:
-                        end = fo.seek(0, 2)
-                        at = end + (-end % 4096)
-                        fo.truncate(at)
-                        n = int(kv["length"].value)
-                        with open(os.path.join(src, data), "rb") as fi:
-                            fi.seek(int(kv["offset"].value))
-                            fo.seek(at)
-                            while n:
-                                b = fi.read(min(n, 64 << 20))
-                                fo.write(b)
-                                n -= len(b)
-                    kv["offset"].value = str(at)
+                    kv["offset"].value = str(append(int(kv["offset"].value), int(kv["length"].value)))
                 g.initializer.append(c)
             for n in block:
                 c = onnx.NodeProto()
@@ -967,15 +966,19 @@ def deepen(src, dst, want, sources):
                 raise RuntimeError(f"{sm}: graph output {o.name} is made in {last}")
         at = max(q for q, n in enumerate(nodes) if id(n) in ids) + 1
         nodes[at:at] = made
-        copies += len(made)
         log(f"  {kind}: {have} blocks repeated to {total} (the last one {total - have} times: "
             f"{len(block)} nodes, {len(own)} weights each)")
+    if data:
+        fi.close()
+        fo.close()
+    keep = [onnx.NodeProto() for _ in nodes]  # copies: the old ones go with the field's clearing
+    for c, n in zip(keep, nodes):
+        c.CopyFrom(n)
     del g.node[:]
-    g.node.extend(nodes)
+    g.node.extend(keep)
     m.metadata_props.add(key="splatbench.deepened", value=",".join(f"{k}={v}" for k, v in want.items()))
     onnx.save(m, os.path.join(dst, "model.onnx"))
     check_by_path(os.path.join(dst, "model.onnx"))
-    return copies
 
 
 def lin(i, o, bias=True):
