@@ -17,12 +17,13 @@
 # Each folder is written under a .tmp name and renamed when complete, so a
 # measuring script can wait for it (gpu_sweep.sh's WAIT) while the next is
 # made. About 50 GB of disk at the end; ONLY (a regular expression over the
-# folder names) picks some.
-set -euo pipefail
+# folder names) picks some. Exits 1 if any failed.
+set -uo pipefail
 O=${1:?usage: gpu_models.sh OUT}
 G=(${PYTHON:-python3} "$(dirname "$0")/make_gpu_models.py")
 R=(--attention mha --gelu fast --rope fused --linears split)
 T0=$SECONDS
+rc=0
 mkdir -p "$O"
 # one NAME ARGS...: OUT/NAME from make_gpu_models.py OUT/NAME.tmp ARGS $EXTRA
 # (EXTRA="--smoke --dtype fp32" checks the script on a CPU in seconds).
@@ -32,16 +33,18 @@ one() {
 	[[ -z ${ONLY:-} || $name =~ $ONLY ]] || return 0
 	[[ -d $O/$name ]] && { echo "== $name: there"; return 0; }
 	rm -rf "$O/$name.tmp"
-	"${G[@]}" "$O/$name.tmp" "$@" ${EXTRA:-}
+	# A failure is reported and the next model made (what needs this one fails too).
+	"${G[@]}" "$O/$name.tmp" "$@" ${EXTRA:-} || { echo "== $name FAILED at $((SECONDS - T0)) s"; return 1; }
 	# The fused full transformer reads the deepened T5 (the folder's own
 	# files are hard links or copies: ONNX Runtime refuses weights outside it).
 	[[ $name == full ]] && ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 	mv "$O/$name.tmp" "$O/$name"
 	echo "== $name made at $((SECONDS - T0)) s; $(df -h "$O" | tail -1)"
 }
-one m --double 2 --single 4 --t5-layers 2 --only clip-l,t5,transformer,vae,clip
-one mf "${R[@]}" --fuse-from "$O/m"
-one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24
-one full "${R[@]}" --fuse-from "$O/fullp"
-one bir --only birefnet
-one bf16 --double 2 --single 4 --only transformer --dtype bf16
+one m --double 2 --single 4 --t5-layers 2 --only clip-l,t5,transformer,vae,clip || rc=1
+one mf "${R[@]}" --fuse-from "$O/m" || rc=1
+one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24 || rc=1
+one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
+one bir --only birefnet || rc=1
+one bf16 --double 2 --single 4 --only transformer --dtype bf16 || rc=1
+exit $rc

@@ -1587,6 +1587,7 @@ def main():
     full = (1, 1, 1) if o.smoke else (19, 38, 24)
     o.double, o.single, o.t5_layers = (v if v is not None else d for v, d in zip((o.double, o.single, o.t5_layers), full))
     if o.deepen_from:
+        done = 0
         for name, want, sources in (("transformer", {"doubles": o.double, "singles": o.single},
                                      ("hidden_states", "encoder_hidden_states")),
                                     ("t5", {"layers": o.t5_layers}, ("input_ids",))):
@@ -1596,6 +1597,9 @@ def main():
                 t0 = time.time()
                 deepen(src, dst, want, sources)
                 log(f"{dst}: {want} from {src} in {time.time() - t0:.0f} s")
+                done += 1
+        if not done:
+            ap.error(f"--deepen-from {o.deepen_from}: no flux/transformer.opt or flux/t5.opt there of the parts --only names")
         return 0
     if o.fuse_from:
         if not rewrites(o):
