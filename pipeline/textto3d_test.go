@@ -75,6 +75,9 @@ func TestTextTo3DWithTinyModels(t *testing.T) {
 		if len(timings) != 6 || timings[0].Stage != "text2img" || timings[2].Stage != "lift" || timings[4].Stage != "score" {
 			t.Fatalf("timings %+v", timings)
 		}
+		if timings[0].Device != "ort:cpu" {
+			t.Errorf("text2img ran on %q, want ort:cpu", timings[0].Device)
+		}
 		return st
 	}
 	a, again, other := run(1), run(1), run(2)

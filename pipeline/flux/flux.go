@@ -145,6 +145,10 @@ func (f *Flux) Providers() map[string]string {
 	return out
 }
 
+// Provider is the execution provider of the transformer, which does most of
+// a generation's work ("cpu", "cuda", ...).
+func (f *Flux) Provider() string { return f.sess[stageTransformer].Provider() }
+
 // Options returns the options in use (defaults filled in).
 func (f *Flux) Options() Options { return f.opts }
 
