@@ -3,10 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/ort"
+	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 )
 
 func TestWorkNote(t *testing.T) {
@@ -77,5 +79,40 @@ score: {clip_model: `+dir+`, fidelity_views: 1}
 	}
 	if !strings.Contains(string(b), `"caveats"`) || !strings.Contains(string(b), "Random weights") {
 		t.Errorf("run.json has no caveat:\n%s", b)
+	}
+}
+
+// TestBenchSaysTextEncodingReused: bench repeats one prompt, so the FLUX
+// stage encodes it once; the table says that the timed runs leave the text
+// encoders out, and what they cost.
+func TestBenchSaysTextEncodingReused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the tiny FLUX models")
+	}
+	orttest.Library(t)
+	profile, _ := tinyFluxProfile(t)
+	for _, tc := range []struct {
+		stage         string
+		warmup, timed string
+		want          string // "" for no note
+	}{
+		{"text2img", "1", "2", "2 of the 2 timed runs reused"},
+		{"all", "1", "1", "1 of the 1 timed runs reused"},
+		{"text2img", "0", "1", ""}, // the one timed run encoded its prompt
+	} {
+		t.Run(tc.stage+"/warmup"+tc.warmup, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "bench", "--stage", tc.stage, "--warmup", tc.warmup, "-n", tc.timed,
+				"--profile", profile, "--prompt", "a red cube", "--out", t.TempDir(), "--log-level", "error")
+			if code != exitOK {
+				t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
+			}
+			note := regexp.MustCompile(`The text encoders \(CLIP-L and T5\) ran in [0-9.]+ ms; (.*)`).FindStringSubmatch(stdout)
+			switch {
+			case tc.want == "" && note != nil:
+				t.Errorf("a note where every timed run encoded its prompt: %s", note[0])
+			case tc.want != "" && (note == nil || !strings.HasPrefix(note[1], tc.want)):
+				t.Errorf("no note %q in:\n%s", tc.want, stdout)
+			}
+		})
 	}
 }

@@ -130,12 +130,39 @@ func TestBenchRenderCPU(t *testing.T) {
 // marked so) and the CLIP tokenizer, linked from the repository.
 func tinyCLIPDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for target, name := range map[string]string{
+	return linkedDir(t, map[string]string{
 		"../../testdata/models/clip-tiny/text_model.onnx":   "text_model.onnx",
 		"../../testdata/models/clip-tiny/vision_model.onnx": "vision_model.onnx",
 		"../../pipeline/tokenizer/testdata/clip":            "tokenizer",
-	} {
+	})
+}
+
+// tinyFluxProfile writes a profile that generates with the tiny FLUX
+// models (random weights) at 64 px and scores with the tiny CLIP towers,
+// matte off, and returns it and the model folder it names.
+func tinyFluxProfile(t *testing.T) (profile, dir string) {
+	t.Helper()
+	dir = linkedDir(t, map[string]string{
+		"../../testdata/models/flux-schnell-tiny": "flux",
+		"../../pipeline/tokenizer/testdata/clip":  "tokenizer",
+		"../../pipeline/tokenizer/testdata/t5":    "tokenizer_2",
+	})
+	profile = writeFile(t, "tiny.yaml", `name: tiny
+model_dir: `+dir+`
+text2img: {source: flux, model: flux, resolution: 64, steps: 4}
+matte: {enabled: false}
+fit: {iterations: 4, init_count: 400, resolution: 32, views: 1, densify_interval: 0}
+score: {clip_model: `+tinyCLIPDir(t)+`, fidelity_views: 1}
+`)
+	return profile, dir
+}
+
+// linkedDir is a new folder of symbolic links: name → the repository path
+// target (relative to this package).
+func linkedDir(t *testing.T, links map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for target, name := range links {
 		abs, err := filepath.Abs(target)
 		if err != nil {
 			t.Fatal(err)

@@ -22,31 +22,7 @@ func TestTuneSweepsFluxStepsWithTinyModels(t *testing.T) {
 		t.Skip("runs a small sweep")
 	}
 	orttest.Library(t)
-	dir := t.TempDir()
-	abs := func(p string) string {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	for target, name := range map[string]string{
-		"../../testdata/models/flux-schnell-tiny": "flux",
-		"../../pipeline/tokenizer/testdata/clip":  "tokenizer",
-		"../../pipeline/tokenizer/testdata/t5":    "tokenizer_2",
-	} {
-		if err := os.Symlink(abs(target), filepath.Join(dir, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	clip := tinyCLIPDir(t)
-	profile := writeFile(t, "tiny.yaml", `name: tiny
-model_dir: `+dir+`
-text2img: {source: flux, model: flux, resolution: 64, steps: 4}
-matte: {enabled: false}
-fit: {iterations: 4, init_count: 400, resolution: 32, views: 1, densify_interval: 0}
-score: {clip_model: `+clip+`, fidelity_views: 1}
-`)
+	profile, dir := tinyFluxProfile(t)
 	sweep := writeFile(t, "sweep.yaml", `name: flux-steps
 profile: `+profile+`
 knobs:
