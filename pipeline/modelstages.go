@@ -38,7 +38,6 @@ func (s fluxStage) Run(ctx context.Context, st *State) error {
 	}
 	st.Image = img
 	st.Views = []fit.View{{Camera: scenes.TrainViews(1, s.fitSize)[0]}}
-	st.TextEncode, st.TextReused = tm.Text, tm.TextCached
 	st.Scores["t2i_steps"] = float64(len(tm.Steps))
 	st.Scores["t2i_denoise_s"] = tm.Denoise().Seconds()
 	if tm.Tokens.Truncated() {

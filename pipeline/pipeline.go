@@ -66,12 +66,6 @@ type State struct {
 	ModuleRender image.Image
 	// Rules are the validator's rule codes a Three.js module broke.
 	Rules []string
-	// TextEncode is the text encoders' time in this job's text2img stage
-	// (CLIP-L and T5 on FLUX), and TextReused says the stage reused the
-	// encoding of the same prompt from the job before instead: a job with
-	// a new prompt pays TextEncode, one that repeats a prompt does not.
-	TextEncode time.Duration
-	TextReused bool
 	// Untimed is wall time the stages spent only because splatbench is
 	// measuring (drawing ground truth: a scene prompt's held-out views, a
 	// corpus picture's recognition and 16 validator views): no miner's job

@@ -81,11 +81,6 @@ func TestTextTo3DWithTinyModels(t *testing.T) {
 		return st
 	}
 	a, again, other := run(1), run(1), run(2)
-	// The second job repeats the first one's prompt: its encoding is reused.
-	if a.TextReused || a.TextEncode <= 0 || !again.TextReused || again.TextEncode != 0 {
-		t.Errorf("text encoding: first job %v (reused %v), second %v (reused %v); want the second to reuse the first's",
-			a.TextEncode, a.TextReused, again.TextEncode, again.TextReused)
-	}
 	if got := a.Image.Bounds().Dx(); got != 64 {
 		t.Errorf("image %d px, want 64", got)
 	}

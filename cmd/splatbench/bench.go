@@ -136,7 +136,6 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 
 	bar := newBar(e.stderr, o.warmup+o.n, "bench "+o.stage)
 	var secs, devSecs []float64
-	var text textReuse
 	var prof bytes.Buffer
 	for i := range o.warmup + o.n {
 		warm := i < o.warmup
@@ -162,7 +161,6 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 		if runErr != nil {
 			return runErr
 		}
-		text.add(d, warm)
 		if !warm {
 			secs = append(secs, d.wall)
 			if d.device > 0 {
@@ -212,9 +210,6 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	if note := workNote(places, o.warmup+o.n, m.wall.P50, card); note != "" {
 		tbl.Notes = append(tbl.Notes, note)
 	}
-	if note := text.note(o.n); note != "" {
-		tbl.Notes = append(tbl.Notes, note)
-	}
 	if err := tbl.WriteText(e.stdout); err != nil {
 		return err
 	}
@@ -227,13 +222,7 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 
 // timing is one timed run: wall seconds and, when the stage ran on a GPU,
 // its device seconds from CUDA events (0 otherwise).
-// timing is one run: its wall and device seconds, and its text2img
-// stage's text encoding (pipeline.State.TextEncode, TextReused).
-type timing struct {
-	wall, device float64
-	text         time.Duration
-	textReused   bool
-}
+type timing struct{ wall, device float64 }
 
 // gpuMemory is what bench asks of a GPU renderer.
 type gpuMemory interface {
@@ -287,11 +276,7 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 		return func(ctx context.Context) (timing, error) {
 			start := time.Now()
 			st, _, err := pl.Run(ctx, job)
-			t := timing{wall: st.Since(start).Seconds()}
-			if st != nil {
-				t.text, t.textReused = st.TextEncode, st.TextReused
-			}
-			return t, err
+			return timing{wall: st.Since(start).Seconds()}, err
 		}, "mixed", nil
 	}
 	st, target, err := pl.Prepare(ctx, job, stage)
@@ -305,39 +290,13 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 	return func(ctx context.Context) (timing, error) {
 		start, untimed := time.Now(), st.Untimed
 		err := target.Run(ctx, st)
-		t := timing{wall: (time.Since(start) - (st.Untimed - untimed)).Seconds(), text: st.TextEncode, textReused: st.TextReused}
+		t := timing{wall: (time.Since(start) - (st.Untimed - untimed)).Seconds()}
 		if stage == "fit" && device != "cpu" {
 			f := st.FitStats
 			t.device = f.ForwardSeconds + f.LossSeconds + f.BackwardSeconds + f.AdamSeconds
 		}
 		return t, err
 	}, device, nil
-}
-
-// textReuse follows the text encoders over bench's runs: bench repeats one
-// prompt, and the FLUX stage reuses the encoding of the prompt before, so
-// after the first run the timed runs leave out what a job with a new
-// prompt pays. note says so, with that cost.
-type textReuse struct {
-	encode time.Duration // the encoders' time in the last run that ran them
-	reused int           // timed runs that reused the encoding
-}
-
-func (r *textReuse) add(t timing, warm bool) {
-	if t.text > 0 {
-		r.encode = t.text
-	}
-	if t.textReused && !warm {
-		r.reused++
-	}
-}
-
-func (r textReuse) note(timed int) string {
-	if r.reused == 0 || r.encode == 0 {
-		return ""
-	}
-	return fmt.Sprintf("The text encoders (CLIP-L and T5) ran in %.1f ms; %d of the %d timed runs reused that encoding of the same prompt, "+
-		"so they leave it out: a job with a new prompt, as a miner's are, takes that much longer.", r.encode.Seconds()*1e3, r.reused, timed)
 }
 
 // benchMeasures are what bench reports: wall-time percentiles, device-time

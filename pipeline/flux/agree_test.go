@@ -34,7 +34,7 @@ func TestTransformersAgree(t *testing.T) {
 	ct, tt := realTokenizers(t)
 	ctx := context.Background()
 	var (
-		text  textCache
+		text  encoding
 		v     [2][]float32
 		dtype ort.DType
 	)
@@ -45,7 +45,7 @@ func TestTransformersAgree(t *testing.T) {
 		}
 		if i == 0 {
 			// One encoding for both: the comparison is of the transformers alone.
-			if text, _, err = f.encode(ctx, "a red cube on a wooden table"); err != nil {
+			if text, err = f.encode(ctx, "a red cube on a wooden table"); err != nil {
 				f.Close()
 				t.Fatal(err)
 			}

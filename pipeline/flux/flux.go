@@ -57,12 +57,11 @@ func (o *Options) defaults() error {
 
 // Timings is what one generation measured.
 type Timings struct {
-	Text       time.Duration   // CLIP + T5 encoders (0 when cached)
-	TextCached bool            // the prompt's embeddings were reused from the previous call
-	Steps      []time.Duration // one per transformer call
-	Decode     time.Duration   // VAE decoder
-	Total      time.Duration
-	Tokens     TextInfo // how the prompt was tokenised
+	Text   time.Duration   // CLIP + T5 encoders
+	Steps  []time.Duration // one per transformer call
+	Decode time.Duration   // VAE decoder
+	Total  time.Duration
+	Tokens TextInfo // how the prompt was tokenised
 }
 
 // Denoise is the total transformer time.
@@ -86,13 +85,11 @@ type Flux struct {
 	imgIDs    []float32
 	txtIDs    []float32
 	log       *slog.Logger
-	mu        sync.Mutex // guards cache
-	cache     textCache
 	closeOnce sync.Once
 }
 
-type textCache struct {
-	prompt  string
+// encoding is a prompt's encoding by the text encoders.
+type encoding struct {
 	pooled  []float32 // [768]
 	context []float32 // [seq·4096]
 	info    TextInfo
@@ -181,14 +178,11 @@ func (f *Flux) GenerateSteps(ctx context.Context, prompt string, seed int64, ste
 	if err != nil {
 		return nil, tm, err
 	}
-	text, cached, err := f.encode(ctx, prompt)
+	text, err := f.encode(ctx, prompt)
 	if err != nil {
 		return nil, tm, err
 	}
-	tm.Tokens, tm.TextCached = text.info, cached
-	if !cached {
-		tm.Text = time.Since(start)
-	}
+	tm.Tokens, tm.Text = text.info, time.Since(start)
 	x := Pack(Noise(seed, f.grid), f.grid)
 	roundTo(f.latentT, x)
 	tr := f.sess[stageTransformer]
@@ -230,42 +224,35 @@ func (f *Flux) GenerateSteps(ctx context.Context, prompt string, seed int64, ste
 	return img, tm, nil
 }
 
-// encode returns the prompt's CLIP pooled vector and T5 context, reusing
-// the previous prompt's (a sweep over seeds encodes once).
-func (f *Flux) encode(ctx context.Context, prompt string) (textCache, bool, error) {
-	f.mu.Lock()
-	c := f.cache
-	f.mu.Unlock()
-	if c.pooled != nil && c.prompt == prompt {
-		return c, true, nil
-	}
+// encode returns the prompt's CLIP pooled vector and T5 context. Every
+// generation encodes its prompt, also the one the generation before had: a
+// miner's job has a new prompt, so a measured job (bench, a tune's trials)
+// must pay the encoders as a miner's does.
+func (f *Flux) encode(ctx context.Context, prompt string) (encoding, error) {
 	clipIDs, clipN, clipCut, err := tokenize(ctx, "CLIP", f.clipTok, prompt, CLIPSeqLen)
 	if err != nil {
-		return c, false, err
+		return encoding{}, err
 	}
 	t5IDs, t5N, t5Cut, err := tokenize(ctx, "T5", f.t5Tok, prompt, f.opts.MaxSeqLen)
 	if err != nil {
-		return c, false, err
+		return encoding{}, err
 	}
 	pooled, err := f.sess[stageCLIP].Run(ctx, clipIDs)
 	if err != nil {
-		return c, false, fmt.Errorf("flux: CLIP text encoder: %w", err)
+		return encoding{}, fmt.Errorf("flux: CLIP text encoder: %w", err)
 	}
 	ctxEmb, err := f.sess[stageT5].Run(ctx, t5IDs)
 	if err != nil {
-		return c, false, fmt.Errorf("flux: T5 text encoder: %w", err)
+		return encoding{}, fmt.Errorf("flux: T5 text encoder: %w", err)
 	}
-	c = textCache{prompt: prompt, pooled: pooled[0], context: ctxEmb[0], info: TextInfo{
+	c := encoding{pooled: pooled[0], context: ctxEmb[0], info: TextInfo{
 		CLIPTokens: clipN, T5Tokens: t5N, CLIPDropped: clipCut, T5Dropped: t5Cut,
 	}}
 	if c.info.Truncated() {
 		f.log.Warn("prompt truncated to fit the text encoders", "clip_tokens", clipN, "clip_max", CLIPSeqLen, "clip_dropped", clipCut,
 			"t5_tokens", t5N, "t5_max", f.opts.MaxSeqLen, "t5_dropped", t5Cut)
 	}
-	f.mu.Lock()
-	f.cache = c
-	f.mu.Unlock()
-	return c, false, nil
+	return c, nil
 }
 
 // roundTo rounds values to what a bf16 or fp16 tensor holds (the reference
