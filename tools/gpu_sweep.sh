@@ -115,6 +115,8 @@ kernels() {
 		--print-summary per-kernel "$SB" models check --provider cuda "$2"
 }
 kernels kernels-vae "$M/flux/vae.opt/model.onnx"
+kernels kernels-t5 "${MODELS_FULL:-$M}/flux/t5.opt/model.onnx" # the text encoders run in every job: 23-38x their floor
+kernels kernels-clip-l "$M/flux/clip.opt/model.onnx"
 kernels kernels-transformer "${MODELS_MHA:-$M}/flux/transformer.opt/model.onnx"
 kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 [[ -n ${SPLATBENCH_CACHE:-} ]] && kernels kernels-isnet "$SPLATBENCH_CACHE/models/isnet-medium.onnx"
