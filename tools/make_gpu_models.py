@@ -57,6 +57,7 @@ export. Checked against an export whose repeated blocks share weights
 """
 
 import argparse
+import contextlib
 import inspect
 import math
 import os
@@ -143,6 +144,28 @@ def one_data_file(path):
                     location=data, size_threshold=1024)
 
 
+def append_aligned(fh, chunks):
+    """Write chunks (bytes) at the end of the open file fh, from a 4 KiB
+    boundary (zeros before it); returns where they start."""
+    at = fh.seek(0, 2)
+    fh.write(b"\0" * (-at % 4096))
+    at += -at % 4096
+    for c in chunks:
+        fh.write(c)
+    return at
+
+
+def read_range(fh, off, n, block=64 << 20):
+    """Bytes [off, off+n) of the open file fh, in blocks."""
+    fh.seek(off)
+    while n:
+        b = fh.read(min(n, block))
+        if not b:
+            raise RuntimeError(f"{fh.name}: ends before byte {off + n}")
+        n -= len(b)
+        yield b
+
+
 class GraphEdit:
     """The graph of the model at path (its weights left on disk) with what a
     rewrite reads: each value's producer and readers, the initializers, the
@@ -220,12 +243,9 @@ class GraphEdit:
         if like.data_location == 1:
             f = self.path + "_split_data"
             with open(f, "ab") as fh:
-                off = fh.seek(0, 2)
-                pad = -off % 4096
-                fh.write(b"\0" * pad)
-                fh.write(data)
+                off = append_aligned(fh, [data])
             t.data_location = 1
-            for k, v in (("location", os.path.basename(f)), ("offset", str(off + pad)), ("length", str(len(data)))):
+            for k, v in (("location", os.path.basename(f)), ("offset", str(off)), ("length", str(len(data)))):
                 e = t.external_data.add()
                 e.key, e.value = k, v
         else:
@@ -868,21 +888,11 @@ def deepen(src, dst, want, sources):
         raise RuntimeError(f"{sm}: weights in {len(files)} files; deepen reads one (an export of this script)")
     os.makedirs(dst, exist_ok=True)
     data = files.pop() if files else None
+    files = contextlib.ExitStack()
     if data:
         shutil.copyfile(os.path.join(src, data), os.path.join(dst, data))
-        fi, fo = open(os.path.join(src, data), "rb"), open(os.path.join(dst, data), "r+b")
-
-    def append(off, n):  # bytes [off, off+n) of src's data at the end of dst's, 4 KiB aligned
-        at = fo.seek(0, 2)
-        at += -at % 4096
-        fo.truncate(at)
-        fo.seek(at)
-        fi.seek(off)
-        while n:
-            b = fi.read(min(n, 64 << 20))
-            fo.write(b)
-            n -= len(b)
-        return at
+        fi = files.enter_context(open(os.path.join(src, data), "rb"))
+        fo = files.enter_context(open(os.path.join(dst, data), "r+b"))
     nodes = list(g.node)
     readers = {}
     for n in nodes:
@@ -941,7 +951,8 @@ def deepen(src, dst, want, sources):
                     kv = {e.key: e for e in c.external_data}
                     if "offset" not in kv:  # offset 0 may go unwritten
                         kv["offset"] = c.external_data.add(key="offset", value="0")
-                    kv["offset"].value = str(append(int(kv["offset"].value), int(kv["length"].value)))
+                    chunks = read_range(fi, int(kv["offset"].value), int(kv["length"].value))
+                    kv["offset"].value = str(append_aligned(fo, chunks))
                 g.initializer.append(c)
             for n in block:
                 c = onnx.NodeProto()
@@ -968,9 +979,7 @@ def deepen(src, dst, want, sources):
         nodes[at:at] = made
         log(f"  {kind}: {have} blocks repeated to {total} (the last one {total - have} times: "
             f"{len(block)} nodes, {len(own)} weights each)")
-    if data:
-        fi.close()
-        fo.close()
+    files.close()
     keep = [onnx.NodeProto() for _ in nodes]  # copies: the old ones go with the field's clearing
     for c, n in zip(keep, nodes):
         c.CopyFrom(n)
