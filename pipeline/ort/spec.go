@@ -95,7 +95,7 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 	if err != nil && strings.Contains(err.Error(), noKernel) {
 		// Operators without a CPU kernel (a bfloat16 MatMul: BFL's bf16
 		// transformer) load only with a provider that has them.
-		ins, outs, err = rt.inspectOnGPU(path)
+		ins, outs, err = rt.inspectOnGPU(path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("model %s: not a loadable ONNX model (%d bytes): %s", path, fi.Size(), oneLine(err))
@@ -139,8 +139,8 @@ const noKernel = "Could not find an implementation"
 
 // inspectOnGPU reads the model's inputs and outputs through a session with
 // the first GPU provider this library has; without one, the error says that
-// the model needs one.
-func (rt *Runtime) inspectOnGPU(path string) ([]onnx.InputOutputInfo, []onnx.InputOutputInfo, error) {
+// the model needs one, and which operator the CPU provider lacks (cpuErr).
+func (rt *Runtime) inspectOnGPU(path string, cpuErr error) ([]onnx.InputOutputInfo, []onnx.InputOutputInfo, error) {
 	for _, p := range []string{CUDA, TensorRT} {
 		if !slices.Contains(rt.providers, p) {
 			continue
@@ -156,7 +156,7 @@ func (rt *Runtime) inspectOnGPU(path string) ([]onnx.InputOutputInfo, []onnx.Inp
 		}
 		return onnx.GetInputOutputInfoWithOptions(path, opts)
 	}
-	return nil, nil, fmt.Errorf("the CPU provider has no kernel for one of its operators and this ONNX Runtime has no GPU provider (providers %v); it needs the CUDA provider (make setup-gpu, docs/gpu.md)", rt.providers)
+	return nil, nil, fmt.Errorf("the CPU provider has no kernel for one of its operators (%s) and this ONNX Runtime has no GPU provider (providers %v); it needs the CUDA provider (make setup-gpu, docs/gpu.md)", oneLine(cpuErr), rt.providers)
 }
 
 // typeName names a model tensor's element type for messages.

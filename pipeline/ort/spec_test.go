@@ -155,7 +155,8 @@ func TestCheck(t *testing.T) {
 
 // TestInspectNeedsGPU: a bfloat16 MatMul has no CPU kernel, so the CPU
 // provider cannot even open the model to read its inputs (as BFL's bf16
-// FLUX transformer); without a GPU provider the error says what is needed.
+// FLUX transformer); without a GPU provider the error says what is needed
+// and which operator lacks a kernel.
 func TestInspectNeedsGPU(t *testing.T) {
 	rt := testRuntime(t)
 	if slices.Contains(rt.Providers(), CUDA) {
@@ -167,7 +168,7 @@ func TestInspectNeedsGPU(t *testing.T) {
 		Nodes:   []onnxtest.Node{{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}},
 	}.Write(t, t.TempDir(), "bf16.onnx")
 	_, err := rt.Inspect(path)
-	if err == nil || !strings.Contains(err.Error(), "needs the CUDA provider") || !strings.Contains(err.Error(), path) {
-		t.Fatalf("Inspect = %v, want an error naming the file and saying it needs the CUDA provider", err)
+	if err == nil || !strings.Contains(err.Error(), "needs the CUDA provider") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "MatMul") {
+		t.Fatalf("Inspect = %v, want an error naming the file, the operator and saying it needs the CUDA provider", err)
 	}
 }
