@@ -327,13 +327,14 @@ def fp32_islands(path, ops):
     bf16, f32 = TensorProto.BFLOAT16, TensorProto.FLOAT
     wrap = [n for n in e.m.graph.node if n.op_type in ops and any(e.types.get(i) == bf16 for i in n.input if i)]
     inside = {o for n in wrap for o in n.output}
-    cast, insert = set(), {}
+    cast, insert, drop = set(), {}, set()
     for n in wrap:
         nodes, c = [], helper.make_node(n.op_type, [], [], name=n.name, domain=n.domain)
         c.attribute.extend(n.attribute)
         for i in n.input:
             if i and e.types.get(i) == bf16:
-                if i not in inside and i not in cast:
+                # A float32 copy made before (an earlier call's island) is reused.
+                if i not in inside and i not in cast and i + "/f32" not in e.prod:
                     nodes.append(helper.make_node("Cast", [i], [i + "/f32"], to=f32, name=i + "/to_f32"))
                     cast.add(i)
                 i += "/f32"
@@ -342,11 +343,13 @@ def fp32_islands(path, ops):
         for o in n.output:
             if o and e.types.get(o) == bf16:
                 nodes.append(helper.make_node("Cast", [o + "/f32"], [o], to=bf16, name=o + "/to_bf16"))
+                if o + "/f32" in e.prod:  # an earlier call's island cast o up; it is made in float32 now
+                    drop.add(o + "/f32")
                 o += "/f32"
             c.output.append(o)
         insert[n.output[0]] = nodes
     if insert:
-        e.save(insert, set())
+        e.save(insert, drop)
     return len(insert)
 
 
