@@ -989,7 +989,13 @@ def deepen(src, dst, want, sources):
     del g.node[:]
     g.node.extend(keep)
     m.metadata_props.add(key="splatbench.deepened", value=",".join(f"{k}={v}" for k, v in want.items()))
-    onnx.save(m, os.path.join(dst, "model.onnx"))
+    if data:
+        onnx.save(m, os.path.join(dst, "model.onnx"))
+    else:
+        # Weights inside the source (an export under 2 GB, as T5 with 2
+        # layers): repeated, they pass protobuf's 2 GB, so they go to one file.
+        onnx.save_model(m, os.path.join(dst, "model.onnx"), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location="model.onnx_data", size_threshold=1024)
     check_by_path(os.path.join(dst, "model.onnx"))
 
 
