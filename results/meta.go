@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/splatbench/splatbench/results/atomicfile"
+	"github.com/splatbench/splatbench/results/table"
 )
 
 // SchemaVersion is the run.json schema this build writes and reads. Bump it
@@ -125,4 +126,17 @@ func WriteMetaFile(path string, m Meta) error {
 	}
 	data = append(data, '\n')
 	return atomicfile.WriteFile(path, data, 0o644)
+}
+
+// BenchConfig is the configuration header of a benchmark file (bench.txt)
+// of this run: go test's goos, goarch, cpu and pkg, then the commit, the
+// ONNX Runtime version and one "gpu" line per GPU (name, driver, memory),
+// so that a GPU number always names its card.
+func (m Meta) BenchConfig(pkg string) []table.KeyValue {
+	cfg := append(table.BenchConfig(m.Host.CPUModel, pkg),
+		table.KeyValue{Key: "commit", Value: m.GitCommit}, table.KeyValue{Key: "ort", Value: m.ORTVersion})
+	for _, g := range m.Host.GPUs {
+		cfg = append(cfg, table.KeyValue{Key: "gpu", Value: fmt.Sprintf("%s, driver %s, %d MiB", g.Name, g.Driver, g.MemoryBytes>>20)})
+	}
+	return cfg
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/splatbench/splatbench/results/table"
 )
 
 func TestMetaRoundTrip(t *testing.T) {
@@ -133,5 +135,20 @@ func TestBuildFrom(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestBenchConfig: bench.txt's header names the run's commit, ONNX Runtime
+// and every GPU, so that a GPU number carries its card.
+func TestBenchConfig(t *testing.T) {
+	m := Meta{GitCommit: "abc123", ORTVersion: "1.29.0", Host: Host{CPUModel: "Xeon", GPUs: []GPU{
+		{Index: 0, Name: "NVIDIA H100 80GB HBM3", Driver: "580.159.04", MemoryBytes: 81559 << 20},
+	}}}
+	got := m.BenchConfig("splatbench")
+	want := append(table.BenchConfig("Xeon", "splatbench"),
+		table.KeyValue{Key: "commit", Value: "abc123"}, table.KeyValue{Key: "ort", Value: "1.29.0"},
+		table.KeyValue{Key: "gpu", Value: "NVIDIA H100 80GB HBM3, driver 580.159.04, 81559 MiB"})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("BenchConfig (-want +got):\n%s", diff)
 	}
 }

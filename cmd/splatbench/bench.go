@@ -342,8 +342,7 @@ func writeBenchTxt(path string, meta results.Meta, stage string, p configs.Profi
 		params = append(params, table.KeyValue{Key: "model", Value: p.Matte.Model})
 	}
 	f := table.BenchFile{
-		Config: append(table.BenchConfig(meta.Host.CPUModel, "splatbench"),
-			table.KeyValue{Key: "commit", Value: meta.GitCommit}, table.KeyValue{Key: "ort", Value: meta.ORTVersion}),
+		Config: meta.BenchConfig("splatbench"),
 		Better: map[string]string{"jobs/s": "higher"},
 		Lines: []table.BenchLine{{
 			Name: "Stage", Params: params, Procs: runtime.GOMAXPROCS(0), Iters: s.N,

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/splatbench/splatbench/results"
-	"github.com/splatbench/splatbench/results/table"
 	"github.com/splatbench/splatbench/tuner"
 )
 
@@ -20,8 +19,7 @@ func writeTuneOutputs(ctx context.Context, e *env, run *results.Run, plan *tuneP
 	for _, w := range warns {
 		e.log.Warn("unreadable record left out", "err", w)
 	}
-	cfg := append(table.BenchConfig(meta.Host.CPUModel, "github.com/splatbench/splatbench/tuner"),
-		table.KeyValue{Key: "commit", Value: meta.GitCommit}, table.KeyValue{Key: "ort", Value: meta.ORTVersion})
+	cfg := meta.BenchConfig("github.com/splatbench/splatbench/tuner")
 	out, err := tuner.WriteOutputs(run, tuner.OutputOptions{
 		Base:        plan.base,
 		Points:      plan.points,
