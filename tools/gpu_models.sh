@@ -6,6 +6,7 @@
 #              transformer (2 of 19 double + 4 of 38 single blocks), the VAE
 #              decoder, and CLIP ViT-L/14 (gpu_sweep.sh's MODELS)
 #   OUT/mf     the reduced transformer with ORT's fused operators (MODELS_MHA)
+#   OUT/vf     OUT/m's VAE decoder with its GroupNorms fused (MODELS_VAE)
 #   OUT/fullp  the transformer at full depth and T5 at 24 layers, deepened from
 #              OUT/m (--deepen-from: seconds of copying, not an 8-minute export)
 #              (MODELS_FULL_REF)
@@ -43,6 +44,7 @@ one() {
 }
 one m --double 2 --single 4 --t5-layers 2 --only clip-l,t5,transformer,vae,clip || rc=1
 one mf "${R[@]}" --fuse-from "$O/m" || rc=1
+one vf --groupnorm fused --fuse-from "$O/m" || rc=1
 one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24 || rc=1
 one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
 one bir --only birefnet || rc=1

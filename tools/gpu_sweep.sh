@@ -10,7 +10,8 @@
 # MODELS holds flux/, clip/ and optionally matte/birefnet/ as make_gpu_models.py writes them (random
 # weights: latencies are real, images and CLIP scores are not). Optional:
 # MODELS_DEEP (the transformer at another depth, for the per-block slope),
-# MODELS_BF16 (the bf16 transformer), MODELS_MHA and MODELS_PLAIN (the
+# MODELS_BF16 (the bf16 transformer), MODELS_VAE (the VAE decoder with its
+# GroupNorms fused: make_gpu_models.py --groupnorm fused), MODELS_MHA and MODELS_PLAIN (the
 # transformer with and without ORT's fused operators: make_gpu_models.py
 # --attention mha --gelu fast --rope fused --linears split), MODELS_PARTIAL
 # (one with only some of those rewrites, e.g. --attention mha --gelu fast:
@@ -120,6 +121,19 @@ kernels kernels-clip-l "$M/flux/clip.opt/model.onnx"
 kernels kernels-transformer "${MODELS_MHA:-$M}/flux/transformer.opt/model.onnx"
 kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 [[ -n ${SPLATBENCH_CACHE:-} ]] && kernels kernels-isnet "$SPLATBENCH_CACHE/models/isnet-medium.onnx"
+# MODELS_VAE: M's VAE decoder with its GroupNorms fused (make_gpu_models.py
+# --groupnorm fused --fuse-from M; the rest of M linked in): checked against
+# M's (TestVAEsAgree), timed (decode-ms) and counted kernel by kernel.
+d=${MODELS_VAE:-}
+if [[ -n $d && -d $d/flux/vae.opt ]]; then
+	for f in clip.opt t5.opt transformer.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_FLUX_REF_DIR="$M/flux" &&
+		run agree-vae "$FT" -test.run '^TestVAEsAgree$' -test.v)
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-vae "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
+		run flux-models-vae-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	kernels kernels-vae-fused "$d/flux/vae.opt/model.onnx"
+fi
 [[ -n ${SPLATBENCH_CACHE:-} ]] && run placement-isnet "$SB" models check --provider cuda "$SPLATBENCH_CACHE/models"
 
 # A small GPU sweep: FLUX steps x the lifted fit's steps on 4 prompts, one

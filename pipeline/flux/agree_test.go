@@ -14,14 +14,55 @@ import (
 
 // TestTransformersAgree checks a rewritten export against the plain one:
 // the transformers of $SPLATBENCH_FLUX_DIR (make_gpu_models.py --attention
-// mha, the attentions fused) and $SPLATBENCH_FLUX_REF_DIR (the same weights,
-// plain attention) each run one denoising step on the same noise, text and
+// mha and the other rewrites) and $SPLATBENCH_FLUX_REF_DIR (the same
+// weights, plain) each run one denoising step on the same noise, text and
 // timestep, on the providers of $SPLATBENCH_FLUX_PROVIDERS (default
 // cuda,cpu) at the first size of $SPLATBENCH_FLUX_RES (default 512). Their
 // velocities must agree to 1 % of the reference's RMS (1e-5 for float32
-// exports). Skipped unless both
-// directories are set (tools/gpu_sweep.sh sets them; docs/perf/ort-gpu.md).
+// exports). Skipped unless both directories are set (tools/gpu_sweep.sh
+// sets them; docs/perf/ort-gpu.md).
 func TestTransformersAgree(t *testing.T) {
+	var text encoding
+	agree(t, stageTransformer, func(ctx context.Context, f *Flux, first bool) ([]float32, error) {
+		if first {
+			// One encoding for both: the comparison is of the transformers alone.
+			var err error
+			if text, err = f.encode(ctx, "a red cube on a wooden table"); err != nil {
+				return nil, err
+			}
+		}
+		x := Pack(Noise(1, f.grid), f.grid)
+		roundTo(f.latentT, x)
+		out, err := f.sess[stageTransformer].Run(ctx, x, text.context, text.pooled, []float32{1}, f.imgIDs, f.txtIDs)
+		if err != nil {
+			return nil, err
+		}
+		return out[0], nil
+	})
+}
+
+// TestVAEsAgree is TestTransformersAgree for the VAE decoders of the two
+// directories (make_gpu_models.py --groupnorm fused against plain): both
+// decode the same latent noise.
+func TestVAEsAgree(t *testing.T) {
+	agree(t, stageVAE, func(ctx context.Context, f *Flux, _ bool) ([]float32, error) {
+		s := f.sess[stageVAE]
+		z := Noise(1, f.grid)
+		ToVAE(z)
+		roundTo(s.Inputs()[0].DType, z)
+		out, err := s.Run(ctx, z)
+		if err != nil {
+			return nil, err
+		}
+		return out[0], nil
+	})
+}
+
+// agree runs part of the pipelines of $SPLATBENCH_FLUX_REF_DIR and
+// $SPLATBENCH_FLUX_DIR through run (first: the reference's turn) and
+// compares the outputs.
+func agree(t *testing.T, part string, run func(ctx context.Context, f *Flux, first bool) ([]float32, error)) {
+	t.Helper()
 	dir, ref := os.Getenv("SPLATBENCH_FLUX_DIR"), os.Getenv("SPLATBENCH_FLUX_REF_DIR")
 	if dir == "" || ref == "" {
 		t.Skip("SPLATBENCH_FLUX_DIR and SPLATBENCH_FLUX_REF_DIR are not both set")
@@ -34,7 +75,6 @@ func TestTransformersAgree(t *testing.T) {
 	ct, tt := realTokenizers(t)
 	ctx := context.Background()
 	var (
-		text  encoding
 		v     [2][]float32
 		dtype ort.DType
 	)
@@ -43,26 +83,16 @@ func TestTransformersAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			// One encoding for both: the comparison is of the transformers alone.
-			if text, err = f.encode(ctx, "a red cube on a wooden table"); err != nil {
-				f.Close()
-				t.Fatal(err)
-			}
-		}
-		x := Pack(Noise(1, f.grid), f.grid)
-		roundTo(f.latentT, x)
-		dtype = f.latentT
-		out, err := f.sess[stageTransformer].Run(ctx, x, text.context, text.pooled, []float32{1}, f.imgIDs, f.txtIDs)
-		t.Logf("%s: transformer on %v", d, f.Providers()[stageTransformer])
+		dtype = f.sess[part].Inputs()[0].DType
+		v[i], err = run(ctx, f, i == 0)
+		t.Logf("%s: %s on %v", d, part, f.Providers()[part])
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		v[i] = out[0]
 	}
 	if len(v[0]) != len(v[1]) {
-		t.Fatalf("velocities of %d and %d values", len(v[0]), len(v[1]))
+		t.Fatalf("outputs of %d and %d values", len(v[0]), len(v[1]))
 	}
 	var sum, diff, worst float64
 	for j := range v[0] {
@@ -82,6 +112,6 @@ func TestTransformersAgree(t *testing.T) {
 		tol = 1e-5
 	}
 	if !(rmsDiff <= tol*rms) {
-		t.Errorf("the transformers of %s and %s differ by %.2e of the reference's RMS, want at most %.0e", dir, ref, rmsDiff/rms, tol)
+		t.Errorf("the %ss of %s and %s differ by %.2e of the reference's RMS, want at most %.0e", part, dir, ref, rmsDiff/rms, tol)
 	}
 }
