@@ -25,6 +25,33 @@ func BenchmarkCLIPPreprocess(b *testing.B) {
 	}
 }
 
+// BenchmarkResizeRGB: one 518² view to 224² with PIL's kernel, resizing
+// the interleaved image at once against each plane on its own (the
+// baseline, the resize before session 12), reporting ms per view and the
+// baseline's time over this one's.
+func BenchmarkResizeRGB(b *testing.B) {
+	n := splat.ValidatorSize
+	rgb := ramp(n, n)
+	xs, ys := pilWeights(n, CLIPInputSize), pilWeights(n, CLIPInputSize)
+	var base float64
+	for _, tc := range []struct {
+		name   string
+		resize func([]float32, int, int, []taps, []taps) [3][]float32
+	}{{"planes", resizePlanes}, {"rgb", resizeRGB}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				tc.resize(rgb, n, n, xs, ys)
+			}
+			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
+			if base == 0 {
+				base = ms
+			}
+			b.ReportMetric(ms, "ms/view")
+			b.ReportMetric(base/ms, "speedup")
+		})
+	}
+}
+
 // benchViews times work(workers) on one core (the baseline, as before
 // session 6) and on every core, reporting ms per 16 views and the
 // baseline's time over this run's ("speedup").

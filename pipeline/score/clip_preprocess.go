@@ -65,7 +65,6 @@ func (p Preprocess) Apply(rgb []float32, w, h, size int) ([]float32, error) {
 	if size < 1 {
 		return nil, fmt.Errorf("CLIP preprocessing: input size %d", size)
 	}
-	planes := toPlanes(rgb, w, h)
 	mean, std := CLIPMean, CLIPStd
 	var out [3][]float32
 	switch p {
@@ -80,21 +79,19 @@ func (p Preprocess) Apply(rgb []float32, w, h, size int) ([]float32, error) {
 		}
 		left := int(math.Round(float64(rw-size) / 2))
 		top := int(math.Round(float64(rh-size) / 2))
-		xs, ys := pilWeights(w, rw), pilWeights(h, rh)
+		r := resizeRGB(rgb, w, h, pilWeights(w, rw), pilWeights(h, rh))
 		for c := range 3 {
-			r := resize(planes[c], w, h, xs, ys)
 			out[c] = make([]float32, size*size)
 			for y := range size {
 				for x := range size {
-					v := math.Round(float64(r[(y+top)*rw+x+left]) * 255)
+					v := math.Round(float64(r[c][(y+top)*rw+x+left]) * 255)
 					out[c][y*size+x] = float32(min(max(v, 0), 255) / 255)
 				}
 			}
 		}
 	case PreprocessValidator:
-		xs, ys := torchCubicWeights(w, size), torchCubicWeights(h, size)
+		out = resizeRGB(rgb, w, h, torchCubicWeights(w, size), torchCubicWeights(h, size))
 		for c := range 3 {
-			out[c] = resize(planes[c], w, h, xs, ys)
 			mean[c], std[c] = 3*mean[c], 3*std[c]
 		}
 	default:
@@ -132,45 +129,51 @@ func (p Preprocess) applyViews(views [][]float32, n, size, workers int) ([]float
 	return buf, nil
 }
 
-func toPlanes(rgb []float32, w, h int) [3][]float32 {
-	var p [3][]float32
-	for c := range 3 {
-		p[c] = make([]float32, w*h)
-		for i := range w * h {
-			p[c][i] = rgb[3*i+c]
-		}
-	}
-	return p
-}
-
 // taps are one output sample's source indices and weights.
 type taps struct {
 	idx []int
 	w   []float64
 }
 
-// resize applies separable weights: rows first (x), then columns (y).
-func resize(src []float32, w, h int, xs, ys []taps) []float32 {
+// resizeRGB applies separable weights to an interleaved RGB image, rows
+// first (x), then columns (y), and returns the three channel planes. Each
+// tap's weight is applied to all three channels at once, and the column
+// pass runs along whole rows; every output sums its taps in their order, so
+// the result is that of resizing each plane on its own.
+func resizeRGB(rgb []float32, w, h int, xs, ys []taps) [3][]float32 {
 	ow, oh := len(xs), len(ys)
-	tmp := make([]float64, ow*h)
+	tmp := make([]float64, 3*ow*h) // interleaved, ow×h
 	for y := range h {
-		row := src[y*w:]
+		row, dst := rgb[3*y*w:3*(y+1)*w], tmp[3*y*ow:3*(y+1)*ow]
 		for x, t := range xs {
-			var s float64
+			var r, g, b float64
 			for k, i := range t.idx {
-				s += t.w[k] * float64(row[i])
+				wt, j := t.w[k], 3*i
+				_ = row[j+2]
+				r += wt * float64(row[j])
+				g += wt * float64(row[j+1])
+				b += wt * float64(row[j+2])
 			}
-			tmp[y*ow+x] = s
+			dst[3*x], dst[3*x+1], dst[3*x+2] = r, g, b
 		}
 	}
-	out := make([]float32, ow*oh)
+	var out [3][]float32
+	for c := range 3 {
+		out[c] = make([]float32, ow*oh)
+	}
+	acc := make([]float64, 3*ow)
 	for y, t := range ys {
-		for x := range ow {
-			var s float64
-			for k, i := range t.idx {
-				s += t.w[k] * tmp[i*ow+x]
+		clear(acc)
+		for k, i := range t.idx {
+			wt, src := t.w[k], tmp[3*i*ow:3*(i+1)*ow]
+			for j, v := range src {
+				acc[j] += wt * v
 			}
-			out[y*ow+x] = float32(s)
+		}
+		for x := range ow {
+			for c := range 3 {
+				out[c][y*ow+x] = float32(acc[3*x+c])
+			}
 		}
 	}
 	return out

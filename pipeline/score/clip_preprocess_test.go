@@ -2,6 +2,8 @@ package score
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,10 +27,98 @@ func TestResampleGolden(t *testing.T) {
 		// with a = −0.5, normalised by their sum 1.890625.
 		{"pil", pilWeights(4, 2), []float32{1.109375 / 1.890625, 3 - 1.109375/1.890625}},
 	}
+	gray := make([]float32, 0, 3*len(src))
+	for _, v := range src {
+		gray = append(gray, v, v, v)
+	}
 	for _, tt := range tests {
-		got := resize(src, 4, 1, tt.taps, []taps{{idx: []int{0}, w: []float64{1}}})
-		if diff := cmp.Diff(tt.want, got, cmpopts.EquateApprox(0, 1e-6)); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		got := resizeRGB(gray, 4, 1, tt.taps, []taps{{idx: []int{0}, w: []float64{1}}})
+		for c := range 3 {
+			if diff := cmp.Diff(tt.want, got[c], cmpopts.EquateApprox(0, 1e-6)); diff != "" {
+				t.Errorf("%s, channel %d (-want +got):\n%s", tt.name, c, diff)
+			}
+		}
+	}
+}
+
+// resizePlane is the plain separable resize of one channel plane, rows
+// first, each output summing its taps in order: the reference resizeRGB
+// must equal bit for bit, and the baseline of BenchmarkResizeRGB.
+func resizePlane(src []float32, w, h int, xs, ys []taps) []float32 {
+	ow := len(xs)
+	tmp := make([]float64, ow*h)
+	for y := range h {
+		for x, t := range xs {
+			var s float64
+			for k, i := range t.idx {
+				s += t.w[k] * float64(src[y*w+i])
+			}
+			tmp[y*ow+x] = s
+		}
+	}
+	out := make([]float32, ow*len(ys))
+	for y, t := range ys {
+		for x := range ow {
+			var s float64
+			for k, i := range t.idx {
+				s += t.w[k] * tmp[i*ow+x]
+			}
+			out[y*ow+x] = float32(s)
+		}
+	}
+	return out
+}
+
+// resizePlanes is resizePlane on each channel of an interleaved image.
+func resizePlanes(rgb []float32, w, h int, xs, ys []taps) [3][]float32 {
+	var out [3][]float32
+	for c := range 3 {
+		plane := make([]float32, w*h)
+		for i := range plane {
+			plane[i] = rgb[3*i+c]
+		}
+		out[c] = resizePlane(plane, w, h, xs, ys)
+	}
+	return out
+}
+
+// TestResizeRGBMatchesPlanes: resizing the interleaved image at once gives
+// exactly what resizing each plane does, for both kernels, down and up, in
+// both directions, on a random image.
+func TestResizeRGBMatchesPlanes(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name         string
+		w, h, ow, oh int
+		weights      func(in, out int) []taps
+	}{
+		{"pil down", 518, 518, 224, 224, pilWeights},
+		{"pil wide", 300, 160, 420, 224, pilWeights},
+		{"torch down", 518, 518, 224, 224, torchCubicWeights},
+		{"torch up", 37, 53, 224, 224, torchCubicWeights},
+	}
+	for _, tt := range tests {
+		rgb := make([]float32, 3*tt.w*tt.h)
+		for i := range rgb {
+			rgb[i] = rng.Float32()
+		}
+		xs, ys := tt.weights(tt.w, tt.ow), tt.weights(tt.h, tt.oh)
+		want, got := resizePlanes(rgb, tt.w, tt.h, xs, ys), resizeRGB(rgb, tt.w, tt.h, xs, ys)
+		for c := range 3 {
+			if len(got[c]) != len(want[c]) {
+				t.Fatalf("%s, channel %d: %d values, want %d", tt.name, c, len(got[c]), len(want[c]))
+			}
+			if slices.Equal(got[c], want[c]) {
+				continue
+			}
+			for i := range want[c] {
+				if got[c][i] != want[c][i] {
+					t.Errorf("%s, channel %d: value %d (x %d, y %d) is %v, the per-plane resize gives %v",
+						tt.name, c, i, i%tt.ow, i/tt.ow, got[c][i], want[c][i])
+					break
+				}
+			}
 		}
 	}
 }
