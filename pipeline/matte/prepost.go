@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/draw"
 	"math"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // rgbPlane returns the image's non-premultiplied RGB values as a 3-channel
@@ -29,15 +31,24 @@ func rgbPlane(img image.Image) plane {
 }
 
 // normalize writes a 3-channel plane as CHW float32 with per-channel
-// v' = (v/scale − mean)/std.
+// v' = (v/scale − mean)/std, looked up: a channel's 256 values are
+// computed once. Pixels are spread over the cores.
 func normalize(p plane, scale float64, mean, std [3]float64) []float32 {
-	n := p.w * p.h
-	out := make([]float32, 3*n)
-	for i := range n {
-		for c := range 3 {
-			out[c*n+i] = float32((float64(p.pix[3*i+c])/scale - mean[c]) / std[c])
+	var lut [3][256]float32
+	for c := range 3 {
+		for v := range 256 {
+			lut[c][v] = float32((float64(v)/scale - mean[c]) / std[c])
 		}
 	}
+	n := p.w * p.h
+	out := make([]float32, 3*n)
+	r, g, b := out[:n], out[n:2*n], out[2*n:]
+	parallel.For(n, 0, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			px := p.pix[3*i : 3*i+3]
+			r[i], g[i], b[i] = lut[0][px[0]], lut[1][px[1]], lut[2][px[2]]
+		}
+	})
 	return out
 }
 
@@ -47,17 +58,19 @@ func normalize(p plane, scale float64, mean, std [3]float64) []float32 {
 // it does there.
 func toMask(v []float32, w, h int) plane {
 	p := plane{w: w, h: h, c: 1, pix: make([]uint8, len(v))}
-	for i, x := range v {
-		f := float64(x) * 255
-		switch {
-		case f != f || f <= 0:
-			p.pix[i] = 0
-		case f >= 255:
-			p.pix[i] = 255
-		default:
-			p.pix[i] = uint8(f)
+	parallel.For(len(v), 0, func(lo, hi int) {
+		for i, x := range v[lo:hi] {
+			f := float64(x) * 255
+			switch {
+			case f != f || f <= 0:
+				p.pix[lo+i] = 0
+			case f >= 255:
+				p.pix[lo+i] = 255
+			default:
+				p.pix[lo+i] = uint8(f)
+			}
 		}
-	}
+	})
 	return p
 }
 

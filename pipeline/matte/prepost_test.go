@@ -1,9 +1,11 @@
 package matte
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -128,5 +130,117 @@ func TestRGBPlaneDropsAlphaKeepsColours(t *testing.T) {
 	rgba.SetRGBA(0, 0, color.RGBA{100, 50, 0, 128})
 	if got := rgbPlane(rgba).pix; got[0] < 198 || got[0] > 200 {
 		t.Errorf("RGBA → straight colour red = %d, want about 199", got[0])
+	}
+}
+
+// The pre and post steps before they were spread over the cores and the
+// normalisation looked up (session 12): the references the current ones
+// must equal bit for bit, and BenchmarkPreprocess's baseline.
+
+func resizeBilinearSerial(p plane, w, h int) plane {
+	out := plane{w: w, h: h, c: p.c, pix: make([]uint8, w*h*p.c)}
+	scaleX := float64(p.w) / float64(w)
+	scaleY := float64(p.h) / float64(h)
+	xs := make([]tap, w)
+	for x := range xs {
+		xs[x] = newTap(float64(x)*scaleX, p.w)
+	}
+	for y := range h {
+		ty := newTap(float64(y)*scaleY, p.h)
+		row1 := p.pix[ty.i1*p.w*p.c:]
+		row2 := p.pix[ty.i2*p.w*p.c:]
+		o := out.pix[y*w*p.c:]
+		for x, tx := range xs {
+			for c := range p.c {
+				p1 := float64(row1[tx.i1*p.c+c])
+				p2 := float64(row1[tx.i2*p.c+c])
+				p3 := float64(row2[tx.i1*p.c+c])
+				p4 := float64(row2[tx.i2*p.c+c])
+				v := (1-tx.d)*(1-ty.d)*p1 + tx.d*(1-ty.d)*p2 + (1-tx.d)*ty.d*p3 + tx.d*ty.d*p4
+				o[x*p.c+c] = uint8(math.Floor(v + 0.5))
+			}
+		}
+	}
+	return out
+}
+
+func normalizeSerial(p plane, scale float64, mean, std [3]float64) []float32 {
+	n := p.w * p.h
+	out := make([]float32, 3*n)
+	for i := range n {
+		for c := range 3 {
+			out[c*n+i] = float32((float64(p.pix[3*i+c])/scale - mean[c]) / std[c])
+		}
+	}
+	return out
+}
+
+func toMaskSerial(v []float32, w, h int) plane {
+	p := plane{w: w, h: h, c: 1, pix: make([]uint8, len(v))}
+	for i, x := range v {
+		f := float64(x) * 255
+		switch {
+		case f != f || f <= 0:
+		case f >= 255:
+			p.pix[i] = 255
+		default:
+			p.pix[i] = uint8(f)
+		}
+	}
+	return p
+}
+
+func randomPlane(rng *rand.Rand, w, h, c int) plane {
+	p := plane{w: w, h: h, c: c, pix: make([]uint8, w*h*c)}
+	for i := range p.pix {
+		p.pix[i] = uint8(rng.IntN(256))
+	}
+	return p
+}
+
+// TestPrePostMatchSerial: the parallel resize, the looked-up normalisation
+// and the parallel mask conversion give exactly what the plain loops give,
+// on random data (down and up, one and three channels; mask values with
+// NaN, negatives and values over 1).
+func TestPrePostMatchSerial(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tt := range []struct{ w, h, c, ow, oh int }{
+		{640, 480, 3, 1024, 1024}, {1024, 1024, 1, 640, 480}, {37, 5, 3, 3, 41}, {1, 1, 3, 7, 7},
+	} {
+		p := randomPlane(rng, tt.w, tt.h, tt.c)
+		samePix(t, fmt.Sprintf("resize %dx%dx%d to %dx%d", tt.w, tt.h, tt.c, tt.ow, tt.oh),
+			resizeBilinearSerial(p, tt.ow, tt.oh).pix, resizeBilinear(p, tt.ow, tt.oh).pix)
+	}
+	p := randomPlane(rng, 300, 200, 3)
+	for _, n := range []struct {
+		scale     float64
+		mean, std [3]float64
+	}{
+		{1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256}},
+		{255, [3]float64{0.485, 0.456, 0.406}, [3]float64{0.229, 0.224, 0.225}},
+	} {
+		samePix(t, fmt.Sprintf("normalize (scale %v)", n.scale), normalizeSerial(p, n.scale, n.mean, n.std), normalize(p, n.scale, n.mean, n.std))
+	}
+	v := make([]float32, 100_000)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64()*0.6 + 0.5)
+	}
+	v[7], v[8] = float32(math.NaN()), float32(math.Inf(1))
+	samePix(t, "toMask", toMaskSerial(v, 1000, 100).pix, toMask(v, 1000, 100).pix)
+}
+
+// samePix reports the first value where got differs from the serial want.
+func samePix[T uint8 | float32](t *testing.T, what string, want, got []T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d values, the serial loop gives %d", what, len(got), len(want))
+		return
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s: value %d is %v, the serial loop gives %v", what, i, got[i], want[i])
+			return
+		}
 	}
 }

@@ -108,16 +108,37 @@ func BenchmarkMatte(b *testing.B) {
 }
 
 // BenchmarkPreprocess is the Go side of one image: the 640×480 → 1024²
-// resize and normalisation before inference, and the mask's way back.
+// resize and normalisation before inference, and the mask's way back; the
+// serial loops (the baseline, before session 12) against the current steps
+// in one run, reporting ms per image and the baseline's time over each.
 func BenchmarkPreprocess(b *testing.B) {
 	img, _ := scene(640, 480, 1)
 	pred := make([]float32, 1024*1024)
 	for i := range pred {
 		pred[i] = float32(i%1024) / 1024
 	}
-	for b.Loop() {
-		rgb := rgbPlane(img)
-		_ = normalize(resizeBilinear(rgb, 1024, 1024), 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
-		_ = resizeBilinear(toMask(pred, 1024, 1024), rgb.w, rgb.h)
+	var base float64
+	for _, tc := range []struct {
+		name      string
+		resize    func(plane, int, int) plane
+		normalize func(plane, float64, [3]float64, [3]float64) []float32
+		mask      func([]float32, int, int) plane
+	}{
+		{"serial", resizeBilinearSerial, normalizeSerial, toMaskSerial},
+		{"now", resizeBilinear, normalize, toMask},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				rgb := rgbPlane(img)
+				_ = tc.normalize(tc.resize(rgb, 1024, 1024), 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
+				_ = tc.resize(tc.mask(pred, 1024, 1024), rgb.w, rgb.h)
+			}
+			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
+			if base == 0 {
+				base = ms
+			}
+			b.ReportMetric(ms, "ms/image")
+			b.ReportMetric(base/ms, "speedup")
+		})
 	}
 }
