@@ -336,7 +336,8 @@ func cpuRender(workers int) RenderFunc {
 // validator's views of cloud: a copy normalised as the validator does
 // (splat.NormalizeForValidator), the 16 ValidatorCameras at 518², gsplat
 // mode, SH degree 0, white background, each RGB quantised to 8 bits by
-// truncation (Quantize8).
+// truncation (Quantize8) in place: the returned slices are the renders'
+// own, which render must not keep.
 func ValidatorViews(ctx context.Context, cloud *splat.Cloud, render RenderFunc) ([][]float32, error) {
 	if render == nil {
 		render = cpuRender(0)
@@ -351,7 +352,8 @@ func ValidatorViews(ctx context.Context, cloud *splat.Cloud, render RenderFunc) 
 	}
 	out := make([][]float32, len(ims))
 	for i, im := range ims {
-		out[i] = Quantize8(im.RGB)
+		quantize8(im.RGB, im.RGB) // the renders are this call's own
+		out[i] = im.RGB
 	}
 	return out, nil
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // The validator's final-score constants (docs/protocol.md §3.4,
@@ -146,13 +148,27 @@ func ImageAlignment(cosines []float64) (float64, error) {
 
 // Quantize8 mimics the validator's `(img·255).to(uint8)` followed by /255:
 // values clamped to 0..1 and truncated to 8 bits. It returns a new slice.
+// A large image is spread over the cores: the 16 validator views of every
+// scored job pass through here.
 func Quantize8(x []float32) []float32 {
 	out := make([]float32, len(x))
-	for i, v := range x {
-		v = min(max(v, 0), 1)
-		out[i] = float32(math.Floor(float64(v)*255)) / 255
-	}
+	quantize8(out, x)
 	return out
+}
+
+// quantize8 is Quantize8 into dst (len(x) values; dst may be x).
+func quantize8(dst, x []float32) {
+	quantize := func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			v = min(max(v, 0), 1)
+			dst[lo+i] = float32(math.Floor(float64(v)*255)) / 255
+		}
+	}
+	if len(x) < 1<<16 {
+		quantize(0, len(x))
+	} else {
+		parallel.For(len(x), 0, quantize)
+	}
 }
 
 // Consistency is the validator's multi-view SSIM.

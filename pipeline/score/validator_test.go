@@ -147,6 +147,72 @@ func TestQuantize8(t *testing.T) {
 	}
 }
 
+// quantize8Serial is Quantize8 on one core, as it was before session 12:
+// the reference of TestQuantize8MatchesSerial and BenchmarkQuantize8's
+// baseline.
+func quantize8Serial(x []float32) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		v = min(max(v, 0), 1)
+		out[i] = float32(math.Floor(float64(v)*255)) / 255
+	}
+	return out
+}
+
+// TestQuantize8MatchesSerial: the parallel Quantize8 gives bit for bit what
+// the serial loop gives, on a validator view's worth of random values (the
+// parallel path) and on the edges: every k/255 and its neighbours, ±0, out
+// of range, ±Inf and NaN.
+func TestQuantize8MatchesSerial(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	x := make([]float32, 518*518*3)
+	for i := range x {
+		x[i] = float32(r.NormFloat64()*0.4 + 0.5)
+	}
+	edges := []float32{float32(math.Copysign(0, -1)), 0, 1, 1.5, -2, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	for k := range 256 {
+		v := float32(k) / 255
+		edges = append(edges, v, math.Nextafter32(v, 0), math.Nextafter32(v, 1))
+	}
+	for _, in := range [][]float32{x, edges} {
+		want, got := quantize8Serial(in), Quantize8(in)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("Quantize8(%v) = %v at %d, the serial loop gives %v", in[i], got[i], i, want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkQuantize8: one 518² validator view, the serial loop (the
+// baseline) against Quantize8 and against quantising in place, as
+// ValidatorViews does, in one run (in place, the values after the first
+// run are quantised already: the same work).
+func BenchmarkQuantize8(b *testing.B) {
+	x := make([]float32, 518*518*3)
+	for i := range x {
+		x[i] = float32(i%1000) / 999
+	}
+	var base float64
+	for _, tc := range []struct {
+		name string
+		q    func([]float32) []float32
+	}{{"serial", quantize8Serial}, {"now", Quantize8}, {"in place", func(x []float32) []float32 { quantize8(x, x); return x }}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				tc.q(x)
+			}
+			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
+			if base == 0 {
+				base = ms
+			}
+			b.ReportMetric(ms, "ms/view")
+			b.ReportMetric(base/ms, "speedup")
+		})
+	}
+}
+
 func TestConsistencySSIM(t *testing.T) {
 	t.Parallel()
 	const w, h, n = 16, 16, 16
