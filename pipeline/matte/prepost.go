@@ -55,10 +55,14 @@ func normalize(p plane, scale float64, mean, std [3]float64) []float32 {
 // toMask converts model output in [0,1] to uint8 by truncating v·255, as
 // imgly's convertFloat32ToUint8 does. JavaScript's Uint8Array would wrap
 // values outside 0..255 (256 → 0); we clamp instead, and NaN becomes 0 as
-// it does there.
-func toMask(v []float32, w, h int) plane {
+// it does there. Values are spread over the cores.
+func toMask(v []float32, w, h int) plane { return toMaskOn(v, w, h, 0) }
+
+// toMaskOn is toMask on up to workers goroutines (0: all cores; 1: the
+// serial loop).
+func toMaskOn(v []float32, w, h, workers int) plane {
 	p := plane{w: w, h: h, c: 1, pix: make([]uint8, len(v))}
-	parallel.For(len(v), 0, func(lo, hi int) {
+	parallel.For(len(v), workers, func(lo, hi int) {
 		for i, x := range v[lo:hi] {
 			f := float64(x) * 255
 			switch {

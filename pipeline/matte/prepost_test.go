@@ -133,37 +133,9 @@ func TestRGBPlaneDropsAlphaKeepsColours(t *testing.T) {
 	}
 }
 
-// The pre and post steps before they were spread over the cores and the
-// normalisation looked up (session 12): the references the current ones
-// must equal bit for bit, and BenchmarkPreprocess's baseline.
-
-func resizeBilinearSerial(p plane, w, h int) plane {
-	out := plane{w: w, h: h, c: p.c, pix: make([]uint8, w*h*p.c)}
-	scaleX := float64(p.w) / float64(w)
-	scaleY := float64(p.h) / float64(h)
-	xs := make([]tap, w)
-	for x := range xs {
-		xs[x] = newTap(float64(x)*scaleX, p.w)
-	}
-	for y := range h {
-		ty := newTap(float64(y)*scaleY, p.h)
-		row1 := p.pix[ty.i1*p.w*p.c:]
-		row2 := p.pix[ty.i2*p.w*p.c:]
-		o := out.pix[y*w*p.c:]
-		for x, tx := range xs {
-			for c := range p.c {
-				p1 := float64(row1[tx.i1*p.c+c])
-				p2 := float64(row1[tx.i2*p.c+c])
-				p3 := float64(row2[tx.i1*p.c+c])
-				p4 := float64(row2[tx.i2*p.c+c])
-				v := (1-tx.d)*(1-ty.d)*p1 + tx.d*(1-ty.d)*p2 + (1-tx.d)*ty.d*p3 + tx.d*ty.d*p4
-				o[x*p.c+c] = uint8(math.Floor(v + 0.5))
-			}
-		}
-	}
-	return out
-}
-
+// normalizeSerial is normalize as it was before session 12, the formula
+// for every value: the reference normalize's table must equal bit for bit,
+// and BenchmarkPreprocess's baseline with the serial resize and mask.
 func normalizeSerial(p plane, scale float64, mean, std [3]float64) []float32 {
 	n := p.w * p.h
 	out := make([]float32, 3*n)
@@ -175,21 +147,6 @@ func normalizeSerial(p plane, scale float64, mean, std [3]float64) []float32 {
 	return out
 }
 
-func toMaskSerial(v []float32, w, h int) plane {
-	p := plane{w: w, h: h, c: 1, pix: make([]uint8, len(v))}
-	for i, x := range v {
-		f := float64(x) * 255
-		switch {
-		case f != f || f <= 0:
-		case f >= 255:
-			p.pix[i] = 255
-		default:
-			p.pix[i] = uint8(f)
-		}
-	}
-	return p
-}
-
 func randomPlane(rng *rand.Rand, w, h, c int) plane {
 	p := plane{w: w, h: h, c: c, pix: make([]uint8, w*h*c)}
 	for i := range p.pix {
@@ -199,7 +156,7 @@ func randomPlane(rng *rand.Rand, w, h, c int) plane {
 }
 
 // TestPrePostMatchSerial: the parallel resize, the looked-up normalisation
-// and the parallel mask conversion give exactly what the plain loops give,
+// and the parallel mask conversion give exactly what the serial loops give,
 // on random data (down and up, one and three channels; mask values with
 // NaN, negatives and values over 1).
 func TestPrePostMatchSerial(t *testing.T) {
@@ -210,7 +167,7 @@ func TestPrePostMatchSerial(t *testing.T) {
 	} {
 		p := randomPlane(rng, tt.w, tt.h, tt.c)
 		samePix(t, fmt.Sprintf("resize %dx%dx%d to %dx%d", tt.w, tt.h, tt.c, tt.ow, tt.oh),
-			resizeBilinearSerial(p, tt.ow, tt.oh).pix, resizeBilinear(p, tt.ow, tt.oh).pix)
+			resizeBilinearOn(p, tt.ow, tt.oh, 1).pix, resizeBilinear(p, tt.ow, tt.oh).pix)
 	}
 	p := randomPlane(rng, 300, 200, 3)
 	for _, n := range []struct {
@@ -227,7 +184,7 @@ func TestPrePostMatchSerial(t *testing.T) {
 		v[i] = float32(rng.NormFloat64()*0.6 + 0.5)
 	}
 	v[7], v[8] = float32(math.NaN()), float32(math.Inf(1))
-	samePix(t, "toMask", toMaskSerial(v, 1000, 100).pix, toMask(v, 1000, 100).pix)
+	samePix(t, "toMask", toMaskOn(v, 1000, 100, 1).pix, toMask(v, 1000, 100).pix)
 }
 
 // samePix reports the first value where got differs from the serial want.

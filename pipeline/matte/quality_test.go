@@ -124,7 +124,8 @@ func BenchmarkPreprocess(b *testing.B) {
 		normalize func(plane, float64, [3]float64, [3]float64) []float32
 		mask      func([]float32, int, int) plane
 	}{
-		{"serial", resizeBilinearSerial, normalizeSerial, toMaskSerial},
+		{"serial", func(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 1) }, normalizeSerial,
+			func(v []float32, w, h int) plane { return toMaskOn(v, w, h, 1) }},
 		{"now", resizeBilinear, normalize, toMask},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -17,8 +17,12 @@ type plane struct {
 // with no half-pixel offset, taps at floor and min(ceil, srcW−1), weights
 // from the fractional part, the result rounded half up (Math.round) to
 // uint8. Arithmetic is float64, as in JavaScript. Rows are spread over
-// the cores: on a GPU miner the matte stage's host work is most of it.
-func resizeBilinear(p plane, w, h int) plane {
+// the cores.
+func resizeBilinear(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 0) }
+
+// resizeBilinearOn is resizeBilinear on up to workers goroutines (0: all
+// cores; 1: the serial loop).
+func resizeBilinearOn(p plane, w, h, workers int) plane {
 	out := plane{w: w, h: h, c: p.c, pix: make([]uint8, w*h*p.c)}
 	scaleX := float64(p.w) / float64(w)
 	scaleY := float64(p.h) / float64(h)
@@ -26,7 +30,7 @@ func resizeBilinear(p plane, w, h int) plane {
 	for x := range xs {
 		xs[x] = newTap(float64(x)*scaleX, p.w)
 	}
-	parallel.For(h, 0, func(lo, hi int) {
+	parallel.For(h, workers, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
 			ty := newTap(float64(y)*scaleY, p.h)
 			row1 := p.pix[ty.i1*p.w*p.c:]

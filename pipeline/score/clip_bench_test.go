@@ -27,26 +27,40 @@ func BenchmarkCLIPPreprocess(b *testing.B) {
 
 // BenchmarkResizeRGB: one 518² view to 224² with PIL's kernel, resizing
 // the interleaved image at once against each plane on its own (the
-// baseline, the resize before session 12), reporting ms per view and the
-// baseline's time over this one's.
+// baseline, the resize before session 12).
 func BenchmarkResizeRGB(b *testing.B) {
 	n := splat.ValidatorSize
 	rgb := ramp(n, n)
 	xs, ys := pilWeights(n, CLIPInputSize), pilWeights(n, CLIPInputSize)
+	benchRatio(b, "ms/view", []benchCase{
+		{"planes", func() error { resizePlanes(rgb, n, n, xs, ys); return nil }},
+		{"rgb", func() error { resizeRGB(rgb, n, n, xs, ys); return nil }},
+	})
+}
+
+// benchCase is one variant benchRatio times.
+type benchCase struct {
+	name string
+	run  func() error
+}
+
+// benchRatio times each case in a sub-benchmark of its name, reporting
+// milliseconds per run (unit) and the first case's time over this one's
+// ("speedup"): the first case is the baseline, measured in the same run.
+func benchRatio(b *testing.B, unit string, cases []benchCase) {
 	var base float64
-	for _, tc := range []struct {
-		name   string
-		resize func([]float32, int, int, []taps, []taps) [3][]float32
-	}{{"planes", resizePlanes}, {"rgb", resizeRGB}} {
-		b.Run(tc.name, func(b *testing.B) {
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				tc.resize(rgb, n, n, xs, ys)
+				if err := c.run(); err != nil {
+					b.Fatal(err)
+				}
 			}
 			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
 			if base == 0 {
 				base = ms
 			}
-			b.ReportMetric(ms, "ms/view")
+			b.ReportMetric(ms, unit)
 			b.ReportMetric(base/ms, "speedup")
 		})
 	}
@@ -56,22 +70,11 @@ func BenchmarkResizeRGB(b *testing.B) {
 // session 6) and on every core, reporting ms per 16 views and the
 // baseline's time over this run's ("speedup").
 func benchViews(b *testing.B, work func(workers int) error) {
-	var base float64
+	var cases []benchCase
 	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			for b.Loop() {
-				if err := work(workers); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			if workers == 1 {
-				base = ms
-			}
-			b.ReportMetric(ms, "ms/16-views")
-			b.ReportMetric(base/ms, "speedup")
-		})
+		cases = append(cases, benchCase{fmt.Sprintf("workers=%d", workers), func() error { return work(workers) }})
 	}
+	benchRatio(b, "ms/16-views", cases)
 }
 
 // BenchmarkCLIPPreprocessViews: the 16 validator views to one batch

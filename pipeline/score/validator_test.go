@@ -194,64 +194,11 @@ func BenchmarkQuantize8(b *testing.B) {
 	for i := range x {
 		x[i] = float32(i%1000) / 999
 	}
-	var base float64
-	for _, tc := range []struct {
-		name string
-		q    func([]float32) []float32
-	}{{"serial", quantize8Serial}, {"now", Quantize8}, {"in place", func(x []float32) []float32 { quantize8(x, x); return x }}} {
-		b.Run(tc.name, func(b *testing.B) {
-			for b.Loop() {
-				tc.q(x)
-			}
-			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			if base == 0 {
-				base = ms
-			}
-			b.ReportMetric(ms, "ms/view")
-			b.ReportMetric(base/ms, "speedup")
-		})
-	}
-}
-
-func TestConsistencySSIM(t *testing.T) {
-	t.Parallel()
-	const w, h, n = 16, 16, 16
-	r := rand.New(rand.NewPCG(7, 8))
-	base := randImage(r, w*h*3)
-	same := make([][]float32, n)
-	for i := range same {
-		same[i] = base
-	}
-	oneBad := make([][]float32, n)
-	copy(oneBad, same)
-	oneBad[5] = randImage(r, w*h*3)
-
-	ctx := context.Background()
-	c, err := ConsistencySSIM(ctx, same, w, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(c.SSIM-1) > 1e-12 || len(c.Kept) != n {
-		t.Errorf("identical views: SSIM %v with %d kept, want 1 with %d", c.SSIM, len(c.Kept), n)
-	}
-	c, err = ConsistencySSIM(ctx, oneBad, w, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Pairs[4] > 0.5 || c.Pairs[5] > 0.5 {
-		t.Errorf("pairs touching the bad view: %v, %v; want low", c.Pairs[4], c.Pairs[5])
-	}
-	if math.Abs(c.SSIM-1) > 1e-12 || len(c.Kept) != n-2 {
-		t.Errorf("one bad view: SSIM %v with %d kept; want the filter to drop its 2 pairs", c.SSIM, len(c.Kept))
-	}
-	if _, err := ConsistencySSIM(ctx, same[:5], w, h); err == nil {
-		t.Error("5 views accepted")
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := ConsistencySSIM(cancelled, same, w, h); err == nil {
-		t.Error("cancelled context not reported")
-	}
+	benchRatio(b, "ms/view", []benchCase{
+		{"serial", func() error { quantize8Serial(x); return nil }},
+		{"now", func() error { Quantize8(x); return nil }},
+		{"in place", func() error { quantize8(x, x); return nil }},
+	})
 }
 
 func TestFidelity(t *testing.T) {
