@@ -223,3 +223,48 @@ func TestImageTruthRendersWithTheStageRenderer(t *testing.T) {
 		t.Errorf("untimed %v after drawing the truth, want > 0", st.Untimed)
 	}
 }
+
+// TestPictureScoringUntimed: scoring a picture's job against a recognised
+// scene's truth is benchmark work (a miner's picture has no truth), left
+// out of the latency; scoring a scene prompt's held-out views stays timed.
+func TestPictureScoringUntimed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ps, err := imageeval.WriteScenePrompts(ctx, t.TempDir(), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rendered time.Duration
+	timed := func(ctx context.Context, c *splat.Cloud, cams []splat.Camera, opt splat.RenderOptions) ([]*splat.Image, error) {
+		start := time.Now()
+		defer func() { rendered += time.Since(start) }()
+		return splat.RenderBatch(ctx, c, cams, opt)
+	}
+	sc, err := scenes.Get("red-cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		src     sceneSource
+		job     Job
+		untimed bool
+	}{
+		{"picture", sceneSource{fitSize: 32, truthSize: 32}, Job{Prompt: ps[0], Seed: 1}, true},
+		{"scene prompt", sceneSource{imageSize: 64, fitSize: 32, trainViews: 2, heldOut: 2}, Job{Prompt: prompts.Text("red-cube"), Seed: 1}, false},
+	} {
+		st := &State{Job: tc.job, Scores: map[string]float64{}}
+		if err := tc.src.Run(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		st.Cloud = sc.Build(0, 0)
+		before := st.Untimed
+		rendered = 0
+		if err := (fidelityStage{threshold: 0.5, render: timed}).Run(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if grew := st.Untimed - before; tc.untimed && grew < rendered || !tc.untimed && grew != 0 {
+			t.Errorf("%s: scoring added %v of untimed work (its renders took %v); want untimed %v", tc.name, grew, rendered, tc.untimed)
+		}
+	}
+}

@@ -68,9 +68,9 @@ type State struct {
 	Rules []string
 	// Untimed is wall time the stages spent only because splatbench is
 	// measuring (drawing ground truth: a scene prompt's held-out views, a
-	// corpus picture's recognition and 16 validator views): no miner's job
-	// does it, so Run leaves it out of the stage's time and Since out of
-	// the job's.
+	// corpus picture's recognition and 16 validator views; scoring a
+	// picture's job against its truth): no miner's job does it, so Run
+	// leaves it out of the stage's time and Since out of the job's.
 	Untimed time.Duration
 }
 

@@ -253,7 +253,7 @@ func frontierNotes(out *Outputs, opt OutputOptions, caveats []string) []string {
 	}
 	return append(notes,
 		fmt.Sprintf("%d of %d points on the front; %d points have a successful trial.", len(out.Front), len(out.Stats), ok),
-		"Latency is the whole job in seconds without the benchmark's own work (drawing ground truth), nearest-rank percentiles over measured trials (warm-ups excluded); score is the mean of Scores[\"score\"]; accept is the share of trials scoring at least the point's threshold.",
+		"Latency is the whole job in seconds without the benchmark's own work (drawing ground truth; scoring a picture's job against it), nearest-rank percentiles over measured trials (warm-ups excluded); score is the mean of Scores[\"score\"]; accept is the share of trials scoring at least the point's threshold.",
 		fmt.Sprintf("accepted/h is the reward-rate model (workers: %d, validators: %d; validator cooldown rules, see the report's notes); bound says which of the two limits it.", m.Workers, m.Validators),
 	)
 }
