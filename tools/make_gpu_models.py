@@ -767,7 +767,7 @@ def fuse_linears(path):
     return split, joined
 
 
-def fuse_groupnorm(path):
+def fuse_groupnorm(path, emulate=False):
     """Rewrite every GroupNorm of the model at path as the exporter writes
     nn.GroupNorm (Reshape to [N, G, -1], InstanceNormalization with unit
     scale and zero bias, Reshape back, Mul by the per-channel weight, Add the
@@ -777,9 +777,14 @@ def fuse_groupnorm(path):
     the SiLU. The CUDA provider runs the exported chain's InstanceNormalization
     as cuDNN's one-channel batch norm, 42 % of the VAE decoder's GPU time at
     512² (session 12, Nsight Compute); GroupNorm is one kernel. Only the CUDA
-    provider has the op, so the CPU cannot check the rewrite. Returns (fused,
-    InstanceNormalization nodes)."""
+    provider has the op, so the CPU cannot run the rewrite. With emulate the
+    op is written out in standard operators instead, on the same NHWC tensor
+    between the same Transposes (the contrib op's definition: channels
+    grouped in order, per-channel gamma and beta, SiLU when activation is 1):
+    what a CPU can check of the rewrite, all but ONNX Runtime's kernel.
+    Returns (fused, InstanceNormalization nodes)."""
     import numpy as np
+    import onnx
     from onnx import helper, numpy_helper
 
     ge = GraphEdit(path)
@@ -828,12 +833,18 @@ def fuse_groupnorm(path):
                 out, act = silu.output[0], 1
         eps = next((a.f for a in n.attribute if a.name == "epsilon"), 1e-5)
         k = f"groupnorm_{fused}"
+        # The CUDA kernel takes float32 gamma and beta; the emulation computes in x's type.
+        dt = np.float16 if ge.types.get(x) == onnx.TensorProto.FLOAT16 and emulate else np.float32
         for name, v in (("gamma", gamma), ("beta", beta)):
-            g.initializer.append(numpy_helper.from_array(v.astype(np.float32), f"{k}/{name}"))
+            g.initializer.append(numpy_helper.from_array(v.astype(dt), f"{k}/{name}"))
+        if emulate:
+            norm = groupnorm_nodes(g, k, int(scale.size), gamma.size, eps, act, dt)
+        else:
+            norm = [helper.make_node("GroupNorm", [k + "/nhwc", k + "/gamma", k + "/beta"], [k + "/y"], domain="com.microsoft",
+                                     name=k, epsilon=eps, groups=int(scale.size), activation=act, channels_last=1)]
         insert[out] = [
             helper.make_node("Transpose", [x], [k + "/nhwc"], perm=[0, 2, 3, 1], name=k + "/to_nhwc"),
-            helper.make_node("GroupNorm", [k + "/nhwc", k + "/gamma", k + "/beta"], [k + "/y"], domain="com.microsoft",
-                             name=k, epsilon=eps, groups=int(scale.size), activation=act, channels_last=1),
+            *norm,
             helper.make_node("Transpose", [k + "/y"], [out], perm=[0, 3, 1, 2], name=k + "/to_nchw"),
         ]
         drop.update(c.output[0] for c in chain)
@@ -843,15 +854,49 @@ def fuse_groupnorm(path):
     return fused, len(norms)
 
 
+def groupnorm_nodes(g, k, groups, channels, eps, act, dt):
+    """com.microsoft GroupNorm of k/nhwc (N, H, W, C) into k/y in opset-17
+    operators: the channels split into groups in order, each group's mean
+    and variance over its pixels and channels, per-channel k/gamma and
+    k/beta, then SiLU when act. Its constants are added to graph g."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+    g.initializer.extend([
+        numpy_helper.from_array(np.array([0, -1, groups, channels // groups], np.int64), k + "/groups"),
+        numpy_helper.from_array(np.array(eps, dt), k + "/eps"),
+    ])
+    n = lambda op, ins, out, **kw: helper.make_node(op, ins, [k + "/" + out], name=k + "/" + out, **kw)  # noqa: E731
+    p = lambda v: k + "/" + v  # noqa: E731
+    nodes = [
+        n("Reshape", [p("nhwc"), p("groups")], "g"),
+        n("ReduceMean", [p("g")], "mean", axes=[1, 3], keepdims=1),
+        n("Sub", [p("g"), p("mean")], "d"),
+        n("Mul", [p("d"), p("d")], "d2"),
+        n("ReduceMean", [p("d2")], "var", axes=[1, 3], keepdims=1),
+        n("Add", [p("var"), p("eps")], "ve"),
+        n("Sqrt", [p("ve")], "sd"),
+        n("Div", [p("d"), p("sd")], "z"),
+        n("Shape", [p("nhwc")], "shape"),
+        n("Reshape", [p("z"), p("shape")], "zn"),
+        n("Mul", [p("zn"), p("gamma")], "zg"),
+        n("Add", [p("zg"), p("beta")], "y" if not act else "a"),
+    ]
+    if act:
+        nodes += [n("Sigmoid", [p("a")], "s"), n("Mul", [p("a"), p("s")], "y")]
+    return nodes
+
+
 def rewrites(o):
     """The rewrites the options ask for: a subset of linears, attention,
-    gelu, rope (the transformer's) and groupnorm (the VAE decoder's)."""
+    gelu, rope (the transformer's) and groupnorm or groupnorm-emulated
+    (the VAE decoder's)."""
     return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
                             ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"),
-                            ("groupnorm", o.groupnorm == "fused")) if on}
+                            ("groupnorm", o.groupnorm == "fused"),
+                            ("groupnorm-emulated", o.groupnorm == "emulated")) if on}
 
 
-VAE_REWRITES = {"groupnorm"}
+VAE_REWRITES = {"groupnorm", "groupnorm-emulated"}
 
 
 def fuse_and_check(path, heads, args, check, which):
@@ -890,8 +935,8 @@ def fuse_and_check(path, heads, args, check, which):
         log(f"  {path}: {n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding")
         if n == 0:
             raise RuntimeError(f"--rope fused: no RoPE of {path} matched")
-    if "groupnorm" in which:
-        n, total = fuse_groupnorm(path)
+    if which & VAE_REWRITES:
+        n, total = fuse_groupnorm(path, emulate="groupnorm-emulated" in which)
         log(f"  {path}: {n} of {total} GroupNorms (InstanceNormalization nodes) fused into com.microsoft GroupNorm")
         if n == 0:
             raise RuntimeError(f"--groupnorm fused: no GroupNorm of {path} matched")
@@ -1670,10 +1715,11 @@ def main():
     ap.add_argument("--linears", choices=["plain", "split"], default="plain",
                     help="plain: the single block's Linears as exported; split: each written per part, no Split "
                          "after the first nor Concat before the second (the weights sliced)")
-    ap.add_argument("--groupnorm", choices=["plain", "fused"], default="plain",
+    ap.add_argument("--groupnorm", choices=["plain", "fused", "emulated"], default="plain",
                     help="plain: the exporter's Reshape-InstanceNormalization-Reshape-Mul-Add; fused: the VAE decoder's "
                          "GroupNorms (and the SiLU after) rewritten as ONNX Runtime's com.microsoft GroupNorm, NHWC "
-                         "between two Transposes (CUDA provider only)")
+                         "between two Transposes (CUDA provider only); emulated: the same rewrite with the op written "
+                         "out in standard operators, to check it on a CPU (TestVAEsAgree)")
     ap.add_argument("--fp32-ops", metavar="OP,OP", default="",
                     help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
                          "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
@@ -1713,7 +1759,7 @@ def main():
         return 0
     if o.fuse_from:
         if not rewrites(o):
-            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split or --groupnorm fused")
+            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split or --groupnorm fused|emulated")
         for part, which in (("transformer", rewrites(o) - VAE_REWRITES), ("vae", rewrites(o) & VAE_REWRITES)):
             if which:
                 fuse_copy(os.path.join(o.fuse_from, "flux", part + ".opt"), os.path.join(o.out, "flux", part + ".opt"),
