@@ -64,6 +64,15 @@ run() {
 	return $rc
 }
 
+# link_parts DIR FROM: link into DIR/flux each FLUX part of FROM/flux that DIR
+# lacks (a folder with one model rewritten runs with the others of FROM).
+link_parts() {
+	local f
+	for f in clip.opt t5.opt transformer.opt vae.opt tokenizer tokenizer_2; do
+		[[ -e $1/flux/$f ]] || ln -sfn "$(realpath "$2/flux/$f")" "$1/flux/$f"
+	done
+}
+
 flux=(--set text2img.source=flux --set "text2img.model=$M/flux")
 gpu=(--set device=cuda --out "$RUNS")
 
@@ -126,7 +135,7 @@ kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 # M's (TestVAEsAgree), timed (decode-ms) and counted kernel by kernel.
 d=${MODELS_VAE:-}
 if [[ -n $d && -d $d/flux/vae.opt ]]; then
-	for f in clip.opt t5.opt transformer.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	link_parts "$d" "$M"
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_FLUX_REF_DIR="$M/flux" &&
 		run agree-vae "$FT" -test.run '^TestVAEsAgree$' -test.v)
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-vae "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
@@ -177,7 +186,7 @@ for v in MODELS_MHA MODELS_PARTIAL MODELS_PLAIN MODELS_BF16 MODELS_DEEP; do
 	d=${!v:-}
 	[[ -n $d ]] || continue
 	wait_for "$d" || { echo "== $v: $d/flux/transformer.opt missing, skipped"; continue; }
-	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	link_parts "$d" "$M"
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run "flux-models-$v" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	run "placement-$v" "$SB" models check --provider cuda "$d/flux/transformer.opt/model.onnx"
 done
@@ -197,12 +206,12 @@ roofline roofline "${MODELS_PLAIN:-$M}"
 [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && roofline roofline-mha "$MODELS_MHA"
 d=${MODELS_FULL:-}
 if [[ -n $d ]] && wait_for "$d"; then
-	for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $d/flux/$f ]] || ln -sfn "$M/flux/$f" "$d/flux/$f"; done
+	link_parts "$d" "$M"
 	full=(--set text2img.source=flux --set "text2img.model=$d/flux")
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-full "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	r=${MODELS_FULL_REF:-}
 	if [[ -n $r && -d $r/flux/transformer.opt ]]; then
-		for f in clip.opt t5.opt vae.opt tokenizer tokenizer_2; do [[ -e $r/flux/$f ]] || ln -sfn "$(realpath "$d/flux/$f")" "$r/flux/$f"; done
+		link_parts "$r" "$d"
 		agree agree-full "$d" "$r"
 		(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$r/flux" && run flux-models-full-ref "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	fi
