@@ -2,6 +2,7 @@ package matte
 
 import (
 	"context"
+	"github.com/splatbench/splatbench/internal/benchtest"
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"image"
 	"slices"
@@ -117,29 +118,18 @@ func BenchmarkPreprocess(b *testing.B) {
 	for i := range pred {
 		pred[i] = float32(i%1024) / 1024
 	}
-	var base float64
-	for _, tc := range []struct {
-		name      string
-		resize    func(plane, int, int) plane
-		normalize func(plane, float64, [3]float64, [3]float64) []float32
-		mask      func([]float32, int, int) plane
-	}{
-		{"serial", func(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 1) }, normalizeSerial,
-			func(v []float32, w, h int) plane { return toMaskOn(v, w, h, 1) }},
-		{"now", resizeBilinear, normalize, toMask},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			for b.Loop() {
-				rgb := rgbPlane(img)
-				_ = tc.normalize(tc.resize(rgb, 1024, 1024), 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
-				_ = tc.resize(tc.mask(pred, 1024, 1024), rgb.w, rgb.h)
-			}
-			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			if base == 0 {
-				base = ms
-			}
-			b.ReportMetric(ms, "ms/image")
-			b.ReportMetric(base/ms, "speedup")
-		})
+	job := func(resize func(plane, int, int) plane, norm func(plane, float64, [3]float64, [3]float64) []float32,
+		mask func([]float32, int, int) plane) func() error {
+		return func() error {
+			rgb := rgbPlane(img)
+			_ = norm(resize(rgb, 1024, 1024), 1, [3]float64{128, 128, 128}, [3]float64{256, 256, 256})
+			_ = resize(mask(pred, 1024, 1024), rgb.w, rgb.h)
+			return nil
+		}
 	}
+	benchtest.Ratio(b, "ms/image",
+		benchtest.Case{Name: "serial", Run: job(func(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 1) }, normalizeSerial,
+			func(v []float32, w, h int) plane { return toMaskOn(v, w, h, 1) })},
+		benchtest.Case{Name: "now", Run: job(resizeBilinear, normalize, toMask)},
+	)
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/splatbench/splatbench/internal/benchtest"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -32,49 +33,21 @@ func BenchmarkResizeRGB(b *testing.B) {
 	n := splat.ValidatorSize
 	rgb := ramp(n, n)
 	xs, ys := pilWeights(n, CLIPInputSize), pilWeights(n, CLIPInputSize)
-	benchRatio(b, "ms/view", []benchCase{
-		{"planes", func() error { resizePlanes(rgb, n, n, xs, ys); return nil }},
-		{"rgb", func() error { resizeRGB(rgb, n, n, xs, ys); return nil }},
-	})
-}
-
-// benchCase is one variant benchRatio times.
-type benchCase struct {
-	name string
-	run  func() error
-}
-
-// benchRatio times each case in a sub-benchmark of its name, reporting
-// milliseconds per run (unit) and the first case's time over this one's
-// ("speedup"): the first case is the baseline, measured in the same run.
-func benchRatio(b *testing.B, unit string, cases []benchCase) {
-	var base float64
-	for _, c := range cases {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				if err := c.run(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ms := float64(b.Elapsed().Microseconds()) / 1e3 / float64(b.N)
-			if base == 0 {
-				base = ms
-			}
-			b.ReportMetric(ms, unit)
-			b.ReportMetric(base/ms, "speedup")
-		})
-	}
+	benchtest.Ratio(b, "ms/view",
+		benchtest.Case{Name: "planes", Run: func() error { resizePlanes(rgb, n, n, xs, ys); return nil }},
+		benchtest.Case{Name: "rgb", Run: func() error { resizeRGB(rgb, n, n, xs, ys); return nil }},
+	)
 }
 
 // benchViews times work(workers) on one core (the baseline, as before
 // session 6) and on every core, reporting ms per 16 views and the
 // baseline's time over this run's ("speedup").
 func benchViews(b *testing.B, work func(workers int) error) {
-	var cases []benchCase
+	var cases []benchtest.Case
 	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
-		cases = append(cases, benchCase{fmt.Sprintf("workers=%d", workers), func() error { return work(workers) }})
+		cases = append(cases, benchtest.Case{Name: fmt.Sprintf("workers=%d", workers), Run: func() error { return work(workers) }})
 	}
-	benchRatio(b, "ms/16-views", cases)
+	benchtest.Ratio(b, "ms/16-views", cases...)
 }
 
 // BenchmarkCLIPPreprocessViews: the 16 validator views to one batch

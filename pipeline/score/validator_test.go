@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/splatbench/splatbench/internal/benchtest"
 )
 
 func TestValidatorScore(t *testing.T) {
@@ -194,11 +196,11 @@ func BenchmarkQuantize8(b *testing.B) {
 	for i := range x {
 		x[i] = float32(i%1000) / 999
 	}
-	benchRatio(b, "ms/view", []benchCase{
-		{"serial", func() error { quantize8Serial(x); return nil }},
-		{"now", func() error { Quantize8(x); return nil }},
-		{"in place", func() error { quantize8(x, x); return nil }},
-	})
+	benchtest.Ratio(b, "ms/view",
+		benchtest.Case{Name: "serial", Run: func() error { quantize8Serial(x); return nil }},
+		benchtest.Case{Name: "now", Run: func() error { Quantize8(x); return nil }},
+		benchtest.Case{Name: "in place", Run: func() error { quantize8(x, x); return nil }},
+	)
 }
 
 func TestFidelity(t *testing.T) {
