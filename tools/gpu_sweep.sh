@@ -102,7 +102,7 @@ run fit-lifted "$SB" bench --stage fit --image "$pic" --set "matte.model=${MATTE
 # The whole image job, with a CPU profile of its host work (go tool pprof).
 run all-image "$SB" bench --stage all --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 10 --cpuprofile "$L/all-image.prof"
 SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
-run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N"
+run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N" --cpuprofile "$L/score-clip.prof"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
 # find no foreground (the job then fails, as a miner's would): then again
 # without the matte stage (its time is matte-isnet-medium's).
@@ -204,6 +204,11 @@ roofline() {
 }
 roofline roofline "${MODELS_PLAIN:-$M}"
 [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && roofline roofline-mha "$MODELS_MHA"
+# The baseline the ONNX Runtime transformer is held to, on this card: the same
+# module in PyTorch eager (flux_eager.py; SDPA attention), full depth, bf16 and
+# fp16, and at 2 + 4 blocks with its kernels by class beside kernels-transformer's.
+run eager "${PYTHON:-python3}" "$ROOT/tools/flux_eager.py"
+run eager-reduced "${PYTHON:-python3}" "$ROOT/tools/flux_eager.py" --double 2 --single 4 --dtype fp16 --kernels
 d=${MODELS_FULL:-}
 if [[ -n $d ]] && wait_for "$d"; then
 	link_parts "$d" "$M"
@@ -220,6 +225,17 @@ if [[ -n $d ]] && wait_for "$d"; then
 		run "all-full-$res" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false \
 			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
 	done
+	# The whole job again with MODELS_VAE's decoder, once TestVAEsAgree passed on it.
+	if [[ -n ${MODELS_VAE:-} ]] && grep -q '^PASS$' "$L/agree-vae.txt" 2>/dev/null; then
+		fv=$RUNS/full-vae
+		mkdir -p "$fv/flux"
+		ln -sfn "$(realpath "$MODELS_VAE/flux/vae.opt")" "$fv/flux/vae.opt"
+		link_parts "$fv" "$d"
+		for res in 512 1024; do
+			run "all-full-vae-$res" "$SB" bench --stage all --set text2img.source=flux --set "text2img.model=$fv/flux" --set "text2img.resolution=$res" \
+				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+		done
+	fi
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi

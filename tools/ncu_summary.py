@@ -3,13 +3,36 @@
 summary (gpu_sweep.sh's kernels-* logs: ncu --metrics gpu__time_duration.sum
 --print-summary per-kernel) by total GPU time, average x invocations summed
 over every launch configuration of a kernel name; the N largest (default 15)
-with their share and launch count, and the total. docs/perf/ort-gpu.md's
-"where the GPU time goes" tables come from it."""
+with their share and launch count, the total, and the time by kernel class
+(kernel_class: the classes flux_eager.py sums PyTorch's kernels by, so the
+two runtimes' steps can be set side by side). docs/perf/ort-gpu.md's "where
+the GPU time goes" tables come from it."""
 import collections
 import re
 import sys
 
 UNITS = {"ns": 1e-6, "nsecond": 1e-6, "us": 1e-3, "usecond": 1e-3, "ms": 1.0, "msecond": 1.0, "s": 1e3, "second": 1e3}
+
+
+# The first pattern a kernel's name matches (lower case) names its class.
+CLASSES = (
+    ("attention", r"flash|fmha|sdpa|attention"),
+    ("conv", r"fprop|dgrad|implicit_gemm|conv|winograd"),
+    ("gemm", r"nvjet|gemm|xmma|cutlass|matmul|cublas"),
+    ("norm", r"norm|bn_fw"),
+    ("softmax", r"softmax"),
+    ("transpose/copy", r"transpose|nchwtonhwc|nhwctonchw|copy|permute|concat|cat|slice|split|gather|pad|memcpy"),
+    ("reduce", r"reduce"),
+    ("elementwise", r"elementwise|vectorized|unrolled|binary|unary|gelu|silu|cast|rotary|op_generic|fill|resize"),
+)
+
+
+def kernel_class(name):
+    n = name.lower()
+    for cls, pat in CLASSES:
+        if re.search(pat, n):
+            return cls
+    return "other"
 
 
 def summarise(lines):
@@ -36,6 +59,10 @@ def main():
     print(f"{ms:.2f} ms of kernels over {sum(count.values())} launches")
     for k, v in total.most_common(int(sys.argv[2]) if len(sys.argv) == 3 else 15):
         print(f"{v:9.3f} ms {100 * v / ms:5.1f} % x{count[k]:<5d} {k}")
+    by = collections.Counter()
+    for k, v in total.items():
+        by[kernel_class(k)] += v
+    print("by class: " + ", ".join(f"{k} {v:.2f} ({100 * v / ms:.0f} %)" for k, v in by.most_common()))
 
 
 if __name__ == "__main__":
