@@ -32,7 +32,7 @@ def sdpa(q, k, v, bias=None, scale=None):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
 
 
-def inputs(res, dt, S=512):
+def inputs(res, dt, S=256):
     side, d = res // 16, g.dev()
     L = side * side
     ids = torch.zeros(L, 3, device=d)

@@ -92,7 +92,7 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 	_ = opts.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelDisableAll)
 	_ = opts.SetIntraOpNumThreads(1)
 	ins, outs, err := onnx.GetInputOutputInfoWithOptions(path, opts)
-	if err != nil && strings.Contains(err.Error(), noKernel) {
+	if lacksKernel(err) {
 		// Operators without a CPU kernel (a bfloat16 MatMul: BFL's bf16
 		// transformer) load only with a provider that has them.
 		ins, outs, err = rt.inspectOnGPU(path, err)
@@ -133,9 +133,13 @@ func (rt *Runtime) Inspect(path string) (*Signature, error) {
 // random (WeightsKey): its speed is real, its outputs are noise.
 func (s *Signature) RandomWeights() bool { return s.Metadata[WeightsKey] == RandomWeights }
 
-// noKernel is how ORT says that no provider of a session has a kernel for
-// one of the model's operators.
-const noKernel = "Could not find an implementation"
+// lacksKernel reports whether err is ORT saying that no provider of a
+// session has a kernel for one of the model's operators. Its versions word
+// it in two ways (TestLacksKernel).
+func lacksKernel(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Could not find an implementation") ||
+		strings.Contains(err.Error(), "Failed to find kernel for"))
+}
 
 // inspectOnGPU reads the model's inputs and outputs through a session with
 // the first GPU provider this library has; without one, the error says that

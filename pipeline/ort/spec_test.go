@@ -157,18 +157,58 @@ func TestCheck(t *testing.T) {
 // provider cannot even open the model to read its inputs (as BFL's bf16
 // FLUX transformer); without a GPU provider the error says what is needed
 // and which operator lacks a kernel.
+// ONNX Runtime's words for a missing kernel, as its versions give them.
+func TestLacksKernel(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		// 1.30, the CPU library (this workplace), on a contrib operator.
+		{"Error loading temporary session: Could not find an implementation for GroupNorm(1) node with name 'GroupNorm_a'", true},
+		// 1.29 with the CUDA provider (the GPU machine), on the same operator.
+		{"Error loading temporary session: Failed to find kernel for com.microsoft.GroupNorm(1) (node:'groupnorm_0' ep:'CPUExecutionProvider'). Kernel not found", true},
+		{"Error loading temporary session: Could not find an implementation for MatMul(13) node with name 'MatMul_a'", true},
+		{"Load model from m.onnx failed: Protobuf parsing failed.", false},
+	} {
+		if got := lacksKernel(errors.New(tc.msg)); got != tc.want {
+			t.Errorf("lacksKernel(%q) = %v, want %v", tc.msg, got, tc.want)
+		}
+	}
+}
+
+// A model with an operator only a GPU provider runs is inspected through
+// that provider; without one, the error names the file and the operator.
+// ONNX Runtime words the two kinds differently: a standard operator of a
+// type the CPU provider lacks, and a contrib operator it has no kernel for.
 func TestInspectNeedsGPU(t *testing.T) {
 	rt := testRuntime(t)
 	if slices.Contains(rt.Providers(), CUDA) {
 		t.Skip("this library has the CUDA provider")
 	}
-	path := onnxtest.Model{
-		Inputs:  []onnxtest.Value{onnxtest.V("a", onnxtest.BFloat16, 2, 2), onnxtest.V("b", onnxtest.BFloat16, 2, 2)},
-		Outputs: []onnxtest.Value{onnxtest.V("c", onnxtest.BFloat16, 2, 2)},
-		Nodes:   []onnxtest.Node{{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}},
-	}.Write(t, t.TempDir(), "bf16.onnx")
-	_, err := rt.Inspect(path)
-	if err == nil || !strings.Contains(err.Error(), "needs the CUDA provider") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "MatMul") {
-		t.Fatalf("Inspect = %v, want an error naming the file, the operator and saying it needs the CUDA provider", err)
+	for _, tc := range []struct {
+		name string
+		node onnxtest.Node
+		typ  int
+	}{
+		{"bf16 MatMul", onnxtest.Node{Op: "MatMul", Inputs: []string{"a", "b"}, Outputs: []string{"c"}}, onnxtest.BFloat16},
+		{"contrib GroupNorm", onnxtest.Node{Op: "GroupNorm", Domain: "com.microsoft", Inputs: []string{"a", "b", "b"}, Outputs: []string{"c"},
+			Attrs: []onnxtest.Attr{{Name: "groups", Kind: "i", Int: 1}, {Name: "activation", Kind: "i", Int: 0}, {Name: "epsilon", Kind: "f", Float: 1e-5}}},
+			onnxtest.Float},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := onnxtest.V("b", tc.typ, 2, 2)
+			if tc.node.Op == "GroupNorm" { // NHWC input, per-channel gamma and beta
+				b = onnxtest.V("b", tc.typ, 2)
+			}
+			path := onnxtest.Model{
+				Inputs:  []onnxtest.Value{onnxtest.V("a", tc.typ, 1, 2, 2, 2), b},
+				Outputs: []onnxtest.Value{onnxtest.V("c", tc.typ, 1, 2, 2, 2)},
+				Nodes:   []onnxtest.Node{tc.node},
+			}.Write(t, t.TempDir(), "gpu-only.onnx")
+			_, err := rt.Inspect(path)
+			if err == nil || !strings.Contains(err.Error(), "needs the CUDA provider") || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.node.Op) {
+				t.Fatalf("Inspect = %v, want an error naming the file, the operator and saying it needs the CUDA provider", err)
+			}
+		})
 	}
 }

@@ -47,9 +47,11 @@ type Attr struct {
 	Ints  []int64
 }
 
-// Node is one operator application.
+// Node is one operator application. Domain "" is ONNX's own; any other
+// (com.microsoft: ONNX Runtime's contrib operators) is imported at version 1.
 type Node struct {
 	Op      string
+	Domain  string
 	Inputs  []string
 	Outputs []string
 	Attrs   []Attr
@@ -95,6 +97,9 @@ func (m Model) Bytes() []byte {
 		for _, a := range n.Attrs {
 			nb.msg(5, attr(a))
 		}
+		if n.Domain != "" {
+			nb.str(7, n.Domain)
+		}
 		g.msg(1, nb)
 	}
 	g.str(2, "onnxtest")
@@ -133,6 +138,16 @@ func (m Model) Bytes() []byte {
 	op.str(1, "")
 	op.varint(2, uint64(opset))
 	mb.msg(8, op)
+	var domains []string
+	for _, n := range m.Nodes {
+		if n.Domain != "" && !slices.Contains(domains, n.Domain) {
+			domains = append(domains, n.Domain)
+			var d buf
+			d.str(1, n.Domain)
+			d.varint(2, 1)
+			mb.msg(8, d)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(m.Metadata)) {
 		var e buf
 		e.str(1, k)
