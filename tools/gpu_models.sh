@@ -10,8 +10,8 @@
 #   OUT/fullp  the transformer at full depth and T5 at 24 layers, deepened from
 #              OUT/m (--deepen-from: seconds of copying, not an 8-minute export)
 #              (MODELS_FULL_REF)
-#   OUT/full   OUT/fullp's transformer with the fused operators, its T5
-#              (MODELS_FULL)
+#   OUT/full   OUT/fullp's transformer with the fused operators, its T5, and
+#              OUT/vf's VAE decoder (MODELS_FULL): the fastest full-depth set
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
@@ -36,9 +36,13 @@ one() {
 	rm -rf "$O/$name.tmp"
 	# A failure is reported and the next model made (what needs this one fails too).
 	"${G[@]}" "$O/$name.tmp" "$@" ${EXTRA:-} || { echo "== $name FAILED at $((SECONDS - T0)) s"; return 1; }
-	# The fused full transformer reads the deepened T5 (the folder's own
-	# files are hard links or copies: ONNX Runtime refuses weights outside it).
-	[[ $name == full ]] && ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
+	# The fused full transformer reads the deepened T5 and the fused VAE
+	# (the folders' own files are hard links or copies: ONNX Runtime
+	# refuses weights outside a model's folder).
+	if [[ $name == full ]]; then
+		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
+		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
+	fi
 	mv "$O/$name.tmp" "$O/$name"
 	echo "== $name made at $((SECONDS - T0)) s; $(df -h "$O" | tail -1)"
 }

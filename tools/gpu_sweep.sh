@@ -26,9 +26,7 @@
 # (TestTransformerRoofline). A fused transformer (MODELS_MHA, MODELS_FULL with
 # MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
 # eager and eager-reduced time the module the transformer graphs are exported
-# from in PyTorch eager on the same card (tools/flux_eager.py), the baseline;
-# all-full-vae-1024 repeats the whole job with MODELS_VAE's decoder once agree-vae
-# passed.
+# from in PyTorch eager on the same card (tools/flux_eager.py), the baseline.
 # MATTE (default isnet-medium) is the matting model of the image-to-3D runs
 # (tune-image, lift, fit-lifted, all-image). ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
 # bounds each, TUNE_TIMEOUT (default 600) the tunes. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
@@ -229,15 +227,6 @@ if [[ -n $d ]] && wait_for "$d"; then
 		run "all-full-$res" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false \
 			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
 	done
-	# The whole job again with MODELS_VAE's decoder, once TestVAEsAgree passed on it.
-	if [[ -n ${MODELS_VAE:-} ]] && grep -q '^PASS$' "$L/agree-vae.txt" 2>/dev/null; then
-		fv=$RUNS/full-vae
-		mkdir -p "$fv/flux"
-		ln -sfn "$(realpath "$MODELS_VAE/flux/vae.opt")" "$fv/flux/vae.opt"
-		link_parts "$fv" "$d"
-		run all-full-vae-1024 "$SB" bench --stage all --set text2img.source=flux --set "text2img.model=$fv/flux" --set text2img.resolution=1024 \
-			--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
-	fi
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
