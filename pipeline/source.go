@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"image"
 	"math"
 	"time"
 
@@ -125,22 +124,9 @@ func (s imageSource) Run(_ context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	st.Image = toNRGBA(img)
+	st.Image = imagefile.NRGBA(img)
 	cam := scenes.TrainViews(1, s.fitSize)[0]
 	st.Views = []fit.View{{Camera: cam}}
 	return nil
 }
 
-func toNRGBA(img image.Image) *image.NRGBA {
-	if n, ok := img.(*image.NRGBA); ok {
-		return n
-	}
-	b := img.Bounds()
-	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			out.Set(x, y, img.At(b.Min.X+x, b.Min.Y+y))
-		}
-	}
-	return out
-}

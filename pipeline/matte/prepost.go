@@ -2,10 +2,10 @@ package matte
 
 import (
 	"image"
-	"image/draw"
 	"math"
 
 	"github.com/splatbench/splatbench/internal/parallel"
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 )
 
 // rgbPlane returns the image's non-premultiplied RGB values as a 3-channel
@@ -13,13 +13,7 @@ import (
 func rgbPlane(img image.Image) plane {
 	b := img.Bounds()
 	p := plane{w: b.Dx(), h: b.Dy(), c: 3, pix: make([]uint8, 3*b.Dx()*b.Dy())}
-	nrgba, ok := img.(*image.NRGBA)
-	if !ok {
-		nrgba = image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(nrgba, nrgba.Bounds(), img, b.Min, draw.Src)
-	} else {
-		nrgba = nrgba.SubImage(b).(*image.NRGBA)
-	}
+	nrgba := imagefile.NRGBA(img)
 	for y := range p.h {
 		row := nrgba.Pix[y*nrgba.Stride:]
 		o := p.pix[y*p.w*3:]
