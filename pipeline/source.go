@@ -129,4 +129,3 @@ func (s imageSource) Run(_ context.Context, st *State) error {
 	st.Views = []fit.View{{Camera: cam}}
 	return nil
 }
-
