@@ -3,7 +3,10 @@ package splat
 import (
 	"bytes"
 	"io"
+	"runtime"
 	"testing"
+
+	"github.com/splatbench/splatbench/internal/benchtest"
 )
 
 // SetBytes is the size of the PLY the SPZ stands for, so MB/s compares
@@ -39,4 +42,18 @@ func BenchmarkReadSPZ(b *testing.B) {
 			reportGaussians(b, benchGaussians)
 		})
 	}
+}
+
+// BenchmarkSPZPack packs a picture job's cloud (20 000 Gaussians, degree 0)
+// on one goroutine, the baseline, and on as many as WriteSPZ uses.
+func BenchmarkSPZPack(b *testing.B) {
+	c := codecRandCloud(100, 20_000, 0)
+	o := SPZOptions{Version: 3, FractionalBits: 12}
+	benchtest.Ratio(b, "ms/op",
+		benchtest.Case{Name: "one", Run: func() error { spzPack(c, o, 1); return nil }},
+		benchtest.Case{Name: "all", Run: func() error {
+			spzPack(c, o, min(runtime.GOMAXPROCS(0), c.Len()/spzPackChunk+1))
+			return nil
+		}},
+	)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -320,5 +321,21 @@ func TestWriteSPZOptions(t *testing.T) {
 	bad.Pos[0] = float32(math.Inf(-1))
 	if err := WriteSPZ(&bytes.Buffer{}, bad, SPZOptions{}); !errors.Is(err, ErrInvalidCloud) {
 		t.Errorf("WriteSPZ(Inf) = %v, want ErrInvalidCloud", err)
+	}
+}
+
+// The packed bytes do not depend on how many goroutines pack them.
+func TestSPZPackWorkers(t *testing.T) {
+	for _, tc := range []struct {
+		n, deg, version int
+	}{{0, 0, 2}, {1, 1, 2}, {9999, 3, 2}, {20001, 0, 3}, {20001, 3, 3}} {
+		c := codecRandCloud(7, tc.n, tc.deg)
+		o := SPZOptions{Version: tc.version, FractionalBits: 12}
+		want := spzPack(c, o, 1)
+		for _, w := range []int{2, 3, 16} {
+			if got := spzPack(c, o, w); !slices.EqualFunc(got, want, bytes.Equal) {
+				t.Errorf("%d Gaussians, degree %d, version %d: %d workers pack other bytes than one", tc.n, tc.deg, tc.version, w)
+			}
+		}
 	}
 }
