@@ -74,5 +74,8 @@ func Probe(ctx context.Context, rt *ort.Runtime, path, provider string) (Finding
 		f.Status = Warn
 		f.Message += fmt.Sprintf("; %s lacks kernels for what ran on the CPU", provider)
 	}
+	if h := rewriteHint(f.Stage, path, p); h != "" {
+		f.Message += "; " + h
+	}
 	return f, p, nil
 }

@@ -1,0 +1,54 @@
+package models
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/splatbench/splatbench/pipeline/ort"
+)
+
+// A rewrite is one of tools/make_gpu_models.py's graph rewrites (--fuse-from:
+// the graph copied, the weights linked) that measurably speeds a stage's
+// model on the CUDA provider. A probe whose profile ran the operator it
+// replaces says so, with the command.
+type rewrite struct {
+	stage string // the models registry's stage
+	op    string // the exporter's operator the rewrite replaces
+	flags string // make_gpu_models.py's flags
+	part  string // the FLUX directory's part it rewrites
+	gain  string // what it measured
+}
+
+var rewrites = []rewrite{
+	{
+		stage: "flux/transformer", op: "Softmax", part: "transformer.opt",
+		flags: "--attention mha --gelu fast --rope fused --linears split",
+		gain:  "a full-depth step 1.59× faster at 512² and 1.95× at 1024² on an H100",
+	},
+	{
+		stage: "flux/vae-decoder", op: "InstanceNormalization", part: "vae.opt",
+		flags: "--groupnorm fused",
+		gain:  "the decode 1.45× faster on an H100",
+	},
+}
+
+// rewriteHint is the advice for the model at path, found fitting stage,
+// whose probe p ran on a GPU provider: "" when no rewrite applies. The
+// command names the FLUX directory when path sits in one (DIR/flux/PART/).
+func rewriteHint(stage, path string, p *ort.Placement) string {
+	if p == nil || p.Provider == ort.CPU {
+		return ""
+	}
+	for _, r := range rewrites {
+		if r.stage != stage || p.OpTime[r.op] == 0 {
+			continue
+		}
+		from := "DIR"
+		if part := filepath.Dir(path); filepath.Base(part) == r.part && filepath.Base(filepath.Dir(part)) == "flux" {
+			from = filepath.Dir(filepath.Dir(part))
+		}
+		return fmt.Sprintf("it runs the exported %s nodes, which python3 tools/make_gpu_models.py OUT %s --fuse-from %s rewrites as ONNX Runtime's fused operators (%s; docs/perf/ort-gpu.md)",
+			r.op, r.flags, from, r.gain)
+	}
+	return ""
+}
