@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"sync/atomic"
 
 	"github.com/splatbench/splatbench/internal/parallel"
 )
@@ -80,18 +79,17 @@ func Backward(ctx context.Context, tr *Trace, dRGB, dAlpha []float32, g *Grads) 
 	}
 	workers := max(1, min(tr.workers, f.v.tilesX*f.v.tilesY))
 	accs := make([][]float32, workers)
-	var next atomic.Int64
 	var wg sync.WaitGroup
 	nt := f.v.tilesX * f.v.tilesY
 	for w := range workers {
 		accs[w] = make([]float32, gSlots*n)
 		wg.Go(func() {
 			st := new(backState)
-			for ctx.Err() == nil {
-				t := int(next.Add(1)) - 1
-				if t >= nt {
-					return
-				}
+			// The tiles are dealt round-robin, not taken by whichever
+			// worker is free: each worker then sums the same tiles in the
+			// same order every run, and so does the gradient
+			// (TestBackwardDeterministic).
+			for t := w; t < nt && ctx.Err() == nil; t += workers {
 				f.backTile(t%f.v.tilesX, t/f.v.tilesX, st, dRGB, dAlpha, accs[w])
 			}
 		})
