@@ -178,8 +178,8 @@ func TestLacksKernel(t *testing.T) {
 
 // A model with an operator only a GPU provider runs is inspected through
 // that provider; without one, the error names the file and the operator.
-// ONNX Runtime words the two kinds differently: a standard operator of a
-// type the CPU provider lacks, and a contrib operator it has no kernel for.
+// Two kinds: a standard operator of a type the CPU provider lacks, and a
+// contrib operator it has no kernel for (the fused VAE's GroupNorm).
 func TestInspectNeedsGPU(t *testing.T) {
 	rt := testRuntime(t)
 	if slices.Contains(rt.Providers(), CUDA) {
