@@ -47,8 +47,9 @@ func rewriteHint(stage, path string, p *ort.Placement) string {
 		if part := filepath.Dir(path); filepath.Base(part) == r.part && filepath.Base(filepath.Dir(part)) == "flux" {
 			from = filepath.Dir(filepath.Dir(part))
 		}
-		return fmt.Sprintf("it runs the exported %s nodes, which python3 tools/make_gpu_models.py OUT %s --fuse-from %s rewrites as ONNX Runtime's fused operators (%s; docs/perf/ort-gpu.md)",
-			r.op, r.flags, from, r.gain)
+		return fmt.Sprintf("it runs the exported %s nodes, which python3 tools/make_gpu_models.py OUT %s --fuse-from %s rewrites as ONNX Runtime's fused operators "+
+			"into OUT/flux/%s, to use with %s's other parts (%s; docs/perf/ort-gpu.md)",
+			r.op, r.flags, from, r.part, from, r.gain)
 	}
 	return ""
 }
