@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/splatbench/splatbench/internal/benchtest"
 )
 
@@ -53,6 +55,31 @@ func BenchmarkSPZPack(b *testing.B) {
 		benchtest.Case{Name: "one", Run: func() error { spzPack(c, o, 1); return nil }},
 		benchtest.Case{Name: "all", Run: func() error {
 			spzPack(c, o, min(runtime.GOMAXPROCS(0), c.Len()/spzPackChunk+1))
+			return nil
+		}},
+	)
+}
+
+// BenchmarkSPZEncoder compresses a picture job's packed cloud (20 000
+// Gaussians) with an encoder made for the call, the baseline, and with the
+// shared one.
+func BenchmarkSPZEncoder(b *testing.B) {
+	payload := bytes.Join(spzPack(codecRandCloud(100, 20_000, 0), SPZOptions{Version: 3, FractionalBits: 12}, 1), nil)
+	benchtest.Ratio(b, "ms/op",
+		benchtest.Case{Name: "new", Run: func() error {
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+			if err != nil {
+				return err
+			}
+			enc.EncodeAll(payload, nil)
+			return enc.Close()
+		}},
+		benchtest.Case{Name: "shared", Run: func() error {
+			enc, err := newSPZEncoder(1)
+			if err != nil {
+				return err
+			}
+			enc.EncodeAll(payload, nil)
 			return nil
 		}},
 	)

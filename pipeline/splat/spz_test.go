@@ -339,3 +339,25 @@ func TestSPZPackWorkers(t *testing.T) {
 		}
 	}
 }
+
+// The shared encoders write what a new one writes, call after call.
+func TestSPZEncoderShared(t *testing.T) {
+	payload := mustWritePLY(t, codecRandCloud(3, 2000, 1))
+	for level := 1; level <= 4; level++ {
+		fresh, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevel(level)), zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fresh.EncodeAll(payload, nil)
+		fresh.Close()
+		for range 2 {
+			enc, err := newSPZEncoder(level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := enc.EncodeAll(payload, nil); !bytes.Equal(got, want) {
+				t.Fatalf("level %d: the shared encoder wrote %d bytes unlike a new one's %d", level, len(got), len(want))
+			}
+		}
+	}
+}

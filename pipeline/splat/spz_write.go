@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -142,12 +143,24 @@ func WriteSPZ(w io.Writer, c *Cloud, opts SPZOptions) error {
 	if err != nil {
 		return err
 	}
-	defer enc.Close()
 	// EncodeAll writes the frame content size, which the fork's decoder reads.
 	if _, err := w.Write(enc.EncodeAll(payload, make([]byte, 0, len(payload)/2+64))); err != nil {
 		return fmt.Errorf("spz: write: %w", err)
 	}
 	return nil
+}
+
+// spzEncoders are the zstd encoders of levels 1..4, made once: making one
+// allocates and clears its tables, which cost as much as encoding a picture
+// job's cloud (BenchmarkWriteSPZ). EncodeAll may be called concurrently.
+var spzEncoders [4]func() (*zstd.Encoder, error)
+
+func init() {
+	for i := range spzEncoders {
+		spzEncoders[i] = sync.OnceValues(func() (*zstd.Encoder, error) {
+			return zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevel(i+1)), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)))
+		})
+	}
 }
 
 func newSPZEncoder(level int) (*zstd.Encoder, error) {
@@ -157,7 +170,7 @@ func newSPZEncoder(level int) (*zstd.Encoder, error) {
 	if level < 1 || level > 4 {
 		return nil, fmt.Errorf("spz: zstd level %d outside 1..4", level)
 	}
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevel(level)), zstd.WithEncoderConcurrency(1))
+	enc, err := spzEncoders[level-1]()
 	if err != nil {
 		return nil, fmt.Errorf("spz: zstd: %w", err)
 	}
@@ -232,7 +245,6 @@ func writeNGSP(w io.Writer, c *Cloud, o SPZOptions, flags byte, blocks [][]byte)
 	if err != nil {
 		return err
 	}
-	defer enc.Close()
 	var frames [][]byte
 	var raw []int
 	for _, b := range blocks {
