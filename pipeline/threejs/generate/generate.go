@@ -19,6 +19,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/splatbench/splatbench/pipeline/imagefile"
 	"github.com/splatbench/splatbench/pipeline/threejs/render"
 	"github.com/splatbench/splatbench/pipeline/threejs/validate"
 )
@@ -278,11 +279,9 @@ type rgrid struct {
 // renderGrid box-filters a render to n×n linear RGB and marks the cells
 // that are the grey background.
 func renderGrid(im image.Image, n int) rgrid {
-	b := im.Bounds()
-	rgba := image.NewNRGBA(b)
-	draw.Draw(rgba, b, im, b.Min, draw.Src)
+	rgba := imagefile.NRGBA(im)
 	r := rgrid{lin: make([][3]float64, n*n), bg: make([]bool, n*n)}
-	side := b.Dx()
+	side := rgba.Bounds().Dx()
 	for y := range n {
 		for x := range n {
 			var c [3]float64
