@@ -3,7 +3,6 @@ package splat
 import (
 	"bytes"
 	"io"
-	"runtime"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -54,7 +53,7 @@ func BenchmarkSPZPack(b *testing.B) {
 	benchtest.Ratio(b, "ms/op",
 		benchtest.Case{Name: "one", Run: func() error { spzPack(c, o, 1); return nil }},
 		benchtest.Case{Name: "all", Run: func() error {
-			spzPack(c, o, min(runtime.GOMAXPROCS(0), c.Len()/spzPackChunk+1))
+			spzPack(c, o, spzPackWorkers(c.Len()))
 			return nil
 		}},
 	)
@@ -75,7 +74,7 @@ func BenchmarkSPZEncoder(b *testing.B) {
 			return enc.Close()
 		}},
 		benchtest.Case{Name: "shared", Run: func() error {
-			enc, err := newSPZEncoder(1)
+			enc, err := spzEncoder(1)
 			if err != nil {
 				return err
 			}

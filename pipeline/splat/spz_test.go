@@ -351,7 +351,7 @@ func TestSPZEncoderShared(t *testing.T) {
 		want := fresh.EncodeAll(payload, nil)
 		fresh.Close()
 		for range 2 {
-			enc, err := newSPZEncoder(level)
+			enc, err := spzEncoder(level)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,7 +108,7 @@ func WriteSPZ(w io.Writer, c *Cloud, opts SPZOptions) error {
 	if c.Len() == 0 && o.Container == SPZNGSP {
 		return fmt.Errorf("spz: the NGSP container needs at least one Gaussian")
 	}
-	blocks := spzPack(c, o, min(runtime.GOMAXPROCS(0), c.Len()/spzPackChunk+1))
+	blocks := spzPack(c, o, spzPackWorkers(c.Len()))
 	var flags byte
 	if o.Antialiased {
 		flags |= 1
@@ -139,7 +139,7 @@ func WriteSPZ(w io.Writer, c *Cloud, opts SPZOptions) error {
 		return nil
 	}
 	payload := bytes.Join(append([][]byte{spzHeader16(c, o, flags)}, blocks...), nil)
-	enc, err := newSPZEncoder(o.Level)
+	enc, err := spzEncoder(o.Level)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func WriteSPZ(w io.Writer, c *Cloud, opts SPZOptions) error {
 
 // spzEncoders are the zstd encoders of levels 1..4, made once: making one
 // allocates and clears its tables, which cost as much as encoding a picture
-// job's cloud (BenchmarkWriteSPZ). EncodeAll may be called concurrently.
+// job's cloud (BenchmarkSPZEncoder). EncodeAll may be called concurrently.
 var spzEncoders [4]func() (*zstd.Encoder, error)
 
 func init() {
@@ -163,7 +163,8 @@ func init() {
 	}
 }
 
-func newSPZEncoder(level int) (*zstd.Encoder, error) {
+// spzEncoder is the shared encoder of a zstd level (0: 1).
+func spzEncoder(level int) (*zstd.Encoder, error) {
 	if level == 0 {
 		level = 1
 	}
@@ -186,9 +187,12 @@ func spzHeader16(c *Cloud, o SPZOptions, flags byte) []byte {
 	return h
 }
 
-// spzPackChunk is about how many Gaussians make a worker's share worth a
-// goroutine (a picture job's 20 000-Gaussian cloud packs on 3).
-const spzPackChunk = 8192
+// spzPackWorkers is how many goroutines pack n Gaussians: one for each
+// 8192 or part of it (a picture job's 20 000-Gaussian cloud packs on 3),
+// at most one a core.
+func spzPackWorkers(n int) int {
+	return min(runtime.GOMAXPROCS(0), n/8192+1)
+}
 
 // spzPack quantises c into the six attribute blocks (positions, alphas,
 // colours, scales, rotations, SH); the SH block is empty for degree 0. The
@@ -241,7 +245,7 @@ func spzPackRange(c *Cloud, o SPZOptions, blocks [][]byte, lo, hi int) {
 // writeNGSP writes the v4 container: 32-byte header, table of contents, one
 // zstd frame per non-empty attribute block.
 func writeNGSP(w io.Writer, c *Cloud, o SPZOptions, flags byte, blocks [][]byte) error {
-	enc, err := newSPZEncoder(o.Level)
+	enc, err := spzEncoder(o.Level)
 	if err != nil {
 		return err
 	}
