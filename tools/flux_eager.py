@@ -32,17 +32,6 @@ def sdpa(q, k, v, bias=None, scale=None):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
 
 
-def inputs(res, dt, S=256):
-    side, d = res // 16, g.dev()
-    L = side * side
-    ids = torch.zeros(L, 3, device=d)
-    ids[:, 1] = torch.arange(L, device=d).div(side, rounding_mode="floor").float()
-    ids[:, 2] = torch.arange(L, device=d).remainder(side).float()
-    return (torch.randn(1, L, 64, device=d, dtype=dt), torch.randn(1, S, 4096, device=d, dtype=dt),
-            torch.randn(1, 768, device=d, dtype=dt), torch.full((1,), 0.75, device=d, dtype=dt),
-            ids, torch.zeros(S, 3, device=d))
-
-
 def sync():
     if torch.cuda.is_available():
         torch.cuda.synchronize()
@@ -96,7 +85,7 @@ def main():
         torch.set_default_dtype(torch.float32)
         params = sum(p.numel() for p in m.parameters()) / 1e9
         for res in res_list:
-            args = inputs(res, dt)
+            args = g.transformer_inputs(res // 16, 256, dt)  # 256 text tokens, as the stage feeds
             med, best = step_ms(m, args, o.runs)
             print(f"eager {name} {res}px: {params:.2f} B parameters, step-ms {med:.2f} (fastest {best:.2f}, {o.runs} runs)")
             if o.kernels and torch.cuda.is_available():

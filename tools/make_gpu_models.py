@@ -1636,16 +1636,22 @@ def write_t5(root, dt, o, S):
     torch.cuda.empty_cache()
 
 
-def write_transformer(root, dt, o, S):
-    small = o.smoke
-    L = 64 if small else 1024
+def transformer_inputs(side, S, dt):
+    """One step's inputs for a side×side latent grid (L = side² tokens) and
+    S text tokens: random latents, text and pooled vectors, timestep 0.75,
+    the grid's image ids."""
+    L = side * side
     ids = torch.zeros(L, 3, device=dev())
-    side = int(math.isqrt(L))
     ids[:, 1] = torch.arange(L, device=dev()).div(side, rounding_mode="floor").float()
     ids[:, 2] = torch.arange(L, device=dev()).remainder(side).float()
-    args = (torch.randn(1, L, 64, device=dev(), dtype=dt), torch.randn(1, S, 4096, device=dev(), dtype=dt),
+    return (torch.randn(1, L, 64, device=dev(), dtype=dt), torch.randn(1, S, 4096, device=dev(), dtype=dt),
             torch.randn(1, 768, device=dev(), dtype=dt), torch.full((1,), 0.75, device=dev(), dtype=dt),
             ids, torch.zeros(S, 3, device=dev()))
+
+
+def write_transformer(root, dt, o, S):
+    small = o.smoke
+    args = transformer_inputs(8 if small else 32, S, dt)
     d, s = (int(v) for v in o.tie_after.split(",")[:2]) if o.tie_after else (o.double, o.single)
     m = build(FluxTransformer, dt, n_double=d, n_single=s, **(dict(d=96, h=2, axes=(16, 16, 16)) if small else {}))
     # --tie-after: the D + S model (its weights those of a D + S export),
