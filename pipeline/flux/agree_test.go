@@ -3,12 +3,14 @@ package flux
 import (
 	"cmp"
 	"context"
+	"image"
 	"math"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
@@ -114,4 +116,65 @@ func agree(t *testing.T, part string, run func(ctx context.Context, f *Flux, fir
 	if !(rmsDiff <= tol*rms) {
 		t.Errorf("the %ss of %s and %s differ by %.2e of the reference's RMS, want at most %.0e", part, dir, ref, rmsDiff/rms, tol)
 	}
+}
+
+// TestCUDAGraphAgrees runs the models of $SPLATBENCH_FLUX_DIR on the CUDA
+// provider as CUDA graphs (Options.Graph) and plainly, at the first size of
+// $SPLATBENCH_FLUX_RES (default 512), and wants the same images for the
+// same seeds. The graph pipeline makes seeds 1, 2, 1, 2: ONNX Runtime
+// captures a model's second run and replays it after, so a replay that
+// read stale inputs would give a seed the other seed's image. Skipped
+// unless the directory is set (tools/gpu_sweep.sh sets it).
+func TestCUDAGraphAgrees(t *testing.T) {
+	dir := os.Getenv("SPLATBENCH_FLUX_DIR")
+	if dir == "" {
+		t.Skip("SPLATBENCH_FLUX_DIR is not set")
+	}
+	res, err := strconv.Atoi(strings.Split(cmp.Or(os.Getenv("SPLATBENCH_FLUX_RES"), "512"), ",")[0])
+	if err != nil {
+		t.Fatalf("SPLATBENCH_FLUX_RES: %v", err)
+	}
+	mem, err := cuda.Retain(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Release()
+	ct, tt := realTokenizers(t)
+	ctx := context.Background()
+	images := func(graph ort.DeviceMemory, seeds ...int64) []*image.NRGBA {
+		f, err := New(ctx, testRuntime(t), Options{Dir: dir, Steps: 4, Resolution: res, Providers: []string{ort.CUDA}, Graph: graph}, ct, tt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var out []*image.NRGBA
+		for _, s := range seeds {
+			img, _, err := f.Generate(ctx, "a red cube on a wooden table", s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, img)
+		}
+		return out
+	}
+	plain := images(nil, 1, 2)
+	graph := images(mem, 1, 2, 1, 2)
+	t.Logf("plain seed 1 against seed 2: RMS %.3g (8-bit units)", pixelRMS(plain[0], plain[1]))
+	for i, g := range graph {
+		d := pixelRMS(plain[i%2], g)
+		t.Logf("graph run %d (seed %d) against plain: RMS %.3g", i+1, i%2+1, d)
+		if d > 1 {
+			t.Errorf("graph run %d (seed %d) differs from the plain run by RMS %.3g, want at most 1", i+1, i%2+1, d)
+		}
+	}
+}
+
+// pixelRMS is the RMS difference of two same-size images' channels.
+func pixelRMS(a, b *image.NRGBA) float64 {
+	var sum float64
+	for i := range a.Pix {
+		d := float64(a.Pix[i]) - float64(b.Pix[i])
+		sum += d * d
+	}
+	return math.Sqrt(sum / float64(len(a.Pix)))
 }

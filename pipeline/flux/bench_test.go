@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/splatbench/splatbench/pipeline/cuda"
+	"github.com/splatbench/splatbench/pipeline/ort"
 )
 
 // BenchmarkGenerateTiny: the sampler's own cost (noise, packing, Euler
@@ -38,7 +41,8 @@ func BenchmarkGenerateTiny(b *testing.B) {
 // BenchmarkGenerateDir times a real-size FLUX export, 4 steps, on the
 // providers of $SPLATBENCH_FLUX_PROVIDERS (default cuda,cpu): the model
 // directory is $SPLATBENCH_FLUX_DIR (skipped when unset), the sizes
-// $SPLATBENCH_FLUX_RES (default 512,1024). Per iteration a new prompt, so
+// $SPLATBENCH_FLUX_RES (default 512,1024); $SPLATBENCH_FLUX_CUDA_GRAPH=1 runs
+// the models as CUDA graphs (Options.Graph) on GPU 0. Per iteration a new prompt, so
 // the text encoders run every time, as in a job. tools/make_gpu_models.py
 // writes random-weight models of the real size for it (docs/perf/ort-gpu.md).
 func BenchmarkGenerateDir(b *testing.B) {
@@ -48,13 +52,22 @@ func BenchmarkGenerateDir(b *testing.B) {
 	}
 	ct, tt := realTokenizers(b)
 	providers := strings.Split(cmp.Or(os.Getenv("SPLATBENCH_FLUX_PROVIDERS"), "cuda,cpu"), ",")
+	var graph ort.DeviceMemory
+	if os.Getenv("SPLATBENCH_FLUX_CUDA_GRAPH") == "1" {
+		c, err := cuda.Retain(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Release()
+		graph = c
+	}
 	for _, r := range strings.Split(cmp.Or(os.Getenv("SPLATBENCH_FLUX_RES"), "512,1024"), ",") {
 		res, err := strconv.Atoi(r)
 		if err != nil {
 			b.Fatalf("SPLATBENCH_FLUX_RES: %v", err)
 		}
 		b.Run(fmt.Sprintf("%dpx", res), func(b *testing.B) {
-			f, err := New(context.Background(), testRuntime(b), Options{Dir: dir, Steps: 4, Resolution: res, Providers: providers}, ct, tt, nil)
+			f, err := New(context.Background(), testRuntime(b), Options{Dir: dir, Steps: 4, Resolution: res, Providers: providers, Graph: graph}, ct, tt, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

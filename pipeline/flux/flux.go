@@ -31,6 +31,10 @@ type Options struct {
 	Providers []string
 	// Threads is ORT's intra-op thread count per session (0: one per core).
 	Threads int
+	// Graph, when set, runs each model the CUDA provider serves as a CUDA
+	// graph with its tensors in this memory of the same GPU
+	// (ort.WithCUDAGraph; a cuda.Context).
+	Graph ort.DeviceMemory
 }
 
 func (o *Options) defaults() error {

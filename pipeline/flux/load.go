@@ -137,6 +137,9 @@ func loadAll(ctx context.Context, rt *ort.Runtime, opts Options, g Grid) (map[st
 	if opts.Threads > 0 {
 		so = append(so, ort.WithIntraOpThreads(opts.Threads))
 	}
+	if opts.Graph != nil {
+		so = append(so, ort.WithCUDAGraph(opts.Graph))
+	}
 	sessions := map[string]*ort.Session{}
 	closeAll := func() {
 		for _, s := range sessions {

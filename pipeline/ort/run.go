@@ -45,7 +45,7 @@ func (s *Session) Run(ctx context.Context, inputs ...[]float32) ([][]float32, er
 func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sess == nil {
+	if s.sess == nil && s.bound == nil {
 		return nil, fmt.Errorf("model %s: session is closed", s.path)
 	}
 	if len(inputs) != len(s.inputs) {
@@ -53,6 +53,13 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("model %s: %w", s.path, err)
+	}
+	if s.bound != nil {
+		res, err := s.bound.run(ctx, s.path, s.provider, inputs)
+		if err == nil {
+			s.runs.Add(1) // its shapes are static: ProbeShapes has them
+		}
+		return res, err
 	}
 	var temps []onnx.Value
 	defer func() {
@@ -120,24 +127,31 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 
 // runWatched runs the session, terminating it if ctx is cancelled.
 func (s *Session) runWatched(ctx context.Context, ins, outs []onnx.Value) error {
+	return watched(ctx, s.path, s.provider, s.runOpts.Terminate, s.runOpts.UnsetTerminate,
+		func() error { return s.sess.RunWithOptions(ins, outs, s.runOpts) })
+}
+
+// watched calls run, and terminate if ctx is cancelled while it runs (then
+// unset, so that the next run may go on).
+func watched(ctx context.Context, path, provider string, terminate, unset, run func() error) error {
 	if ctx.Done() != nil {
 		done := make(chan struct{})
 		defer close(done)
 		go func() {
 			select {
 			case <-ctx.Done():
-				s.runOpts.Terminate()
+				_ = terminate()
 			case <-done:
 			}
 		}()
 	}
-	err := s.sess.RunWithOptions(ins, outs, s.runOpts)
+	err := run()
 	if cerr := ctx.Err(); cerr != nil {
-		s.runOpts.UnsetTerminate()
-		return fmt.Errorf("model %s: run cancelled: %w", s.path, cerr)
+		_ = unset()
+		return fmt.Errorf("model %s: run cancelled: %w", path, cerr)
 	}
 	if err != nil {
-		return fmt.Errorf("model %s: run on %s: %s", s.path, s.provider, oneLine(err))
+		return fmt.Errorf("model %s: run on %s: %s", path, provider, oneLine(err))
 	}
 	return nil
 }
@@ -189,35 +203,99 @@ func newValue(dt DType, shape []int64) (onnx.Value, error) {
 
 // fill converts src into the tensor's element type.
 func fill(v onnx.Value, src []float32) {
+	encode(valueDType(v), valueBytes(v), src)
+}
+
+// read converts a tensor's values to float32.
+func read(v onnx.Value) ([]float32, error) {
+	dt := valueDType(v)
+	if dt.size() == 0 {
+		return nil, fmt.Errorf("value of type %T (%v) is not a supported tensor", v, v.DataType())
+	}
+	return decode(dt, valueBytes(v)), nil
+}
+
+// valueDType is the element type of a tensor newValue made (0: another).
+func valueDType(v onnx.Value) DType {
+	d, _ := fromORT(onnx.TensorElementDataType(v.DataType()))
+	return d
+}
+
+// valueBytes is a tensor's data as ONNX Runtime holds it.
+func valueBytes(v onnx.Value) []byte {
 	switch t := v.(type) {
 	case *onnx.Tensor[float32]:
-		copy(t.GetData(), src)
+		return asBytes(t.GetData())
 	case *onnx.Tensor[float64]:
-		d := t.GetData()
+		return asBytes(t.GetData())
+	case *onnx.Tensor[uint8]:
+		return t.GetData()
+	case *onnx.Tensor[int8]:
+		return asBytes(t.GetData())
+	case *onnx.Tensor[int32]:
+		return asBytes(t.GetData())
+	case *onnx.Tensor[int64]:
+		return asBytes(t.GetData())
+	case *onnx.Tensor[bool]:
+		return asBytes(t.GetData())
+	case *onnx.CustomDataTensor:
+		return t.GetData()
+	}
+	return nil
+}
+
+// asBytes views a slice's memory as bytes.
+func asBytes[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
+}
+
+// as views bytes as a slice of T, in the machine's byte order, as ONNX
+// Runtime keeps tensors.
+func as[T any](b []byte) []T {
+	var zero T
+	n := len(b) / int(unsafe.Sizeof(zero))
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+}
+
+// encode converts src into dst, a tensor's bytes of element type dt:
+// float16 and bfloat16 round to nearest even, integers round and clamp.
+func encode(dt DType, dst []byte, src []float32) {
+	switch dt {
+	case Float32:
+		copy(as[float32](dst), src)
+	case Float64:
+		d := as[float64](dst)
 		for i, x := range src {
 			d[i] = float64(x)
 		}
-	case *onnx.Tensor[uint8]:
-		fillInt(t.GetData(), src, 0, math.MaxUint8)
-	case *onnx.Tensor[int8]:
-		fillInt(t.GetData(), src, math.MinInt8, math.MaxInt8)
-	case *onnx.Tensor[int32]:
-		fillInt(t.GetData(), src, math.MinInt32, math.MaxInt32)
-	case *onnx.Tensor[int64]:
-		fillInt(t.GetData(), src, -(1 << 62), 1<<62) // float64(MaxInt64) would overflow
-	case *onnx.Tensor[bool]:
-		d := t.GetData()
+	case Uint8:
+		fillInt(dst, src, 0, math.MaxUint8)
+	case Int8:
+		fillInt(as[int8](dst), src, math.MinInt8, math.MaxInt8)
+	case Int32:
+		fillInt(as[int32](dst), src, math.MinInt32, math.MaxInt32)
+	case Int64:
+		fillInt(as[int64](dst), src, -(1 << 62), 1<<62) // float64(MaxInt64) would overflow
+	case Bool:
 		for i, x := range src {
-			d[i] = x != 0
-		}
-	case *onnx.CustomDataTensor:
-		d := halves(t.GetData())[:len(src)]
-		if customDType(t) == BFloat16 {
-			for i, x := range src {
-				d[i] = BFloat16Bits(x)
+			dst[i] = 0
+			if x != 0 {
+				dst[i] = 1
 			}
-			return
 		}
+	case BFloat16:
+		d := as[uint16](dst)
+		for i, x := range src {
+			d[i] = BFloat16Bits(x)
+		}
+	case Float16:
+		d := as[uint16](dst)
 		for i, x := range src {
 			b := math.Float32bits(x)
 			h, ok := float16Normal(b)
@@ -229,64 +307,51 @@ func fill(v onnx.Value, src []float32) {
 	}
 }
 
-// halves views a float16 or bfloat16 tensor's bytes as its 16-bit values,
-// in the machine's byte order, as ONNX Runtime keeps them.
-func halves(b []byte) []uint16 {
-	if len(b) < 2 {
-		return nil
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2)
-}
-
 func fillInt[T int8 | uint8 | int32 | int64](dst []T, src []float32, lo, hi float64) {
 	for i, x := range src {
 		dst[i] = T(max(lo, min(hi, math.RoundToEven(float64(x)))))
 	}
 }
 
-// read converts a tensor's values to float32.
-func read(v onnx.Value) ([]float32, error) {
-	switch t := v.(type) {
-	case *onnx.Tensor[float32]:
-		return slices.Clone(t.GetData()), nil
-	case *onnx.Tensor[float64]:
-		return convert(t.GetData()), nil
-	case *onnx.Tensor[uint8]:
-		return convert(t.GetData()), nil
-	case *onnx.Tensor[int8]:
-		return convert(t.GetData()), nil
-	case *onnx.Tensor[int32]:
-		return convert(t.GetData()), nil
-	case *onnx.Tensor[int64]:
-		return convert(t.GetData()), nil
-	case *onnx.Tensor[bool]:
-		d := t.GetData()
-		out := make([]float32, len(d))
-		for i, b := range d {
-			if b {
+// decode converts a tensor's bytes of element type dt to float32.
+func decode(dt DType, b []byte) []float32 {
+	switch dt {
+	case Float32:
+		return slices.Clone(as[float32](b))
+	case Float64:
+		return convert(as[float64](b))
+	case Uint8:
+		return convert(b)
+	case Int8:
+		return convert(as[int8](b))
+	case Int32:
+		return convert(as[int32](b))
+	case Int64:
+		return convert(as[int64](b))
+	case Bool:
+		out := make([]float32, len(b))
+		for i, x := range b {
+			if x != 0 {
 				out[i] = 1
 			}
 		}
-		return out, nil
-	case *onnx.CustomDataTensor:
-		dt := customDType(t)
-		if dt != Float16 && dt != BFloat16 {
-			return nil, fmt.Errorf("element type %v is not supported", t.DataType())
-		}
-		d := halves(t.GetData())
+		return out
+	case BFloat16:
+		d := as[uint16](b)
 		out := make([]float32, len(d))
-		if dt == BFloat16 {
-			for i, h := range d {
-				out[i] = BFloat16Value(h)
-			}
-			return out, nil
+		for i, h := range d {
+			out[i] = BFloat16Value(h)
 		}
+		return out
+	case Float16:
+		d := as[uint16](b)
+		out := make([]float32, len(d))
 		for i, h := range d {
 			out[i] = float16Table[h]
 		}
-		return out, nil
+		return out
 	}
-	return nil, fmt.Errorf("value of type %T is not a supported tensor", v)
+	return nil
 }
 
 func convert[T int8 | uint8 | int32 | int64 | float64](d []T) []float32 {
@@ -295,10 +360,4 @@ func convert[T int8 | uint8 | int32 | int64 | float64](d []T) []float32 {
 		out[i] = float32(x)
 	}
 	return out
-}
-
-// customDType gives the DType of a custom-data tensor.
-func customDType(t *onnx.CustomDataTensor) DType {
-	d, _ := fromORT(onnx.TensorElementDataType(t.DataType()))
-	return d
 }

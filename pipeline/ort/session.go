@@ -18,6 +18,7 @@ type SessionOption func(*sessionConfig)
 
 type sessionConfig struct {
 	intraThreads int
+	bound        *boundConfig
 }
 
 // WithIntraOpThreads sets ORT's intra-op thread count (0: ORT's default, one
@@ -33,6 +34,7 @@ type Session struct {
 	path     string
 	provider string
 	sess     *onnx.DynamicAdvancedSession
+	bound    *bound // instead of sess: a session with bound device tensors (WithCUDAGraph)
 	runOpts  *onnx.RunOptions
 	inputs   []slot
 	outputs  []slot
@@ -94,9 +96,14 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("model %s: %w", path, err)
 		}
-		sess, err := rt.create(path, names(s.inputs), names(s.outputs), p, cfg)
-		if err == nil {
-			s.sess, s.provider = sess, p
+		var err error
+		if cfg.bound != nil && cfg.bound.provider == p {
+			if s.bound, err = rt.newBound(path, s.inputs, s.outputs, p, cfg); err == nil {
+				s.provider = p
+				break
+			}
+		} else if s.sess, err = rt.create(path, names(s.inputs), names(s.outputs), p, cfg); err == nil {
+			s.provider = p
 			break
 		}
 		reasons = append(reasons, fmt.Sprintf("%s unavailable: %s", p, oneLine(err)))
@@ -104,19 +111,22 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 			level = slog.LevelWarn // the build has it, yet it failed
 		}
 	}
-	if s.sess == nil {
+	if s.sess == nil && s.bound == nil {
 		return nil, fmt.Errorf("model %s: no execution provider could load it: %s", path, strings.Join(reasons, "; "))
 	}
 	if len(reasons) > 0 {
 		rt.log.Log(ctx, level, "execution provider fallback", "model", path, "using", s.provider, "why", strings.Join(reasons, "; "))
 	}
-	if err := s.allocate(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	if s.runOpts, err = onnx.NewRunOptions(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("model %s: run options: %w", path, err)
+	if s.sess != nil {
+		if err := s.allocate(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("model %s: %w", path, err)
+		}
+		var err error
+		if s.runOpts, err = onnx.NewRunOptions(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("model %s: run options: %w", path, err)
+		}
 	}
 	rt.openMu.Lock()
 	rt.open = append(rt.open, s)
@@ -132,7 +142,7 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		// A server or miner on such a model hands out noise: say so once.
 		rt.log.Warn("model weights are random: its speed is real, its outputs are noise", "model", path, WeightsKey, RandomWeights)
 	}
-	rt.log.Debug("session ready", "model", path, "provider", s.provider, "inputs", s.inputs, "outputs", s.outputs)
+	rt.log.Debug("session ready", "model", path, "provider", s.provider, "bound", s.bound != nil, "inputs", s.inputs, "outputs", s.outputs)
 	return s, nil
 }
 
@@ -245,6 +255,10 @@ func (s *Session) Close() error {
 	if s.sess != nil {
 		errs = append(errs, s.sess.Destroy())
 		s.sess = nil
+	}
+	if s.bound != nil {
+		errs = append(errs, s.bound.close())
+		s.bound = nil
 	}
 	if s.rt != nil {
 		s.rt.openMu.Lock()
