@@ -72,6 +72,10 @@ type Text2Img struct {
 	Guidance float64 `yaml:"guidance" json:"guidance"`
 	// MaxSeqLen is the T5 token sequence length (256 for schnell).
 	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
+	// CUDAGraph runs each FLUX model that ONNX Runtime's CUDA provider
+	// serves as a CUDA graph on GPU 0: its kernels are captured once and
+	// replayed, instead of launched one by one from the host.
+	CUDAGraph bool `yaml:"cuda_graph" json:"cuda_graph"`
 }
 
 // Matte configures the background-removal stage.

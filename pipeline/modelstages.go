@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/flux"
+	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/tokenizer"
@@ -127,7 +130,7 @@ func isDir(p string) bool {
 // per call, so a steps sweep loads the models once.
 func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, error) {
 	dir := p.ModelPath(p.Text2Img.Model)
-	key := fmt.Sprintf("flux|%s|%d|%d|%s", dir, p.Text2Img.Resolution, p.Text2Img.MaxSeqLen, strings.Join(p.Providers, ","))
+	key := fmt.Sprintf("flux|%s|%d|%d|%s|%v", dir, p.Text2Img.Resolution, p.Text2Img.MaxSeqLen, strings.Join(p.Providers, ","), p.Text2Img.CUDAGraph)
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		cd, td, err := tokenizerDirs(dir)
 		if err != nil {
@@ -145,12 +148,42 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 		if err != nil {
 			return nil, err
 		}
-		return flux.New(ctx, rt, flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen, Providers: p.Providers}, ct, tt, b.log)
+		opts := flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen, Providers: p.Providers}
+		if !p.Text2Img.CUDAGraph || !slices.Contains(p.Providers, ort.CUDA) {
+			return flux.New(ctx, rt, opts, ct, tt, b.log)
+		}
+		mem, err := cuda.Retain(0)
+		if err != nil {
+			return nil, fmt.Errorf("text2img.cuda_graph: %w", err)
+		}
+		opts.Graph = mem
+		f, err := flux.New(ctx, rt, opts, ct, tt, b.log)
+		if err != nil {
+			mem.Release()
+			return nil, err
+		}
+		return graphFlux{f, mem}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("text2img.model: %w", err)
 	}
+	if g, ok := m.(graphFlux); ok {
+		return g.Flux, nil
+	}
 	return m.(*flux.Flux), nil
+}
+
+// graphFlux is a FLUX whose models run as CUDA graphs in mem, which is
+// released after them.
+type graphFlux struct {
+	*flux.Flux
+	mem *cuda.Context
+}
+
+func (g graphFlux) Close() error {
+	err := g.Flux.Close()
+	g.mem.Release()
+	return err
 }
 
 // CLIP returns the (shared) CLIP scorer a profile names. Its tokenizer is
