@@ -29,7 +29,7 @@
 # from in PyTorch eager on the same card (tools/flux_eager.py), the baseline.
 # MATTE (default isnet-medium) is the matting model of the image-to-3D runs
 # (tune-image, lift, fit-lifted, all-image). ONLY (a regular expression) picks runs by name; TIMEOUT (s, default 180)
-# bounds each, TUNE_TIMEOUT (default 600) the tunes. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
+# bounds each, TUNE_TIMEOUT (default 600) the tunes; GRAPH=true runs the full-depth tune with text2img.cuda_graph. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
@@ -85,6 +85,11 @@ for res in 512 1024; do
 	run "t2i-$res" "$SB" bench --stage text2img "${flux[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" && run flux-models "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+# The same models as CUDA graphs (text2img.cuda_graph), and their images
+# against the plain run's, seed by seed (TestCUDAGraphAgrees).
+(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_FLUX_CUDA_GRAPH=1 &&
+	run flux-models-graph "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x &&
+	run agree-graph "$FT" -test.run '^TestCUDAGraphAgrees$' -test.v)
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
@@ -216,6 +221,9 @@ if [[ -n $d ]] && wait_for "$d"; then
 	link_parts "$d" "$M"
 	full=(--set text2img.source=flux --set "text2img.model=$d/flux")
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-full "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_FLUX_CUDA_GRAPH=1 SPLATBENCH_FLUX_RES=1024 &&
+		run flux-models-full-graph "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x &&
+		run agree-graph-full "$FT" -test.run '^TestCUDAGraphAgrees$' -test.v)
 	r=${MODELS_FULL_REF:-}
 	if [[ -n $r && -d $r/flux/transformer.opt ]]; then
 		link_parts "$r" "$d"
@@ -223,10 +231,15 @@ if [[ -n $d ]] && wait_for "$d"; then
 		(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$r/flux" && run flux-models-full-ref "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 	fi
 	for res in 512 1024; do
-		run "t2i-full-$res" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
-		run "all-full-$res" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set matte.enabled=false \
-			--set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+		for g in false true; do
+			sfx=${g/true/-graph}
+			sfx=${sfx/false/}
+			run "t2i-full-$res$sfx" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set "text2img.cuda_graph=$g" \
+				--set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
+			run "all-full-$res$sfx" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set "text2img.cuda_graph=$g" \
+				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+		done
 	done
-	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set matte.enabled=false \
+	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "text2img.cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
