@@ -27,6 +27,11 @@ type Profile struct {
 	// Providers is the ONNX Runtime execution-provider order, best first.
 	// Allowed: tensorrt, cuda, cpu. A provider the library lacks is skipped.
 	Providers []string `yaml:"providers" json:"providers"`
+	// CUDAGraph runs each ONNX model that the CUDA provider serves (FLUX,
+	// the matte, CLIP) as a CUDA graph on GPU 0, its tensors bound in the
+	// GPU's memory: ONNX Runtime captures its kernels once and replays
+	// them, instead of launching them one by one from the host.
+	CUDAGraph bool `yaml:"cuda_graph" json:"cuda_graph"`
 	// OrtLib is the path of libonnxruntime.so; empty means discover it.
 	OrtLib string `yaml:"ort_lib" json:"ort_lib"`
 	// ModelDir is the root that relative model paths resolve against; empty
@@ -72,10 +77,6 @@ type Text2Img struct {
 	Guidance float64 `yaml:"guidance" json:"guidance"`
 	// MaxSeqLen is the T5 token sequence length (256 for schnell).
 	MaxSeqLen int `yaml:"max_seq_len" json:"max_seq_len"`
-	// CUDAGraph runs each FLUX model that ONNX Runtime's CUDA provider
-	// serves as a CUDA graph on GPU 0: its kernels are captured once and
-	// replayed, instead of launched one by one from the host.
-	CUDAGraph bool `yaml:"cuda_graph" json:"cuda_graph"`
 }
 
 // Matte configures the background-removal stage.

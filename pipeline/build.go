@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/matte"
 	"github.com/splatbench/splatbench/pipeline/ort"
@@ -25,6 +27,7 @@ type Builder struct {
 	mu     sync.Mutex
 	rt     *ort.Runtime
 	models map[string]closer // loaded model sessions by what they were loaded with
+	graph  *cuda.Context     // GPU 0's memory for the models' CUDA graphs (cuda_graph), once asked for
 	memo   *memo             // matte outputs, when reuse is on
 
 	gpuMu sync.Mutex
@@ -95,13 +98,17 @@ func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, e
 	if model != "isnet-small" && model != "isnet-medium" {
 		model = p.ModelPath(model)
 	}
-	key := fmt.Sprintf("matte|%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
+	key := fmt.Sprintf("matte|%s|%s|%d|%s|%v", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","), p.CUDAGraph)
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		rt, err := b.runtimeLocked()
 		if err != nil {
 			return nil, err
 		}
-		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
+		graph, err := b.graphMemory(p)
+		if err != nil {
+			return nil, err
+		}
+		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers, Graph: graph}, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("matte.model %s: %w", p.Matte.Model, err)
@@ -128,7 +135,28 @@ func (b *Builder) Close() error {
 		errs = append(errs, m.Close())
 		delete(b.models, k)
 	}
+	if b.graph != nil {
+		b.graph.Release()
+		b.graph = nil
+	}
 	return errors.Join(errs...)
+}
+
+// graphMemory is the memory the models' CUDA graphs bind their tensors in
+// when the profile asks for graphs and lists the CUDA provider, else nil.
+// Called with b.mu held (from a model's load).
+func (b *Builder) graphMemory(p configs.Profile) (ort.DeviceMemory, error) {
+	if !p.CUDAGraph || !slices.Contains(p.Providers, ort.CUDA) {
+		return nil, nil
+	}
+	if b.graph == nil {
+		c, err := cuda.Retain(0)
+		if err != nil {
+			return nil, fmt.Errorf("cuda_graph: %w", err)
+		}
+		b.graph = c
+	}
+	return b.graph, nil
 }
 
 // Build wires the stages a profile configures.

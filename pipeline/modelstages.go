@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/splatbench/splatbench/configs"
-	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/flux"
-	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/scenes"
 	"github.com/splatbench/splatbench/pipeline/score"
 	"github.com/splatbench/splatbench/pipeline/tokenizer"
@@ -130,7 +127,7 @@ func isDir(p string) bool {
 // per call, so a steps sweep loads the models once.
 func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, error) {
 	dir := p.ModelPath(p.Text2Img.Model)
-	key := fmt.Sprintf("flux|%s|%d|%d|%s|%v", dir, p.Text2Img.Resolution, p.Text2Img.MaxSeqLen, strings.Join(p.Providers, ","), p.Text2Img.CUDAGraph)
+	key := fmt.Sprintf("flux|%s|%d|%d|%s|%v", dir, p.Text2Img.Resolution, p.Text2Img.MaxSeqLen, strings.Join(p.Providers, ","), p.CUDAGraph)
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		cd, td, err := tokenizerDirs(dir)
 		if err != nil {
@@ -148,49 +145,24 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 		if err != nil {
 			return nil, err
 		}
-		opts := flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen, Providers: p.Providers}
-		if !p.Text2Img.CUDAGraph || !slices.Contains(p.Providers, ort.CUDA) {
-			return flux.New(ctx, rt, opts, ct, tt, b.log)
-		}
-		mem, err := cuda.Retain(0)
+		graph, err := b.graphMemory(p)
 		if err != nil {
-			return nil, fmt.Errorf("text2img.cuda_graph: %w", err)
-		}
-		opts.Graph = mem
-		f, err := flux.New(ctx, rt, opts, ct, tt, b.log)
-		if err != nil {
-			mem.Release()
 			return nil, err
 		}
-		return graphFlux{f, mem}, nil
+		return flux.New(ctx, rt, flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen,
+			Providers: p.Providers, Graph: graph}, ct, tt, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("text2img.model: %w", err)
 	}
-	if g, ok := m.(graphFlux); ok {
-		return g.Flux, nil
-	}
 	return m.(*flux.Flux), nil
-}
-
-// graphFlux is a FLUX whose models run as CUDA graphs in mem, which is
-// released after them.
-type graphFlux struct {
-	*flux.Flux
-	mem *cuda.Context
-}
-
-func (g graphFlux) Close() error {
-	err := g.Flux.Close()
-	g.mem.Release()
-	return err
 }
 
 // CLIP returns the (shared) CLIP scorer a profile names. Its tokenizer is
 // the model folder's tokenizer/ (or the folder itself).
 func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, error) {
 	dir := p.ModelPath(p.Score.ClipModel)
-	key := fmt.Sprintf("clip|%s|%v|%s", dir, p.Score.Threshold, strings.Join(p.Providers, ","))
+	key := fmt.Sprintf("clip|%s|%v|%s|%v", dir, p.Score.Threshold, strings.Join(p.Providers, ","), p.CUDAGraph)
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		tokDir := filepath.Join(dir, "tokenizer")
 		if !isDir(tokDir) {
@@ -204,7 +176,11 @@ func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, err
 		if err != nil {
 			return nil, err
 		}
-		return score.NewCLIP(ctx, rt, score.CLIPOptions{Dir: dir, Providers: p.Providers, Tokenizer: tok, Threshold: p.Score.Threshold}, b.log)
+		graph, err := b.graphMemory(p)
+		if err != nil {
+			return nil, err
+		}
+		return score.NewCLIP(ctx, rt, score.CLIPOptions{Dir: dir, Providers: p.Providers, Tokenizer: tok, Threshold: p.Score.Threshold, Graph: graph}, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("score.clip_model: %w", err)

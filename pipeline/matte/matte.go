@@ -42,6 +42,9 @@ type Options struct {
 	Providers []string
 	// Threads is ORT's intra-op thread count (0: one per core).
 	Threads int
+	// Graph, when set, runs the model as a CUDA graph if the CUDA provider
+	// serves it, its tensors in this memory of the GPU (ort.WithCUDAGraph).
+	Graph ort.DeviceMemory
 }
 
 // Matte is a loaded background-removal model. It is safe for concurrent use
@@ -135,6 +138,9 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, log *slog.Logger) (
 		var so []ort.SessionOption
 		if opts.Threads > 0 {
 			so = append(so, ort.WithIntraOpThreads(opts.Threads))
+		}
+		if opts.Graph != nil {
+			so = append(so, ort.WithCUDAGraph(opts.Graph))
 		}
 		sess, err := rt.NewSession(ctx, path, sp, opts.Providers, so...)
 		if err != nil {

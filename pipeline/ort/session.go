@@ -102,7 +102,9 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 				s.provider = p
 				break
 			}
-		} else if s.sess, err = rt.create(path, names(s.inputs), names(s.outputs), p, cfg); err == nil {
+			rt.log.Warn("running the model without bound device tensors (no CUDA graph)", "model", path, "provider", p, "why", oneLine(err))
+		}
+		if s.sess, err = rt.create(path, names(s.inputs), names(s.outputs), p, cfg); err == nil {
 			s.provider = p
 			break
 		}
