@@ -137,7 +137,10 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 	}
 	rgb := make([]float32, 3*npix)
 	alpha := make([]float32, npix)
-	depth := make([]float32, npix)
+	var depth []float32
+	if !opt.SkipDepth {
+		depth = make([]float32, npix)
+	}
 	for _, c := range []struct {
 		dst []float32
 		src uint64
@@ -159,7 +162,10 @@ func (d *Device) renderBatch(ctx context.Context, dc *DeviceCloud, cams []splat.
 	for i := range ims {
 		p := w * h
 		ims[i] = &splat.Image{Width: w, Height: h,
-			RGB: rgb[3*i*p : 3*(i+1)*p : 3*(i+1)*p], Alpha: alpha[i*p : (i+1)*p : (i+1)*p], Depth: depth[i*p : (i+1)*p : (i+1)*p]}
+			RGB: rgb[3*i*p : 3*(i+1)*p : 3*(i+1)*p], Alpha: alpha[i*p : (i+1)*p : (i+1)*p]}
+		if depth != nil {
+			ims[i].Depth = depth[i*p : (i+1)*p : (i+1)*p]
+		}
 	}
 	return ims, Timing{DeviceMs: float64(ms), Instances: b.instances, Stages: stages}, nil
 }

@@ -97,6 +97,18 @@ func TestValidatorPreset(t *testing.T) {
 	if worst < 45 {
 		t.Errorf("worst view PSNR %.1f dB, want ≥ 45", worst)
 	}
+	// The score stage's render: no depth comes back, the rest is the same.
+	opt.SkipDepth = true
+	skip, err := d.Render(ctx, c, cams, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := range cams {
+		if skip[v].Depth != nil || !gocmp.Equal(skip[v].RGB, got[v].RGB) || !gocmp.Equal(skip[v].Alpha, got[v].Alpha) {
+			t.Fatalf("view %d with SkipDepth: depth %d values, same RGB %v, same alpha %v: want no depth, the same RGB and alpha",
+				v, len(skip[v].Depth), gocmp.Equal(skip[v].RGB, got[v].RGB), gocmp.Equal(skip[v].Alpha, got[v].Alpha))
+		}
+	}
 }
 
 // TestFallbackKernelsLoad forces each fallback of the loader (the path

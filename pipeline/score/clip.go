@@ -352,7 +352,7 @@ func ValidatorViews(ctx context.Context, cloud *splat.Cloud, render RenderFunc) 
 	c := cloud.Clone()
 	splat.NormalizeForValidator(c)
 	ims, err := render(ctx, c, splat.ValidatorCameras(), splat.RenderOptions{
-		Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0,
+		Background: [3]float32{1, 1, 1}, Mode: splat.ModeGsplat, SHDegree: 0, SkipDepth: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("validator views: %w", err)

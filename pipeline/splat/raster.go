@@ -16,6 +16,9 @@ type RenderOptions struct {
 	Mode       Mode
 	SHDegree   int // use at most this degree (-1 = the cloud's degree); the validator uses 0
 	Workers    int // 0 = GOMAXPROCS
+	// SkipDepth says the caller does not read Image.Depth: a renderer may
+	// leave it nil (the CUDA one then does not copy it back).
+	SkipDepth bool
 }
 
 func (o RenderOptions) workers() int {
