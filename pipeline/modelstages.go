@@ -26,7 +26,7 @@ type fluxStage struct {
 
 func (fluxStage) Name() string { return "text2img" }
 
-func (s fluxStage) Device() string { return "ort:" + s.f.Provider() }
+func (s fluxStage) Device() string { return "ort:" + s.f.Runner() }
 
 func (s fluxStage) Run(ctx context.Context, st *State) error {
 	if st.Job.Prompt.IsImage() {

@@ -150,6 +150,10 @@ func (f *Flux) Providers() map[string]string {
 // a generation's work ("cpu", "cuda", ...).
 func (f *Flux) Provider() string { return f.sess[stageTransformer].Provider() }
 
+// Runner is Provider with "+graph" when the transformer runs as a CUDA
+// graph (ort.Session.Runner).
+func (f *Flux) Runner() string { return f.sess[stageTransformer].Runner() }
+
 // Options returns the options in use (defaults filled in).
 func (f *Flux) Options() Options { return f.opts }
 

@@ -152,10 +152,11 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, log *slog.Logger) (
 	return nil, fmt.Errorf("matte: model %s fits no matting signature at %d×%d:\n  %s", path, res, res, strings.Join(why, "\n  "))
 }
 
-// Kind is the model kind in use; Provider the execution provider serving it;
-// Model the model file.
+// Kind is the model kind in use; Provider the execution provider serving
+// it; Runner the same with "+graph" for a CUDA graph; Model the model file.
 func (m *Matte) Kind() string     { return m.kind }
 func (m *Matte) Provider() string { return m.sess.Provider() }
+func (m *Matte) Runner() string   { return m.sess.Runner() }
 func (m *Matte) Model() string    { return m.path }
 
 // Close releases the model.

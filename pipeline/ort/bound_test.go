@@ -129,8 +129,8 @@ func TestBoundMatchesSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.bound == nil || s.Provider() != CPU {
-		t.Fatalf("bound %v, provider %s: want a bound cpu session", s.bound != nil, s.Provider())
+	if !s.Bound() || s.Provider() != CPU || s.Runner() != CPU {
+		t.Fatalf("bound %v, provider %s, runner %s: want a bound cpu session (no graph on the CPU)", s.Bound(), s.Provider(), s.Runner())
 	}
 	if got := mem.live(); got != 8 {
 		t.Errorf("%d buffers allocated, want one per tensor (8)", got)

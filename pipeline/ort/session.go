@@ -221,6 +221,19 @@ func (s *Session) allocate() error {
 // Provider is the execution provider that serves this session.
 func (s *Session) Provider() string { return s.provider }
 
+// Bound says whether the session's tensors are bound in device memory
+// (WithCUDAGraph), so that ONNX Runtime may replay it as a CUDA graph.
+func (s *Session) Bound() bool { return s.bound != nil }
+
+// Runner names what runs the session: its provider, with "+graph" when it
+// is bound for CUDA graphs ("cuda+graph").
+func (s *Session) Runner() string {
+	if s.bound != nil && s.provider == CUDA {
+		return s.provider + "+graph"
+	}
+	return s.provider
+}
+
 // Path is the model file.
 func (s *Session) Path() string { return s.path }
 
