@@ -224,7 +224,7 @@ if [[ -n $d ]] && wait_for "$d"; then
 	link_parts "$d" "$M"
 	full=(--set text2img.source=flux --set "text2img.model=$d/flux")
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" && run flux-models-full "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
-	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_FLUX_CUDA_GRAPH=1 SPLATBENCH_FLUX_RES=1024 &&
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$d/flux" SPLATBENCH_FLUX_CUDA_GRAPH=1 &&
 		run flux-models-full-graph "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x &&
 		run agree-graph-full "$FT" -test.run '^TestCUDAGraphAgrees$' -test.v)
 	r=${MODELS_FULL_REF:-}
