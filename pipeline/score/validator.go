@@ -159,9 +159,18 @@ func Quantize8(x []float32) []float32 {
 // quantize8 is Quantize8 into dst (len(x) values; dst may be x).
 func quantize8(dst, x []float32) {
 	quantize := func(lo, hi int) {
+		d := dst[lo:hi]
 		for i, v := range x[lo:hi] {
-			v = min(max(v, 0), 1)
-			dst[lo+i] = float32(math.Floor(float64(v)*255)) / 255
+			switch {
+			case v >= 1:
+				d[i] = 1
+			case v > 0:
+				d[i] = levels8[int(float64(v)*255)] // v·255 < 255: truncation is the floor
+			case v <= 0:
+				d[i] = 0
+			default:
+				d[i] = v // NaN stays NaN
+			}
 		}
 	}
 	if len(x) < 1<<16 {
@@ -170,6 +179,14 @@ func quantize8(dst, x []float32) {
 		parallel.For(len(x), 0, quantize)
 	}
 }
+
+// levels8 are the 256 values an 8-bit channel holds, k/255 in float32.
+var levels8 = func() (l [256]float32) {
+	for k := range l {
+		l[k] = float32(k) / 255
+	}
+	return l
+}()
 
 // Consistency is the validator's multi-view SSIM.
 type Consistency struct {
