@@ -27,7 +27,7 @@ type Builder struct {
 	mu     sync.Mutex
 	rt     *ort.Runtime
 	models map[string]closer // loaded model sessions by what they were loaded with
-	graph  *cuda.Context     // GPU 0's memory for the models' CUDA graphs (cuda_graph), once asked for
+	graph  *cuda.Context     // GPU 0's memory for the FLUX transformer's CUDA graph (cuda_graph), once asked for
 	memo   *memo             // matte outputs, when reuse is on
 
 	gpuMu sync.Mutex
@@ -98,17 +98,13 @@ func (b *Builder) Matte(ctx context.Context, p configs.Profile) (*matte.Matte, e
 	if model != "isnet-small" && model != "isnet-medium" {
 		model = p.ModelPath(model)
 	}
-	key := fmt.Sprintf("matte|%s|%s|%d|%s|%v", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","), p.CUDAGraph)
+	key := fmt.Sprintf("matte|%s|%s|%d|%s", model, p.Matte.Kind, p.Matte.Resolution, strings.Join(p.Providers, ","))
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		rt, err := b.runtimeLocked()
 		if err != nil {
 			return nil, err
 		}
-		graph, err := b.graphMemory(p)
-		if err != nil {
-			return nil, err
-		}
-		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers, Graph: graph}, b.log)
+		return matte.New(ctx, rt, matte.Options{Model: model, Kind: p.Matte.Kind, Resolution: p.Matte.Resolution, Providers: p.Providers}, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("matte.model %s: %w", p.Matte.Model, err)
@@ -142,8 +138,8 @@ func (b *Builder) Close() error {
 	return errors.Join(errs...)
 }
 
-// graphMemory is the memory the models' CUDA graphs bind their tensors in
-// when the profile asks for graphs and lists the CUDA provider, else nil.
+// graphMemory is the memory a CUDA graph binds its tensors in when the
+// profile asks for graphs and lists the CUDA provider, else nil.
 // Called with b.mu held (from a model's load).
 func (b *Builder) graphMemory(p configs.Profile) (ort.DeviceMemory, error) {
 	if !p.CUDAGraph || !slices.Contains(p.Providers, ort.CUDA) {

@@ -162,7 +162,7 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 // the model folder's tokenizer/ (or the folder itself).
 func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, error) {
 	dir := p.ModelPath(p.Score.ClipModel)
-	key := fmt.Sprintf("clip|%s|%v|%s|%v", dir, p.Score.Threshold, strings.Join(p.Providers, ","), p.CUDAGraph)
+	key := fmt.Sprintf("clip|%s|%v|%s", dir, p.Score.Threshold, strings.Join(p.Providers, ","))
 	m, err := b.model(ctx, key, func(ctx context.Context) (closer, error) {
 		tokDir := filepath.Join(dir, "tokenizer")
 		if !isDir(tokDir) {
@@ -176,11 +176,7 @@ func (b *Builder) CLIP(ctx context.Context, p configs.Profile) (*score.CLIP, err
 		if err != nil {
 			return nil, err
 		}
-		graph, err := b.graphMemory(p)
-		if err != nil {
-			return nil, err
-		}
-		return score.NewCLIP(ctx, rt, score.CLIPOptions{Dir: dir, Providers: p.Providers, Tokenizer: tok, Threshold: p.Score.Threshold, Graph: graph}, b.log)
+		return score.NewCLIP(ctx, rt, score.CLIPOptions{Dir: dir, Providers: p.Providers, Tokenizer: tok, Threshold: p.Score.Threshold}, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("score.clip_model: %w", err)

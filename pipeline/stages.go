@@ -29,7 +29,7 @@ type matteStage struct {
 }
 
 func (matteStage) Name() string     { return "matte" }
-func (s matteStage) Device() string { return "ort:" + s.m.Runner() }
+func (s matteStage) Device() string { return "ort:" + s.m.Provider() }
 
 // Reused implements reuser.
 func (s matteStage) Reused(st *State) (float64, bool) {

@@ -85,7 +85,7 @@ for res in 512 1024; do
 	run "t2i-$res" "$SB" bench --stage text2img "${flux[@]}" --set "text2img.resolution=$res" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" && run flux-models "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
-# The same models as CUDA graphs (the profile's cuda_graph), and their images
+# The same models with the transformer as a CUDA graph (the profile's cuda_graph), and their images
 # against the plain run's, seed by seed (TestCUDAGraphAgrees).
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_FLUX_CUDA_GRAPH=1 &&
 	run flux-models-graph "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x &&
@@ -93,11 +93,9 @@ done
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
-run matte-isnet-medium-graph "$SB" bench --stage matte --set matte.model=isnet-medium --set cuda_graph=true "${gpu[@]}" -n 20
 # BiRefNet's size (make_gpu_models.py --only ...,birefnet; random weights).
 if [[ -e $M/matte/birefnet/model.onnx ]]; then
 	run matte-birefnet "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
-	run matte-birefnet-graph "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" --set cuda_graph=true "${gpu[@]}" -n 20
 	SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-birefnet-nhwc "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
 fi
 # The image-to-3D sweep with real weights and real fidelity scores: ISNet
@@ -112,7 +110,6 @@ run fit-lifted "$SB" bench --stage fit --image "$pic" --set "matte.model=${MATTE
 run all-image "$SB" bench --stage all --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 10 --cpuprofile "$L/all-image.prof"
 SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 run matte-isnet-medium-nhwc "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
 run score-clip "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium "${gpu[@]}" -n "$N" --cpuprofile "$L/score-clip.prof"
-run score-clip-graph "$SB" bench --stage score --set "score.clip_model=$M/clip" --set matte.model=isnet-medium --set cuda_graph=true "${gpu[@]}" -n "$N"
 # The whole job. Random FLUX weights make a random image, in which ISNet may
 # find no foreground (the job then fails, as a miner's would): then again
 # without the matte stage (its time is matte-isnet-medium's).

@@ -119,10 +119,10 @@ func agree(t *testing.T, part string, run func(ctx context.Context, f *Flux, fir
 }
 
 // TestCUDAGraphAgrees runs the models of $SPLATBENCH_FLUX_DIR on the CUDA
-// provider as CUDA graphs (Options.Graph) and plainly, at the first size of
+// provider, the transformer as a CUDA graph (Options.Graph) and plainly, at the first size of
 // $SPLATBENCH_FLUX_RES (default 512), and wants the same images for the
 // same seeds. The graph pipeline makes seeds 1, 2, 1, 2: ONNX Runtime
-// captures a model's second run and replays it after, so a replay that
+// captures the transformer's third run and replays it after, so a replay that
 // read stale inputs would give a seed the other seed's image. Skipped
 // unless the directory is set (tools/gpu_sweep.sh sets it).
 func TestCUDAGraphAgrees(t *testing.T) {

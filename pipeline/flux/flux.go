@@ -31,9 +31,10 @@ type Options struct {
 	Providers []string
 	// Threads is ORT's intra-op thread count per session (0: one per core).
 	Threads int
-	// Graph, when set, runs each model the CUDA provider serves as a CUDA
-	// graph with its tensors in this memory of the same GPU
-	// (ort.WithCUDAGraph; a cuda.Context).
+	// Graph, when set, runs the transformer, if the CUDA provider serves
+	// it, as a CUDA graph with its tensors in this memory of the same GPU
+	// (ort.WithCUDAGraph; a cuda.Context). The encoders and the VAE run as
+	// before: as graphs they measured slower (docs/gpu.md).
 	Graph ort.DeviceMemory
 }
 

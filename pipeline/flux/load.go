@@ -137,9 +137,6 @@ func loadAll(ctx context.Context, rt *ort.Runtime, opts Options, g Grid) (map[st
 	if opts.Threads > 0 {
 		so = append(so, ort.WithIntraOpThreads(opts.Threads))
 	}
-	if opts.Graph != nil {
-		so = append(so, ort.WithCUDAGraph(opts.Graph))
-	}
 	sessions := map[string]*ort.Session{}
 	closeAll := func() {
 		for _, s := range sessions {
@@ -167,7 +164,11 @@ func loadAll(ctx context.Context, rt *ort.Runtime, opts Options, g Grid) (map[st
 			}
 			continue
 		}
-		s, err := rt.NewSession(ctx, path, sp, opts.Providers, so...)
+		sso := so
+		if st == stageTransformer && opts.Graph != nil {
+			sso = append(slices.Clone(so), ort.WithCUDAGraph(opts.Graph))
+		}
+		s, err := rt.NewSession(ctx, path, sp, opts.Providers, sso...)
 		var mm *ort.MismatchError
 		switch {
 		case errors.As(err, &mm):

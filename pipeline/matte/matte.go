@@ -42,9 +42,6 @@ type Options struct {
 	Providers []string
 	// Threads is ORT's intra-op thread count (0: one per core).
 	Threads int
-	// Graph, when set, runs the model as a CUDA graph if the CUDA provider
-	// serves it, its tensors in this memory of the GPU (ort.WithCUDAGraph).
-	Graph ort.DeviceMemory
 }
 
 // Matte is a loaded background-removal model. It is safe for concurrent use
@@ -139,9 +136,6 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, log *slog.Logger) (
 		if opts.Threads > 0 {
 			so = append(so, ort.WithIntraOpThreads(opts.Threads))
 		}
-		if opts.Graph != nil {
-			so = append(so, ort.WithCUDAGraph(opts.Graph))
-		}
 		sess, err := rt.NewSession(ctx, path, sp, opts.Providers, so...)
 		if err != nil {
 			return nil, fmt.Errorf("matte: %w", err)
@@ -152,11 +146,10 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, log *slog.Logger) (
 	return nil, fmt.Errorf("matte: model %s fits no matting signature at %d×%d:\n  %s", path, res, res, strings.Join(why, "\n  "))
 }
 
-// Kind is the model kind in use; Provider the execution provider serving
-// it; Runner the same with "+graph" for a CUDA graph; Model the model file.
+// Kind is the model kind in use; Provider the execution provider serving it;
+// Model the model file.
 func (m *Matte) Kind() string     { return m.kind }
 func (m *Matte) Provider() string { return m.sess.Provider() }
-func (m *Matte) Runner() string   { return m.sess.Runner() }
 func (m *Matte) Model() string    { return m.path }
 
 // Close releases the model.

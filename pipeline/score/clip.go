@@ -77,10 +77,6 @@ type CLIPOptions struct {
 	Threshold float64
 	// RenderWorkers is the renderer's worker count (0: GOMAXPROCS).
 	RenderWorkers int
-	// Graph, when set, runs the towers as CUDA graphs if the CUDA provider
-	// serves them, their tensors in this memory of the GPU
-	// (ort.WithCUDAGraph).
-	Graph ort.DeviceMemory
 }
 
 // CLIPResult is one scored cloud.
@@ -151,9 +147,6 @@ func NewCLIP(ctx context.Context, rt *ort.Runtime, opts CLIPOptions, log *slog.L
 	var so []ort.SessionOption
 	if opts.Threads > 0 {
 		so = append(so, ort.WithIntraOpThreads(opts.Threads))
-	}
-	if opts.Graph != nil {
-		so = append(so, ort.WithCUDAGraph(opts.Graph))
 	}
 	if c.text, err = rt.NewSession(ctx, textPath, textSpec, opts.Providers, so...); err != nil {
 		return nil, fmt.Errorf("clip: %w", err)
