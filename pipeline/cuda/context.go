@@ -23,24 +23,11 @@ type Context struct {
 
 // Retain opens device index's primary context and a stream for copies.
 func Retain(index int) (*Context, error) {
-	a, err := driver()
+	a, dev, ctx, err := primary(index)
 	if err != nil {
 		return nil, err
 	}
-	var n int32
-	if err := a.check("cuDeviceGetCount", a.cuDeviceGetCount(unsafe.Pointer(&n))); err != nil {
-		return nil, err
-	}
-	if index < 0 || index >= int(n) {
-		return nil, fmt.Errorf("%w: index %d, the driver sees %d device(s)", ErrNoDevice, index, n)
-	}
-	c := &Context{a: a, index: index}
-	if err := a.check("cuDeviceGet", a.cuDeviceGet(unsafe.Pointer(&c.dev), int32(index))); err != nil {
-		return nil, err
-	}
-	if err := a.check("cuDevicePrimaryCtxRetain", a.cuDevicePrimaryCtxRetain(unsafe.Pointer(&c.ctx), c.dev)); err != nil {
-		return nil, err
-	}
+	c := &Context{a: a, dev: dev, ctx: ctx, index: index}
 	defer c.enter()()
 	if err := a.check("cuStreamCreate", a.cuStreamCreate(unsafe.Pointer(&c.stream), 1 /* non-blocking */)); err != nil {
 		a.cuDevicePrimaryCtxRelease(c.dev)

@@ -121,28 +121,16 @@ type Device struct {
 // the kernels. Any failure (no driver, no such device, PTX the driver
 // cannot compile) is an error; callers fall back to the CPU.
 func Open(index int, log *slog.Logger) (*Device, error) {
-	a, err := driver()
+	a, dev, ctx, err := primary(index)
 	if err != nil {
 		return nil, err
-	}
-	var n int32
-	if err := a.check("cuDeviceGetCount", a.cuDeviceGetCount(unsafe.Pointer(&n))); err != nil {
-		return nil, err
-	}
-	if index < 0 || index >= int(n) {
-		return nil, fmt.Errorf("%w: index %d, the driver sees %d device(s)", ErrNoDevice, index, n)
 	}
 	inf, err := a.info(index)
 	if err != nil {
+		a.cuDevicePrimaryCtxRelease(dev)
 		return nil, err
 	}
-	d := &Device{a: a, info: inf, log: log}
-	if err := a.check("cuDeviceGet", a.cuDeviceGet(unsafe.Pointer(&d.dev), int32(index))); err != nil {
-		return nil, err
-	}
-	if err := a.check("cuDevicePrimaryCtxRetain", a.cuDevicePrimaryCtxRetain(unsafe.Pointer(&d.ctx), d.dev)); err != nil {
-		return nil, err
-	}
+	d := &Device{a: a, info: inf, log: log, dev: dev, ctx: ctx}
 	unlock := d.enter()
 	defer unlock()
 	if err := a.check("cuStreamCreate", a.cuStreamCreate(unsafe.Pointer(&d.stream), 1 /* non-blocking */)); err != nil {
@@ -159,6 +147,27 @@ func Open(index int, log *slog.Logger) (*Device, error) {
 	log.Info("cuda device open", "index", index, "name", inf.Name, "cc", inf.ComputeCapability(),
 		"driver", inf.DriverString(), "ptx", k.variant)
 	return d, nil
+}
+
+// primary retains device index's primary context.
+func primary(index int) (a *api, dev int32, ctx uintptr, err error) {
+	if a, err = driver(); err != nil {
+		return nil, 0, 0, err
+	}
+	var n int32
+	if err := a.check("cuDeviceGetCount", a.cuDeviceGetCount(unsafe.Pointer(&n))); err != nil {
+		return nil, 0, 0, err
+	}
+	if index < 0 || index >= int(n) {
+		return nil, 0, 0, fmt.Errorf("%w: index %d, the driver sees %d device(s)", ErrNoDevice, index, n)
+	}
+	if err := a.check("cuDeviceGet", a.cuDeviceGet(unsafe.Pointer(&dev), int32(index))); err != nil {
+		return nil, 0, 0, err
+	}
+	if err := a.check("cuDevicePrimaryCtxRetain", a.cuDevicePrimaryCtxRetain(unsafe.Pointer(&ctx), dev)); err != nil {
+		return nil, 0, 0, err
+	}
+	return a, dev, ctx, nil
 }
 
 // enter locks the goroutine to its OS thread and makes the device's
