@@ -32,7 +32,6 @@ type capi struct {
 	runUnsetTerminate  func(ro uintptr) uintptr
 	createTensorOver   func(info uintptr, data uintptr, bytes uint64, shape unsafe.Pointer, rank uint64, dtype int32, out unsafe.Pointer) uintptr
 	createMemoryInfo   func(name string, allocator, device, memType int32, out unsafe.Pointer) uintptr
-	releaseEnv         func(env uintptr)
 	releaseMemoryInfo  func(info uintptr)
 	releaseSession     func(s uintptr)
 	releaseValue       func(v uintptr)
@@ -66,7 +65,7 @@ func (c *capi) table() []struct {
 	}{
 		{&c.getErrorMessage, 2}, {&c.createEnv, 3}, {&c.createSession, 7}, {&c.createSessionOpts, 10},
 		{&c.setIntraOpThreads, 24}, {&c.createRunOptions, 39}, {&c.runSetTerminate, 46}, {&c.runUnsetTerminate, 47},
-		{&c.createTensorOver, 49}, {&c.createMemoryInfo, 68}, {&c.releaseEnv, 92}, {&c.releaseStatus, 93},
+		{&c.createTensorOver, 49}, {&c.createMemoryInfo, 68}, {&c.releaseStatus, 93},
 		{&c.releaseMemoryInfo, 94}, {&c.releaseSession, 95}, {&c.releaseValue, 96}, {&c.releaseRunOptions, 97},
 		{&c.releaseSessionOpts, 100}, {&c.runWithBinding, 133}, {&c.createIoBinding, 134}, {&c.releaseIoBinding, 135},
 		{&c.bindInput, 136}, {&c.bindOutput, 137}, {&c.appendCUDA, 204}, {&c.createCUDAOpts, 205},
