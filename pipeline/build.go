@@ -139,20 +139,22 @@ func (b *Builder) Close() error {
 }
 
 // graphMemory is the memory a CUDA graph binds its tensors in when the
-// profile asks for graphs and lists the CUDA provider, else nil.
+// profile asks for graphs and lists the CUDA provider, else nil. A machine
+// without a usable GPU runs the models without graphs, and says so.
 // Called with b.mu held (from a model's load).
-func (b *Builder) graphMemory(p configs.Profile) (ort.DeviceMemory, error) {
+func (b *Builder) graphMemory(p configs.Profile) ort.DeviceMemory {
 	if !p.CUDAGraph || !slices.Contains(p.Providers, ort.CUDA) {
-		return nil, nil
+		return nil
 	}
 	if b.graph == nil {
 		c, err := cuda.Retain(0)
 		if err != nil {
-			return nil, fmt.Errorf("cuda_graph: %w", err)
+			b.log.Warn("cuda_graph is set, but no GPU memory to bind the models in: running without CUDA graphs", "err", err)
+			return nil
 		}
 		b.graph = c
 	}
-	return b.graph, nil
+	return b.graph
 }
 
 // Build wires the stages a profile configures.

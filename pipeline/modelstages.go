@@ -145,12 +145,8 @@ func (b *Builder) Flux(ctx context.Context, p configs.Profile) (*flux.Flux, erro
 		if err != nil {
 			return nil, err
 		}
-		graph, err := b.graphMemory(p)
-		if err != nil {
-			return nil, err
-		}
 		return flux.New(ctx, rt, flux.Options{Dir: dir, Resolution: p.Text2Img.Resolution, MaxSeqLen: p.Text2Img.MaxSeqLen,
-			Providers: p.Providers, Graph: graph}, ct, tt, b.log)
+			Providers: p.Providers, Graph: b.graphMemory(p)}, ct, tt, b.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("text2img.model: %w", err)

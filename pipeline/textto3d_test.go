@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/prompts"
 )
@@ -115,5 +118,39 @@ func TestFluxEmptyPrompt(t *testing.T) {
 	}
 	if _, _, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Prompt{ID: "e"}}); err == nil {
 		t.Fatal("an empty prompt generated an image")
+	}
+}
+
+// TestCUDAGraphWithoutGPU: a profile that asks for CUDA graphs on a machine
+// whose GPU (or CUDA-enabled ONNX Runtime) is missing still generates, on
+// the CPU, and says why it has no graph when no GPU memory could be had.
+func TestCUDAGraphWithoutGPU(t *testing.T) {
+	t.Parallel()
+	fluxDir, clipDir := tinyModels(t)
+	p := tinyProfile()
+	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution, p.Text2Img.Steps = "flux", fluxDir, 64, 1
+	p.Score.ClipModel = clipDir
+	p.Providers, p.CUDAGraph = []string{"cuda", "cpu"}, true
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	b := NewBuilder(slog.New(slog.NewTextHandler(&logs, nil)), "")
+	defer b.Close()
+	pl, err := b.Build(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, timings, err := pl.Run(context.Background(), Job{ID: "j", Prompt: prompts.Text("a wooden rocking chair"), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timings[0].Device != "ort:cpu" {
+		t.Errorf("text2img ran on %q, want ort:cpu (the tests' library has no CUDA provider)", timings[0].Device)
+	}
+	if c, err := cuda.Retain(0); err == nil {
+		c.Release() // a GPU machine: the memory was there
+	} else if !strings.Contains(logs.String(), "running without CUDA graphs") {
+		t.Errorf("no GPU (%v), and no warning in the log:\n%s", err, logs.String())
 	}
 }

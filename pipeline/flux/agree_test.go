@@ -119,12 +119,13 @@ func agree(t *testing.T, part string, run func(ctx context.Context, f *Flux, fir
 }
 
 // TestCUDAGraphAgrees runs the models of $SPLATBENCH_FLUX_DIR on the CUDA
-// provider, the transformer as a CUDA graph (Options.Graph) and plainly, at the first size of
-// $SPLATBENCH_FLUX_RES (default 512), and wants the same images for the
-// same seeds. The graph pipeline makes seeds 1, 2, 1, 2: ONNX Runtime
-// captures the transformer's third run and replays it after, so a replay that
-// read stale inputs would give a seed the other seed's image. Skipped
-// unless the directory is set (tools/gpu_sweep.sh sets it).
+// provider at the first size of $SPLATBENCH_FLUX_RES (default 512), once
+// with the transformer as a CUDA graph (Options.Graph) and once plainly,
+// and wants the same images for the same seeds. The graph pipeline makes
+// seeds 1, 2, 1, 2: ONNX Runtime captures the transformer's third run and
+// replays it after, so a replay that read stale inputs would give a seed
+// the other seed's image. Skipped unless the directory is set
+// (tools/gpu_sweep.sh sets it).
 func TestCUDAGraphAgrees(t *testing.T) {
 	dir := os.Getenv("SPLATBENCH_FLUX_DIR")
 	if dir == "" {

@@ -41,9 +41,10 @@ func BenchmarkGenerateTiny(b *testing.B) {
 // BenchmarkGenerateDir times a real-size FLUX export, 4 steps, on the
 // providers of $SPLATBENCH_FLUX_PROVIDERS (default cuda,cpu): the model
 // directory is $SPLATBENCH_FLUX_DIR (skipped when unset), the sizes
-// $SPLATBENCH_FLUX_RES (default 512,1024); $SPLATBENCH_FLUX_CUDA_GRAPH=1 runs
-// the transformer as a CUDA graph (Options.Graph) on GPU 0. Per iteration a new prompt, so
-// the text encoders run every time, as in a job. tools/make_gpu_models.py
+// $SPLATBENCH_FLUX_RES (default 512,1024); $SPLATBENCH_FLUX_CUDA_GRAPH=1
+// runs the transformer as a CUDA graph (Options.Graph) on GPU 0. Per
+// iteration a new prompt, so the text encoders run every time, as in a
+// job. tools/make_gpu_models.py
 // writes random-weight models of the real size for it (docs/perf/ort-gpu.md).
 func BenchmarkGenerateDir(b *testing.B) {
 	dir := os.Getenv("SPLATBENCH_FLUX_DIR")
