@@ -74,8 +74,10 @@ func Probe(ctx context.Context, rt *ort.Runtime, path, provider string) (Finding
 		f.Status = Warn
 		f.Message += fmt.Sprintf("; %s lacks kernels for what ran on the CPU", provider)
 	}
-	if h := rewriteHint(f.Stage, path, p); h != "" {
-		f.Message += "; " + h
+	for _, h := range []string{rewriteHint(f.Stage, path, p), graphHint(f.Stage, p)} {
+		if h != "" {
+			f.Message += "; " + h
+		}
 	}
 	return f, p, nil
 }

