@@ -48,18 +48,23 @@ func TestRewriteHint(t *testing.T) {
 }
 
 func TestGraphHint(t *testing.T) {
-	placed := func(provider string, cpu int) *ort.Placement {
-		return &ort.Placement{Provider: provider, Nodes: map[string]int{provider: 900, ort.CPU: cpu}}
+	placed := func(provider string, ops ...string) *ort.Placement {
+		p := &ort.Placement{Provider: provider, Nodes: map[string]int{provider: 900, ort.CPU: 40}, OpTime: map[string]time.Duration{"MatMul": time.Millisecond}}
+		for _, op := range ops {
+			p.OpTime[op] = 0
+		}
+		return p
 	}
 	for _, tc := range []struct {
 		name, stage string
 		p           *ort.Placement
 		want        string // in the hint; "": no hint
 	}{
-		{"all on cuda", "flux/transformer", placed(ort.CUDA, 0), "can capture"},
-		{"shape nodes on the CPU", "flux/transformer", placed(ort.CUDA, 1165), "while 1165 nodes run on the CPU"},
-		{"the VAE", "flux/vae-decoder", placed(ort.CUDA, 0), ""},
-		{"on the CPU provider", "flux/transformer", &ort.Placement{Provider: ort.CPU, Nodes: map[string]int{ort.CPU: 900}}, ""},
+		{"shape arithmetic on the CPU, no copies", "flux/transformer", placed(ort.CUDA, "Shape", "Gather"), "can capture"},
+		{"a copy to the host", "flux/transformer", placed(ort.CUDA, "MemcpyToHost"), "cannot capture it: ONNX Runtime refuses a CUDA graph whose run copies between the host and the GPU (MemcpyToHost)"},
+		{"copies both ways", "flux/transformer", placed(ort.CUDA, "MemcpyToHost", "MemcpyFromHost"), "(MemcpyFromHost, MemcpyToHost)"},
+		{"the VAE", "flux/vae-decoder", placed(ort.CUDA), ""},
+		{"on the CPU provider", "flux/transformer", placed(ort.CPU), ""},
 		{"no probe", "flux/transformer", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
