@@ -503,18 +503,51 @@ func sections(m Mask, shape string) []section {
 }
 
 // footprint returns the canvas pixels the filled cross-section sc covers
-// in the reference view (sampled half a pixel apart), using stamp (one
-// entry per pixel) to list each once.
-func (g view) footprint(sc section, w, h int, stamp []int32, id int32) []int {
-	var out []int
-	step := g.px / 2
-	for a := 0.0; a <= sc.rad; a += step {
-		n := max(1, int(math.Ceil(sc.o.perim*a/step)))
-		for k := range n {
-			if i := g.pixel(g.on(sc.a, a, sc.o, float64(k)/float64(n)), w, h); i >= 0 && stamp[i] != id {
-				stamp[i] = id
-				out = append(out, i)
+// in the reference view, each once: those the picture of its outline
+// overlaps. A level section is convex and so is its picture, so each pixel
+// row holds one run, from the leftmost to the rightmost point of the
+// outline's polygon (vertices half a pixel apart) within the row.
+func (g view) footprint(sc section, w, h int) []int {
+	n := max(8, int(math.Ceil(sc.o.perim*sc.rad/(g.px/2))))
+	pts := make([][2]float64, 0, n)
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for k := range n {
+		if u, v, ok := g.project(g.on(sc.a, sc.rad, sc.o, float64(k)/float64(n))); ok {
+			pts = append(pts, [2]float64{u, v})
+			vmin, vmax = min(vmin, v), max(vmax, v)
+		}
+	}
+	j0, j1 := max(0, int(math.Floor(vmin))), min(h-1, int(math.Floor(vmax)))
+	if len(pts) == 0 || j0 > j1 {
+		return nil
+	}
+	lo, hi := make([]float64, j1-j0+1), make([]float64, j1-j0+1)
+	for j := range lo {
+		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+	}
+	for k, a := range pts {
+		b := pts[(k+1)%len(pts)]
+		if a[1] > b[1] {
+			a, b = b, a
+		}
+		// The edge's part in each row it crosses.
+		for j := max(j0, int(math.Floor(a[1]))); j <= min(j1, int(math.Floor(b[1]))); j++ {
+			x0, x1 := a[0], b[0]
+			if dv := b[1] - a[1]; dv > 0 {
+				v0, v1 := max(a[1], float64(j)), min(b[1], float64(j+1))
+				x0, x1 = a[0]+(v0-a[1])/dv*(b[0]-a[0]), a[0]+(v1-a[1])/dv*(b[0]-a[0])
 			}
+			lo[j-j0], hi[j-j0] = min(lo[j-j0], x0, x1), max(hi[j-j0], x0, x1)
+		}
+	}
+	var out []int
+	for r := range lo {
+		if hi[r] < 0 || lo[r] >= float64(w) {
+			continue
+		}
+		row := (j0 + r) * w
+		for x := max(0, int(math.Floor(lo[r]))); x <= min(w-1, int(math.Floor(hi[r]))); x++ {
+			out = append(out, row+x)
 		}
 	}
 	return out
@@ -540,10 +573,9 @@ func trimEnds(ctx context.Context, g view, secs []section, boxes []prism, m Mask
 	}
 	pix := make([][]int, len(secs))
 	err := parallel.Chunks(ctx, len(secs), workers, 8, func(lo, hi int) {
-		stamp := make([]int32, m.W*m.H)
 		for i := lo; i < hi; i++ {
 			if secs[i].rad > 0 {
-				pix[i] = g.footprint(secs[i], m.W, m.H, stamp, int32(i+1))
+				pix[i] = g.footprint(secs[i], m.W, m.H)
 			}
 		}
 	})
