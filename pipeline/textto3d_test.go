@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/splatbench/splatbench/configs"
 	"github.com/splatbench/splatbench/pipeline/cuda"
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
 	"github.com/splatbench/splatbench/prompts"
@@ -51,19 +52,27 @@ func tinyModels(t *testing.T) (fluxDir, clipDir string) {
 	return filepath.Join(root, "flux"), clipDir
 }
 
+// tinyFluxProfile is tinyProfile with FLUX (steps steps at 64 px) and the
+// CLIP scorer on the tiny models.
+func tinyFluxProfile(t *testing.T, steps int) configs.Profile {
+	t.Helper()
+	fluxDir, clipDir := tinyModels(t)
+	p := tinyProfile()
+	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution, p.Text2Img.Steps = "flux", fluxDir, 64, steps
+	p.Score.ClipModel = clipDir
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestTextTo3DWithTinyModels runs the whole text-to-3D pipeline (FLUX →
 // fit → CLIP score → SPZ) on the CPU with the tiny models: it checks
 // shapes, step counts, determinism per seed and timing records, not
 // quality (the weights are random).
 func TestTextTo3DWithTinyModels(t *testing.T) {
 	t.Parallel()
-	fluxDir, clipDir := tinyModels(t)
-	p := tinyProfile()
-	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution, p.Text2Img.Steps = "flux", fluxDir, 64, 2
-	p.Score.ClipModel = clipDir
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	p := tinyFluxProfile(t, 2)
 	b := NewBuilder(slog.New(slog.DiscardHandler), "")
 	defer b.Close()
 	pl, err := b.Build(context.Background(), p)
@@ -126,14 +135,8 @@ func TestFluxEmptyPrompt(t *testing.T) {
 // the CPU, and says why it has no graph when no GPU memory could be had.
 func TestCUDAGraphWithoutGPU(t *testing.T) {
 	t.Parallel()
-	fluxDir, clipDir := tinyModels(t)
-	p := tinyProfile()
-	p.Text2Img.Source, p.Text2Img.Model, p.Text2Img.Resolution, p.Text2Img.Steps = "flux", fluxDir, 64, 1
-	p.Score.ClipModel = clipDir
+	p := tinyFluxProfile(t, 1)
 	p.Providers, p.CUDAGraph = []string{"cuda", "cpu"}, true
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
 	b := NewBuilder(slog.New(slog.NewTextHandler(&logs, nil)), "")
 	defer b.Close()
