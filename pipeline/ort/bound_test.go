@@ -211,3 +211,31 @@ func TestBoundErrors(t *testing.T) {
 		t.Errorf("%d buffers live after Close, want 0", got)
 	}
 }
+
+// TestBoundTerminate: the run options' terminate flag, which a cancelled
+// context sets, stops a bound run, and unset lets the next one go on (so
+// the two C API functions are the ones meant).
+func TestBoundTerminate(t *testing.T) {
+	rt := testRuntime(t)
+	path, sp := mixedModel(t, t.TempDir())
+	ctx := context.Background()
+	s, err := rt.NewSession(ctx, path, sp, nil, boundOn(&hostMemory{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in := [][]float32{make([]float32, 12), make([]float32, 5), make([]float32, 6), make([]float32, 4)}
+	b := s.bound
+	if err := b.c.check(b.c.runSetTerminate(b.runOpts)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, in...); err == nil || !strings.Contains(err.Error(), "terminate") {
+		t.Errorf("run with the terminate flag set: %v, want ONNX Runtime's terminate error", err)
+	}
+	if err := b.c.check(b.c.runUnsetTerminate(b.runOpts)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, in...); err != nil {
+		t.Errorf("run after unset: %v", err)
+	}
+}

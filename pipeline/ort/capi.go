@@ -18,8 +18,9 @@ import (
 //
 // Each function is found by its index in the OrtApi table that
 // OrtGetApiBase()->GetApi returns. ONNX Runtime only appends to that table,
-// so the indices hold for every later version; TestBoundMatchesSession runs
-// each of them against the library.
+// so the indices hold for every later version. TestBoundMatchesSession and
+// TestBoundTerminate run all but the CUDA provider's four against the
+// library; those ran on an H200 (docs/perf/ort-gpu.md, session 14).
 type capi struct {
 	getErrorMessage    func(st uintptr) string
 	releaseStatus      func(st uintptr)
