@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"runtime"
 	"slices"
 	"unsafe"
@@ -30,10 +29,11 @@ type boundConfig struct {
 
 // WithCUDAGraph runs the session, when the CUDA provider serves it, as a
 // CUDA graph: its inputs and outputs live in mem, the same GPU's memory,
-// bound once, and ONNX Runtime captures the kernels of the second run and
+// bound once, and ONNX Runtime captures the kernels of the third run and
 // replays them on every later one, instead of launching them one by one
-// from the host. Every tensor must have a static shape. A model with a node
-// the CUDA provider cannot run still runs, node by node, without the graph.
+// from the host. A model that cannot be bound (a dynamic shape) or whose
+// graph ONNX Runtime refuses (a copy between host and GPU inside the run)
+// runs unbound on the same provider, with a warning.
 func WithCUDAGraph(mem DeviceMemory) SessionOption {
 	return func(c *sessionConfig) { c.bound = &boundConfig{provider: CUDA, mem: mem, graph: true} }
 }
@@ -92,11 +92,10 @@ func (rt *Runtime) newBound(path string, ins, outs []slot, provider string, cfg 
 	case CPU:
 	case CUDA:
 		memName = "Cuda"
-		opts, err := cudaOptions()
+		opts, err := cudaOptions() // a new map every call
 		if err != nil {
 			return nil, err
 		}
-		opts = maps.Clone(opts)
 		if opts == nil {
 			opts = map[string]string{}
 		}
