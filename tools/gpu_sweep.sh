@@ -92,7 +92,7 @@ done
 	run agree-graph "$FT" -test.run '^TestCUDAGraphAgrees$' -test.v)
 (cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$M/flux" SPLATBENCH_CUDA_OPTIONS=prefer_nhwc=1 &&
 	run flux-models-nhwc "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
-run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20
+run matte-isnet-medium "$SB" bench --stage matte --set matte.model=isnet-medium "${gpu[@]}" -n 20 --cpuprofile "$L/matte-isnet-medium.prof"
 # BiRefNet's size (make_gpu_models.py --only ...,birefnet; random weights).
 if [[ -e $M/matte/birefnet/model.onnx ]]; then
 	run matte-birefnet "$SB" bench --stage matte --set "matte.model=$M/matte/birefnet/model.onnx" "${gpu[@]}" -n 20
@@ -237,7 +237,7 @@ if [[ -n $d ]] && wait_for "$d"; then
 			run "t2i-full-$res$sfx" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set "cuda_graph=$g" \
 				--set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 			run "all-full-$res$sfx" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set "cuda_graph=$g" \
-				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 5 --warmup 1
+				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 10 --warmup 1
 		done
 	done
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
