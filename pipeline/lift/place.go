@@ -504,18 +504,32 @@ func sections(m Mask, shape string) []section {
 
 // footprint returns the canvas pixels the filled cross-section sc covers
 // in the reference view, each once: those the picture of its outline
-// overlaps. A level section is convex and so is its picture, so each pixel
-// row holds one run, from the leftmost to the rightmost point of the
-// outline's polygon (vertices half a pixel apart) within the row.
+// overlaps (fillOverlap of outlinePolygon).
 func (g view) footprint(sc section, w, h int) []int {
+	return fillOverlap(g.outlinePolygon(sc), w, h)
+}
+
+// outlinePolygon returns the picture of sc's outline in the reference view:
+// its points half a pixel apart (at least 8), those in front of the camera.
+func (g view) outlinePolygon(sc section) [][2]float64 {
 	n := max(8, int(math.Ceil(sc.o.perim*sc.rad/(g.px/2))))
 	pts := make([][2]float64, 0, n)
-	vmin, vmax := math.Inf(1), math.Inf(-1)
 	for k := range n {
 		if u, v, ok := g.project(g.on(sc.a, sc.rad, sc.o, float64(k)/float64(n))); ok {
 			pts = append(pts, [2]float64{u, v})
-			vmin, vmax = min(vmin, v), max(vmax, v)
 		}
+	}
+	return pts
+}
+
+// fillOverlap returns the pixels of a w×h canvas (pixel x, y is the square
+// [x, x+1)×[y, y+1)) that the convex polygon pts (edges included) meets,
+// each once, row by row. A convex polygon holds one run per pixel row,
+// from the leftmost to the rightmost point of its part within the row.
+func fillOverlap(pts [][2]float64, w, h int) []int {
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		vmin, vmax = min(vmin, p[1]), max(vmax, p[1])
 	}
 	j0, j1 := max(0, int(math.Floor(vmin))), min(h-1, int(math.Floor(vmax)))
 	if len(pts) == 0 || j0 > j1 {
