@@ -29,6 +29,7 @@ td.mark{background:#fff3d6 !important;font-weight:600}
 table.meta th{text-align:left;background:none;border-bottom:1px solid #e3e6eb;font-weight:600;white-space:nowrap}
 table.meta td{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em;word-break:break-all}
 .scroll{overflow-x:auto}
+.scroll td,.scroll th{white-space:nowrap}
 figure{margin:1em 0}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{color:#505a6b;font-size:.92em;margin-top:.3em}
