@@ -11,17 +11,23 @@ import (
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
-// BenchmarkCLIPPreprocess: one 518² validator view to a 224² CLIP input.
+// BenchmarkCLIPPreprocess: one 518² validator view to a 224² CLIP input,
+// the preprocessing before session 16 (ref, the baseline) against Apply
+// (new).
 func BenchmarkCLIPPreprocess(b *testing.B) {
 	rgb := ramp(splat.ValidatorSize, splat.ValidatorSize)
 	for _, p := range []Preprocess{PreprocessCLIP, PreprocessValidator} {
 		b.Run(p.String(), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := p.Apply(rgb, splat.ValidatorSize, splat.ValidatorSize, CLIPInputSize); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/view")
+			benchtest.Ratio(b, "ms/view",
+				benchtest.Case{Name: "ref", Run: func() error {
+					_, err := applyRef(p, rgb, splat.ValidatorSize, splat.ValidatorSize, CLIPInputSize)
+					return err
+				}},
+				benchtest.Case{Name: "new", Run: func() error {
+					_, err := p.Apply(rgb, splat.ValidatorSize, splat.ValidatorSize, CLIPInputSize)
+					return err
+				}},
+			)
 		})
 	}
 }
@@ -51,16 +57,28 @@ func benchViews(b *testing.B, work func(workers int) error) {
 }
 
 // BenchmarkCLIPPreprocessViews: the 16 validator views to one batch
-// tensor.
+// tensor, on one core and on every core; at each, the preprocessing
+// before session 16 (ref, the baseline: applyRef per view, copied into
+// the batch) against applyViews (new).
 func BenchmarkCLIPPreprocessViews(b *testing.B) {
 	views := make([][]float32, splat.ValidatorViews)
 	for i := range views {
 		views[i] = ramp(splat.ValidatorSize, splat.ValidatorSize)
 	}
-	benchViews(b, func(workers int) error {
-		_, err := PreprocessCLIP.applyViews(views, splat.ValidatorSize, CLIPInputSize, workers)
-		return err
-	})
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			benchtest.Ratio(b, "ms/16-views",
+				benchtest.Case{Name: "ref", Run: func() error {
+					_, err := applyViewsRef(PreprocessCLIP, views, splat.ValidatorSize, CLIPInputSize, workers)
+					return err
+				}},
+				benchtest.Case{Name: "new", Run: func() error {
+					_, err := PreprocessCLIP.applyViews(views, splat.ValidatorSize, CLIPInputSize, workers)
+					return err
+				}},
+			)
+		})
+	}
 }
 
 // BenchmarkCompareViews: PSNR and SSIM of the 16 validator views at 518²

@@ -1,6 +1,7 @@
 package score
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -240,5 +241,76 @@ func TestPreprocessErrors(t *testing.T) {
 	}
 	if _, err := ParsePreprocess("x3"); err == nil {
 		t.Error("ParsePreprocess(x3): no error")
+	}
+}
+
+// TestPreprocessMatchesReference: Apply gives exactly, bit for bit, what
+// applyRef (the preprocessing before session 16) gives, for both modes,
+// down and up, square and not, down to 1×1, on random images (values a
+// little outside 0..1 too, to reach the 8-bit clamp) and on one with
+// infinities and NaNs.
+func TestPreprocessMatchesReference(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		w, h, size int
+		special    bool
+	}{
+		{518, 518, 224, false},
+		{518, 518, 224, true},
+		{300, 160, 224, false},
+		{160, 300, 224, false},
+		{519, 517, 224, false},
+		{1000, 37, 64, false},
+		{37, 53, 224, false},
+		{53, 37, 224, true},
+		{24, 24, 24, false},
+		{7, 3, 5, false},
+		{2, 9, 4, false},
+		{1, 1, 1, false},
+		{1, 1, 7, false},
+		{3, 1, 2, false},
+		{1, 5, 3, false},
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tt := range tests {
+		rgb := make([]float32, 3*tt.w*tt.h)
+		for i := range rgb {
+			rgb[i] = rng.Float32()*1.2 - 0.1
+		}
+		if tt.special {
+			for i, v := range []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 0, 1} {
+				rgb[rng.IntN(len(rgb))] = v
+				rgb[(i*7919)%len(rgb)] = v
+			}
+		}
+		for _, p := range []Preprocess{PreprocessCLIP, PreprocessValidator} {
+			name := fmt.Sprintf("%s %d×%d→%d special=%v", p, tt.w, tt.h, tt.size, tt.special)
+			want, err := applyRef(p, rgb, tt.w, tt.h, tt.size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.Apply(rgb, tt.w, tt.h, tt.size)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+			}
+			bad := 0
+			for i := range want {
+				g, w := got[i], want[i]
+				if math.Float32bits(g) == math.Float32bits(w) || (g != g && w != w) {
+					continue
+				}
+				if bad++; bad <= 3 {
+					n := tt.size * tt.size
+					t.Errorf("%s: channel %d x %d y %d = %v (%#x), the reference gives %v (%#x)",
+						name, i/n, i%n%tt.size, i%n/tt.size, g, math.Float32bits(g), w, math.Float32bits(w))
+				}
+			}
+			if bad > 3 {
+				t.Errorf("%s: %d values differ", name, bad)
+			}
+		}
 	}
 }
