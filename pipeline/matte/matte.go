@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/splatbench/splatbench/pipeline/models"
 	"github.com/splatbench/splatbench/pipeline/ort"
@@ -144,27 +143,15 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, log *slog.Logger) (
 		log.Info("matte model loaded", "model", path, "kind", k, "resolution", res, "provider", sess.Provider())
 		m := &Matte{sess: sess, kind: k, res: res, path: path, log: log}
 		if sess.Provider() != ort.CPU {
-			if err := m.warmUp(ctx); err != nil {
-				return nil, errors.Join(err, sess.Close())
+			// Its one-time costs would otherwise land in the first job and,
+			// through a memoised matte, in every job reusing it.
+			if err := sess.WarmUp(ctx); err != nil {
+				return nil, errors.Join(fmt.Errorf("matte: %w", err), sess.Close())
 			}
 		}
 		return m, nil
 	}
 	return nil, fmt.Errorf("matte: model %s fits no matting signature at %d×%d:\n  %s", path, res, res, strings.Join(why, "\n  "))
-}
-
-// warmUp runs the model once on a blank input. On a GPU provider the first
-// run pays one-time costs (cuDNN's algorithm searches, the arenas' growth):
-// 1.9 s for ISNet medium on an H100, where a run then takes 36 ms. Paid at
-// load, they do not land in the first job, nor, through a memoised matte, in
-// every job that reuses it.
-func (m *Matte) warmUp(ctx context.Context) error {
-	t0 := time.Now()
-	if _, err := m.sess.Run(ctx, make([]float32, 3*m.res*m.res)); err != nil {
-		return fmt.Errorf("matte: model %s: warm-up run: %w", m.path, err)
-	}
-	m.log.Info("matte model warmed up", "model", m.path, "provider", m.sess.Provider(), "seconds", time.Since(t0).Seconds())
-	return nil
 }
 
 // Kind is the model kind in use; Provider the execution provider serving it;

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"image"
 	"image/color"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -43,56 +42,6 @@ func greyImage(w, h int) *image.NRGBA {
 		}
 	}
 	return img
-}
-
-// TestWarmUp runs the load-time warm-up that a GPU provider gets (New calls
-// it for any provider but the CPU) on the CPU: one run, logged, and a failed
-// run is an error naming the model.
-func TestWarmUp(t *testing.T) {
-	rt := testRuntime(t)
-	const res = 64
-	path := fakeModel(t, t.TempDir(), "isnet-fake.onnx", "input", "output", res, 0.5)
-	var logs bytes.Buffer
-	m, err := New(t.Context(), rt, Options{Model: path, Resolution: res}, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if strings.Contains(logs.String(), "warmed up") {
-		t.Errorf("a CPU session was warmed up at load:\n%s", logs.String())
-	}
-	for _, tc := range []struct {
-		name    string
-		cancel  bool
-		want    string
-		wantErr bool
-	}{
-		{"runs", false, "matte model warmed up", false},
-		{"cancelled", true, "warm-up run", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			logs.Reset()
-			ctx, cancel := context.WithCancel(t.Context())
-			if tc.cancel {
-				cancel()
-			}
-			defer cancel()
-			err := m.warmUp(ctx)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("warmUp: %v, want error %v", err, tc.wantErr)
-			}
-			got := logs.String()
-			if err != nil {
-				got = err.Error()
-				if !strings.Contains(got, path) {
-					t.Errorf("error %q does not name the model %s", got, path)
-				}
-			}
-			if !strings.Contains(got, tc.want) {
-				t.Errorf("got %q, want it to contain %q", got, tc.want)
-			}
-		})
-	}
 }
 
 func TestRunWithFakeISNet(t *testing.T) {

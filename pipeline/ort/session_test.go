@@ -223,3 +223,43 @@ func TestNewSessionMismatch(t *testing.T) {
 		t.Errorf("NewSession with a wrong spec = %v", err)
 	}
 }
+
+func TestSessionWarmUp(t *testing.T) {
+	rt := testRuntime(t)
+	dir := t.TempDir()
+	static := Spec{
+		Inputs:  []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)},
+		Outputs: []Tensor{T("sum", Float32, 1, 3, 4, 4)},
+	}
+	dynamic := Spec{Inputs: []Tensor{T("x", Float32, -1, 4)}, Outputs: []Tensor{T("y", Float32, -1, 4)}}
+	for _, tc := range []struct {
+		name    string
+		path    string
+		spec    Spec
+		close   bool
+		runs    int64  // the session's runs after the warm-up
+		wantErr string // "" for none
+	}{
+		{"static", addModel(t, dir), static, false, 1, ""},
+		{"dynamic", dynamicModel(t, dir), dynamic, false, 0, `input "x" has a dynamic shape [-1 4]`},
+		{"closed", addModel(t, dir), static, true, 0, "warm-up: model"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := rt.NewSession(t.Context(), tc.path, tc.spec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if tc.close {
+				s.Close()
+			}
+			err = s.WarmUp(t.Context())
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("WarmUp = %v, want error containing %q", err, tc.wantErr)
+			}
+			if got := s.runs.Load(); got != tc.runs {
+				t.Errorf("runs after WarmUp = %d, want %d", got, tc.runs)
+			}
+		})
+	}
+}

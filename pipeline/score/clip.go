@@ -157,6 +157,15 @@ func NewCLIP(ctx context.Context, rt *ort.Runtime, opts CLIPOptions, log *slog.L
 	}
 	log.Info("clip loaded", "text", textPath, "image", imagePath, "masked", c.masked, "seq", c.seq, "size", c.size,
 		"batch", c.batch, "preprocess", opts.Preprocess.String(), "provider", c.image.Provider())
+	// A GPU provider's one-time costs belong to the load, not the first score.
+	for _, s := range []*ort.Session{c.text, c.image} {
+		if s.Provider() == ort.CPU {
+			continue
+		}
+		if err := s.WarmUp(ctx); err != nil {
+			return nil, errors.Join(fmt.Errorf("clip: %w", err), c.Close())
+		}
+	}
 	return c, nil
 }
 
