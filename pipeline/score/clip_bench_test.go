@@ -32,16 +32,19 @@ func BenchmarkCLIPPreprocess(b *testing.B) {
 	}
 }
 
-// BenchmarkResizeRGB: one 518² view to 224² with PIL's kernel, resizing
-// the interleaved image at once against each plane on its own (the
-// baseline, the resize before session 12).
+// BenchmarkResizeRGB: one 518² view to 224² with PIL's kernel: each
+// plane on its own (the baseline, the resize before session 12), the
+// interleaved image at once (before session 16) and the streamed resize
+// on flat taps (into planes, as the others).
 func BenchmarkResizeRGB(b *testing.B) {
 	n := splat.ValidatorSize
 	rgb := ramp(n, n)
-	xs, ys := pilWeights(n, CLIPInputSize), pilWeights(n, CLIPInputSize)
+	xs, ys := refPilWeights(n, CLIPInputSize), refPilWeights(n, CLIPInputSize)
+	fx, fy := pilTaps(n, CLIPInputSize), pilTaps(n, CLIPInputSize)
 	benchtest.Ratio(b, "ms/view",
 		benchtest.Case{Name: "planes", Run: func() error { resizePlanes(rgb, n, n, xs, ys); return nil }},
-		benchtest.Case{Name: "rgb", Run: func() error { resizeRGB(rgb, n, n, xs, ys); return nil }},
+		benchtest.Case{Name: "rgb", Run: func() error { refResizeRGB(rgb, n, n, xs, ys); return nil }},
+		benchtest.Case{Name: "stream", Run: func() error { resizeRGB(rgb, n, n, fx, fy); return nil }},
 	)
 }
 

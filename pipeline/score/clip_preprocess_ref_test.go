@@ -130,6 +130,37 @@ func refResizeRGB(rgb []float32, w, h int, xs, ys []refTaps) [3][]float32 {
 	return out
 }
 
+// refResize64 is refResizeRGB stopping before the float32 rounding: the
+// interleaved float64 sums (ow×oh×3).
+func refResize64(rgb []float32, w, h int, xs, ys []refTaps) []float64 {
+	ow := len(xs)
+	tmp := make([]float64, 3*ow*h)
+	for y := range h {
+		row, dst := rgb[3*y*w:3*(y+1)*w], tmp[3*y*ow:3*(y+1)*ow]
+		for x, t := range xs {
+			var r, g, b float64
+			for k, i := range t.idx {
+				wt, j := t.w[k], 3*i
+				r += wt * float64(row[j])
+				g += wt * float64(row[j+1])
+				b += wt * float64(row[j+2])
+			}
+			dst[3*x], dst[3*x+1], dst[3*x+2] = r, g, b
+		}
+	}
+	out := make([]float64, 3*ow*len(ys))
+	for y, t := range ys {
+		acc := out[3*y*ow : 3*(y+1)*ow]
+		for k, i := range t.idx {
+			wt, src := t.w[k], tmp[3*i*ow:3*(i+1)*ow]
+			for j, v := range src {
+				acc[j] += wt * v
+			}
+		}
+	}
+	return out
+}
+
 // refPilWeights are PIL's resample coefficients for BICUBIC (a = −0.5,
 // support 2 scaled by the downsampling factor, normalised, edges cut).
 func refPilWeights(in, out int) []refTaps {

@@ -18,22 +18,24 @@ func TestResampleGolden(t *testing.T) {
 	src := []float32{0, 1, 2, 3}
 	tests := []struct {
 		name string
-		taps []taps
+		taps tapTable
 		want []float32
 	}{
 		// torch: x = (i+0.5)·2 − 0.5 = 0.5, 2.5; a = −0.75 weights
 		// (−0.09375, 0.59375, 0.59375, −0.09375), edge-clamped.
-		{"torch", torchCubicWeights(4, 2), []float32{0.40625, 2.59375}},
+		{"torch", torchTaps(4, 2), []float32{0.40625, 2.59375}},
 		// PIL: centre 1, support 4, taps k(−0.25), k(0.25), k(0.75), k(1.25)
 		// with a = −0.5, normalised by their sum 1.890625.
-		{"pil", pilWeights(4, 2), []float32{1.109375 / 1.890625, 3 - 1.109375/1.890625}},
+		{"pil", pilTaps(4, 2), []float32{1.109375 / 1.890625, 3 - 1.109375/1.890625}},
 	}
 	gray := make([]float32, 0, 3*len(src))
 	for _, v := range src {
 		gray = append(gray, v, v, v)
 	}
+	var one tapTable
+	one.add([]int32{0}, []float64{1})
 	for _, tt := range tests {
-		got := resizeRGB(gray, 4, 1, tt.taps, []taps{{idx: []int{0}, w: []float64{1}}})
+		got := resizeRGB(gray, 4, 1, tt.taps, one)
 		for c := range 3 {
 			if diff := cmp.Diff(tt.want, got[c], cmpopts.EquateApprox(0, 1e-6)); diff != "" {
 				t.Errorf("%s, channel %d (-want +got):\n%s", tt.name, c, diff)
@@ -42,10 +44,55 @@ func TestResampleGolden(t *testing.T) {
 	}
 }
 
+// resizeRGB is the resize Apply streams, into three planes.
+func resizeRGB(rgb []float32, w, h int, xs, ys tapTable) [3][]float32 {
+	ow, oh := xs.n(), ys.n()
+	var out [3][]float32
+	for c := range 3 {
+		out[c] = make([]float32, ow*oh)
+	}
+	new(resizeScratch).resize(rgb, w, h, xs, ys, func(y int, acc []float64) {
+		for x := range ow {
+			for c := range 3 {
+				out[c][y*ow+x] = float32(acc[3*x+c])
+			}
+		}
+	})
+	return out
+}
+
+// TestTapsMatchReference: the flat tap tables hold exactly the taps of
+// the per-output ones before session 16.
+func TestTapsMatchReference(t *testing.T) {
+	t.Parallel()
+	for _, sz := range [][2]int{{518, 224}, {300, 420}, {160, 224}, {37, 224}, {1, 1}, {1, 7}, {7, 1}, {4, 2}} {
+		for _, k := range []struct {
+			name string
+			flat func(in, out int) tapTable
+			ref  func(in, out int) []refTaps
+		}{{"pil", pilTaps, refPilWeights}, {"torch", torchTaps, refTorchCubicWeights}} {
+			got, want := k.flat(sz[0], sz[1]), k.ref(sz[0], sz[1])
+			if got.n() != len(want) || len(got.off) != len(want)+1 {
+				t.Fatalf("%s %d→%d: %d outputs, want %d", k.name, sz[0], sz[1], got.n(), len(want))
+			}
+			for i, r := range want {
+				idx, w := got.idx[got.off[i]:got.off[i+1]], got.w[got.off[i]:got.off[i+1]]
+				ok := len(idx) == len(r.idx) && slices.Equal(w, r.w) && int(got.lo[i]) == slices.Min(r.idx) && int(got.hi[i]) == slices.Max(r.idx)
+				for k := range min(len(idx), len(r.idx)) {
+					ok = ok && int(idx[k]) == r.idx[k]
+				}
+				if !ok {
+					t.Errorf("%s %d→%d output %d: taps %v %v (lo %d hi %d), want %v %v", k.name, sz[0], sz[1], i, idx, w, got.lo[i], got.hi[i], r.idx, r.w)
+				}
+			}
+		}
+	}
+}
+
 // resizePlane is the plain separable resize of one channel plane, rows
-// first, each output summing its taps in order: the reference resizeRGB
-// must equal bit for bit, and the baseline of BenchmarkResizeRGB.
-func resizePlane(src []float32, w, h int, xs, ys []taps) []float32 {
+// first, each output summing its taps in order: the resize must equal it
+// bit for bit, and it is the baseline of BenchmarkResizeRGB.
+func resizePlane(src []float32, w, h int, xs, ys []refTaps) []float32 {
 	ow := len(xs)
 	tmp := make([]float64, ow*h)
 	for y := range h {
@@ -71,7 +118,7 @@ func resizePlane(src []float32, w, h int, xs, ys []taps) []float32 {
 }
 
 // resizePlanes is resizePlane on each channel of an interleaved image.
-func resizePlanes(rgb []float32, w, h int, xs, ys []taps) [3][]float32 {
+func resizePlanes(rgb []float32, w, h int, xs, ys []refTaps) [3][]float32 {
 	var out [3][]float32
 	for c := range 3 {
 		plane := make([]float32, w*h)
@@ -92,20 +139,23 @@ func TestResizeRGBMatchesPlanes(t *testing.T) {
 	tests := []struct {
 		name         string
 		w, h, ow, oh int
-		weights      func(in, out int) []taps
+		weights      func(in, out int) []refTaps
+		taps         func(in, out int) tapTable
 	}{
-		{"pil down", 518, 518, 224, 224, pilWeights},
-		{"pil wide", 300, 160, 420, 224, pilWeights},
-		{"torch down", 518, 518, 224, 224, torchCubicWeights},
-		{"torch up", 37, 53, 224, 224, torchCubicWeights},
+		{"pil down", 518, 518, 224, 224, refPilWeights, pilTaps},
+		{"pil wide", 300, 160, 420, 224, refPilWeights, pilTaps},
+		{"torch down", 518, 518, 224, 224, refTorchCubicWeights, torchTaps},
+		{"torch up", 37, 53, 224, 224, refTorchCubicWeights, torchTaps},
+		{"torch 1 row", 5, 1, 3, 9, refTorchCubicWeights, torchTaps},
+		{"pil 2 rows", 9, 2, 4, 3, refPilWeights, pilTaps},
 	}
 	for _, tt := range tests {
 		rgb := make([]float32, 3*tt.w*tt.h)
 		for i := range rgb {
 			rgb[i] = rng.Float32()
 		}
-		xs, ys := tt.weights(tt.w, tt.ow), tt.weights(tt.h, tt.oh)
-		want, got := resizePlanes(rgb, tt.w, tt.h, xs, ys), resizeRGB(rgb, tt.w, tt.h, xs, ys)
+		want := resizePlanes(rgb, tt.w, tt.h, tt.weights(tt.w, tt.ow), tt.weights(tt.h, tt.oh))
+		got := resizeRGB(rgb, tt.w, tt.h, tt.taps(tt.w, tt.ow), tt.taps(tt.h, tt.oh))
 		for c := range 3 {
 			if len(got[c]) != len(want[c]) {
 				t.Fatalf("%s, channel %d: %d values, want %d", tt.name, c, len(got[c]), len(want[c]))
@@ -311,6 +361,83 @@ func TestPreprocessMatchesReference(t *testing.T) {
 			if bad > 3 {
 				t.Errorf("%s: %d values differ", name, bad)
 			}
+		}
+	}
+}
+
+// TestCLIPLevel: clip8 finds each sample's 8-bit level as the rounding
+// does, around every level step, at the edges and far outside 0..1.
+func TestCLIPLevel(t *testing.T) {
+	t.Parallel()
+	as := []float64{0, math.Copysign(0, -1), -1, 2, 1, 0.5 / 255, math.SmallestNonzeroFloat64, math.MaxFloat64, -math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.MaxFloat32, 1e39, 254.5 / 255, 0.999}
+	for q := 1; q < 256; q++ {
+		s := levelStep[q]
+		as = append(as, s, math.Nextafter(s, 0), math.Nextafter(s, 2), (float64(q)-0.5)/255, float64(q)/255)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		as = append(as, rng.Float64()*1.1-0.05)
+	}
+	for _, a := range as {
+		for c := range 3 {
+			want := clipNorm(level(a), c)
+			if got := clip8(&clipLUT[c], a, c); math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("clip8(%v) channel %d = %v, want %v (level %v)", a, c, got, want, level(a))
+			}
+		}
+	}
+	if got := clip8(&clipLUT[0], math.NaN(), 0); got == got {
+		t.Errorf("clip8(NaN) = %v, want NaN", got)
+	}
+}
+
+// TestResizeMatchesReference64: the streamed resize's float64 sums, before
+// any rounding to float32, are bit for bit those of the resize before
+// session 16 (so each sums its taps in the same order), for both
+// kernels, down and up, and for windows of the output as CLIP's crop
+// takes them.
+func TestResizeMatchesReference64(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 8))
+	tests := []struct {
+		name         string
+		w, h, ow, oh int
+		x0, y0, n, m int // the window: outputs x0..x0+n−1, y0..y0+m−1
+		ref          func(in, out int) []refTaps
+		flat         func(in, out int) tapTable
+	}{
+		{"pil down", 518, 518, 224, 224, 0, 0, 224, 224, refPilWeights, pilTaps},
+		{"pil wide crop", 300, 160, 420, 224, 98, 0, 224, 224, refPilWeights, pilTaps},
+		{"pil tall crop", 61, 150, 40, 98, 0, 29, 40, 40, refPilWeights, pilTaps},
+		{"pil up", 37, 53, 224, 320, 0, 48, 224, 224, refPilWeights, pilTaps},
+		{"torch down", 518, 518, 224, 224, 0, 0, 224, 224, refTorchCubicWeights, torchTaps},
+		{"torch up", 37, 53, 224, 224, 0, 0, 224, 224, refTorchCubicWeights, torchTaps},
+		{"torch 1 row", 5, 1, 3, 9, 0, 0, 3, 9, refTorchCubicWeights, torchTaps},
+		{"pil 1×1", 1, 1, 1, 1, 0, 0, 1, 1, refPilWeights, pilTaps},
+	}
+	for _, tt := range tests {
+		rgb := make([]float32, 3*tt.w*tt.h)
+		for i := range rgb {
+			rgb[i] = rng.Float32()
+		}
+		want := refResize64(rgb, tt.w, tt.h, tt.ref(tt.w, tt.ow), tt.ref(tt.h, tt.oh))
+		xs, ys := tt.flat(tt.w, tt.ow).sub(tt.x0, tt.x0+tt.n), tt.flat(tt.h, tt.oh).sub(tt.y0, tt.y0+tt.m)
+		rows := 0
+		new(resizeScratch).resize(rgb, tt.w, tt.h, xs, ys, func(y int, acc []float64) {
+			rows++
+			if y != rows-1 || len(acc) != 3*tt.n {
+				t.Fatalf("%s: row %d (%d values) after %d rows, want %d values", tt.name, y, len(acc), rows-1, 3*tt.n)
+			}
+			ref := want[3*((tt.y0+y)*tt.ow+tt.x0):][:3*tt.n]
+			for j := range acc {
+				if math.Float64bits(acc[j]) != math.Float64bits(ref[j]) {
+					t.Fatalf("%s: x %d y %d channel %d = %v, the reference gives %v", tt.name, j/3, y, j%3, acc[j], ref[j])
+				}
+			}
+		})
+		if rows != tt.m {
+			t.Errorf("%s: %d rows, want %d", tt.name, rows, tt.m)
 		}
 	}
 }
