@@ -2,9 +2,11 @@ package matte
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
@@ -94,22 +96,7 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 	parallel.For(h, g.workers, func(lo, hi int) {
 		n := 0
 		for y := lo; y < hi; y++ {
-			st, row := g.st[y*w:y*w+w], pixRow(img, y, 0, w)
-			for x := range st {
-				p := [4]uint8(row[4*x : 4*x+4])
-				s := uint8(0)
-				if near.has(p) {
-					s = stBG
-				}
-				if p[3] >= 128 {
-					s |= stObj
-					n++
-				}
-				if p[3] >= fillAlpha {
-					s |= stHalf
-				}
-				st[x] = s
-			}
+			n += classify(g.st[y*w:y*w+w], pixRow(img, y, 0, w), near)
 		}
 		object.Add(int64(n))
 	})
@@ -157,16 +144,7 @@ func Key(img *image.NRGBA, tol float64, addInside bool) (*image.NRGBA, Keyed, er
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	parallel.For(h, g.workers, func(lo, hi int) {
 		for y := lo; y < hi; y++ {
-			o := out.Pix[y*out.Stride : y*out.Stride+4*w]
-			copy(o, img.Pix[y*img.Stride:y*img.Stride+4*w])
-			for x, s := range g.st[y*w : y*w+w] {
-				switch {
-				case s&stReached != 0:
-					o[4*x+3] = 0
-				case s&accept != 0:
-					o[4*x+3] = 255
-				}
-			}
+			g.outRow(out.Pix[y*out.Stride:y*out.Stride+4*w], pixRow(img, y, 0, w), g.st[y*w:y*w+w], accept)
 		}
 	})
 	k.Applied = true
@@ -224,27 +202,42 @@ func (g *keyGrid) border(f func(y, x0, x1 int)) {
 // (x, y) through pixels inside r whose state s has s&mask == want,
 // (x, y) included; set must make that false. It returns how many pixels
 // it set and how many of those had a bit of count. It fills a row's run
-// at a time and keeps one seed for each run of the rows above and below.
+// at a time, 8 states a word where it can, and keeps one seed for each
+// run of the rows above and below.
 func (g *keyGrid) fill(r keyRect, x, y int, mask, want, set, count uint8) (n, counted int) {
 	w, st := g.w, g.st
+	m := match{mask: mask, want: want}
+	setW, countW := uint64(set)*ones, uint64(count)*ones
 	stack := append(g.stack[:0], y*w+x)
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if st[i]&mask != want {
+		if !m.is(st[i]) {
 			continue
 		}
 		y := i / w
 		row := st[y*w+r.x0 : y*w+r.x1]
 		x := i - y*w - r.x0
 		lo, hi := x, x+1
-		for lo > 0 && row[lo-1]&mask == want {
+		for lo >= 8 && m.all(load8(row[lo-8:])) {
+			lo -= 8
+		}
+		for lo > 0 && m.is(row[lo-1]) {
 			lo--
 		}
-		for hi < len(row) && row[hi]&mask == want {
+		for hi+8 <= len(row) && m.all(load8(row[hi:])) {
+			hi += 8
+		}
+		for hi < len(row) && m.is(row[hi]) {
 			hi++
 		}
-		for j := lo; j < hi; j++ {
+		j := lo
+		for ; j+8 <= hi; j += 8 {
+			v := load8(row[j:])
+			counted += bits.OnesCount64(v & countW)
+			binary.LittleEndian.PutUint64(row[j:], v|setW)
+		}
+		for ; j < hi; j++ {
 			if row[j]&count != 0 {
 				counted++
 			}
@@ -255,21 +248,60 @@ func (g *keyGrid) fill(r keyRect, x, y int, mask, want, set, count uint8) (n, co
 			if ny < r.y0 || ny >= r.y1 {
 				continue
 			}
-			base := ny*w + r.x0
-			next := st[base+lo : base+hi]
+			base := ny*w + r.x0 + lo
+			next := st[base : base+hi-lo]
 			in := false
-			for j, s := range next {
-				if s&mask != want {
+			j := 0
+			for j < len(next) {
+				if j+8 <= len(next) {
+					v := load8(next[j:])
+					if m.all(v) {
+						if !in {
+							stack = append(stack, base+j)
+							in = true
+						}
+						j += 8
+						continue
+					}
+					if !m.any(v) {
+						in = false
+						j += 8
+						continue
+					}
+				}
+				if !m.is(next[j]) {
 					in = false
 				} else if !in {
-					stack = append(stack, base+lo+j)
+					stack = append(stack, base+j)
 					in = true
 				}
+				j++
 			}
 		}
 	}
 	g.stack = stack
 	return n, counted
+}
+
+// ones has a 1 in each byte: uint64(b)*ones is 8 bytes b.
+const ones = 0x0101010101010101
+
+func load8(b []uint8) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// match is the test s&mask == want of a state s, also on the 8 states of
+// a word.
+type match struct{ mask, want uint8 }
+
+func (m match) is(s uint8) bool { return s&m.mask == m.want }
+
+// all says whether all 8 states of v match.
+func (m match) all(v uint64) bool { return v&(uint64(m.mask)*ones) == uint64(m.want)*ones }
+
+// any says whether some state of v matches: whether (v&mask)^want has a
+// zero byte.
+func (m match) any(v uint64) bool {
+	d := v&(uint64(m.mask)*ones) ^ uint64(m.want)*ones
+	return (d-ones)&^d&(0x80*ones) != 0
 }
 
 // object marks stOn the pixels that are object after the backdrop is
@@ -282,10 +314,23 @@ func (g *keyGrid) object() keyRect {
 		b := keyRect{g.w, g.h, 0, 0}
 		for y := lo; y < hi; y++ {
 			row := g.st[y*g.w : y*g.w+g.w]
-			first := -1
-			last := -1
-			for x, s := range row {
-				if s&(stObj|stReached) == stObj {
+			first, last := -1, -1
+			x := 0
+			for ; x+8 <= len(row); x += 8 {
+				v := load8(row[x:])
+				// stObj and not stReached, at stObj's bit of each byte.
+				on := v & (stObj * ones) &^ (v >> 2 & (stObj * ones))
+				if on == 0 {
+					continue
+				}
+				binary.LittleEndian.PutUint64(row[x:], v|on<<3)
+				if first < 0 {
+					first = x + bits.TrailingZeros64(on)/8
+				}
+				last = x + (63-bits.LeadingZeros64(on))/8
+			}
+			for ; x < len(row); x++ {
+				if s := row[x]; s&(stObj|stReached) == stObj {
 					row[x] = s | stOn
 					if first < 0 {
 						first = x
@@ -304,6 +349,45 @@ func (g *keyGrid) object() keyRect {
 	return box
 }
 
+// outRow writes a row of Key's picture: the row in, with alpha 0 on the
+// pixels reached and 255 on those with a bit of accept.
+func (g *keyGrid) outRow(o, in, st []uint8, accept uint8) {
+	const noAlpha = 0x00ffffff00ffffff
+	x := 0
+	for ; x+8 <= len(st); x += 8 {
+		v := load8(st[x:])
+		o, in := o[4*x:4*x+32], in[4*x:4*x+32]
+		switch {
+		case v&(uint64(stReached|accept)*ones) == 0:
+			for k := 0; k < 32; k += 8 {
+				binary.LittleEndian.PutUint64(o[k:], load8(in[k:]))
+			}
+			continue
+		case v&(stReached*ones) == stReached*ones:
+			for k := 0; k < 32; k += 8 {
+				binary.LittleEndian.PutUint64(o[k:], load8(in[k:])&noAlpha)
+			}
+			continue
+		}
+		copy(o, in)
+		for k, s := range st[x : x+8] {
+			if s&stReached != 0 {
+				o[4*k+3] = 0
+			} else if s&accept != 0 {
+				o[4*k+3] = 255
+			}
+		}
+	}
+	copy(o[4*x:], in[4*x:])
+	for ; x < len(st); x++ {
+		if s := st[x]; s&stReached != 0 {
+			o[4*x+3] = 0
+		} else if s&accept != 0 {
+			o[4*x+3] = 255
+		}
+	}
+}
+
 // grow makes object (stOn, and the bit mark), from the object outwards,
 // every pixel inside r that is not object, not of the backdrop's colour
 // and has the bit ok, and says how many it made.
@@ -311,10 +395,15 @@ func (g *keyGrid) grow(r keyRect, ok, mark uint8) int {
 	const mask = stOn | stBG
 	w, st := g.w, g.st
 	n := 0
+	m := match{mask: mask | ok, want: ok}
 	for y := r.y0; y < r.y1; y++ {
 		for x := r.x0; x < r.x1; x++ {
 			i := y*w + x
-			if st[i]&(mask|ok) != ok {
+			if x+8 <= r.x1 && !m.any(load8(st[i:])) {
+				x += 7
+				continue
+			}
+			if !m.is(st[i]) {
 				continue
 			}
 			if x > 0 && st[i-1]&stOn != 0 || x+1 < w && st[i+1]&stOn != 0 ||
@@ -335,7 +424,11 @@ func (g *keyGrid) markNotShade(r keyRect, tol float64) {
 	parallel.For(r.y1-r.y0, g.workers, func(lo, hi int) {
 		for y := r.y0 + lo; y < r.y0+hi; y++ {
 			st, row := g.st[y*g.w+r.x0:y*g.w+r.x1], pixRow(g.img, y, r.x0, r.x1)
-			for x := range st {
+			for x := 0; x < len(st); x++ {
+				if x+8 <= len(st) && !(match{mask: stOn | stBG}).any(load8(st[x:])) {
+					x += 7
+					continue
+				}
 				if st[x]&(stOn|stBG) == 0 && !shade.is([4]uint8(row[4*x:4*x+4])) {
 					st[x] |= stNotShade
 				}
@@ -354,8 +447,41 @@ func (p *keyPalette) add(c [4]uint8) {
 	p[int(c[0]/keyBin)*keyBins+int(c[1]/keyBin)] |= 1 << (c[2] / keyBin)
 }
 
-func (p *keyPalette) has(c [4]uint8) bool {
-	return p[int(c[0]/keyBin)*keyBins+int(c[1]/keyBin)]>>(c[2]/keyBin)&1 != 0
+// classify sets the states st of a row of pixels px (4 bytes each): stBG
+// if the colour is in near, stObj and stHalf by alpha. It returns how
+// many have stObj.
+func classify(st, px []uint8, near *keyPalette) int {
+	n := uint32(0)
+	for len(st) >= 4 && len(px) >= 16 {
+		s0, n0 := near.state(binary.LittleEndian.Uint32(px[0:]))
+		s1, n1 := near.state(binary.LittleEndian.Uint32(px[4:]))
+		s2, n2 := near.state(binary.LittleEndian.Uint32(px[8:]))
+		s3, n3 := near.state(binary.LittleEndian.Uint32(px[12:]))
+		binary.LittleEndian.PutUint32(st, s0|s1<<8|s2<<16|s3<<24)
+		n += n0 + n1 + n2 + n3
+		st, px = st[4:], px[16:]
+	}
+	for x := range st {
+		s, o := near.state(binary.LittleEndian.Uint32(px[4*x:]))
+		st[x] = uint8(s)
+		n += o
+	}
+	return int(n)
+}
+
+// keyPalette and state take a bin for the top 6 bits of a channel: this
+// fails to compile unless keyBin is 4.
+var _ = [1]struct{}{}[keyBin-4]
+
+// state is the state of a pixel v (red in the low byte, alpha in the
+// high): stBG if its colour is in the palette, stObj and stHalf by alpha;
+// and 1 if it has stObj, else 0.
+func (p *keyPalette) state(v uint32) (uint32, uint32) {
+	// keyBin is 4: the bins are the top 6 bits of each channel.
+	bg := uint32(p[v&0xfc<<4|v>>10&0x3f]>>(v>>18&0x3f)) & 1
+	a := v >> 24
+	// a ≥ fillAlpha: a+256-fillAlpha reaches bit 8.
+	return bg | a>>7<<1 | (a+256-fillAlpha)>>8<<2, a >> 7
 }
 
 // dilate returns the palette grown by r bins along each channel (a box).
@@ -398,16 +524,31 @@ type shadeTest struct {
 
 const shadeCells = 64
 
+// shadeCell is the chromaticity cell of a colour: red and green over the
+// sum, in 64ths. It divides by multiplying with shadeRecip.
 func shadeCell(p [4]uint8) (int, int) {
-	s := max(int(p[0])+int(p[1])+int(p[2]), 1)
-	return int(p[0]) * (shadeCells - 1) / s, int(p[1]) * (shadeCells - 1) / s
+	r := shadeRecip[int(p[0])+int(p[1])+int(p[2])]
+	return int(uint64(p[0]) * (shadeCells - 1) * r >> 32), int(uint64(p[1]) * (shadeCells - 1) * r >> 32)
 }
+
+// shadeRecip[s] is ⌊2³²/max(s, 1)⌋+1: for n < 2¹⁴, n·shadeRecip[s]>>32 is
+// n/max(s, 1) rounded down (the error, under n/2³² < 2⁻¹⁸, is less than
+// the 1/s a fraction falls short of the next whole number).
+var shadeRecip = func() (t [3*255 + 1]uint64) {
+	for s := range t {
+		t[s] = 1<<32/uint64(max(s, 1)) + 1
+	}
+	return t
+}()
 
 func newShadeTest(g *keyGrid, tol float64) *shadeTest {
 	const n = shadeCells
 	t := &shadeTest{slack: int(3 * tol)}
-	for i := range t.bright {
-		t.bright[i] = -1
+	// The brightest border sum in each cell, then in each cell and its 8
+	// neighbours.
+	var cell [n * n]int
+	for i := range cell {
+		cell[i] = -1
 	}
 	g.border(func(y, x0, x1 int) {
 		row := pixRow(g.img, y, x0, x1)
@@ -417,14 +558,20 @@ func newShadeTest(g *keyGrid, tol float64) *shadeTest {
 				continue
 			}
 			cr, cg := shadeCell(p)
-			s := int(p[0]) + int(p[1]) + int(p[2])
-			for r := max(0, cr-1); r <= min(n-1, cr+1); r++ {
-				for g := max(0, cg-1); g <= min(n-1, cg+1); g++ {
-					t.bright[r*n+g] = max(t.bright[r*n+g], s)
-				}
-			}
+			cell[cr*n+cg] = max(cell[cr*n+cg], int(p[0])+int(p[1])+int(p[2]))
 		}
 	})
+	for cr := range n {
+		for cg := range n {
+			b := -1
+			for r := max(0, cr-1); r <= min(n-1, cr+1); r++ {
+				for g := max(0, cg-1); g <= min(n-1, cg+1); g++ {
+					b = max(b, cell[r*n+g])
+				}
+			}
+			t.bright[cr*n+cg] = b
+		}
+	}
 	return t
 }
 

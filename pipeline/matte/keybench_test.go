@@ -262,6 +262,19 @@ func checkKeyMatches(t *testing.T, img *image.NRGBA, tol float64, fill bool) {
 	}
 }
 
+// TestShadeRecip: shadeCell's multiplication by shadeRecip divides
+// exactly for every numerator it can get (a channel times 63) and every
+// sum of three channels.
+func TestShadeRecip(t *testing.T) {
+	for s := range len(shadeRecip) {
+		for n := range 255*(shadeCells-1) + 1 {
+			if got, want := uint64(n)*shadeRecip[s]>>32, uint64(n/max(s, 1)); got != want {
+				t.Fatalf("%d/%d: %d, want %d", n, s, got, want)
+			}
+		}
+	}
+}
+
 // FuzzKeyMatchesReference holds Key to keyRef on arbitrary small pictures
 // of a few colours.
 func FuzzKeyMatchesReference(f *testing.F) {
