@@ -150,10 +150,11 @@ func TestKeyErrors(t *testing.T) {
 }
 
 // FuzzKey keys arbitrary small pictures (any colours, any alpha): no
-// panic, the same size out, colours untouched, and the matte left alone
-// whenever the key is not applied.
+// panic, the same size out, colours untouched, the matte left alone
+// whenever the key is not applied, and the same result as keyRef's.
 func FuzzKey(f *testing.F) {
 	f.Add(uint8(9), uint8(7), []byte{1, 2, 3, 255, 200, 10, 10, 0}, 12.0, true)
+	f.Add(uint8(30), uint8(20), []byte{240, 240, 240, 0, 240, 240, 240, 0, 240, 240, 240, 0, 30, 20, 200, 60, 240, 240, 240, 0, 30, 20, 200, 255}, 12.0, true)
 	f.Add(uint8(3), uint8(3), []byte{255, 255, 255, 0}, 0.0, false)
 	f.Fuzz(func(t *testing.T, w, h uint8, pix []byte, tol float64, fill bool) {
 		if w == 0 || h == 0 || len(pix) == 0 {
@@ -163,6 +164,7 @@ func FuzzKey(f *testing.F) {
 		for i := range img.Pix {
 			img.Pix[i] = pix[i%len(pix)]
 		}
+		checkKeyMatches(t, img, tol, fill)
 		out, k, err := Key(img, tol, fill)
 		if err != nil {
 			if tol >= 0 && tol <= 128 {

@@ -275,24 +275,6 @@ func TestShadeRecip(t *testing.T) {
 	}
 }
 
-// FuzzKeyMatchesReference holds Key to keyRef on arbitrary small pictures
-// of a few colours.
-func FuzzKeyMatchesReference(f *testing.F) {
-	f.Add(uint8(9), uint8(7), []byte{1, 2, 3, 255, 200, 10, 10, 0}, 12.0, true)
-	f.Add(uint8(30), uint8(20), []byte{240, 240, 240, 0, 240, 240, 240, 0, 240, 240, 240, 0, 30, 20, 200, 60, 240, 240, 240, 0, 30, 20, 200, 255}, 12.0, true)
-	f.Add(uint8(3), uint8(3), []byte{255, 255, 255, 0}, 0.0, false)
-	f.Fuzz(func(t *testing.T, w, h uint8, pix []byte, tol float64, fill bool) {
-		if w == 0 || h == 0 || len(pix) == 0 {
-			return
-		}
-		img := image.NewNRGBA(image.Rect(0, 0, int(w%40)+1, int(h%40)+1))
-		for i := range img.Pix {
-			img.Pix[i] = pix[i%len(pix)]
-		}
-		checkKeyMatches(t, img, tol, fill)
-	})
-}
-
 // BenchmarkKey keys a 1024×1024 product matte (tolerance 12, addInside:
 // the default profile's key) with Key and with keyRef, the original.
 func BenchmarkKey(b *testing.B) {
