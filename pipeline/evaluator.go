@@ -64,7 +64,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner.Outcome
 			total += time.Duration(tm.Seconds * float64(time.Second))
 		}
 	}
-	out := tuner.Outcome{Total: total, Stages: stageTimings(timings), Caveats: Caveats()}
+	out := tuner.Outcome{Total: total, Stages: StageTimings(timings), Caveats: Caveats()}
 	if st != nil {
 		out.Scores, out.ScoreKind = st.Scores, st.ScoreKind
 		if st.ScoreKind != "" {
@@ -75,8 +75,8 @@ func (ev *Evaluator) Evaluate(ctx context.Context, t tuner.Trial) (tuner.Outcome
 	return out, err
 }
 
-// stageTimings converts a job's timings to the run records' form.
-func stageTimings(ts []Timing) []results.StageTiming {
+// StageTimings converts a job's timings to the run records' form.
+func StageTimings(ts []Timing) []results.StageTiming {
 	out := make([]results.StageTiming, len(ts))
 	for i, t := range ts {
 		out[i] = results.StageTiming{Name: t.Stage, Seconds: t.Seconds, Device: t.Device, Reused: t.Reused}

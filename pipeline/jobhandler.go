@@ -111,7 +111,7 @@ func (h *JobHandler) Handle(ctx context.Context, j jobs.Job) (jobs.Result, error
 		}
 		start := time.Now()
 		st, timings, err := pl.Run(ctx, Job{ID: j.ID, Prompt: pr, Seed: j.Seed})
-		r := jobs.Result{Stages: stageTimings(timings), TotalSeconds: st.Since(start).Seconds(), Caveats: Caveats()}
+		r := jobs.Result{Stages: StageTimings(timings), TotalSeconds: st.Since(start).Seconds(), Caveats: Caveats()}
 		if err != nil {
 			return r, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/splatbench/splatbench/configs"
@@ -40,6 +41,14 @@ func (s fluxStage) Run(ctx context.Context, st *State) error {
 	st.Views = []fit.View{{Camera: scenes.TrainViews(1, s.fitSize)[0]}}
 	st.Scores["t2i_steps"] = float64(len(tm.Steps))
 	st.Scores["t2i_denoise_s"] = tm.Denoise().Seconds()
+	// Where a generation's time went; a step far slower than the others
+	// shows (a CUDA graph captured again, say).
+	st.Scores["t2i_text_s"] = tm.Text.Seconds()
+	st.Scores["t2i_decode_s"] = tm.Decode.Seconds()
+	if len(tm.Steps) > 0 {
+		st.Scores["t2i_step_min_s"] = slices.Min(tm.Steps).Seconds()
+		st.Scores["t2i_step_max_s"] = slices.Max(tm.Steps).Seconds()
+	}
 	if tm.Tokens.Truncated() {
 		st.Scores["prompt_truncated"] = 1
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -151,6 +152,10 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 			ID: fmt.Sprintf("bench-%s-%d", o.stage, i), Kind: "bench", Prompt: o.prompt, Seed: o.seed,
 			Repeat: i, Warmup: warm, TotalSeconds: d.wall, Started: start,
 			Stages: []results.StageTiming{{Name: o.stage, Seconds: d.wall, DeviceSeconds: d.device, Device: device}},
+			Scores: d.scores,
+		}
+		if d.stages != nil {
+			rec.Stages = d.stages // the whole job: its stages
 		}
 		if runErr != nil {
 			rec.Error = runErr.Error()
@@ -222,7 +227,13 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 
 // timing is one timed run: wall seconds and, when the stage ran on a GPU,
 // its device seconds from CUDA events (0 otherwise).
-type timing struct{ wall, device float64 }
+// timing is one timed run: its wall and device seconds, and for a job or a
+// stage the per-stage timings and scores it left (nil for a render).
+type timing struct {
+	wall, device float64
+	stages       []results.StageTiming
+	scores       map[string]float64
+}
 
 // gpuMemory is what bench asks of a GPU renderer.
 type gpuMemory interface {
@@ -275,8 +286,12 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 	if stage == "all" {
 		return func(ctx context.Context) (timing, error) {
 			start := time.Now()
-			st, _, err := pl.Run(ctx, job)
-			return timing{wall: st.Since(start).Seconds()}, err
+			st, ts, err := pl.Run(ctx, job)
+			t := timing{wall: st.Since(start).Seconds(), stages: pipeline.StageTimings(ts)}
+			if st != nil {
+				t.scores = maps.Clone(st.Scores)
+			}
+			return t, err
 		}, "mixed", nil
 	}
 	st, target, err := pl.Prepare(ctx, job, stage)
@@ -290,7 +305,7 @@ func benchTarget(ctx context.Context, pl *pipeline.Pipeline, job pipeline.Job, s
 	return func(ctx context.Context) (timing, error) {
 		start, untimed := time.Now(), st.Untimed
 		err := target.Run(ctx, st)
-		t := timing{wall: (time.Since(start) - (st.Untimed - untimed)).Seconds()}
+		t := timing{wall: (time.Since(start) - (st.Untimed - untimed)).Seconds(), scores: maps.Clone(st.Scores)}
 		if stage == "fit" && device != "cpu" {
 			f := st.FitStats
 			t.device = f.ForwardSeconds + f.LossSeconds + f.BackwardSeconds + f.AdamSeconds

@@ -3,11 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/ort/orttest"
+	"github.com/splatbench/splatbench/results"
 )
 
 func TestWorkNote(t *testing.T) {
@@ -101,7 +103,58 @@ func TestBenchText2imgNamesItsProvider(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("trials.jsonl files: %v", recs)
 	}
-	if b, err := os.ReadFile(recs[0]); err != nil || !strings.Contains(string(b), `"device":"ort:cpu"`) {
+	b, err := os.ReadFile(recs[0])
+	if err != nil || !strings.Contains(string(b), `"device":"ort:cpu"`) {
 		t.Errorf("the records do not name the provider (%v):\n%s", err, b)
 	}
+	for _, score := range []string{"t2i_text_s", "t2i_step_min_s", "t2i_step_max_s", "t2i_decode_s"} {
+		if !strings.Contains(string(b), `"`+score+`":`) {
+			t.Errorf("the records have no %s:\n%s", score, b)
+		}
+	}
+}
+
+// TestBenchAllRecordsStages: a whole job's records say what each stage
+// took, not only the total.
+func TestBenchAllRecordsStages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the tiny FLUX models")
+	}
+	orttest.Library(t)
+	profile, _ := tinyFluxProfile(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "bench", "--stage", "all", "-n", "1", "--warmup", "0", "--profile", profile, "--out", out, "--log-level", "error")
+	if code != exitOK {
+		t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(out, "*", "trials.jsonl"))
+	if len(recs) != 1 {
+		t.Fatalf("trials.jsonl files: %v", recs)
+	}
+	got, warnings, err := results.ReadAll(recs[0])
+	if err != nil || len(warnings) > 0 || len(got) != 1 {
+		t.Fatalf("records %v, %v, %v", got, warnings, err)
+	}
+	var names []string
+	for _, s := range got[0].Stages {
+		names = append(names, s.Name)
+		if s.Seconds <= 0 {
+			t.Errorf("stage %s took %v s", s.Name, s.Seconds)
+		}
+	}
+	if want := []string{"text2img", "lift", "fit", "score", "encode"}; !containsAll(names, want) {
+		t.Errorf("stages %v, want %v among them", names, want)
+	}
+	if got[0].Scores["t2i_steps"] == 0 {
+		t.Errorf("no FLUX scores in %v", got[0].Scores)
+	}
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
