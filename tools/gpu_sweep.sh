@@ -32,6 +32,11 @@
 # bounds each, TUNE_TIMEOUT (default 600) the tunes; GRAPH=true runs the full-depth tune with cuda_graph. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
+# BASELINE (an older splatbench binary) adds the ab-* runs: the host-bound
+# stages (matte, score, the picture job) with BASELINE and with SPLATBENCH in
+# turn, twice (A B A B), on the same card in the same call: a host speed-up's
+# gain on the GPU host against its own baseline (ONLY='^ab-' runs them alone).
+#
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
 # bin/flux.test, from `go test -c ./pipeline/flux`) name the binaries.
 set -uo pipefail
@@ -104,6 +109,20 @@ fi
 # shape-keeping fit (the profile's device) are then timed on one of them.
 TIMEOUT=${TUNE_TIMEOUT:-600} run tune-image "$SB" tune --sweep image --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}"
 pic=${SPLATBENCH_CACHE:-$HOME/.cache/splatbench}/scene-images/box-stack.png
+if [[ -n ${BASELINE:-} ]]; then
+	base=$(realpath "$BASELINE")
+	for round in 1 2; do
+		for v in base new; do
+			bin=$SB
+			[[ $v == base ]] && bin=$base
+			run "ab-matte-$v-$round" "$bin" bench --stage matte --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
+			run "ab-score-$v-$round" "$bin" bench --stage score --set "score.clip_model=$M/clip" --set matte.enabled=false "${gpu[@]}" -n 20
+			if [[ -e $pic ]]; then
+				run "ab-image-$v-$round" "$bin" bench --stage all --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
+			fi
+		done
+	done
+fi
 run lift "$SB" bench --stage lift --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
 run fit-lifted "$SB" bench --stage fit --image "$pic" --set "matte.model=${MATTE:-isnet-medium}" "${gpu[@]}" -n 20
 # The whole image job, with a CPU profile of its host work (go tool pprof).
