@@ -225,10 +225,9 @@ func runBench(ctx context.Context, e *env, o *benchOptions, args []string) error
 	return nil
 }
 
-// timing is one timed run: wall seconds and, when the stage ran on a GPU,
-// its device seconds from CUDA events (0 otherwise).
-// timing is one timed run: its wall and device seconds, and for a job or a
-// stage the per-stage timings and scores it left (nil for a render).
+// timing is one timed run: wall seconds; when the stage ran on a GPU, its
+// device seconds from CUDA events (0 otherwise); and the scores the job left
+// and, for a whole job, its stages' timings (nil for a render).
 type timing struct {
 	wall, device float64
 	stages       []results.StageTiming
