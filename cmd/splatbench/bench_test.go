@@ -89,21 +89,11 @@ func TestBenchText2imgNamesItsProvider(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the tiny FLUX models")
 	}
-	orttest.Library(t)
-	profile, _ := tinyFluxProfile(t)
-	out := t.TempDir()
-	code, stdout, stderr := runCLI(t, "bench", "--stage", "text2img", "-n", "1", "--profile", profile, "--out", out, "--log-level", "error")
-	if code != exitOK {
-		t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
-	}
+	stdout, trials := benchTinyFlux(t, "--stage", "text2img", "-n", "1")
 	if !strings.Contains(stdout, "bench: stage text2img on ort:cpu (") {
 		t.Errorf("the title does not name the provider:\n%s", stdout)
 	}
-	recs, _ := filepath.Glob(filepath.Join(out, "*", "trials.jsonl"))
-	if len(recs) != 1 {
-		t.Fatalf("trials.jsonl files: %v", recs)
-	}
-	b, err := os.ReadFile(recs[0])
+	b, err := os.ReadFile(trials)
 	if err != nil || !strings.Contains(string(b), `"device":"ort:cpu"`) {
 		t.Errorf("the records do not name the provider (%v):\n%s", err, b)
 	}
@@ -120,18 +110,8 @@ func TestBenchAllRecordsStages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the tiny FLUX models")
 	}
-	orttest.Library(t)
-	profile, _ := tinyFluxProfile(t)
-	out := t.TempDir()
-	code, stdout, stderr := runCLI(t, "bench", "--stage", "all", "-n", "1", "--warmup", "0", "--profile", profile, "--out", out, "--log-level", "error")
-	if code != exitOK {
-		t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
-	}
-	recs, _ := filepath.Glob(filepath.Join(out, "*", "trials.jsonl"))
-	if len(recs) != 1 {
-		t.Fatalf("trials.jsonl files: %v", recs)
-	}
-	got, warnings, err := results.ReadAll(recs[0])
+	_, trials := benchTinyFlux(t, "--stage", "all", "-n", "1", "--warmup", "0")
+	got, warnings, err := results.ReadAll(trials)
 	if err != nil || len(warnings) > 0 || len(got) != 1 {
 		t.Fatalf("records %v, %v, %v", got, warnings, err)
 	}
@@ -148,6 +128,24 @@ func TestBenchAllRecordsStages(t *testing.T) {
 	if got[0].Scores["t2i_steps"] == 0 {
 		t.Errorf("no FLUX scores in %v", got[0].Scores)
 	}
+}
+
+// benchTinyFlux runs bench with args on the tiny FLUX profile and returns
+// its standard output and its records' file.
+func benchTinyFlux(t *testing.T, args ...string) (stdout, trials string) {
+	t.Helper()
+	orttest.Library(t)
+	profile, _ := tinyFluxProfile(t)
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, append(append([]string{"bench"}, args...), "--profile", profile, "--out", out, "--log-level", "error")...)
+	if code != exitOK {
+		t.Fatalf("bench exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	recs, _ := filepath.Glob(filepath.Join(out, "*", "trials.jsonl"))
+	if len(recs) != 1 {
+		t.Fatalf("trials.jsonl files: %v", recs)
+	}
+	return stdout, recs[0]
 }
 
 func containsAll(have, want []string) bool {
