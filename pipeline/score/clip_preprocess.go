@@ -111,10 +111,7 @@ func (p Preprocess) applyInto(dst, rgb []float32, w, h, size int, s *resizeScrat
 		xs := cachedTaps(pilKernel, w, rw).sub(left, left+size)
 		ys := cachedTaps(pilKernel, h, rh).sub(top, top+size)
 		s.resize(rgb, w, h, xs, ys, func(y int, acc []float64) {
-			o := y * size
-			r, g, b := planes[0][o:o+size], planes[1][o:o+size], planes[2][o:o+size]
-			acc = acc[:3*len(r)]
-			g, b = g[:len(r)], b[:len(r)]
+			r, g, b, acc := outRow(&planes, y, size, acc)
 			for x := range r {
 				a := acc[3*x : 3*x+3 : 3*x+3]
 				r[x] = clip8(&clipLUT[0], a[0], 0)
@@ -129,10 +126,7 @@ func (p Preprocess) applyInto(dst, rgb []float32, w, h, size int, s *resizeScrat
 		}
 		xs, ys := cachedTaps(torchKernel, w, size), cachedTaps(torchKernel, h, size)
 		s.resize(rgb, w, h, xs, ys, func(y int, acc []float64) {
-			o := y * size
-			r, g, b := planes[0][o:o+size], planes[1][o:o+size], planes[2][o:o+size]
-			acc = acc[:3*len(r)]
-			g, b = g[:len(r)], b[:len(r)]
+			r, g, b, acc := outRow(&planes, y, size, acc)
 			for x := range r {
 				a := acc[3*x : 3*x+3 : 3*x+3]
 				r[x] = float32((float64(float32(a[0])) - mean[0]) / std[0])
@@ -141,6 +135,14 @@ func (p Preprocess) applyInto(dst, rgb []float32, w, h, size int, s *resizeScrat
 			}
 		})
 	}
+}
+
+// outRow is output row y of the three planes and acc cut to its length
+// (the equal lengths let the compiler drop the loops' bounds checks).
+func outRow(planes *[3][]float32, y, size int, acc []float64) (r, g, b []float32, a []float64) {
+	o := y * size
+	r = planes[0][o : o+size]
+	return r, planes[1][o : o+len(r)], planes[2][o : o+len(r)], acc[:3*len(r)]
 }
 
 // clipLUT[c][q] is channel c's normalised value of the 8-bit level q.
