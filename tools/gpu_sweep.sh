@@ -21,7 +21,8 @@
 # text2img and whole-job runs at full depth and the small tune;
 # MODELS_FULL_REF (the same full-depth transformer, plain, when MODELS_FULL
 # is its fused copy from make_gpu_models.py --fuse-from) gets its step time
-# and the agreement test. roofline and roofline-mha count what the plain
+# and the agreement test; MODELS_FULL_B (another fused copy of it) is timed
+# against MODELS_FULL, A B A B. roofline and roofline-mha count what the plain
 # and the fused transformer's graphs allow on the CUDA provider
 # (TestTransformerRoofline). A fused transformer (MODELS_MHA, MODELS_FULL with
 # MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
@@ -156,6 +157,15 @@ kernels kernels-clip-l "$M/flux/clip.opt/model.onnx"
 kernels kernels-transformer "${MODELS_MHA:-$M}/flux/transformer.opt/model.onnx"
 kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 [[ -n ${SPLATBENCH_CACHE:-} ]] && kernels kernels-isnet "$SPLATBENCH_CACHE/models/isnet-medium.onnx"
+# The fused transformer at 1024², where the probe's 512² says little about
+# attention's share: one whole generation of flux.test's GenerateDir (the
+# encoders, 4 steps, the VAE; the steps' kernels are 4 x the transformer's).
+if [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && command -v ncu >/dev/null; then
+	link_parts "$MODELS_MHA" "$M"
+	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$MODELS_MHA/flux" SPLATBENCH_FLUX_RES=1024 &&
+		run kernels-transformer-1024 ncu --target-processes all --clock-control none --cache-control none --metrics gpu__time_duration.sum \
+			--print-summary per-kernel "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 1x)
+fi
 # MODELS_VAE: M's VAE decoder with its GroupNorms fused (make_gpu_models.py
 # --groupnorm fused --fuse-from M; the rest of M linked in): checked against
 # M's (TestVAEsAgree), timed (decode-ms) and counted kernel by kernel.
@@ -261,4 +271,20 @@ if [[ -n $d ]] && wait_for "$d"; then
 	done
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
+fi
+# MODELS_FULL_B: another full-depth transformer folder (gpu_models.sh's fulln:
+# the adaptive norms fused as well) against MODELS_FULL's: their step times A
+# B A B in one call (flux-full-ab-*), and B's agreement with MODELS_FULL_REF.
+d=${MODELS_FULL_B:-}
+if [[ -n $d && -n ${MODELS_FULL:-} ]] && wait_for "$d"; then
+	link_parts "$d" "$MODELS_FULL"
+	for round in 1 2; do
+		for v in a b; do
+			x=$MODELS_FULL
+			[[ $v == b ]] && x=$d
+			(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$x/flux" &&
+				run "flux-full-ab-$v-$round" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+		done
+	done
+	[[ -n ${MODELS_FULL_REF:-} ]] && agree agree-full-b "$d" "$MODELS_FULL_REF"
 fi
