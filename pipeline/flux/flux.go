@@ -135,7 +135,27 @@ func New(ctx context.Context, rt *ort.Runtime, opts Options, clipTok, t5Tok Toke
 	}
 	log.Info("flux loaded", "dir", opts.Dir, "steps", opts.Steps, "resolution", opts.Resolution,
 		"tokens", g.Tokens(), "latent_dtype", f.latentT.String(), "providers", f.Providers())
+	if err := f.warmUp(ctx, false); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
 	return f, nil
+}
+
+// warmUp runs each model once on zeros at the stage's shapes, which specFor
+// makes static: every model, or (cpu false) those a GPU provider serves. A
+// GPU provider's first runs pay one-time costs (cuDNN's algorithm searches,
+// the arenas' growth) that would otherwise land in the first job of a
+// miner's serve or mine. A transformer bound as a CUDA graph counts this run
+// among the two before its capture.
+func (f *Flux) warmUp(ctx context.Context, cpu bool) error {
+	for _, st := range loadOrder {
+		if s := f.sess[st]; cpu || s.Provider() != ort.CPU {
+			if err := s.WarmUp(ctx); err != nil {
+				return fmt.Errorf("flux: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // Providers names the execution provider serving each model.

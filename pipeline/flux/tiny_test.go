@@ -3,6 +3,8 @@ package flux
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"image"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -109,5 +111,39 @@ func TestTinyModels(t *testing.T) {
 	}
 	if _, _, err := f.Generate(context.Background(), "", 1); err == nil {
 		t.Error("empty prompt: no error")
+	}
+}
+
+// TestWarmUp runs the load-time warm-up on every model of the tiny exports,
+// CPU included (New warms only a GPU provider's): it needs each session's
+// shapes static at the stage's size, and a generation after it must still
+// match one without it.
+func TestWarmUp(t *testing.T) {
+	t.Parallel()
+	rt := testRuntime(t)
+	ct, tt := realTokenizers(t)
+	for _, dir := range []string{tinyDir, tinyBF16Dir} {
+		for _, res := range []int{64, 96} {
+			name := fmt.Sprintf("%s %d px", filepath.Base(dir), res)
+			var imgs [2]*image.NRGBA
+			for i, warm := range []bool{false, true} {
+				f, err := New(context.Background(), rt, Options{Dir: dir, Steps: 1, Resolution: res, Threads: 1}, ct, tt, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if warm {
+					if err := f.warmUp(context.Background(), true); err != nil {
+						t.Errorf("%s: %v", name, err)
+					}
+				}
+				if imgs[i], _, err = f.Generate(context.Background(), "a red cube", 5); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				f.Close()
+			}
+			if !bytes.Equal(imgs[0].Pix, imgs[1].Pix) {
+				t.Errorf("%s: the warmed stage made other pixels", name)
+			}
+		}
 	}
 }
