@@ -12,6 +12,9 @@
 #              (MODELS_FULL_REF)
 #   OUT/full   OUT/fullp's transformer with the fused operators, its T5, and
 #              OUT/vf's VAE decoder (MODELS_FULL): the fastest full-depth set
+#   OUT/fulln  OUT/full with the modulated norms fused too (--norms fused: one
+#              LayerNormalization, or SkipLayerNormalization with the residual
+#              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
@@ -39,7 +42,7 @@ one() {
 	# The fused full transformer reads the deepened T5 and the fused VAE
 	# (the folders' own files are hard links or copies: ONNX Runtime
 	# refuses weights outside a model's folder).
-	if [[ $name == full ]]; then
+	if [[ $name == full || $name == fulln ]]; then
 		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
 	fi
@@ -51,6 +54,7 @@ one mf "${R[@]}" --fuse-from "$O/m" || rc=1
 one vf --groupnorm fused --fuse-from "$O/m" || rc=1
 one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24 || rc=1
 one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
+one fulln "${R[@]}" --norms fused --fuse-from "$O/fullp" || rc=1
 one bir --only birefnet || rc=1
 one bf16 --double 2 --single 4 --only transformer --dtype bf16 || rc=1
 exit $rc

@@ -75,7 +75,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZERS = os.path.join(HERE, "..", "pipeline", "tokenizer", "testdata")
 # 16 on torch 1.13 (Debian's, for CPU checks): its opset-17 LayerNormalization
 # without an affine scale has an empty input, which the checker refuses.
-OPSET = 17 if int(torch.__version__.split(".")[0]) >= 2 else 16
+# OPSET=17 in the environment exports at 17 there too, with the LayerNorms as
+# torch 2 writes them (torch1_layer_norm): the GPU machine's graph, on a CPU.
+OPSET = int(os.environ.get("OPSET") or (17 if int(torch.__version__.split(".")[0]) >= 2 else 16))
 # The TorchScript exporter first (fast),
 # then the dynamo one. For bf16 the dynamo one first: the TorchScript exporter
 # writes a Cast to bfloat16 as complex128 (ONNX type 15 is torch's bfloat16
@@ -85,6 +87,24 @@ EXPORTERS = (False, True)
 
 def log(*a):
     print(*a, flush=True)
+
+
+def torch1_layer_norm(g, x, shape, w, b, eps, cudnn):
+    """aten::layer_norm at opset 17 for torch 1.13, as torch 2 writes it:
+    ones and zeros for an absent weight and bias (torch 1.13 leaves the
+    required Scale input empty)."""
+    from torch.onnx import symbolic_helper as sh
+    shape = sh._get_const(shape, "is", "normalized_shape")
+    dt = {"Half": torch.float16, "BFloat16": torch.bfloat16}.get(x.type().scalarType(), torch.float32)
+    if sh._is_none(w):
+        w = g.op("Constant", value_t=torch.ones(shape, dtype=dt))
+    if sh._is_none(b):
+        b = g.op("Constant", value_t=torch.zeros(shape, dtype=dt))
+    return g.op("LayerNormalization", x, w, b, epsilon_f=sh._get_const(eps, "f", "eps"), axis_i=-len(shape))
+
+
+if OPSET >= 17 and int(torch.__version__.split(".")[0]) < 2:
+    torch.onnx.register_custom_op_symbolic("aten::layer_norm", torch1_layer_norm, 17)
 
 
 def export(model, args, path, input_names, output_names, dynamic_axes):
@@ -886,12 +906,194 @@ def groupnorm_nodes(g, k, groups, channels, eps, act, dt):
     return nodes
 
 
+def fuse_norms(path):
+    """Rewrite every modulated LayerNorm of the model at path, LN(x) *
+    (1 + scale) + shift with LN a LayerNorm over the last axis without an
+    affine of its own (a LayerNormalization node with unit Scale and zero B,
+    torch 2's opset-17 export, or the ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-
+    Div chain torch 1.13 writes at opset 16) and scale, shift run-time values
+    (the DiT modulation's [B,1,d] chunks of a Linear of the timestep vector),
+    as one LayerNormalization(x, Reshape(1 + scale, [-1]), Reshape(shift,
+    [-1]), axis=-1) with the LN's epsilon: the op's Scale and B may be
+    run-time tensors, and three kernels over the whole [B,N,d] activation
+    (the norm, a Mul, an Add) become one. The same arithmetic only at batch
+    1, which is what the stage runs: at batch B the reshaped scale has B·d
+    values, and ONNX Runtime refuses the run (Scale must have X's last
+    dimension) rather than compute something else.
+
+    Where x is Add(a, b) of two full-size tensors and is read elsewhere too
+    (the residual stream goes on), the Add goes into the norm as well: one
+    com.microsoft SkipLayerNormalization(a, b, 1 + scale, shift), whose 4th
+    output (input_skip_bias_sum, a + b) takes x's place for its other
+    readers. Shape inference loses the ranks in these graphs, so the shapes
+    are decided by structure: one of a, b is a gated branch, Mul of a
+    run-time gate with a Linear's output (a MatMul with a 2-d weight, its
+    bias Add, or fuse_linears's sum of parts: the tokens kept, [B,N,d]), the
+    other the residual stream, a value another LayerNorm of the graph
+    normalizes (never a bias or a broadcast vector). ONNX Runtime also checks
+    that skip has input's shape.
+
+    Casts are looked through between the norm and the Mul and Add (the new
+    norm computes in the LN's element type, its result cast to the old
+    one's) and on 1 + scale and shift (cast to the LN's type); the residual
+    Add is taken only where it feeds the norm directly, in its type. An
+    opset-16 model is marked opset 17 (LayerNormalization's; no operator it
+    uses changed). A norm of another form (an affine of its own, another
+    axis, its values read elsewhere, no run-time 1 + scale and shift after
+    it) is left alone. Returns (fused, with_residual, norms)."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    ge = GraphEdit(path)
+    g, prod, users, types, const = ge.m.graph, ge.prod, ge.users, ge.types, ge.const
+    outputs = {o.name for o in g.output}
+
+    def up(name):  # the value before any Casts
+        while name in prod and prod[name].op_type == "Cast":
+            name = prod[name].input[0]
+        return name
+
+    def only(name):  # the one reader of name, or None
+        us = users.get(name, [])
+        return us[0] if len(us) == 1 and name not in outputs else None
+
+    def down(name):
+        """(the one reader of name past any Casts, the value it reads, the
+        Casts), or (None, ...)."""
+        casts = []
+        while only(name) is not None and only(name).op_type == "Cast":
+            casts.append(only(name))
+            name = casts[-1].output[0]
+        return only(name), name, casts
+
+    def values(name):
+        """A constant's values as float64, a weight's read from disk where
+        it is (torch 2's unit Scale may be one), or None."""
+        c, t = const(name, False), ge.init_of(up(name))
+        if c is not None or t is None or t.data_type not in (1, 10, 16):
+            return c
+        a = ge.raw(t)
+        return (a.view("<f4") if t.data_type == 1 else a.view("<f2") if t.data_type == 10
+                else (a.astype("<u4") << 16).view("<f4")).astype("float64")
+
+    def runtime(name):  # neither a constant nor a weight
+        return const(name, False) is None and ge.init_of(up(name)) is None
+
+    def last_axis(r):  # a ReduceMean over the last axis, kept
+        axes = next((list(a.ints) for a in r.attribute if a.name == "axes"), None)
+        if axes is None and len(r.input) > 1:
+            axes = [int(v) for v in const(r.input[1], False)] if const(r.input[1], False) is not None else None
+        return axes == [-1] and next((a.i for a in r.attribute if a.name == "keepdims"), 1) == 1
+
+    def layernorm(n):
+        """(x, epsilon, nodes) of a LayerNorm over the last axis without an
+        affine that ends in node n, or None."""
+        if n.op_type == "LayerNormalization":
+            w = values(n.input[1]) if len(n.input) > 1 and n.input[1] else None
+            b = values(n.input[2]) if len(n.input) > 2 and n.input[2] else np.zeros(1)
+            if next((a.i for a in n.attribute if a.name == "axis"), -1) != -1 or w is None or b is None \
+                    or not (np.all(w == 1) and np.all(b == 0)) or any(o for o in n.output[1:]):
+                return None
+            return n.input[0], next((a.f for a in n.attribute if a.name == "epsilon"), 1e-5), [n]
+        if n.op_type != "Div":  # (x - mean(x)) / sqrt(mean((x - mean(x))²) + eps)
+            return None
+        sub, sq = prod.get(n.input[0]), prod.get(n.input[1])
+        if sub is None or sub.op_type != "Sub" or sq is None or sq.op_type != "Sqrt":
+            return None
+        x, m1, add = sub.input[0], prod.get(sub.input[1]), prod.get(sq.input[0])
+        m2 = prod.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+        pw = prod.get(m2.input[0]) if m2 is not None and m2.op_type == "ReduceMean" else None
+        if m1 is None or m1.op_type != "ReduceMean" or m1.input[0] != x or pw is None or pw.op_type != "Pow" \
+                or pw.input[0] != sub.output[0] or const(pw.input[1]) != 2 or const(add.input[1]) is None \
+                or not (last_axis(m1) and last_axis(m2)):
+            return None
+        chain = [m1, sub, pw, m2, add, sq, n]
+        if sorted(u.op_type for u in users[sub.output[0]]) != ["Div", "Pow"] or \
+                any(only(c.output[0]) is None for c in chain if c not in (sub, n)):
+            return None  # a value of the chain is read outside it
+        return x, float(const(add.input[1])), chain
+
+    def linear(name, depth=0):  # a Linear's output: a MatMul by a 2-d weight, its bias Add, a sum of parts
+        p = prod.get(up(name))
+        if p is None or depth > 8:
+            return False
+        if p.op_type == "MatMul":
+            w = ge.init_of(p.input[1])
+            return w is not None and len(w.dims) == 2
+        if p.op_type == "Add":
+            ws = [ge.init_of(i) for i in p.input]
+            if any(w is not None and len(w.dims) == 1 for w in ws):
+                return any(w is None and linear(i, depth + 1) for w, i in zip(ws, p.input))
+            return all(linear(i, depth + 1) for i in p.input)
+        return False
+
+    def branch(name):  # a gated branch: Mul(run-time gate, a Linear's output)
+        p = prod.get(name)
+        return p is not None and p.op_type == "Mul" and any(
+            linear(y) and runtime(gate) for y, gate in (p.input, p.input[::-1]))
+
+    found = [(n, f) for n in g.node for f in [layernorm(n)] if f is not None]
+    normalized = {up(f[0]) for _, f in found}
+    flat = "fused_norms_flat"
+    insert, drop, fused, residual = {}, set(), 0, 0
+    for ln, (x, eps, chain) in found:
+        mul, y, casts = down(ln.output[0])
+        if mul is None or mul.op_type != "Mul" or y not in mul.input:
+            continue
+        s = mul.input[1] if mul.input[0] == y else mul.input[0]
+        one = prod.get(up(s))
+        if one is None or one.op_type != "Add" or not any(
+                const(c) == 1 and runtime(v) for c, v in (one.input, one.input[::-1])):
+            continue  # not 1 + scale
+        add, y, more = down(mul.output[0])
+        if add is None or add.op_type != "Add" or y not in add.input:
+            continue
+        t = add.input[1] if add.input[0] == y else add.input[0]
+        out, dt = add.output[0], types.get(x)
+        if not runtime(t) or None in (dt, types.get(s), types.get(t), types.get(out)):
+            continue
+        k, ab, nodes = f"fused_norm_{fused}", [], []
+        for name, v in (("scale", s), ("shift", t)):
+            r = f"{k}/{name}"
+            nodes.append(helper.make_node("Reshape", [v, flat], [r], name=r))
+            if types[v] != dt:
+                nodes.append(helper.make_node("Cast", [r], [r + "_cast"], to=dt))
+                r += "_cast"
+            ab.append(r)
+        res, inside = prod.get(x), {id(c) for c in chain}
+        pair = None
+        if res is not None and res.op_type == "Add" and x not in outputs and x not in drop \
+                and any(id(u) not in inside for u in users[x]) and all(types.get(i) == dt for i in res.input):
+            pair = next(((a, b) for a, b in (res.input, res.input[::-1])
+                         if branch(b) and runtime(a) and up(a) in normalized), None)
+        y = out if types[out] == dt else f"{k}/y"
+        if pair:
+            nodes.append(helper.make_node("SkipLayerNormalization", [*pair, *ab], [y, "", "", x],
+                                          domain="com.microsoft", name=k, epsilon=eps))
+            drop.add(x)
+            residual += 1
+        else:
+            nodes.append(helper.make_node("LayerNormalization", [x, *ab], [y], name=k, axis=-1, epsilon=eps))
+        if y != out:
+            nodes.append(helper.make_node("Cast", [y], [out], to=types[out]))
+        insert[out] = nodes
+        drop.update(c.output[0] for c in chain + casts + more + [mul])
+        fused += 1
+    if fused:
+        g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), flat))
+        for op in ge.m.opset_import:
+            if op.domain in ("", "ai.onnx") and op.version < 17:
+                op.version = 17
+        ge.save(insert, drop)
+    return fused, residual, len(found)
+
+
 def rewrites(o):
     """The rewrites the options ask for: a subset of linears, attention,
-    gelu, rope (the transformer's) and groupnorm or groupnorm-emulated
+    gelu, rope, norms (the transformer's) and groupnorm or groupnorm-emulated
     (the VAE decoder's)."""
     return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
-                            ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"),
+                            ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"), ("norms", o.norms == "fused"),
                             ("groupnorm", o.groupnorm == "fused"),
                             ("groupnorm-emulated", o.groupnorm == "emulated")) if on}
 
@@ -901,7 +1103,9 @@ VAE_REWRITES = {"groupnorm", "groupnorm-emulated"}
 
 def fuse_and_check(path, heads, args, check, which):
     """The rewrites which names (rewrites()): fuse_linears (first: its MLP
-    bias Add is then FastGelu's), fuse_attention, fuse_gelu and fuse_rope on
+    bias Add is then FastGelu's), fuse_attention, fuse_gelu, fuse_rope and
+    fuse_norms (last: the gated branch it recognises may be fuse_linears's
+    sum of parts) on
     the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
@@ -935,6 +1139,12 @@ def fuse_and_check(path, heads, args, check, which):
         log(f"  {path}: {n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding")
         if n == 0:
             raise RuntimeError(f"--rope fused: no RoPE of {path} matched")
+    if "norms" in which:
+        n, k, total = fuse_norms(path)
+        log(f"  {path}: {n} of {total} modulated norms fused ({k} with their residual) into LayerNormalization "
+            "and com.microsoft SkipLayerNormalization")
+        if n == 0:
+            raise RuntimeError(f"--norms fused: no modulated norm of {path} matched")
     if which & VAE_REWRITES:
         n, total = fuse_groupnorm(path, emulate="groupnorm-emulated" in which)
         log(f"  {path}: {n} of {total} GroupNorms (InstanceNormalization nodes) fused into com.microsoft GroupNorm")
@@ -1721,6 +1931,11 @@ def main():
     ap.add_argument("--linears", choices=["plain", "split"], default="plain",
                     help="plain: the single block's Linears as exported; split: each written per part, no Split "
                          "after the first nor Concat before the second (the weights sliced)")
+    ap.add_argument("--norms", choices=["plain", "fused"], default="plain",
+                    help="plain: the exporter's LayerNorm, then Mul by 1 + scale and Add of shift; fused: the transformer's "
+                         "modulated norms rewritten as one LayerNormalization with the run-time scale and shift (batch 1 "
+                         "only: ONNX Runtime refuses batch > 1), with the residual Add before it as com.microsoft "
+                         "SkipLayerNormalization")
     ap.add_argument("--groupnorm", choices=["plain", "fused", "emulated"], default="plain",
                     help="plain: the exporter's Reshape-InstanceNormalization-Reshape-Mul-Add; fused: the VAE decoder's "
                          "GroupNorms (and the SiLU after) rewritten as ONNX Runtime's com.microsoft GroupNorm, NHWC "
@@ -1730,10 +1945,10 @@ def main():
                     help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
                          "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with a rewrite (--attention, --gelu, --rope, --linears): run the plain and the rewritten model on the onnxruntime python "
+                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with rewrites (--attention, --gelu, --rope, --linears): rewrite the transformer already written under DIR/flux into "
+                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--deepen-from", metavar="DIR",
                     help="write OUT/flux/transformer.opt with --double/--single blocks (and t5.opt with --t5-layers, "
@@ -1765,7 +1980,8 @@ def main():
         return 0
     if o.fuse_from:
         if not rewrites(o):
-            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split or --groupnorm fused|emulated")
+            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split, --norms fused "
+                     "or --groupnorm fused|emulated")
         for part, which in (("transformer", rewrites(o) - VAE_REWRITES), ("vae", rewrites(o) & VAE_REWRITES)):
             if which:
                 fuse_copy(os.path.join(o.fuse_from, "flux", part + ".opt"), os.path.join(o.out, "flux", part + ".opt"),
