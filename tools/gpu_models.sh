@@ -11,10 +11,12 @@
 #              OUT/m (--deepen-from: seconds of copying, not an 8-minute export)
 #              (MODELS_FULL_REF)
 #   OUT/full   OUT/fullp's transformer with the fused operators, its T5, and
-#              OUT/vf's VAE decoder (MODELS_FULL): the fastest full-depth set
+#              OUT/vf's VAE decoder (MODELS_FULL)
 #   OUT/fulln  OUT/full with the modulated norms fused too (--norms fused: one
 #              LayerNormalization, or SkipLayerNormalization with the residual
-#              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's
+#              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's:
+#              the fastest full-depth set (a step 1.05x OUT/full's at 1024² on an
+#              H100; MODELS_FULL_B, or MODELS_FULL for the whole job)
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
