@@ -33,6 +33,9 @@
 # bounds each, TUNE_TIMEOUT (default 600) the tunes; GRAPH=true runs the full-depth tune with cuda_graph. Each command's output goes to LOGS/<name>.txt, the GPU memory sampled every
 # 100 ms to LOGS/<name>.mem (MiB), the last lines to standard output.
 #
+# A command that prints "run directory: DIR" (bench) has DIR's records
+# (run.json, trials.jsonl) copied to LOGS/<name>.run/.
+#
 # BASELINE (an older splatbench binary) adds the ab-* runs: the host-bound
 # stages (matte, score, the picture job) with BASELINE and with SPLATBENCH in
 # turn, twice (A B A B), on the same card in the same call: a host speed-up's
@@ -67,6 +70,13 @@ run() {
 	local rc=$?
 	kill "$smi" 2>/dev/null
 	wait "$smi" 2>/dev/null
+	# A bench's records (each run's stage times and scores) go with its log.
+	local rd
+	rd=$(sed -n 's/^run directory: //p' "$L/$name.txt" | tail -1)
+	if [[ -n $rd && -d $rd ]]; then
+		mkdir -p "$L/$name.run"
+		cp "$rd"/*.json "$rd"/*.jsonl "$L/$name.run/" 2>/dev/null
+	fi
 	echo "rc=$rc wall=$((SECONDS - t0))s peak_gpu_mem=$(sort -n "$L/$name.mem" | tail -1) MiB"
 	grep -E '^\| |GPU memory|ORT placement|WARNING|Benchmark|providers|error|RMS|^(--- |ok|FAIL)' "$L/$name.txt" | grep -v -- '---|' | tail -n 14
 	return $rc
