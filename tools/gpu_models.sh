@@ -17,13 +17,19 @@
 #              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's:
 #              the fastest full-depth set (a step 1.05x OUT/full's at 1024² on an
 #              H100; MODELS_FULL_B, or MODELS_FULL for the whole job)
+#   OUT/fullt  OUT/fulln with q, k and v kept in the Linears' [B,N,H*D] layout
+#              (--layout bsnh: each qkv Linear one MatMul per part, the q/k
+#              RMSNorm on [B,N,H,D], RotaryEmbedding's 3-d form: no Transpose
+#              copies around the attentions), its T5 and VAE decoder as
+#              OUT/full's; its qkv columns written again (4.3 GB on top of
+#              fulln's 8.6 GB of split weights)
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
 # Each folder is written under a .tmp name and renamed when complete, so a
 # measuring script can wait for it (gpu_sweep.sh's WAIT) while the next is
-# made. About 50 GB of disk at the end; ONLY (a regular expression over the
-# folder names) picks some. Exits 1 if any failed.
+# made. About 50 GB of disk at the end, 13 more with fullt; ONLY (a regular
+# expression over the folder names) picks some. Exits 1 if any failed.
 set -uo pipefail
 O=${1:?usage: gpu_models.sh OUT}
 G=(${PYTHON:-python3} "$(dirname "$0")/make_gpu_models.py")
@@ -44,7 +50,7 @@ one() {
 	# The fused full transformer reads the deepened T5 and the fused VAE
 	# (the folders' own files are hard links or copies: ONNX Runtime
 	# refuses weights outside a model's folder).
-	if [[ $name == full || $name == fulln ]]; then
+	if [[ $name == full || $name == fulln || $name == fullt ]]; then
 		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
 	fi
@@ -57,6 +63,7 @@ one vf --groupnorm fused --fuse-from "$O/m" || rc=1
 one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t5-layers 24 || rc=1
 one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
 one fulln "${R[@]}" --norms fused --fuse-from "$O/fullp" || rc=1
+one fullt "${R[@]}" --norms fused --layout bsnh --fuse-from "$O/fullp" || rc=1
 one bir --only birefnet || rc=1
 one bf16 --double 2 --single 4 --only transformer --dtype bf16 || rc=1
 exit $rc

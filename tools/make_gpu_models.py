@@ -1088,12 +1088,376 @@ def fuse_norms(path):
     return fused, residual, len(found)
 
 
+def layout_bsnh(path):
+    """Rewrite the neighbourhood of every com.microsoft MultiHeadAttention
+    of the model at path that fuse_attention and fuse_rope wrote, so that
+    q, k and v stay in the token-major layout [B,N,H*D] the Linears write and
+    nothing copies them into heads and back. As exported (Black Forest Labs'
+    layout), a stream's q, k, v are one Linear's output X [B,N,3·H·D],
+    Reshape [B,N,3,H,D], Transpose [2,0,3,1,4] and a Gather each (copies to
+    [B,H,N,D]); q and k go through the RMSNorm over D, the double block's
+    Concat of the text and image streams along N (axis 2), RotaryEmbedding
+    on the 4-d tensor, fuse_attention's Transpose back to [B,N,H,D] (another
+    copy) and Reshape [B,N,H·D] into the op; its result goes Reshape,
+    Transpose to [B,H,N,D] and the exporter's merge, Transpose and Reshape
+    to [B,N,H·D]. On an H100 (Nsight, 2+4 blocks, 512²) those copies were
+    about 10 % of a step, and RotaryEmbedding on the 4-d input ran at a
+    quarter of the memory bandwidth. Rewritten:
+
+      X's parts: a Linear (MatMul by a 2-d weight, a 1-d bias Add) becomes
+        one per part, q, k, v [B,N,H·D] (the weight's columns sliced, as
+        fuse_linears does; written beside the model when its weights are on
+        disk); a Split along the last axis (the single block's first Linear
+        without --linears split) splits into the parts instead of into X
+      q, k: Reshape [B,N,H,D] (free) -> the nodes between the Gather and the
+        Concat or RoPE as they were (the RMSNorm: elementwise nodes with
+        constants that broadcast along the last axis, reductions over the
+        last axis: the same on [B,N,H,D]) -> Reshape [B,N,H·D] -> Concat of
+        the streams along axis 1 -> RotaryEmbedding in its 3-d form (input
+        [B,S,H·D], num_heads H; the same interleaving, position offset and
+        cos/sin caches [S, D/2]; ONNX Runtime takes the head size as
+        H·D / num_heads and refuses caches of another width) -> the op
+      v: the part (the streams' Concat along axis 1) -> the op
+      the result: the op's [B,N,H·D] is the merged value the exporter's
+        Reshape made (what reads it, the double block's split into text and
+        image along axis 1 included, reads it unchanged)
+
+    An attention is left alone unless all of that matches: the Reshape's
+    shape has 3 (the Gathers' count) parts of the op's num_heads heads,
+    each Gather's index one part, the merge's first two dimensions the batch
+    and the tokens, and no value of the rewritten chains (the Shape nodes
+    that size the Reshapes aside) read elsewhere. The nodes between a Gather
+    and the Concat keep their names; a graph's value_info entries for them
+    (their layout changed) go. Returns (rewritten, attentions, why): the
+    number rewritten, the number of MultiHeadAttention nodes, and for the
+    first one left alone the reason."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    ge = GraphEdit(path)
+    g, prod, users, const = ge.m.graph, ge.prod, ge.users, ge.const
+    outputs = {o.name for o in g.output}
+    local_ops = {"Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Reciprocal", "Neg", "Abs", "Exp", "Log", "Cast",
+                 "Identity", "Sigmoid", "Tanh", "Erf"}
+    reduce_ops = {"ReduceMean", "ReduceSum", "ReduceSumSquare", "ReduceL2"}
+    norm_ops = {"LayerNormalization", "SimplifiedLayerNormalization", "RMSNormalization"}
+
+    def attr(n, name, default=None):
+        return next((helper.get_attribute_value(a) for a in n.attribute if a.name == name), default)
+
+    def made_by(name, op):  # the producer of name if it is an op node, else None
+        p = prod.get(name)
+        return p if p is not None and p.op_type == op else None
+
+    def only_to(name, node):  # node is name's one reader
+        return [id(u) for u in users.get(name, [])] == [id(node)] and name not in outputs
+
+    def ints(name):
+        c = const(name, False)
+        return None if c is None else [int(v) for v in c.reshape(-1)]
+
+    def pieces(name):
+        """A shape's elements: an int where constant, else (v, i) for
+        Unsqueeze(Gather(Shape(v), i)), else None; or None if name is
+        neither a constant nor a Concat of such pieces."""
+        if ints(name) is not None:
+            return ints(name)
+        cat = made_by(name, "Concat")
+        if cat is None:
+            return None
+        out = []
+        for i in cat.input:
+            if ints(i) is not None:
+                out += ints(i)
+                continue
+            un = made_by(i, "Unsqueeze")
+            ga = made_by(un.input[0], "Gather") if un is not None else None
+            sh = made_by(ga.input[0], "Shape") if ga is not None else None
+            idx = ints(ga.input[1]) if ga is not None else None
+            ok = sh is not None and idx is not None and len(idx) == 1 and len(sh.input) == 1 and not sh.attribute
+            out.append((sh.input[0], idx[0]) if ok else None)
+        return out
+
+    def shape_only(name, target, also=None):
+        """Every reader of name but target (and also) is a Shape whose values
+        go only into target's shape input: the rewrite may let name go."""
+        cone, todo = set(), [target.input[1]]
+        while todo:
+            p = prod.get(todo.pop())
+            if p is not None and id(p) not in cone:
+                cone.add(id(p))
+                todo.extend(p.input)
+        todo, seen = [name], set()
+        while todo:
+            v = todo.pop()
+            if v in outputs:
+                return False
+            for u in users.get(v, []):
+                if u is target or u is also or id(u) in seen:
+                    continue
+                if id(u) not in cone:
+                    return False
+                seen.add(id(u))
+                todo.extend(u.output)
+        return True
+
+    def along_last(name):  # a constant or weight that broadcasts along the last axis only
+        c = const(name, False)
+        t = ge.init_of(name)
+        dims = list(c.shape) if c is not None else list(t.dims) if t is not None else None
+        return dims is not None and all(d == 1 for d in dims[:-1])
+
+    def local(n):  # a node that computes each row over the last axis from that row alone
+        if n.op_type in local_ops:
+            return True
+        if n.op_type in reduce_ops:
+            axes = attr(n, "axes")
+            if axes is None and len(n.input) > 1 and n.input[1]:
+                axes = ints(n.input[1])
+            return axes is not None and list(axes) in ([-1], [3]) and attr(n, "keepdims", 1) == 1
+        return n.op_type in norm_ops and attr(n, "axis", -1) in (-1, 3) and not any(n.output[1:])
+
+    def heads(name):
+        """The Gather that takes name's heads out of a Linear's output
+        through last-axis-local nodes, and those nodes; or a reason."""
+        region, todo, seen, found = [], [name], set(), []
+        while todo:
+            v = todo.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            p = prod.get(v)
+            if p is not None and p.op_type == "Gather":
+                found.append(p)
+                continue
+            if p is None or not local(p):
+                return f"{v} comes from {p.op_type if p is not None else 'a graph input'}, not the heads' Gather " \
+                       "through nodes local to the last axis"
+            region.append(p)
+            todo.extend(i for i in p.input if i and not along_last(i))
+        if len(found) != 1:
+            return f"{name} comes from {len(found)} Gathers"
+        inside = {id(n) for n in region}
+        for v in [found[0].output[0]] + [o for n in region for o in n.output if o != name]:
+            if v in outputs or any(id(u) not in inside for u in users.get(v, [])):
+                return f"{v} is read outside the chain to {name}"
+        return found[0], region
+
+    def source(ga, hn):
+        """(X, Reshape, Transpose, part, parts) of a heads' Gather: X
+        [B,N,parts·H·D] Reshape [B,N,parts,H,D] Transpose [2,0,3,1,4]
+        Gather(axis 0, part); or a reason."""
+        tr = made_by(ga.input[0], "Transpose")
+        rs = made_by(tr.input[0], "Reshape") if tr is not None else None
+        idx = ints(ga.input[1])
+        if rs is None or list(attr(tr, "perm", [])) != [2, 0, 3, 1, 4] or attr(ga, "axis", 0) != 0 \
+                or idx is None or len(idx) != 1 or const(ga.input[1], False).ndim != 0:
+            return f"{ga.output[0]} is not Gather(Transpose(Reshape(X), [2,0,3,1,4]), part)"
+        dims, readers = pieces(rs.input[1]), users.get(tr.output[0], [])
+        if dims is None or len(dims) != 5 or dims[3] != hn or dims[2] != len(readers) \
+                or not only_to(rs.output[0], tr) or any(u.op_type != "Gather" for u in readers):
+            return f"{rs.output[0]} is not X's {len(readers)} parts of {hn} heads, each Gathered"
+        return rs.input[0], rs, tr, idx[0], dims[2]
+
+    def parts_of(x, rs, n):
+        """(write, the parts' names, the node (by first output) write's
+        nodes replace, the nodes to drop) for X's n parts, or a reason:
+        write(name) returns the nodes (named name...), X's Linear per part or its Split into the
+        parts (new weights are written only once an attention matches)."""
+        if not shape_only(x, rs):
+            return f"{x} is read elsewhere"
+        names = [f"{x}/bsnh{i}" for i in range(n)]
+        sp = prod.get(x)
+        if sp is not None and sp.op_type == "Split":
+            sizes = ints(sp.input[1]) if len(sp.input) > 1 and sp.input[1] else attr(sp, "split")
+            j = list(sp.output).index(x)
+            if attr(sp, "axis", 0) != -1 or sizes is None or len(sizes) != len(sp.output) or sizes[j] % n:
+                return f"{x} is a Split's part not along the last axis, or not of known width"
+            sizes = [*sizes[:j], *[sizes[j] // n] * n, *sizes[j + 1:]]
+
+            def write(p):
+                new = helper.make_node("Split", [sp.input[0]], [*sp.output[:j], *names, *sp.output[j + 1:]],
+                                       name=sp.name, axis=-1)
+                if len(sp.input) > 1 and sp.input[1]:
+                    new.input.append(f"{sp.output[0]}/bsnh_sizes")
+                    g.initializer.append(numpy_helper.from_array(np.array(sizes, dtype=np.int64), new.input[1]))
+                else:
+                    new.attribute.extend([helper.make_attribute("split", sizes)])
+                return [new]
+            return write, names, sp.output[0], []
+        add, mm, bias = made_by(x, "Add"), None, None
+        if add is not None:
+            bias = next((i for i in add.input if ge.init_of(i) is not None and len(ge.init_of(i).dims) == 1), None)
+            mm = made_by(next((i for i in add.input if i != bias), ""), "MatMul")
+            if bias is None or mm is None or not only_to(mm.output[0], add):
+                return f"{x} is an Add, not a Linear's bias Add"
+        else:
+            mm = made_by(x, "MatMul")
+        w = ge.init_of(mm.input[1]) if mm is not None else None
+        if w is None or len(w.dims) != 2 or w.dims[1] % n or (bias and ge.init_of(bias).dims[0] != w.dims[1]):
+            return f"{x} is neither a Linear's output nor a Split's part"
+
+        def write(p):
+            W, k, nodes = ge.raw(w), w.dims[1] // n, []
+            b = ge.raw(ge.init_of(bias)) if bias else None
+            for i, name in enumerate(names):
+                wi = ge.add_init(f"{w.name}_bsnh{i}", w, W[:, i * k:(i + 1) * k].copy())
+                nodes.append(helper.make_node("MatMul", [mm.input[0], wi], [name + "_mm" if bias else name],
+                                              name=f"{p}_part{i}_MatMul"))
+                if bias:
+                    bi = ge.add_init(f"{ge.init_of(bias).name}_bsnh{i}", ge.init_of(bias), b[i * k:(i + 1) * k].copy())
+                    nodes.append(helper.make_node("Add", [name + "_mm", bi], [name],
+                                                  name=f"{p}_part{i}_Add"))
+            return nodes
+        return write, names, x, [mm.output[0]] if bias else []
+
+    def match(mha, k):
+        """The rewrite of attention mha, the k-th (its nodes by the first
+        output of the node they replace, the nodes to drop, the values whose
+        layout changed), or a reason it is left alone. The new nodes are
+        named in the scope of the merge's Reshape ("/doubles.3/"): profiles
+        count them for their block (TestTransformerRoofline)."""
+        hn = attr(mha, "num_heads")
+        if len(mha.input) != 3 or any(mha.output[1:]) or not hn:
+            return "not q, k, v in and one output"
+        # The result: Reshape [0,0,H,-1], Transpose [0,2,1,3] (a Cast), the
+        # exporter's merge Transpose [0,2,1,3] and Reshape [B,N,H*D].
+        rs = next(iter(users.get(mha.output[0], [])), None)
+        tr = next(iter(users.get(rs.output[0], [])), None) if rs is not None else None
+        if rs is None or rs.op_type != "Reshape" or ints(rs.input[1]) != [0, 0, hn, -1] \
+                or tr is None or tr.op_type != "Transpose" or list(attr(tr, "perm", [])) != [0, 2, 1, 3] \
+                or not only_to(mha.output[0], rs) or not only_to(rs.output[0], tr):
+            return "its result is not Reshape [0,0,H,-1] and Transpose [0,2,1,3] (fuse_attention's)"
+        out4, cast = tr.output[0], None
+        if len(users.get(out4, [])) == 1 and users[out4][0].op_type == "Cast":
+            cast = users[out4][0]
+            out4 = cast.output[0]
+        mt = [u for u in users.get(out4, []) if u.op_type != "Shape"]
+        mr = [u for u in users.get(mt[0].output[0], []) if u.op_type != "Shape"] if len(mt) == 1 else []
+        if len(mt) != 1 or mt[0].op_type != "Transpose" or list(attr(mt[0], "perm", [])) != [0, 2, 1, 3] \
+                or len(mr) != 1 or mr[0].op_type != "Reshape":
+            return f"{out4} is not merged by Transpose [0,2,1,3] and Reshape"
+        dims, bn = pieces(mr[0].input[1]), mt[0].output[0]
+        if dims is None or len(dims) != 3 or dims[0] not in (0, (out4, 0), (bn, 0)) \
+                or dims[1] not in (0, (out4, 2), (bn, 1)) \
+                or not (shape_only(out4, mr[0], mt[0]) and shape_only(bn, mr[0])):
+            return f"{mr[0].output[0]} is not [B,N,H*D] of {out4}, or a value on the way is read elsewhere"
+        merged = mr[0].output[0]
+        p = f"{mr[0].name.rsplit('/', 1)[0]}/layout_bsnh_{k}" if "/" in mr[0].name else f"layout_bsnh_{k}"
+        nodes, drop, changed, made, writes = {}, set(), set(), {}, []
+        new, flat = [], []
+        for qkv, v3 in zip("qkv", mha.input):
+            rs = made_by(v3, "Reshape")
+            tr = made_by(rs.input[0], "Transpose") if rs is not None else None
+            if tr is None or list(attr(tr, "perm", [])) != [0, 2, 1, 3] or ints(rs.input[1]) != [0, 0, -1] \
+                    or not only_to(v3, mha) or not only_to(tr.output[0], rs):
+                return f"its {qkv} is not Reshape(Transpose(., [0,2,1,3]), [0,0,-1]) (fuse_attention's)"
+            x4, reader, rope = tr.input[0], tr, None
+            if qkv != "v":
+                rope = made_by(x4, "RotaryEmbedding")
+                if rope is None or rope.domain != "com.microsoft" or not only_to(x4, tr):
+                    return f"its {qkv} is not a com.microsoft RotaryEmbedding's output (--rope fused)"
+                x4, reader = rope.input[0], rope
+                drop.add(rope.output[0])
+            cat = made_by(x4, "Concat")
+            if cat is not None and attr(cat, "axis") in (2, -2) and only_to(x4, reader):
+                streams = list(cat.input)
+                drop.add(cat.output[0])
+            else:
+                streams = [x4]
+            ins = []
+            for s in streams:
+                h = heads(s) if qkv != "v" else (made_by(s, "Gather"), [])
+                if isinstance(h, str) or h[0] is None:
+                    return h if isinstance(h, str) else f"its v {s} is not a Gather of the heads"
+                ga, region = h
+                if not only_to(s, cat if len(streams) > 1 else reader):
+                    return f"its {qkv} {s} is read elsewhere"
+                src = source(ga, hn)
+                if isinstance(src, str):
+                    return src
+                x, rs5, tr5, part, n = src
+                if x not in made:
+                    got = parts_of(x, rs5, n)
+                    if isinstance(got, str):
+                        return got
+                    if got[2] in insert or got[2] in nodes:
+                        return f"{x} is shared with another attention"
+                    made[x] = (got[1], tr5, set())
+                    writes.append(got[:3:2])
+                    drop.update(got[3])
+                names, _, used = made[x]
+                if part in used or not 0 <= part < n:
+                    return f"{x}'s part {part} is taken twice"
+                used.add(part)
+                if qkv == "v":
+                    ins.append(names[part])
+                    continue
+                # The Gather becomes a Reshape of the part to [B,N,H,D], under
+                # the Gather's name: the norm's nodes read it as they are.
+                nodes[ga.output[0]] = [helper.make_node("Reshape", [names[part], f"layout_bsnh_heads{hn}"],
+                                                         [ga.output[0]], name=f"{p}/{qkv}{len(ins)}_heads")]
+                changed.update([ga.output[0], *(o for n in region for o in n.output)])
+                new.append(helper.make_node("Reshape", [s, "layout_bsnh_flat"], [f"{p}/{qkv}{len(ins)}"],
+                                            name=f"{p}/{qkv}{len(ins)}_flat"))
+                ins.append(new[-1].output[0])
+            if len(ins) > 1:
+                new.append(helper.make_node("Concat", ins, [f"{p}/{qkv}"], name=f"{p}/{qkv}_concat", axis=1))
+                ins = [new[-1].output[0]]
+            if rope is not None:
+                r = helper.make_node("RotaryEmbedding", [ins[0], *rope.input[1:]], [f"{p}/{qkv}_rope"],
+                                     domain="com.microsoft", name=f"{p}/{qkv}_rope")
+                r.attribute.extend(a for a in rope.attribute if a.name != "num_heads")
+                r.attribute.append(helper.make_attribute("num_heads", hn))
+                new.append(r)
+                ins = [r.output[0]]
+            flat.append(ins[0])
+        for x, (names, tr5, used) in made.items():
+            if len(used) != len(names) or len(users.get(tr5.output[0], [])) != len(names):
+                return f"not all of {x}'s parts go into this attention"
+        op = helper.make_node("MultiHeadAttention", flat, [merged if cast is None else f"{p}/o"],
+                              domain="com.microsoft", name=p)
+        op.attribute.extend(mha.attribute)
+        new.append(op)
+        if cast is not None:
+            new.append(helper.make_node("Cast", [f"{p}/o"], [merged], to=attr(cast, "to"), name=f"{p}/o_cast"))
+        nodes[merged] = new
+        drop.add(mha.output[0])
+        for j, (write, key) in enumerate(writes):
+            nodes[key] = write(f"{p}/x{j}")
+        return nodes, drop, changed
+
+    mhas = [n for n in g.node if n.op_type == "MultiHeadAttention" and n.domain == "com.microsoft"]
+    insert, drop, changed, kept, why = {}, set(), set(), 0, ""
+    for mha in mhas:
+        m = match(mha, kept)
+        if isinstance(m, str):
+            why = why or f"{mha.name}: {m}"
+            continue
+        insert.update(m[0])
+        drop.update(m[1])
+        changed.update(m[2])
+        kept += 1
+    if not kept:
+        return 0, len(mhas), why
+    for hn in {attr(n, "num_heads") for v in insert.values() for n in v if n.op_type == "MultiHeadAttention"}:
+        g.initializer.append(numpy_helper.from_array(np.array([0, 0, hn, -1], dtype=np.int64),
+                                                     f"layout_bsnh_heads{hn}"))
+    g.initializer.append(numpy_helper.from_array(np.array([0, 0, -1], dtype=np.int64), "layout_bsnh_flat"))
+    keep = [v for v in g.value_info if v.name not in changed]
+    del g.value_info[:]
+    g.value_info.extend(keep)
+    ge.save(insert, drop)
+    return kept, len(mhas), why
+
+
 def rewrites(o):
     """The rewrites the options ask for: a subset of linears, attention,
-    gelu, rope, norms (the transformer's) and groupnorm or groupnorm-emulated
-    (the VAE decoder's)."""
+    gelu, rope, norms, layout (the transformer's) and groupnorm or
+    groupnorm-emulated (the VAE decoder's)."""
     return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
                             ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"), ("norms", o.norms == "fused"),
+                            ("layout", o.layout == "bsnh"),
                             ("groupnorm", o.groupnorm == "fused"),
                             ("groupnorm-emulated", o.groupnorm == "emulated")) if on}
 
@@ -1103,10 +1467,10 @@ VAE_REWRITES = {"groupnorm", "groupnorm-emulated"}
 
 def fuse_and_check(path, heads, args, check, which):
     """The rewrites which names (rewrites()): fuse_linears (first: its MLP
-    bias Add is then FastGelu's), fuse_attention, fuse_gelu, fuse_rope and
-    fuse_norms (last: the gated branch it recognises may be fuse_linears's
-    sum of parts) on
-    the exported model at path. With check (--smoke, --check-fused), the plain
+    bias Add is then FastGelu's), fuse_attention, fuse_gelu, fuse_rope,
+    fuse_norms (the gated branch it recognises may be fuse_linears's sum of
+    parts) and layout_bsnh (last: it rewrites what fuse_attention and
+    fuse_rope wrote) on the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
     plain = None
@@ -1145,6 +1509,15 @@ def fuse_and_check(path, heads, args, check, which):
             "and com.microsoft SkipLayerNormalization")
         if n == 0:
             raise RuntimeError(f"--norms fused: no modulated norm of {path} matched")
+    if "layout" in which:
+        if not {"attention", "rope"} <= which:
+            raise RuntimeError("--layout bsnh needs --attention mha and --rope fused")
+        n, total, why = layout_bsnh(path)
+        log(f"  {path}: {n} of {total} attentions kept in [B,N,H*D] (--layout bsnh)")
+        if why:
+            log(f"  left alone: {why}")
+        if n == 0:
+            raise RuntimeError(f"--layout bsnh: no attention of {path} matched")
     if which & VAE_REWRITES:
         n, total = fuse_groupnorm(path, emulate="groupnorm-emulated" in which)
         log(f"  {path}: {n} of {total} GroupNorms (InstanceNormalization nodes) fused into com.microsoft GroupNorm")
@@ -1936,6 +2309,11 @@ def main():
                          "modulated norms rewritten as one LayerNormalization with the run-time scale and shift (batch 1 "
                          "only: ONNX Runtime refuses batch > 1), with the residual Add before it as com.microsoft "
                          "SkipLayerNormalization")
+    ap.add_argument("--layout", choices=["plain", "bsnh"], default="plain",
+                    help="plain: q, k, v brought to [B,H,N,D] for the norm and RoPE and back for the attention; bsnh: "
+                         "kept in the Linears' [B,N,H*D] (each part of the qkv Linear its own, the norm on [B,N,H,D], "
+                         "RotaryEmbedding's 3-d form, the attention's result merged as it comes): no Transpose copies "
+                         "(needs --attention mha and --rope fused)")
     ap.add_argument("--groupnorm", choices=["plain", "fused", "emulated"], default="plain",
                     help="plain: the exporter's Reshape-InstanceNormalization-Reshape-Mul-Add; fused: the VAE decoder's "
                          "GroupNorms (and the SiLU after) rewritten as ONNX Runtime's com.microsoft GroupNorm, NHWC "
@@ -1945,10 +2323,10 @@ def main():
                     help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
                          "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms): run the plain and the rewritten model on the onnxruntime python "
+                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms, --layout): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms): rewrite the transformer already written under DIR/flux into "
+                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms, --layout): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--deepen-from", metavar="DIR",
                     help="write OUT/flux/transformer.opt with --double/--single blocks (and t5.opt with --t5-layers, "
@@ -1961,6 +2339,8 @@ def main():
                          "--deepen-from of its D + S (T) export must compute")
     ap.add_argument("--smoke", action="store_true")
     o = ap.parse_args()
+    if o.layout == "bsnh" and not (o.attention == "mha" and o.rope == "fused"):
+        ap.error("--layout bsnh needs --attention mha and --rope fused")
     full = (1, 1, 1) if o.smoke else (19, 38, 24)
     o.double, o.single, o.t5_layers = (v if v is not None else d for v, d in zip((o.double, o.single, o.t5_layers), full))
     if o.deepen_from:
