@@ -61,6 +61,7 @@ import contextlib
 import inspect
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -83,6 +84,11 @@ OPSET = int(os.environ.get("OPSET") or (17 if int(torch.__version__.split(".")[0
 # writes a Cast to bfloat16 as complex128 (ONNX type 15 is torch's bfloat16
 # number), which ORT rejects.
 EXPORTERS = (False, True)
+
+
+# A node of one of the transformer's blocks, named by the TorchScript
+# exporter after its module ("/doubles.3/...", "/singles.0/...").
+BLOCK = re.compile(r"^/(doubles|singles)\.\d+/")
 
 
 def log(*a):
@@ -285,9 +291,21 @@ class GraphEdit:
         import onnx
         from onnx import helper
         g = self.m.graph
-        nodes = []
+        nodes, names = [], {n.name for n in g.node}
         for n in g.node:
             if n.output[0] in insert:
+                # A new node takes the block of the node it replaces
+                # (/doubles.3/...): TestTransformerRoofline counts a node for
+                # its block by name, and ONNX Runtime may run an unnamed one
+                # among another block's nodes.
+                scope = BLOCK.match(n.name)
+                for k, new in enumerate(insert[n.output[0]]):
+                    if scope and not BLOCK.match(new.name):
+                        name = f"{scope.group(0)}{new.name or new.op_type}"
+                        while name in names:
+                            name = f"{scope.group(0)}{new.name or new.op_type}_{k}_{len(names)}"
+                        new.name = name
+                        names.add(name)
                 nodes.extend(insert[n.output[0]])
             elif n.output[0] not in drop:
                 nodes.append(n)
