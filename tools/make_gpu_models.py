@@ -213,6 +213,17 @@ class GraphEdit:
         self.types = {v.name: v.type.tensor_type.elem_type
                       for v in [*inferred.value_info, *inferred.input, *inferred.output] if v.type.tensor_type.elem_type}
         self.types.update({t.name: t.data_type for t in g.initializer})
+        self.outputs = {o.name for o in g.output}
+
+    def uncast(self, name):
+        """The value name is a Cast (or a chain of them) of, else name."""
+        while name in self.prod and self.prod[name].op_type == "Cast":
+            name = self.prod[name].input[0]
+        return name
+
+    def only_reader(self, name, node):
+        """Whether node is the one reader of name (not a graph output)."""
+        return [id(u) for u in self.users.get(name, [])] == [id(node)] and name not in self.outputs
 
     def const(self, name, scalar=True):
         """The value of a constant (an initializer held in the model or a
@@ -433,10 +444,7 @@ def fuse_attention(path, heads):
     ge = GraphEdit(path)
     g, prod, users, types = ge.m.graph, ge.prod, ge.users, ge.types
 
-    def up(name):  # the value before any Casts
-        while name in prod and prod[name].op_type == "Cast":
-            name = prod[name].input[0]
-        return name
+    up = ge.uncast  # the value before any Casts
 
     def node(name):
         return prod.get(up(name))
@@ -723,8 +731,7 @@ def fuse_linears(path):
     if os.path.exists(stale) and not any(e.value == os.path.basename(stale) for t in g.initializer for e in t.external_data):
         os.remove(stale)
 
-    def only_user(name, node):
-        return [id(u) for u in users.get(name, [])] == [id(node)] and name not in {o.name for o in g.output}
+    only_user = ge.only_reader
 
     def last_axis(node):  # shape inference loses the rank in these graphs: -1 only
         return next((a.i for a in node.attribute if a.name == "axis"), 0) == -1
@@ -966,10 +973,7 @@ def fuse_norms(path):
     g, prod, users, types, const = ge.m.graph, ge.prod, ge.users, ge.types, ge.const
     outputs = {o.name for o in g.output}
 
-    def up(name):  # the value before any Casts
-        while name in prod and prod[name].op_type == "Cast":
-            name = prod[name].input[0]
-        return name
+    up = ge.uncast  # the value before any Casts
 
     def only(name):  # the one reader of name, or None
         us = users.get(name, [])
@@ -1167,8 +1171,7 @@ def layout_bsnh(path):
         p = prod.get(name)
         return p if p is not None and p.op_type == op else None
 
-    def only_to(name, node):  # node is name's one reader
-        return [id(u) for u in users.get(name, [])] == [id(node)] and name not in outputs
+    only_to = ge.only_reader  # node is name's one reader
 
     def ints(name):
         c = const(name, False)
