@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/splatbench/splatbench/internal/benchtest"
 )
 
 func TestResizeBilinear(t *testing.T) {
@@ -200,4 +202,73 @@ func samePix[T uint8 | float32](t *testing.T, what string, want, got []T) {
 			return
 		}
 	}
+}
+
+// resizeRef is resizeBilinear as it was before its weights were computed
+// once a pixel (session 16): the formula per channel, kept as the
+// reference TestResizeMatchesReference holds the faster loop to.
+func resizeRef(p plane, w, h int) plane {
+	out := plane{w: w, h: h, c: p.c, pix: make([]uint8, w*h*p.c)}
+	scaleX := float64(p.w) / float64(w)
+	scaleY := float64(p.h) / float64(h)
+	for y := range h {
+		ty := newTap(float64(y)*scaleY, p.h)
+		row1 := p.pix[ty.i1*p.w*p.c:]
+		row2 := p.pix[ty.i2*p.w*p.c:]
+		o := out.pix[y*w*p.c:]
+		for x := range w {
+			tx := newTap(float64(x)*scaleX, p.w)
+			for c := range p.c {
+				p1 := float64(row1[tx.i1*p.c+c])
+				p2 := float64(row1[tx.i2*p.c+c])
+				p3 := float64(row2[tx.i1*p.c+c])
+				p4 := float64(row2[tx.i2*p.c+c])
+				v := (1-tx.d)*(1-ty.d)*p1 + tx.d*(1-ty.d)*p2 + (1-tx.d)*ty.d*p3 + tx.d*ty.d*p4
+				o[x*p.c+c] = uint8(math.Floor(v + 0.5))
+			}
+		}
+	}
+	return out
+}
+
+// TestResizeMatchesReference: the resize gives resizeRef's bytes on random
+// planes, up and down, odd and prime sizes, one, three and four channels,
+// and on flat 0 and 255 planes (the rounding's ends).
+func TestResizeMatchesReference(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tt := range []struct{ w, h, c, ow, oh int }{
+		{512, 512, 3, 1024, 1024}, {1024, 1024, 1, 512, 512}, {640, 480, 3, 1024, 1024}, {1024, 1024, 1, 640, 480},
+		{37, 5, 3, 3, 41}, {1, 1, 3, 7, 7}, {7, 7, 4, 1, 1}, {101, 97, 1, 211, 13}, {3, 300, 3, 300, 3},
+	} {
+		p := randomPlane(rng, tt.w, tt.h, tt.c)
+		name := fmt.Sprintf("%dx%dx%d to %dx%d", tt.w, tt.h, tt.c, tt.ow, tt.oh)
+		samePix(t, name, resizeRef(p, tt.ow, tt.oh).pix, resizeBilinear(p, tt.ow, tt.oh).pix)
+		for _, v := range []uint8{0, 255} {
+			for i := range p.pix {
+				p.pix[i] = v
+			}
+			samePix(t, fmt.Sprintf("%s, all %d", name, v), resizeRef(p, tt.ow, tt.oh).pix, resizeBilinear(p, tt.ow, tt.oh).pix)
+		}
+	}
+}
+
+// BenchmarkResize is the matte's two resizes on one core (the 512² picture
+// to the network's 1024², the 1024² mask back), the reference loop against
+// the current one in one run: ms per image and the reference's time over
+// the current's.
+func BenchmarkResize(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	rgb, mask := randomPlane(rng, 512, 512, 3), randomPlane(rng, 1024, 1024, 1)
+	job := func(resize func(plane, int, int) plane) func() error {
+		return func() error {
+			_ = resize(rgb, 1024, 1024)
+			_ = resize(mask, 512, 512)
+			return nil
+		}
+	}
+	benchtest.Ratio(b, "ms/image",
+		benchtest.Case{Name: "reference", Run: job(resizeRef)},
+		benchtest.Case{Name: "now", Run: job(func(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 1) })},
+	)
 }

@@ -128,7 +128,7 @@ func BenchmarkPreprocess(b *testing.B) {
 		}
 	}
 	benchtest.Ratio(b, "ms/image",
-		benchtest.Case{Name: "serial", Run: job(func(p plane, w, h int) plane { return resizeBilinearOn(p, w, h, 1) }, normalizeSerial,
+		benchtest.Case{Name: "serial", Run: job(resizeRef, normalizeSerial,
 			func(v []float32, w, h int) plane { return toMaskOn(v, w, h, 1) })},
 		benchtest.Case{Name: "now", Run: job(resizeBilinear, normalize, toMask)},
 	)
