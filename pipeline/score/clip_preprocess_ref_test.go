@@ -90,48 +90,22 @@ func applyViewsRef(p Preprocess, views [][]float32, n, size, workers int) ([]flo
 }
 
 // refResizeRGB applies separable weights to an interleaved RGB image, rows
-// first (x), then columns (y), and returns the three channel planes.
+// first (x), then columns (y), and returns the three channel planes: the
+// float64 sums of refResize64, each rounded to float32.
 func refResizeRGB(rgb []float32, w, h int, xs, ys []refTaps) [3][]float32 {
-	ow, oh := len(xs), len(ys)
-	tmp := make([]float64, 3*ow*h) // interleaved, ow×h
-	for y := range h {
-		row, dst := rgb[3*y*w:3*(y+1)*w], tmp[3*y*ow:3*(y+1)*ow]
-		for x, t := range xs {
-			var r, g, b float64
-			for k, i := range t.idx {
-				wt, j := t.w[k], 3*i
-				_ = row[j+2]
-				r += wt * float64(row[j])
-				g += wt * float64(row[j+1])
-				b += wt * float64(row[j+2])
-			}
-			dst[3*x], dst[3*x+1], dst[3*x+2] = r, g, b
-		}
-	}
+	sums := refResize64(rgb, w, h, xs, ys)
 	var out [3][]float32
-	for c := range 3 {
-		out[c] = make([]float32, ow*oh)
-	}
-	acc := make([]float64, 3*ow)
-	for y, t := range ys {
-		clear(acc)
-		for k, i := range t.idx {
-			wt, src := t.w[k], tmp[3*i*ow:3*(i+1)*ow]
-			for j, v := range src {
-				acc[j] += wt * v
-			}
-		}
-		for x := range ow {
-			for c := range 3 {
-				out[c][y*ow+x] = float32(acc[3*x+c])
-			}
+	for c := range out {
+		out[c] = make([]float32, len(sums)/3)
+		for i := range out[c] {
+			out[c][i] = float32(sums[3*i+c])
 		}
 	}
 	return out
 }
 
-// refResize64 is refResizeRGB stopping before the float32 rounding: the
-// interleaved float64 sums (ow×oh×3).
+// refResize64 is the separable resize in float64, rows first (x), then
+// columns (y): the interleaved sums (ow×oh×3) before any rounding.
 func refResize64(rgb []float32, w, h int, xs, ys []refTaps) []float64 {
 	ow := len(xs)
 	tmp := make([]float64, 3*ow*h)
