@@ -50,7 +50,7 @@ one() {
 	# The fused full transformer reads the deepened T5 and the fused VAE
 	# (the folders' own files are hard links or copies: ONNX Runtime
 	# refuses weights outside a model's folder).
-	if [[ $name == full || $name == fulln || $name == fullt ]]; then
+	if [[ $name =~ ^full[nt]?$ ]]; then
 		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
 	fi

@@ -155,11 +155,17 @@ run placement "$SB" models check --provider cuda "$M"
 # placement probe's run at the probe's shapes: FLUX parts at 512², the
 # matte at its size), at the card's own clocks and warm caches. ORT's
 # profile cannot say this: on the CUDA provider it times launches on the host.
-kernels() {
+# ncu_run NAME CMD...: run NAME, CMD under Nsight Compute's per-kernel summary.
+ncu_run() {
 	command -v ncu >/dev/null || { echo "== $1: no ncu"; return; }
+	local name=$1
+	shift
+	run "$name" ncu --target-processes all --clock-control none --cache-control none --metrics gpu__time_duration.sum \
+		--print-summary per-kernel "$@"
+}
+kernels() {
 	[[ -e $2 ]] || { echo "== $1: $2 missing"; return; }
-	run "$1" ncu --target-processes all --clock-control none --cache-control none --metrics gpu__time_duration.sum \
-		--print-summary per-kernel "$SB" models check --provider cuda "$2"
+	ncu_run "$1" "$SB" models check --provider cuda "$2"
 }
 kernels kernels-vae "$M/flux/vae.opt/model.onnx"
 kernels kernels-t5 "${MODELS_FULL:-$M}/flux/t5.opt/model.onnx" # the text encoders run in every job: 23-38x their floor
@@ -170,11 +176,10 @@ kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 # The fused transformer at 1024², where the probe's 512² says little about
 # attention's share: one whole generation of flux.test's GenerateDir (the
 # encoders, 4 steps, the VAE; the steps' kernels are 4 x the transformer's).
-if [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]] && command -v ncu >/dev/null; then
+if [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]]; then
 	link_parts "$MODELS_MHA" "$M"
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$MODELS_MHA/flux" SPLATBENCH_FLUX_RES=1024 &&
-		run kernels-transformer-1024 ncu --target-processes all --clock-control none --cache-control none --metrics gpu__time_duration.sum \
-			--print-summary per-kernel "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 1x)
+		ncu_run kernels-transformer-1024 "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 1x)
 fi
 # MODELS_VAE: M's VAE decoder with its GroupNorms fused (make_gpu_models.py
 # --groupnorm fused --fuse-from M; the rest of M linked in): checked against
@@ -282,8 +287,8 @@ if [[ -n $d ]] && wait_for "$d"; then
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
-# MODELS_FULL_B: another full-depth transformer folder (gpu_models.sh's fulln:
-# the adaptive norms fused as well) against MODELS_FULL's: their step times A
+# MODELS_FULL_B: another full-depth transformer folder (gpu_models.sh's fullt
+# against MODELS_FULL=fulln, say) against MODELS_FULL's: their step times A
 # B A B in one call (flux-full-ab-*), and B's agreement with MODELS_FULL_REF.
 d=${MODELS_FULL_B:-}
 if [[ -n $d && -n ${MODELS_FULL:-} ]] && wait_for "$d"; then
