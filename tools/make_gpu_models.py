@@ -225,6 +225,29 @@ class GraphEdit:
         """Whether node is the one reader of name (not a graph output)."""
         return [id(u) for u in self.users.get(name, [])] == [id(node)] and name not in self.outputs
 
+    def linear_parts(self, x, w, bias, sizes, outs, name=None):
+        """A Linear, x times the 2-d weight w plus the 1-d bias (its name, or
+        None), written as one MatMul (and bias Add) per block of w's columns
+        of the widths sizes, into the values outs: the nodes (named
+        name_part<i>_MatMul/_Add when name is given). The weights are
+        sliced and added (add_init, NAME_cols<offset>)."""
+        from onnx import helper
+        W, bt = self.raw(w), self.init_of(bias) if bias else None
+        B = self.raw(bt) if bt is not None else None
+        nodes, o = [], 0
+        for i, (n, out) in enumerate(zip(sizes, outs)):
+            named = {} if name is None else {"name": f"{name}_part{i}_MatMul"}
+            wi = self.add_init(f"{w.name}_cols{o}", w, W[:, o:o + n].copy())
+            if bt is None:
+                nodes.append(helper.make_node("MatMul", [x, wi], [out], **named))
+            else:
+                bi = self.add_init(f"{bt.name}_cols{o}", bt, B[o:o + n].copy())
+                nodes.append(helper.make_node("MatMul", [x, wi], [out + "_part"], **named))
+                nodes.append(helper.make_node("Add", [out + "_part", bi], [out],
+                                              **({} if name is None else {"name": f"{name}_part{i}_Add"})))
+            o += n
+        return nodes
+
     def const(self, name, scalar=True):
         """The value of a constant (an initializer held in the model or a
         Constant node, through Casts and Identities) as float64, None if name
@@ -772,15 +795,7 @@ def fuse_linears(path):
         sizes = sizes_of(sp)
         if sizes is None or sum(sizes) != w.dims[1] or len(sizes) != len(sp.output):
             continue
-        W, b, nodes, o = ge.raw(w), ge.raw(ge.init_of(bias)), [], 0
-        for j, n in enumerate(sizes):
-            p = f"{sp.output[j]}_part"
-            wj = ge.add_init(f"{w.name}_cols{o}", w, W[:, o:o + n].copy())
-            bj = ge.add_init(f"{ge.init_of(bias).name}_cols{o}", ge.init_of(bias), b[o:o + n].copy())
-            nodes += [helper.make_node("MatMul", [mm.input[0], wj], [p]),
-                      helper.make_node("Add", [p, bj], [sp.output[j]])]
-            o += n
-        insert[sp.output[0]] = nodes
+        insert[sp.output[0]] = ge.linear_parts(mm.input[0], w, bias, sizes, sp.output)
         drop.update((mm.output[0], add.output[0]))
         split += 1
     for mm in [n for n in g.node if n.op_type == "MatMul"]:
@@ -1319,17 +1334,7 @@ def layout_bsnh(path):
             return f"{x} is neither a Linear's output nor a Split's part"
 
         def write(p):
-            W, k, nodes = ge.raw(w), w.dims[1] // n, []
-            b = ge.raw(ge.init_of(bias)) if bias else None
-            for i, name in enumerate(names):
-                wi = ge.add_init(f"{w.name}_bsnh{i}", w, W[:, i * k:(i + 1) * k].copy())
-                nodes.append(helper.make_node("MatMul", [mm.input[0], wi], [name + "_mm" if bias else name],
-                                              name=f"{p}_part{i}_MatMul"))
-                if bias:
-                    bi = ge.add_init(f"{ge.init_of(bias).name}_bsnh{i}", ge.init_of(bias), b[i * k:(i + 1) * k].copy())
-                    nodes.append(helper.make_node("Add", [name + "_mm", bi], [name],
-                                                  name=f"{p}_part{i}_Add"))
-            return nodes
+            return ge.linear_parts(mm.input[0], w, bias, [w.dims[1] // n] * n, names, p)
         return write, names, x, [mm.output[0]] if bias else []
 
     def match(mha, k):
