@@ -23,6 +23,10 @@
 #              copies around the attentions), its T5 and VAE decoder as
 #              OUT/full's; its qkv columns written again (4.3 GB on top of
 #              fulln's 8.6 GB of split weights)
+#   OUT/fullr  OUT/fullt with the q/k RMSNorms as one SimplifiedLayerNormalization
+#              each (--rmsnorm fused; the graph only, fullt's weights hard-linked)
+#   OUT/mr     OUT/m's transformer with every rewrite of fullr (2 + 4 blocks:
+#              its kernels counted one by one in seconds, MODELS_MHA)
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
@@ -50,7 +54,7 @@ one() {
 	# The fused full transformer reads the deepened T5 and the fused VAE
 	# (the folders' own files are hard links or copies: ONNX Runtime
 	# refuses weights outside a model's folder).
-	if [[ $name =~ ^full[nt]?$ ]]; then
+	if [[ $name =~ ^full[ntr]?$ ]]; then
 		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
 	fi
@@ -64,6 +68,8 @@ one fullp --deepen-from "$O/m" --only transformer,t5 --double 19 --single 38 --t
 one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
 one fulln "${R[@]}" --norms fused --fuse-from "$O/fullp" || rc=1
 one fullt "${R[@]}" --norms fused --layout bsnh --fuse-from "$O/fullp" || rc=1
+one fullr --rmsnorm fused --fuse-from "$O/fullt" || rc=1
+one mr "${R[@]}" --norms fused --rmsnorm fused --layout bsnh --fuse-from "$O/m" || rc=1
 one bir --only birefnet || rc=1
 one bf16 --double 2 --single 4 --only transformer --dtype bf16 || rc=1
 exit $rc

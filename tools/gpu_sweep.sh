@@ -287,19 +287,24 @@ if [[ -n $d ]] && wait_for "$d"; then
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
-# MODELS_FULL_B: another full-depth transformer folder (gpu_models.sh's fullt
-# against MODELS_FULL=fulln, say) against MODELS_FULL's: their step times A
-# B A B in one call (flux-full-ab-*), and B's agreement with MODELS_FULL_REF.
-d=${MODELS_FULL_B:-}
-if [[ -n $d && -n ${MODELS_FULL:-} ]] && wait_for "$d"; then
-	link_parts "$d" "$MODELS_FULL"
+# MODELS_FULL_B: other full-depth transformer folders (space-separated:
+# gpu_models.sh's fullt and fullr against MODELS_FULL=fulln, say) against
+# MODELS_FULL's: their step times in turn, twice, in one call
+# (flux-full-ab-<folder>-<round>; SPLATBENCH_FLUX_RES=1024 times one size,
+# half the ~60 s session loads), and each one's agreement with
+# MODELS_FULL_REF (agree-full-<folder>).
+bs=()
+for d in ${MODELS_FULL_B:-}; do
+	[[ -n ${MODELS_FULL:-} ]] && wait_for "$d" && link_parts "$d" "$MODELS_FULL" && bs+=("$d")
+done
+if ((${#bs[@]})); then
 	for round in 1 2; do
-		for v in a b; do
-			x=$MODELS_FULL
-			[[ $v == b ]] && x=$d
+		for x in "$MODELS_FULL" "${bs[@]}"; do
 			(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$x/flux" &&
-				run "flux-full-ab-$v-$round" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
+				run "flux-full-ab-$(basename "$x")-$round" "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 5x)
 		done
 	done
-	[[ -n ${MODELS_FULL_REF:-} ]] && agree agree-full-b "$d" "$MODELS_FULL_REF"
+	for d in "${bs[@]}"; do
+		[[ -n ${MODELS_FULL_REF:-} ]] && agree "agree-full-$(basename "$d")" "$d" "$MODELS_FULL_REF"
+	done
 fi

@@ -225,6 +225,15 @@ class GraphEdit:
         """Whether node is the one reader of name (not a graph output)."""
         return [id(u) for u in self.users.get(name, [])] == [id(node)] and name not in self.outputs
 
+    def reduces_last_axis(self, r):
+        """Whether the reduction node r is over the last axis only, kept
+        (its axes an attribute before opset 18, an input from it)."""
+        axes = next((list(a.ints) for a in r.attribute if a.name == "axes"), None)
+        if axes is None and len(r.input) > 1:
+            c = self.const(r.input[1], False)
+            axes = [int(v) for v in c] if c is not None else None
+        return axes == [-1] and next((a.i for a in r.attribute if a.name == "keepdims"), 1) == 1
+
     def linear_parts(self, x, w, bias, sizes, outs, name=None):
         """A Linear, x times the 2-d weight w plus the 1-d bias (its name, or
         None), written as one MatMul (and bias Add) per block of w's columns
@@ -430,7 +439,9 @@ def check_by_path(path):
     external weights beside it). onnx 1.23 refuses external data with more
     than one hard link ("a potential hardlink attack"), which is what
     --fuse-from makes: such a model is left to the agreement test
-    (TestTransformersAgree), and the log says so."""
+    (TestTransformersAgree), and the log says so. ONNX Runtime's own
+    operators in the ONNX domain (ORT_ONNX_OPS), which onnx has no schema
+    for, are checked as com.microsoft ones (by name only), in a copy."""
     import onnx
     d = os.path.dirname(path)
     m = onnx.load(path, load_external_data=False)
@@ -440,7 +451,23 @@ def check_by_path(path):
         log(f"  {path}: ONNX checker skipped: {', '.join(linked)} hard-linked (onnx refuses that); "
             "check the model with TestTransformersAgree")
         return
-    onnx.checker.check_model(path)
+    own = [n for n in m.graph.node if n.domain in ("", "ai.onnx") and n.op_type in ORT_ONNX_OPS]
+    if not own:
+        onnx.checker.check_model(path)
+        return
+    for n in own:
+        n.domain = "com.microsoft"
+    tmp = path + ".check.onnx"
+    try:
+        onnx.save(m, tmp)
+        onnx.checker.check_model(tmp)
+    finally:
+        os.remove(tmp)
+
+
+# Operators ONNX Runtime defines in the ONNX domain itself (its contrib
+# schemas), which the onnx package does not know.
+ORT_ONNX_OPS = {"SimplifiedLayerNormalization"}
 
 
 def fuse_attention(path, heads):
@@ -1016,12 +1043,6 @@ def fuse_norms(path):
     def runtime(name):  # neither a constant nor a weight
         return const(name, False) is None and ge.init_of(up(name)) is None
 
-    def last_axis(r):  # a ReduceMean over the last axis, kept
-        axes = next((list(a.ints) for a in r.attribute if a.name == "axes"), None)
-        if axes is None and len(r.input) > 1:
-            axes = [int(v) for v in const(r.input[1], False)] if const(r.input[1], False) is not None else None
-        return axes == [-1] and next((a.i for a in r.attribute if a.name == "keepdims"), 1) == 1
-
     def layernorm(n):
         """(x, epsilon, nodes) of a LayerNorm over the last axis without an
         affine that ends in node n, or None."""
@@ -1042,7 +1063,7 @@ def fuse_norms(path):
         pw = prod.get(m2.input[0]) if m2 is not None and m2.op_type == "ReduceMean" else None
         if m1 is None or m1.op_type != "ReduceMean" or m1.input[0] != x or pw is None or pw.op_type != "Pow" \
                 or pw.input[0] != sub.output[0] or const(pw.input[1]) != 2 or const(add.input[1]) is None \
-                or not (last_axis(m1) and last_axis(m2)):
+                or not (ge.reduces_last_axis(m1) and ge.reduces_last_axis(m2)):
             return None
         chain = [m1, sub, pw, m2, add, sq, n]
         if sorted(u.op_type for u in users[sub.output[0]]) != ["Div", "Pow"] or \
@@ -1123,6 +1144,70 @@ def fuse_norms(path):
                 op.version = 17
         ge.save(insert, drop)
     return fused, residual, len(found)
+
+
+def fuse_rmsnorm(path):
+    """Rewrite every RMSNorm of the model at path (the q and k norms over
+    each head's D values) as one SimplifiedLayerNormalization(x, w, axis=-1,
+    stash_type=1): as exported, x · rsqrt(mean(x², last axis) + eps) · w is
+    seven elementwise and reduction kernels over the whole q or k (Pow,
+    ReduceMean, Add, Sqrt, Div(1, ·) or Reciprocal, Mul, Mul; in bf16 with
+    a Cast to float32 before and one back before the last Mul), each
+    reading and writing the tensor: one kernel reads it once and writes it
+    once, computing in float32. ONNX Runtime's CPU optimiser finds this
+    pattern by itself; nothing says its CUDA provider does so for fp16.
+
+    Matched from each Pow(x, 2) that one ReduceMean over the last axis
+    (kept) reads, through Add(eps constant), Sqrt and Div(1, ·) or
+    Reciprocal, to Mul(x, ·) (x as the Pow read it, or the value those
+    Casts came from), optional Casts, and Mul(·, w) with w a weight or
+    constant that is not a scalar; no value of the chain read outside it;
+    the value before the Casts of w's element type. The new node reads that
+    value and writes the last Mul's output. Returns
+    (fused, pows): the number rewritten and the number of Pow nodes."""
+    from onnx import helper
+
+    ge = GraphEdit(path)
+    g, users, types, const = ge.m.graph, ge.users, ge.types, ge.const
+
+    def one(name, op):  # the one reader of name if it is an op node, else None
+        us = users.get(name, [])
+        return us[0] if us and us[0].op_type == op and ge.only_reader(name, us[0]) else None
+
+    pows = [n for n in g.node if n.op_type == "Pow" and const(n.input[1]) == 2]
+    insert, drop, fused = {}, set(), 0
+    for pw in pows:
+        x = pw.input[0]
+        rm = one(pw.output[0], "ReduceMean")
+        add = rm and ge.reduces_last_axis(rm) and one(rm.output[0], "Add")
+        eps = add and next((const(i) for i in add.input if i != rm.output[0]), None)
+        sq = eps is not None and one(add.output[0], "Sqrt")
+        inv = sq and (one(sq.output[0], "Reciprocal") or one(sq.output[0], "Div"))
+        if not inv or inv.op_type == "Div" and (inv.input[1] != sq.output[0] or const(inv.input[0]) != 1):
+            continue
+        mul = one(inv.output[0], "Mul")
+        if not mul or ge.uncast(next(i for i in mul.input if i != inv.output[0])) != ge.uncast(x):
+            continue
+        name, casts = mul.output[0], []
+        while one(name, "Cast"):
+            casts.append(one(name, "Cast"))
+            name = casts[-1].output[0]
+        last = one(name, "Mul")
+        w = last and next(i for i in last.input if i != name)
+        if not last or const(w) is not None or (ge.init_of(w) is None and const(w, False) is None):
+            continue
+        src, out, k = ge.uncast(x), last.output[0], f"fused_rmsnorm_{fused}"
+        # Mul's inputs and output share a type, so out is w's; without Casts
+        # x is too (shape inference loses types in some of these graphs).
+        if not (src == x and not casts) and (types.get(src) is None or types.get(src) != types.get(w)):
+            continue  # the norm reads and writes one type here (fp16, fp32; bf16 with its Casts)
+        insert[out] = [helper.make_node("SimplifiedLayerNormalization", [src, w], [out], name=k,
+                                        axis=-1, epsilon=float(eps), stash_type=1)]
+        drop.update(c.output[0] for c in [pw, rm, add, sq, inv, mul, *casts])
+        fused += 1
+    if fused:
+        ge.save(insert, drop)
+    return fused, len(pows)
 
 
 def layout_bsnh(path):
@@ -1479,11 +1564,11 @@ def layout_bsnh(path):
 
 def rewrites(o):
     """The rewrites the options ask for: a subset of linears, attention,
-    gelu, rope, norms, layout (the transformer's) and groupnorm or
+    gelu, rope, norms, rmsnorm, layout (the transformer's) and groupnorm or
     groupnorm-emulated (the VAE decoder's)."""
     return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
                             ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"), ("norms", o.norms == "fused"),
-                            ("layout", o.layout == "bsnh"),
+                            ("rmsnorm", o.rmsnorm == "fused"), ("layout", o.layout == "bsnh"),
                             ("groupnorm", o.groupnorm == "fused"),
                             ("groupnorm-emulated", o.groupnorm == "emulated")) if on}
 
@@ -1495,7 +1580,7 @@ def fuse_and_check(path, heads, args, check, which):
     """The rewrites which names (rewrites()): fuse_linears (first: its MLP
     bias Add is then FastGelu's), fuse_attention, fuse_gelu, fuse_rope,
     fuse_norms (the gated branch it recognises may be fuse_linears's sum of
-    parts) and layout_bsnh (last: it rewrites what fuse_attention and
+    parts), fuse_rmsnorm and layout_bsnh (last: it rewrites what fuse_attention and
     fuse_rope wrote) on the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
@@ -1535,6 +1620,11 @@ def fuse_and_check(path, heads, args, check, which):
             "and com.microsoft SkipLayerNormalization")
         if n == 0:
             raise RuntimeError(f"--norms fused: no modulated norm of {path} matched")
+    if "rmsnorm" in which:
+        n, total = fuse_rmsnorm(path)
+        log(f"  {path}: {n} RMSNorms (of {total} Pow(x, 2) nodes) fused into SimplifiedLayerNormalization")
+        if n == 0:
+            raise RuntimeError(f"--rmsnorm fused: no RMSNorm of {path} matched")
     if "layout" in which:
         if not {"attention", "rope"} <= which:
             raise RuntimeError("--layout bsnh needs --attention mha and --rope fused")
@@ -2335,6 +2425,9 @@ def main():
                          "modulated norms rewritten as one LayerNormalization with the run-time scale and shift (batch 1 "
                          "only: ONNX Runtime refuses batch > 1), with the residual Add before it as com.microsoft "
                          "SkipLayerNormalization")
+    ap.add_argument("--rmsnorm", choices=["plain", "fused"], default="plain",
+                    help="plain: the exporter's Pow-ReduceMean-Add-Sqrt-Div-Mul-Mul; fused: the transformer's q/k RMSNorms "
+                         "rewritten as one SimplifiedLayerNormalization each (float32 inside)")
     ap.add_argument("--layout", choices=["plain", "bsnh"], default="plain",
                     help="plain: q, k, v brought to [B,H,N,D] for the norm and RoPE and back for the attention; bsnh: "
                          "kept in the Linears' [B,N,H*D] (each part of the qkv Linear its own, the norm on [B,N,H,D], "
@@ -2349,10 +2442,10 @@ def main():
                     help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
                          "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms, --layout): run the plain and the rewritten model on the onnxruntime python "
+                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms, --rmsnorm, --layout): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms, --layout): rewrite the transformer already written under DIR/flux into "
+                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms, --rmsnorm, --layout): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--deepen-from", metavar="DIR",
                     help="write OUT/flux/transformer.opt with --double/--single blocks (and t5.opt with --t5-layers, "
@@ -2386,7 +2479,7 @@ def main():
         return 0
     if o.fuse_from:
         if not rewrites(o):
-            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split, --norms fused "
+            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split, --norms fused, --rmsnorm fused, --layout bsnh "
                      "or --groupnorm fused|emulated")
         for part, which in (("transformer", rewrites(o) - VAE_REWRITES), ("vae", rewrites(o) & VAE_REWRITES)):
             if which:
