@@ -25,8 +25,11 @@
 #              fulln's 8.6 GB of split weights)
 #   OUT/fullr  OUT/fullt with the q/k RMSNorms as one SimplifiedLayerNormalization
 #              each (--rmsnorm fused; the graph only, fullt's weights hard-linked)
+#   OUT/fulls  OUT/fullr with each gated branch's Linear bias moved into the
+#              SkipLayerNormalization after it (--skip-bias fused; graph only)
 #   OUT/mr     OUT/m's transformer with every rewrite of fullr (2 + 4 blocks:
 #              its kernels counted one by one in seconds, MODELS_MHA)
+#   OUT/ms     the same with --skip-bias fused too (fulls's rewrites)
 #   OUT/bir    BiRefNet's size (link OUT/bir/matte into OUT/m for gpu_sweep.sh)
 #   OUT/bf16   the reduced transformer in bf16 (MODELS_BF16)
 #
@@ -54,7 +57,7 @@ one() {
 	# The fused full transformer reads the deepened T5 and the fused VAE
 	# (the folders' own files are hard links or copies: ONNX Runtime
 	# refuses weights outside a model's folder).
-	if [[ $name =~ ^full[ntr]?$ ]]; then
+	if [[ $name =~ ^full[ntrs]?$ ]]; then
 		ln -sfn "$O/fullp/flux/t5.opt" "$O/$name.tmp/flux/t5.opt"
 		[[ -d $O/vf/flux/vae.opt ]] && ln -sfn "$O/vf/flux/vae.opt" "$O/$name.tmp/flux/vae.opt"
 	fi
@@ -69,7 +72,9 @@ one full "${R[@]}" --fuse-from "$O/fullp" || rc=1
 one fulln "${R[@]}" --norms fused --fuse-from "$O/fullp" || rc=1
 one fullt "${R[@]}" --norms fused --layout bsnh --fuse-from "$O/fullp" || rc=1
 one fullr --rmsnorm fused --fuse-from "$O/fullt" || rc=1
+one fulls --skip-bias fused --fuse-from "$O/fullr" || rc=1
 one mr "${R[@]}" --norms fused --rmsnorm fused --layout bsnh --fuse-from "$O/m" || rc=1
+one ms "${R[@]}" --norms fused --skip-bias fused --rmsnorm fused --layout bsnh --fuse-from "$O/m" || rc=1
 one bir --only birefnet || rc=1
 one bf16 --double 2 --single 4 --only transformer --dtype bf16 || rc=1
 exit $rc

@@ -1146,6 +1146,79 @@ def fuse_norms(path):
     return fused, residual, len(found)
 
 
+def fuse_skip_bias(path):
+    """Move the Linear's bias of each gated branch that a com.microsoft
+    SkipLayerNormalization adds to the residual stream (fuse_norms's) into
+    the op's own bias input: SkipLN(a, gate·(Y + b), γ, β) = SkipLN(a,
+    gate·Y, γ, β, gate·b), since the op computes LN(input + skip + bias) and
+    its 4th output, the residual stream, is input + skip + bias. The bias
+    Add over the whole [1,N,d] branch (a per-channel kernel at about a
+    third of the memory bandwidth on an H100) becomes a product of two
+    d-vectors. Batch 1 only, as fuse_norms: gate·b is reshaped to [d].
+
+    Matched: a SkipLayerNormalization with 4 inputs whose first or second
+    input is Mul(gate, Add(Y, b)) (either order in both), b a 1-d weight,
+    gate a run-time value, each of the Mul and the Add read only there;
+    the same element type throughout (no Casts between). Returns (moved,
+    skips): the number rewritten and the number of SkipLayerNormalization
+    nodes."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    ge = GraphEdit(path)
+    g, prod, types = ge.m.graph, ge.prod, ge.types
+
+    def bias_of(add):  # (Y, b) of Add(Y, b) with b a 1-d weight, or None
+        for y, b in (add.input, add.input[::-1]):
+            t = ge.init_of(b)
+            if t is not None and len(t.dims) == 1 and ge.init_of(y) is None:
+                return y, b
+        return None
+
+    skips = [n for n in g.node if n.op_type == "SkipLayerNormalization" and n.domain == "com.microsoft"]
+    flat = "skip_bias_flat"
+    insert, moved = {}, 0
+    for sk in skips:
+        if len(sk.input) != 4:
+            continue
+        for j in (0, 1):
+            mul = prod.get(sk.input[j])
+            if mul is None or mul.op_type != "Mul" or not ge.only_reader(mul.output[0], sk):
+                continue
+            hit = None
+            for gate, v in (mul.input, mul.input[::-1]):
+                add = prod.get(v)
+                if add is not None and add.op_type == "Add" and ge.only_reader(v, mul) and ge.init_of(gate) is None \
+                        and ge.const(gate, False) is None and bias_of(add):
+                    hit = gate, add
+                    break
+            if hit is None:
+                continue
+            gate, add = hit
+            y, b = bias_of(add)
+            dt = types.get(b)
+            if any(types.get(v) not in (None, dt) for v in (gate, y, mul.output[0])):
+                continue
+            k = f"{sk.name or 'skip'}_bias"
+            gb, gy = f"{k}/gate_bias", f"{k}/gate_y"
+            inputs = list(sk.input)
+            inputs[j] = gy
+            # The rewritten Mul keeps the old one's place (its output name
+            # changes); the SkipLN is replaced by one with the bias input.
+            insert[mul.output[0]] = [helper.make_node("Mul", [gate, y], [gy], name=f"{k}/Mul")]
+            insert[sk.output[0]] = [
+                helper.make_node("Mul", [gate, b], [gb + "_2d"], name=f"{k}/gate_bias"),
+                helper.make_node("Reshape", [gb + "_2d", flat], [gb], name=f"{k}/flat"),
+                helper.make_node("SkipLayerNormalization", inputs + [gb], list(sk.output), domain="com.microsoft",
+                                 name=sk.name, **{a.name: helper.get_attribute_value(a) for a in sk.attribute})]
+            moved += 1
+            break
+    if moved:
+        g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), flat))
+        ge.save(insert, set())
+    return moved, len(skips)
+
+
 def fuse_rmsnorm(path):
     """Rewrite every RMSNorm of the model at path (the q and k norms over
     each head's D values) as one SimplifiedLayerNormalization(x, w, axis=-1,
@@ -1564,11 +1637,12 @@ def layout_bsnh(path):
 
 def rewrites(o):
     """The rewrites the options ask for: a subset of linears, attention,
-    gelu, rope, norms, rmsnorm, layout (the transformer's) and groupnorm or
+    gelu, rope, norms, skip-bias, rmsnorm, layout (the transformer's) and groupnorm or
     groupnorm-emulated (the VAE decoder's)."""
     return {k for k, on in (("linears", o.linears == "split"), ("attention", o.attention == "mha"),
                             ("gelu", o.gelu == "fast"), ("rope", o.rope == "fused"), ("norms", o.norms == "fused"),
-                            ("rmsnorm", o.rmsnorm == "fused"), ("layout", o.layout == "bsnh"),
+                            ("rmsnorm", o.rmsnorm == "fused"),
+                            ("skip-bias", o.skip_bias == "fused"), ("layout", o.layout == "bsnh"),
                             ("groupnorm", o.groupnorm == "fused"),
                             ("groupnorm-emulated", o.groupnorm == "emulated")) if on}
 
@@ -1580,7 +1654,7 @@ def fuse_and_check(path, heads, args, check, which):
     """The rewrites which names (rewrites()): fuse_linears (first: its MLP
     bias Add is then FastGelu's), fuse_attention, fuse_gelu, fuse_rope,
     fuse_norms (the gated branch it recognises may be fuse_linears's sum of
-    parts), fuse_rmsnorm and layout_bsnh (last: it rewrites what fuse_attention and
+    parts), fuse_skip_bias (on fuse_norms's SkipLayerNormalizations), fuse_rmsnorm and layout_bsnh (last: it rewrites what fuse_attention and
     fuse_rope wrote) on the exported model at path. With check (--smoke, --check-fused), the plain
     and the fused model run on args through the onnxruntime python package,
     where present, and must agree."""
@@ -1620,6 +1694,11 @@ def fuse_and_check(path, heads, args, check, which):
             "and com.microsoft SkipLayerNormalization")
         if n == 0:
             raise RuntimeError(f"--norms fused: no modulated norm of {path} matched")
+    if "skip-bias" in which:
+        n, total = fuse_skip_bias(path)
+        log(f"  {path}: {n} of {total} SkipLayerNormalizations take their branch's Linear bias (gate·b) as their own")
+        if n == 0:
+            raise RuntimeError(f"--skip-bias fused: no SkipLayerNormalization of {path} matched (it needs --norms fused)")
     if "rmsnorm" in which:
         n, total = fuse_rmsnorm(path)
         log(f"  {path}: {n} RMSNorms (of {total} Pow(x, 2) nodes) fused into SimplifiedLayerNormalization")
@@ -2425,6 +2504,9 @@ def main():
                          "modulated norms rewritten as one LayerNormalization with the run-time scale and shift (batch 1 "
                          "only: ONNX Runtime refuses batch > 1), with the residual Add before it as com.microsoft "
                          "SkipLayerNormalization")
+    ap.add_argument("--skip-bias", choices=["plain", "fused"], default="plain",
+                    help="plain: the gated branch's Linear bias added over the whole branch; fused: as the bias input of "
+                         "the SkipLayerNormalization --norms fused writes (gate·b, batch 1 only)")
     ap.add_argument("--rmsnorm", choices=["plain", "fused"], default="plain",
                     help="plain: the exporter's Pow-ReduceMean-Add-Sqrt-Div-Mul-Mul; fused: the transformer's q/k RMSNorms "
                          "rewritten as one SimplifiedLayerNormalization each (float32 inside)")
@@ -2442,10 +2524,10 @@ def main():
                     help="the transformer's nodes of these types that read bf16 values run in float32, cast around "
                          "(for operators ONNX Runtime has no bf16 kernel for; `splatbench models check --provider cuda` names them)")
     ap.add_argument("--check-fused", action="store_true",
-                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms, --rmsnorm, --layout): run the plain and the rewritten model on the onnxruntime python "
+                    help="with a rewrite (--attention, --gelu, --rope, --linears, --norms, --skip-bias, --rmsnorm, --layout): run the plain and the rewritten model on the onnxruntime python "
                          "package (CUDA provider where it has one) and fail if they differ by 1e-2 or more")
     ap.add_argument("--fuse-from", metavar="DIR",
-                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms, --rmsnorm, --layout): rewrite the transformer already written under DIR/flux into "
+                    help="with rewrites (--attention, --gelu, --rope, --linears, --norms, --skip-bias, --rmsnorm, --layout): rewrite the transformer already written under DIR/flux into "
                          "OUT/flux (its graph copied, its weights hard-linked) instead of exporting it again")
     ap.add_argument("--deepen-from", metavar="DIR",
                     help="write OUT/flux/transformer.opt with --double/--single blocks (and t5.opt with --t5-layers, "
@@ -2479,7 +2561,7 @@ def main():
         return 0
     if o.fuse_from:
         if not rewrites(o):
-            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split, --norms fused, --rmsnorm fused, --layout bsnh "
+            ap.error("--fuse-from needs --attention mha, --gelu fast, --rope fused, --linears split, --norms fused, --skip-bias fused, --rmsnorm fused, --layout bsnh "
                      "or --groupnorm fused|emulated")
         for part, which in (("transformer", rewrites(o) - VAE_REWRITES), ("vae", rewrites(o) & VAE_REWRITES)):
             if which:
