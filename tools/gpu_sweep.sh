@@ -176,7 +176,11 @@ kernels kernels-birefnet "$M/matte/birefnet/model.onnx"
 # The fused transformer at 1024², where the probe's 512² says little about
 # attention's share: one whole generation of flux.test's GenerateDir (the
 # encoders, 4 steps, the VAE; the steps' kernels are 4 x the transformer's).
+# With MODELS_VAE, its fused VAE: the plain one's batch-norm, layout and SiLU
+# kernels (a third of session 17's count) share classes with the transformer's.
 if [[ -n ${MODELS_MHA:-} && -d $MODELS_MHA/flux/transformer.opt ]]; then
+	[[ -n ${MODELS_VAE:-} && -d $MODELS_VAE/flux/vae.opt && ! -e $MODELS_MHA/flux/vae.opt ]] &&
+		ln -sfn "$(realpath "$MODELS_VAE/flux/vae.opt")" "$MODELS_MHA/flux/vae.opt"
 	link_parts "$MODELS_MHA" "$M"
 	(cd "$ROOT/pipeline/flux" && export SPLATBENCH_FLUX_DIR="$MODELS_MHA/flux" SPLATBENCH_FLUX_RES=1024 &&
 		ncu_run kernels-transformer-1024 "$FT" -test.run '^$' -test.bench GenerateDir -test.benchtime 1x)

@@ -24,7 +24,7 @@ func TestRewriteHint(t *testing.T) {
 		{"exported VAE on cuda", "flux/vae-decoder", "/m/flux/vae.opt/model.onnx", ran(ort.CUDA, "Conv", "InstanceNormalization"),
 			[]string{"InstanceNormalization", "--groupnorm fused --fuse-from /m ", "1.45×"}},
 		{"exported transformer on cuda", "flux/transformer", "/m/flux/transformer.opt/model.onnx", ran(ort.CUDA, "MatMul", "Softmax"),
-			[]string{"Softmax", "--attention mha", "--norms fused", "--fuse-from /m "}},
+			[]string{"Softmax", "--attention mha", "--norms fused", "--layout bsnh", "--fuse-from /m "}},
 		{"a VAE outside a FLUX directory", "flux/vae-decoder", "/x/decoder.onnx", ran(ort.CUDA, "InstanceNormalization"),
 			[]string{"--fuse-from DIR "}},
 		{"fused VAE", "flux/vae-decoder", "/m/flux/vae.opt/model.onnx", ran(ort.CUDA, "Conv", "GroupNorm"), nil},
