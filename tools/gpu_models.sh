@@ -14,19 +14,23 @@
 #              OUT/vf's VAE decoder (MODELS_FULL)
 #   OUT/fulln  OUT/full with the modulated norms fused too (--norms fused: one
 #              LayerNormalization, or SkipLayerNormalization with the residual
-#              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's:
-#              the fastest full-depth set (a step 1.05x OUT/full's at 1024² on an
-#              H100; MODELS_FULL_B, or MODELS_FULL for the whole job)
+#              Add before it; batch 1 only), its T5 and VAE decoder as OUT/full's
+#              (a step 1.05x OUT/full's at 1024² on an H100)
 #   OUT/fullt  OUT/fulln with q, k and v kept in the Linears' [B,N,H*D] layout
 #              (--layout bsnh: each qkv Linear one MatMul per part, the q/k
 #              RMSNorm on [B,N,H,D], RotaryEmbedding's 3-d form: no Transpose
 #              copies around the attentions), its T5 and VAE decoder as
 #              OUT/full's; its qkv columns written again (4.3 GB on top of
-#              fulln's 8.6 GB of split weights)
+#              fulln's 8.6 GB of split weights): a step 1.07x fulln's at 512²,
+#              1.04x at 1024² (H100, session 17)
 #   OUT/fullr  OUT/fullt with the q/k RMSNorms as one SimplifiedLayerNormalization
-#              each (--rmsnorm fused; the graph only, fullt's weights hard-linked)
+#              each (--rmsnorm fused; the graph only, fullt's weights hard-linked):
+#              no faster than fullt (ONNX Runtime fuses them itself), kept to
+#              say so
 #   OUT/fulls  OUT/fullr with each gated branch's Linear bias moved into the
-#              SkipLayerNormalization after it (--skip-bias fused; graph only)
+#              SkipLayerNormalization after it (--skip-bias fused; graph only):
+#              the fastest full-depth set, 1.01x fullr's (MODELS_FULL for the
+#              whole job)
 #   OUT/mr     OUT/m's transformer with every rewrite of fullr (2 + 4 blocks:
 #              its kernels counted one by one in seconds, MODELS_MHA)
 #   OUT/ms     the same with --skip-bias fused too (fulls's rewrites)
