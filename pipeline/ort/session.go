@@ -159,6 +159,13 @@ func (rt *Runtime) create(path string, in, out []string, provider string, cfg se
 			return nil, err
 		}
 	}
+	if prefix, err := profilePrefix(path); err != nil {
+		return nil, err
+	} else if prefix != "" {
+		if err := so.EnableProfiling(prefix); err != nil {
+			return nil, fmt.Errorf("$%s: %w", EnvProfile, err)
+		}
+	}
 	if provider != CPU {
 		// ORT logs a failed provider load at error level; the caller logs
 		// the reason once, as a fallback.
