@@ -1678,32 +1678,28 @@ def fuse_and_check(path, heads, args, check, which):
             # so, with the chain that did not match, rather than write a plain
             # model as a fused one.
             raise RuntimeError(f"--attention mha: no attention of {path} matched the fused pattern")
-    if "gelu" in which:
-        n, total = fuse_gelu(path)
-        log(f"  {path}: {n} tanh GELUs (of {total} Tanh nodes) fused into com.microsoft FastGelu")
-        if n == 0:
-            raise RuntimeError(f"--gelu fast: no GELU of {path} matched")
-    if "rope" in which:
-        n, total = fuse_rope(path)
-        log(f"  {path}: {n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding")
-        if n == 0:
-            raise RuntimeError(f"--rope fused: no RoPE of {path} matched")
+    def simple(key, flag, fn, said, what):  # a rewrite that returns (rewritten, candidates)
+        if key in which:
+            n, total = fn(path)
+            log(f"  {path}: " + said.format(n=n, total=total))
+            if n == 0:
+                raise RuntimeError(f"{flag}: no {what} of {path} matched")
+
+    simple("gelu", "--gelu fast", fuse_gelu, "{n} tanh GELUs (of {total} Tanh nodes) fused into com.microsoft FastGelu",
+           "GELU")
+    simple("rope", "--rope fused", fuse_rope, "{n} of {total} RoPE modules fused into com.microsoft RotaryEmbedding",
+           "RoPE")
     if "norms" in which:
         n, k, total = fuse_norms(path)
         log(f"  {path}: {n} of {total} modulated norms fused ({k} with their residual) into LayerNormalization "
             "and com.microsoft SkipLayerNormalization")
         if n == 0:
             raise RuntimeError(f"--norms fused: no modulated norm of {path} matched")
-    if "skip-bias" in which:
-        n, total = fuse_skip_bias(path)
-        log(f"  {path}: {n} of {total} SkipLayerNormalizations take their branch's Linear bias (gate·b) as their own")
-        if n == 0:
-            raise RuntimeError(f"--skip-bias fused: no SkipLayerNormalization of {path} matched (it needs --norms fused)")
-    if "rmsnorm" in which:
-        n, total = fuse_rmsnorm(path)
-        log(f"  {path}: {n} RMSNorms (of {total} Pow(x, 2) nodes) fused into SimplifiedLayerNormalization")
-        if n == 0:
-            raise RuntimeError(f"--rmsnorm fused: no RMSNorm of {path} matched")
+    simple("skip-bias", "--skip-bias fused (after --norms fused)", fuse_skip_bias,
+           "{n} of {total} SkipLayerNormalizations take their branch's Linear bias (gate·b) as their own",
+           "SkipLayerNormalization")
+    simple("rmsnorm", "--rmsnorm fused", fuse_rmsnorm,
+           "{n} RMSNorms (of {total} Pow(x, 2) nodes) fused into SimplifiedLayerNormalization", "RMSNorm")
     if "layout" in which:
         if not {"attention", "rope"} <= which:
             raise RuntimeError("--layout bsnh needs --attention mha and --rope fused")
