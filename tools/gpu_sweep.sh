@@ -294,9 +294,8 @@ if [[ -n $d ]] && wait_for "$d"; then
 	# transformer's runs side by side (tools/ort_profile_runs.py).
 	SPLATBENCH_ORT_PROFILE="$L/ortprof" run t2i-full-1024-profile "$SB" bench --stage text2img "${full[@]}" \
 		--set text2img.resolution=1024 --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2 --log-level debug &&
-		for f in "$L"/ortprof/transformer.opt-*.json; do
-			run t2i-full-1024-profile-runs "${PYTHON:-python3}" "$ROOT/tools/ort_profile_runs.py" "$f" 5
-		done
+		run t2i-full-1024-profile-runs "${PYTHON:-python3}" "$ROOT/tools/ort_profile_runs.py" \
+			"$(ls -S "$L"/ortprof/transformer.opt-*.json | head -1)" 5 # the largest: the session that ran
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
