@@ -21,8 +21,8 @@
 # text2img and whole-job runs at full depth and the small tune;
 # MODELS_FULL_REF (the same full-depth transformer, plain, when MODELS_FULL
 # is its fused copy from make_gpu_models.py --fuse-from) gets its step time
-# and the agreement test; MODELS_FULL_B (another fused copy of it) is timed
-# against MODELS_FULL, A B A B. roofline and roofline-mha count what the plain
+# and the agreement test; MODELS_FULL_B (other fused copies of it,
+# space-separated) are timed in turn with MODELS_FULL, twice. roofline and roofline-mha count what the plain
 # and the fused transformer's graphs allow on the CUDA provider
 # (TestTransformerRoofline). A fused transformer (MODELS_MHA, MODELS_FULL with
 # MODELS_FULL_REF) is checked against the plain one by TestTransformersAgree.
