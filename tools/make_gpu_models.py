@@ -1177,7 +1177,7 @@ def fuse_skip_bias(path):
         return None
 
     skips = [n for n in g.node if n.op_type == "SkipLayerNormalization" and n.domain == "com.microsoft"]
-    flat = "skip_bias_flat"
+    flat = "fused_norms_flat"  # fuse_norms's [-1], in the graph when its norms were fused
     insert, moved = {}, 0
     for sk in skips:
         if len(sk.input) != 4:
@@ -1215,7 +1215,8 @@ def fuse_skip_bias(path):
             moved += 1
             break
     if moved:
-        g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), flat))
+        if flat not in ge.consts:
+            g.initializer.append(numpy_helper.from_array(np.array([-1], dtype=np.int64), flat))
         ge.save(insert, set())
     return moved, len(skips)
 
