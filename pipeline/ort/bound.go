@@ -159,7 +159,7 @@ func (b *bound) tensor(sl slot) (boundTensor, error) {
 }
 
 // run copies inputs in, runs the session and copies the outputs out.
-func (b *bound) run(ctx context.Context, path, provider string, inputs []Data) ([]Data, error) {
+func (b *bound) run(ctx context.Context, path, provider string, thread *osThread, inputs []Data) ([]Data, error) {
 	for i, t := range b.in {
 		shape := inputs[i].Shape
 		if shape == nil {
@@ -173,7 +173,7 @@ func (b *bound) run(ctx context.Context, path, provider string, inputs []Data) (
 			return nil, fmt.Errorf("model %s: input %q: copy to the device: %w", path, t.Name, err)
 		}
 	}
-	err := watched(ctx, path, provider,
+	err := watched(ctx, path, provider, thread,
 		func() error { return b.c.check(b.c.runSetTerminate(b.runOpts)) },
 		func() error { return b.c.check(b.c.runUnsetTerminate(b.runOpts)) },
 		func() error { return b.c.check(b.c.runWithBinding(b.sess, b.runOpts, b.binding)) })

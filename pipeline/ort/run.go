@@ -81,7 +81,7 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 		return nil, fmt.Errorf("model %s: %w", s.path, err)
 	}
 	if s.bound != nil {
-		res, err := s.bound.run(ctx, s.path, s.provider, inputs)
+		res, err := s.bound.run(ctx, s.path, s.provider, s.thread, inputs)
 		if err == nil {
 			s.runs.Add(1) // its shapes are static: ProbeShapes has them
 		}
@@ -153,13 +153,13 @@ func (s *Session) RunData(ctx context.Context, inputs []Data) ([]Data, error) {
 
 // runWatched runs the session, terminating it if ctx is cancelled.
 func (s *Session) runWatched(ctx context.Context, ins, outs []onnx.Value) error {
-	return watched(ctx, s.path, s.provider, s.runOpts.Terminate, s.runOpts.UnsetTerminate,
+	return watched(ctx, s.path, s.provider, s.thread, s.runOpts.Terminate, s.runOpts.UnsetTerminate,
 		func() error { return s.sess.RunWithOptions(ins, outs, s.runOpts) })
 }
 
-// watched calls run, and terminate if ctx is cancelled while it runs (then
-// unset, so that the next run may go on).
-func watched(ctx context.Context, path, provider string, terminate, unset, run func() error) error {
+// watched calls run on thread, and terminate if ctx is cancelled while it
+// runs (then unset, so that the next run may go on).
+func watched(ctx context.Context, path, provider string, thread *osThread, terminate, unset, run func() error) error {
 	if ctx.Done() != nil {
 		done := make(chan struct{})
 		defer close(done)
@@ -171,7 +171,7 @@ func watched(ctx context.Context, path, provider string, terminate, unset, run f
 			}
 		}()
 	}
-	err := run()
+	err := thread.do(run)
 	if cerr := ctx.Err(); cerr != nil {
 		_ = unset()
 		return fmt.Errorf("model %s: run cancelled: %w", path, cerr)

@@ -34,7 +34,8 @@ type Session struct {
 	path     string
 	provider string
 	sess     *onnx.DynamicAdvancedSession
-	bound    *bound // instead of sess: a session with bound device tensors (WithCUDAGraph)
+	bound    *bound    // instead of sess: a session with bound device tensors (WithCUDAGraph)
+	thread   *osThread // every run goes through it
 	runOpts  *onnx.RunOptions
 	inputs   []slot
 	outputs  []slot
@@ -130,6 +131,7 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 			return nil, fmt.Errorf("model %s: run options: %w", path, err)
 		}
 	}
+	s.thread = newOSThread()
 	rt.openMu.Lock()
 	rt.open = append(rt.open, s)
 	first := sig.RandomWeights() && !rt.random[path]
@@ -144,7 +146,7 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		// A server or miner on such a model hands out noise: say so once.
 		rt.log.Warn("model weights are random: its speed is real, its outputs are noise", "model", path, WeightsKey, RandomWeights)
 	}
-	rt.log.Debug("session ready", "model", path, "provider", s.provider, "bound", s.bound != nil, "inputs", s.inputs, "outputs", s.outputs)
+	rt.log.Debug("session ready", "model", path, "provider", s.provider, "bound", s.bound != nil, "thread", s.thread.tid, "inputs", s.inputs, "outputs", s.outputs)
 	return s, nil
 }
 
@@ -281,6 +283,10 @@ func (s *Session) Close() error {
 	if s.bound != nil {
 		errs = append(errs, s.bound.close())
 		s.bound = nil
+	}
+	if s.thread != nil {
+		s.thread.close()
+		s.thread = nil
 	}
 	if s.rt != nil {
 		s.rt.openMu.Lock()
