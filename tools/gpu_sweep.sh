@@ -39,7 +39,9 @@
 # BASELINE (an older splatbench binary) adds the ab-* runs: the host-bound
 # stages (matte, score, the picture job) with BASELINE and with SPLATBENCH in
 # turn, twice (A B A B), on the same card in the same call: a host speed-up's
-# gain on the GPU host against its own baseline (ONLY='^ab-' runs them alone).
+# gain on the GPU host against its own baseline (ONLY='^ab-' runs them alone);
+# with MODELS_FULL, the ab-t2i-1024-* runs set the two binaries' FLUX steps
+# side by side (ROUNDS rounds).
 #
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
 # bin/flux.test, from `go test -c ./pipeline/flux`) name the binaries.
@@ -296,6 +298,24 @@ if [[ -n $d ]] && wait_for "$d"; then
 		--set text2img.resolution=1024 --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2 --log-level debug &&
 		run t2i-full-1024-profile-runs "${PYTHON:-python3}" "$ROOT/tools/ort_profile_runs.py" \
 			"$(ls -S "$L"/ortprof/transformer.opt-*.json | head -1)" 5 # the largest: the session that ran
+	# The slow step against BASELINE (session 18: a session's runs on one
+	# locked OS thread, where ONNX Runtime's CUDA provider keeps its handles
+	# and CUDA graph): text2img at 1024² under cuda_graph and without, the two
+	# binaries in turn (ROUNDS times), every step logged and counted by
+	# tools/flux_steps.py.
+	if [[ -n ${BASELINE:-} ]]; then
+		for round in $(seq "${ROUNDS:-1}"); do
+			for g in true false; do
+				for v in base new; do
+					bin=$SB
+					[[ $v == base ]] && bin=$(realpath "$BASELINE")
+					run "ab-t2i-1024-graph-$g-$v-$round" "$bin" bench --stage text2img "${full[@]}" --set text2img.resolution=1024 \
+						--set "cuda_graph=$g" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2 --log-level debug &&
+						"${PYTHON:-python3}" "$ROOT/tools/flux_steps.py" "$L/ab-t2i-1024-graph-$g-$v-$round.txt" | tee "$L/ab-t2i-1024-graph-$g-$v-$round.steps"
+				done
+			done
+		done
+	fi
 	TIMEOUT=${TUNE_TIMEOUT:-600} run tune-full "$SB" tune --sweep "$L/sweep-gpu-small.yaml" "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=${GRAPH:-false}" --set matte.enabled=false \
 		--set "score.clip_model=$M/clip" "${gpu[@]}"
 fi
