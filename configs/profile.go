@@ -31,7 +31,8 @@ type Profile struct {
 	// it, as a CUDA graph on GPU 0, its tensors bound in the GPU's memory:
 	// ONNX Runtime captures its kernels once and replays them instead of
 	// launching them one by one from the host (docs/gpu.md: 1.08× a step at
-	// 512² on an H200; the other models measured slower that way).
+	// 512² on an H200, the whole job 1.03-1.12× on an H100; the other models
+	// measured slower that way).
 	CUDAGraph bool `yaml:"cuda_graph" json:"cuda_graph"`
 	// OrtLib is the path of libonnxruntime.so; empty means discover it.
 	OrtLib string `yaml:"ort_lib" json:"ort_lib"`
