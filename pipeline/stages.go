@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/draw"
 	"log/slog"
 	"time"
 
-	xdraw "golang.org/x/image/draw"
-
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/internal/resample"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/imageeval"
 	"github.com/splatbench/splatbench/pipeline/matte"
@@ -80,13 +78,10 @@ func (s matteStage) Run(ctx context.Context, st *State) error {
 // viewFromNRGBA resizes img to cam's size and splits straight colour and alpha.
 func viewFromNRGBA(cam splat.Camera, img *image.NRGBA) fit.View {
 	w, h := cam.Width, cam.Height
-	small := image.NewNRGBA(image.Rect(0, 0, w, h))
-	xdraw.BiLinear.Scale(small, small.Bounds(), img, img.Bounds(), draw.Src, nil)
+	small := resample.BiLinear.Scale(img, img.Bounds(), w, h, 0)
 	v := fit.View{Camera: cam, RGB: make([]float32, 3*w*h), Alpha: make([]float32, w*h)}
 	for i := range w * h {
-		p := small.Pix[4*i : 4*i+4]
-		v.RGB[3*i], v.RGB[3*i+1], v.RGB[3*i+2] = float32(p[0])/255, float32(p[1])/255, float32(p[2])/255
-		v.Alpha[i] = float32(p[3]) / 255
+		v.RGB[3*i], v.RGB[3*i+1], v.RGB[3*i+2], v.Alpha[i] = small.Straight(i%w, i/w)
 	}
 	return v
 }

@@ -21,12 +21,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/draw"
 	"math"
 	"math/rand/v2"
 
-	xdraw "golang.org/x/image/draw"
-
+	"github.com/splatbench/splatbench/internal/resample"
 	"github.com/splatbench/splatbench/pipeline/splat"
 )
 
@@ -325,16 +323,15 @@ func frame(img *image.NRGBA, box image.Rectangle, n int, fill float64) (*image.N
 		dst.Max.Y = dst.Min.Y + 1
 	}
 	// Premultiplied scaling keeps background colour out of the edges.
-	tmp := image.NewRGBA(canvas.Bounds())
-	xdraw.CatmullRom.Scale(tmp, dst, img, src, draw.Over, nil)
-	for i := 0; i < len(tmp.Pix); i += 4 {
-		a := tmp.Pix[i+3]
-		canvas.Pix[i+3] = a
-		if a == 0 {
-			continue
-		}
-		for c := range 3 {
-			canvas.Pix[i+c] = uint8(min(255, (uint32(tmp.Pix[i+c])*255+uint32(a)/2)/uint32(a)))
+	m := resample.CatmullRom.Scale(img, src, dst.Dx(), dst.Dy(), 0)
+	vis := dst.Intersect(canvas.Bounds())
+	for y := vis.Min.Y; y < vis.Max.Y; y++ {
+		for x := vis.Min.X; x < vis.Max.X; x++ {
+			r, g, b, a := m.Straight(x-dst.Min.X, y-dst.Min.Y)
+			p := canvas.Pix[canvas.PixOffset(x, y):]
+			if p[3] = uint8(a*255 + 0.5); p[3] != 0 {
+				p[0], p[1], p[2] = uint8(r*255+0.5), uint8(g*255+0.5), uint8(b*255+0.5)
+			}
 		}
 	}
 	return canvas, k
