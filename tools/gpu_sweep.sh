@@ -40,8 +40,8 @@
 # stages (matte, score, the picture job) with BASELINE and with SPLATBENCH in
 # turn, twice (A B A B), on the same card in the same call: a host speed-up's
 # gain on the GPU host against its own baseline (ONLY='^ab-' runs them alone);
-# with MODELS_FULL, the ab-t2i-1024-* runs set the two binaries' FLUX steps
-# side by side (ROUNDS rounds).
+# with MODELS_FULL, the ab-t2i-1024-* and ab-all-1024-* runs set the two
+# binaries' FLUX steps and whole jobs side by side (ROUNDS rounds).
 #
 # SPLATBENCH (default bin/splatbench) and FLUX_TEST (default
 # bin/flux.test, from `go test -c ./pipeline/flux`) name the binaries.
@@ -287,7 +287,7 @@ if [[ -n $d ]] && wait_for "$d"; then
 			run "t2i-full-$res$sfx" "$SB" bench --stage text2img "${full[@]}" --set "text2img.resolution=$res" --set "cuda_graph=$g" \
 				--set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2
 			run "all-full-$res$sfx" "$SB" bench --stage all "${full[@]}" --set "text2img.resolution=$res" --set "cuda_graph=$g" \
-				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 10 --warmup 1
+				--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 10 --warmup 1 --cpuprofile "$L/all-full-$res$sfx.prof"
 		done
 	done
 	# One step of four is slow in some runs (session 17: 515-576 ms against
@@ -298,20 +298,24 @@ if [[ -n $d ]] && wait_for "$d"; then
 		--set text2img.resolution=1024 --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2 --log-level debug &&
 		run t2i-full-1024-profile-runs "${PYTHON:-python3}" "$ROOT/tools/ort_profile_runs.py" \
 			"$(ls -S "$L"/ortprof/transformer.opt-*.json | head -1)" 5 # the largest: the session that ran
-	# The slow step against BASELINE (session 18: a session's runs on one
-	# locked OS thread, where ONNX Runtime's CUDA provider keeps its handles
-	# and CUDA graph): text2img at 1024² under cuda_graph and without, the two
-	# binaries in turn (ROUNDS times), every step logged and counted by
-	# tools/flux_steps.py.
+	# The two binaries in turn (BASELINE, then SPLATBENCH; ROUNDS times) at
+	# 1024², under cuda_graph and without: text2img with every step logged
+	# and counted by tools/flux_steps.py (ab-t2i-*: session 18's one thread
+	# a session), and the whole job with each binary's CPU profile (ab-all-*:
+	# host work).
 	if [[ -n ${BASELINE:-} ]]; then
 		for round in $(seq "${ROUNDS:-1}"); do
 			for g in true false; do
 				for v in base new; do
 					bin=$SB
 					[[ $v == base ]] && bin=$(realpath "$BASELINE")
-					run "ab-t2i-1024-graph-$g-$v-$round" "$bin" bench --stage text2img "${full[@]}" --set text2img.resolution=1024 \
+					name=ab-t2i-1024-graph-$g-$v-$round
+					run "$name" "$bin" bench --stage text2img "${full[@]}" --set text2img.resolution=1024 \
 						--set "cuda_graph=$g" --set matte.enabled=false "${gpu[@]}" -n "$N" --warmup 2 --log-level debug &&
-						"${PYTHON:-python3}" "$ROOT/tools/flux_steps.py" "$L/ab-t2i-1024-graph-$g-$v-$round.txt" | tee "$L/ab-t2i-1024-graph-$g-$v-$round.steps"
+						"${PYTHON:-python3}" "$ROOT/tools/flux_steps.py" "$L/$name.txt" | tee "$L/$name.steps"
+					name=ab-all-1024-graph-$g-$v-$round
+					run "$name" "$bin" bench --stage all "${full[@]}" --set text2img.resolution=1024 --set "cuda_graph=$g" \
+						--set matte.enabled=false --set "score.clip_model=$M/clip" "${gpu[@]}" -n 10 --warmup 1 --cpuprofile "$L/$name.prof"
 				done
 			done
 		done
