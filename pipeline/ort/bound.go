@@ -92,12 +92,9 @@ func (rt *Runtime) newBound(path string, ins, outs []slot, provider string, cfg 
 	case CPU:
 	case CUDA:
 		memName = "Cuda"
-		opts, err := cudaOptions() // a new map every call
+		opts, err := cudaOptions(cfg.cuda) // a new map every call
 		if err != nil {
 			return nil, err
-		}
-		if opts == nil {
-			opts = map[string]string{}
 		}
 		if _, set := opts["enable_cuda_graph"]; !set && cfg.bound.graph {
 			opts["enable_cuda_graph"] = "1"

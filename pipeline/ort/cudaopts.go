@@ -2,6 +2,7 @@ package ort
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 )
@@ -12,9 +13,19 @@ import (
 // makes the CUDA provider fail to append: sessions fall back, and say why.
 const EnvCUDAOptions = "SPLATBENCH_CUDA_OPTIONS"
 
-// cudaOptions reads EnvCUDAOptions.
-func cudaOptions() (map[string]string, error) {
-	return parseOptions(os.Getenv(EnvCUDAOptions))
+// cudaOptions returns a new map: own (a session's options, WithCUDAOptions),
+// then EnvCUDAOptions over them, key by key.
+func cudaOptions(own map[string]string) (map[string]string, error) {
+	env, err := parseOptions(os.Getenv(EnvCUDAOptions))
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(own)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, env)
+	return out, nil
 }
 
 // parseOptions parses "k=v,k=v" (spaces around items ignored; empty: none).

@@ -40,3 +40,36 @@ func TestParseOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestCUDAOptionsMerge: a session's own options, with the environment's
+// over them key by key; the session's map is not changed.
+func TestCUDAOptionsMerge(t *testing.T) {
+	own := map[string]string{"prefer_nhwc": "1", "cudnn_conv_algo_search": "EXHAUSTIVE"}
+	tests := []struct {
+		env  string
+		own  map[string]string
+		want map[string]string
+	}{
+		{"", nil, map[string]string{}},
+		{"", own, own},
+		{"prefer_nhwc=0,sdpa_kernel=1", own, map[string]string{"prefer_nhwc": "0", "cudnn_conv_algo_search": "EXHAUSTIVE", "sdpa_kernel": "1"}},
+		{"sdpa_kernel=1", nil, map[string]string{"sdpa_kernel": "1"}},
+	}
+	for _, tt := range tests {
+		t.Setenv(EnvCUDAOptions, tt.env)
+		got, err := cudaOptions(tt.own)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("env %q (-want +got):\n%s", tt.env, d)
+		}
+	}
+	if own["prefer_nhwc"] != "1" || len(own) != 2 {
+		t.Errorf("the session's options changed: %v", own)
+	}
+	t.Setenv(EnvCUDAOptions, "bad")
+	if _, err := cudaOptions(own); err == nil {
+		t.Error("a bad $" + EnvCUDAOptions + " gave no error")
+	}
+}

@@ -339,7 +339,7 @@ func (rt *Runtime) profiledRun(ctx context.Context, path string, sig *Signature,
 		_ = onnx.SetEnvironmentLogLevel(onnx.LoggingLevelFatal)
 		defer onnx.SetEnvironmentLogLevel(onnx.LoggingLevelError)
 	}
-	if err := appendProvider(so, provider); err != nil {
+	if err := appendProvider(so, provider, nil); err != nil {
 		return fmt.Errorf("model %s: provider %s: %s", path, provider, oneLine(err))
 	}
 	in := make([]string, len(inputs))

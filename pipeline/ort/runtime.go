@@ -145,7 +145,7 @@ func probeProviders() ([]string, map[string]string) {
 	for _, p := range []string{CUDA, TensorRT} {
 		opts, err := onnx.NewSessionOptions()
 		if err == nil {
-			err = appendProvider(opts, p)
+			err = appendProvider(opts, p, nil)
 			opts.Destroy()
 		}
 		if err != nil {
@@ -158,13 +158,13 @@ func probeProviders() ([]string, map[string]string) {
 }
 
 // appendProvider adds execution provider p (CUDA or TensorRT; CPU needs
-// nothing) to opts.
-func appendProvider(opts *onnx.SessionOptions, p string) error {
+// nothing) to opts; cuda are the session's own CUDA options (nil: none).
+func appendProvider(opts *onnx.SessionOptions, p string, cuda map[string]string) error {
 	switch p {
 	case CPU:
 		return nil
 	case CUDA:
-		extra, err := cudaOptions()
+		extra, err := cudaOptions(cuda)
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func appendProvider(opts *onnx.SessionOptions, p string) error {
 		}
 		defer o.Destroy()
 		if err := o.Update(extra); err != nil {
-			return fmt.Errorf("$%s: %w", EnvCUDAOptions, err)
+			return fmt.Errorf("CUDA provider options %v (the session's, then $%s): %w", extra, EnvCUDAOptions, err)
 		}
 		return opts.AppendExecutionProviderCUDA(o)
 	case TensorRT:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -19,12 +20,20 @@ type SessionOption func(*sessionConfig)
 type sessionConfig struct {
 	intraThreads int
 	bound        *boundConfig
+	cuda         map[string]string // the CUDA provider's options (WithCUDAOptions)
 }
 
 // WithIntraOpThreads sets ORT's intra-op thread count (0: ORT's default, one
 // per core).
 func WithIntraOpThreads(n int) SessionOption {
 	return func(c *sessionConfig) { c.intraThreads = n }
+}
+
+// WithCUDAOptions gives the session's CUDA provider these options (its own
+// keys, e.g. prefer_nhwc=1); $SPLATBENCH_CUDA_OPTIONS overrides them key by
+// key.
+func WithCUDAOptions(opts map[string]string) SessionOption {
+	return func(c *sessionConfig) { c.cuda = maps.Clone(opts) }
 }
 
 // Session is a loaded model bound to one execution provider. Tensors whose
@@ -146,7 +155,7 @@ func (rt *Runtime) NewSession(ctx context.Context, path string, spec Spec, provi
 		// A server or miner on such a model hands out noise: say so once.
 		rt.log.Warn("model weights are random: its speed is real, its outputs are noise", "model", path, WeightsKey, RandomWeights)
 	}
-	rt.log.Debug("session ready", "model", path, "provider", s.provider, "bound", s.bound != nil, "thread", s.thread.tid, "inputs", s.inputs, "outputs", s.outputs)
+	rt.log.Debug("session ready", "model", path, "provider", s.provider, "bound", s.bound != nil, "thread", s.thread.tid, "cuda_options", cfg.cuda, "inputs", s.inputs, "outputs", s.outputs)
 	return s, nil
 }
 
@@ -174,7 +183,7 @@ func (rt *Runtime) create(path string, in, out []string, provider string, cfg se
 		_ = onnx.SetEnvironmentLogLevel(onnx.LoggingLevelFatal)
 		defer onnx.SetEnvironmentLogLevel(onnx.LoggingLevelError)
 	}
-	if err := appendProvider(so, provider); err != nil {
+	if err := appendProvider(so, provider, cfg.cuda); err != nil {
 		return nil, err
 	}
 	return onnx.NewDynamicAdvancedSession(path, in, out, so)

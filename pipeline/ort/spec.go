@@ -155,7 +155,7 @@ func (rt *Runtime) inspectOnGPU(path string, cpuErr error) ([]onnx.InputOutputIn
 		}
 		defer opts.Destroy()
 		_ = opts.SetGraphOptimizationLevel(onnx.GraphOptimizationLevelDisableAll)
-		if err := appendProvider(opts, p); err != nil {
+		if err := appendProvider(opts, p, nil); err != nil {
 			continue
 		}
 		return onnx.GetInputOutputInfoWithOptions(path, opts)
