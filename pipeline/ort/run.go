@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 	"unsafe"
 
 	onnx "github.com/yalue/onnxruntime_go"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // Data is one tensor's values, as float32 whatever the model's element type,
@@ -289,9 +292,30 @@ func as[T any](b []byte) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
 }
 
+// convertChunk is how many elements one goroutine converts at least: a
+// FLUX run converts millions (the T5 context into every step, the VAE's
+// picture out), which one core took tens of milliseconds a job for.
+const convertChunk = 1 << 16
+
+// chunked runs fn over [0, n) in pieces on several goroutines when n is
+// large, in one call otherwise.
+func chunked(n int, fn func(lo, hi int)) {
+	if n < 2*convertChunk {
+		fn(0, n)
+		return
+	}
+	parallel.For(n, min(runtime.GOMAXPROCS(0), n/convertChunk), fn)
+}
+
 // encode converts src into dst, a tensor's bytes of element type dt:
 // float16 and bfloat16 round to nearest even, integers round and clamp.
 func encode(dt DType, dst []byte, src []float32) {
+	size := dt.size()
+	chunked(len(src), func(lo, hi int) { encodeSerial(dt, dst[lo*size:hi*size], src[lo:hi]) })
+}
+
+// encodeSerial is encode on the calling goroutine.
+func encodeSerial(dt DType, dst []byte, src []float32) {
 	switch dt {
 	case Float32:
 		copy(as[float32](dst), src)
@@ -341,49 +365,50 @@ func fillInt[T int8 | uint8 | int32 | int64](dst []T, src []float32, lo, hi floa
 
 // decode converts a tensor's bytes of element type dt to float32.
 func decode(dt DType, b []byte) []float32 {
+	size := dt.size()
+	if size == 0 {
+		return nil
+	}
+	out := make([]float32, len(b)/size)
+	chunked(len(out), func(lo, hi int) { decodeSerial(dt, out[lo:hi], b[lo*size:hi*size]) })
+	return out
+}
+
+// decodeSerial is decode into out on the calling goroutine.
+func decodeSerial(dt DType, out []float32, b []byte) {
 	switch dt {
 	case Float32:
-		return slices.Clone(as[float32](b))
+		copy(out, as[float32](b))
 	case Float64:
-		return convert(as[float64](b))
+		convert(out, as[float64](b))
 	case Uint8:
-		return convert(b)
+		convert(out, b)
 	case Int8:
-		return convert(as[int8](b))
+		convert(out, as[int8](b))
 	case Int32:
-		return convert(as[int32](b))
+		convert(out, as[int32](b))
 	case Int64:
-		return convert(as[int64](b))
+		convert(out, as[int64](b))
 	case Bool:
-		out := make([]float32, len(b))
 		for i, x := range b {
+			out[i] = 0
 			if x != 0 {
 				out[i] = 1
 			}
 		}
-		return out
 	case BFloat16:
-		d := as[uint16](b)
-		out := make([]float32, len(d))
-		for i, h := range d {
+		for i, h := range as[uint16](b) {
 			out[i] = BFloat16Value(h)
 		}
-		return out
 	case Float16:
-		d := as[uint16](b)
-		out := make([]float32, len(d))
-		for i, h := range d {
+		for i, h := range as[uint16](b) {
 			out[i] = float16Table[h]
 		}
-		return out
 	}
-	return nil
 }
 
-func convert[T int8 | uint8 | int32 | int64 | float64](d []T) []float32 {
-	out := make([]float32, len(d))
+func convert[T int8 | uint8 | int32 | int64 | float64](out []float32, d []T) {
 	for i, x := range d {
 		out[i] = float32(x)
 	}
-	return out
 }
