@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
+
+	"github.com/splatbench/splatbench/internal/parallel"
 )
 
 // Latent and VAE constants (docs/algorithms.md §1.3, BFL
@@ -128,8 +130,16 @@ func ToVAE(latent []float32) {
 // .byte()); NaN becomes 0. Alpha is 255.
 func ToImage(chw []float32, width, height int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, width, height))
-	plane := width * height
-	for y := range height {
+	// Rows on every core: a 1024² picture took 18 ms of one core on the
+	// GPU host (session 18).
+	parallel.For(height, 0, func(y0, y1 int) { toImageRows(img, chw, y0, y1) })
+	return img
+}
+
+// toImageRows is ToImage's rows [y0, y1).
+func toImageRows(img *image.NRGBA, chw []float32, y0, y1 int) {
+	width, plane := img.Rect.Dx(), img.Rect.Dx()*img.Rect.Dy()
+	for y := y0; y < y1; y++ {
 		row := img.Pix[y*img.Stride:]
 		for x := range width {
 			for c := range 3 {
@@ -143,5 +153,4 @@ func ToImage(chw []float32, width, height int) *image.NRGBA {
 			row[4*x+3] = 255
 		}
 	}
-	return img
 }

@@ -1,11 +1,15 @@
 package flux
 
 import (
+	"image"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/splatbench/splatbench/internal/benchtest"
 )
 
 func TestSchedule(t *testing.T) {
@@ -165,4 +169,35 @@ func TestToVAE(t *testing.T) {
 	if diff := cmp.Diff(want, z, cmpopts.EquateApprox(0, 1e-6)); diff != "" {
 		t.Errorf("ToVAE (-want +got):\n%s", diff)
 	}
+}
+
+// TestToImageRows: the picture made on several goroutines is the one a
+// single pass over all rows makes.
+func TestToImageRows(t *testing.T) {
+	t.Parallel()
+	const w, h = 37, 53
+	r := rand.New(rand.NewPCG(3, 4))
+	chw := make([]float32, 3*w*h)
+	for i := range chw {
+		chw[i] = float32(r.NormFloat64())
+	}
+	want := image.NewNRGBA(image.Rect(0, 0, w, h))
+	toImageRows(want, chw, 0, h)
+	if diff := cmp.Diff(want.Pix, ToImage(chw, w, h).Pix); diff != "" {
+		t.Errorf("pixels (-one pass +ToImage):\n%s", diff)
+	}
+}
+
+// BenchmarkToImage: the VAE's 1024² picture to 8-bit, on one goroutine
+// (the baseline, in the same run) and on all.
+func BenchmarkToImage(b *testing.B) {
+	const n = 1024
+	chw := make([]float32, 3*n*n)
+	for i := range chw {
+		chw[i] = float32(i%2000)/1000 - 1
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, n, n))
+	benchtest.Ratio(b, "ms/op",
+		benchtest.Case{Name: "one-goroutine", Run: func() error { toImageRows(img, chw, 0, n); return nil }},
+		benchtest.Case{Name: "ToImage", Run: func() error { ToImage(chw, n, n); return nil }})
 }
