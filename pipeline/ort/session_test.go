@@ -11,7 +11,10 @@ import (
 	"github.com/splatbench/splatbench/pipeline/ort/onnxtest"
 )
 
-func TestSessionRunStatic(t *testing.T) {
+// staticSession opens the test model (prod and sum of a and b, all
+// 1×3×4×4) on the CPU.
+func staticSession(t *testing.T) *Session {
+	t.Helper()
 	rt := testRuntime(t)
 	path := addModel(t, t.TempDir())
 	spec := Spec{
@@ -22,6 +25,11 @@ func TestSessionRunStatic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestSessionRunStatic(t *testing.T) {
+	s := staticSession(t)
 	defer s.Close()
 	if s.Provider() != CPU {
 		t.Errorf("Provider() = %q, want cpu", s.Provider())

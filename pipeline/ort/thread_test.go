@@ -82,16 +82,7 @@ func TestOSThread(t *testing.T) {
 // goes through the session's one OS thread (ONNX Runtime's CUDA provider
 // keeps its handles and CUDA graph per calling thread).
 func TestSessionRunsOnItsThread(t *testing.T) {
-	rt := testRuntime(t)
-	path := addModel(t, t.TempDir())
-	spec := Spec{
-		Inputs:  []Tensor{T("a", Float32, 1, 3, 4, 4), T("b", Float32, 1, 3, 4, 4)},
-		Outputs: []Tensor{T("prod", Float32, 1, 3, 4, 4), T("sum", Float32, 1, 3, 4, 4)},
-	}
-	s, err := rt.NewSession(context.Background(), path, spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := staticSession(t)
 	th := s.thread
 	a := make([]float32, 48)
 	var wg sync.WaitGroup
