@@ -8,9 +8,8 @@ import (
 	"image/draw"
 	"sort"
 
-	xdraw "golang.org/x/image/draw"
-
 	"github.com/splatbench/splatbench/configs"
+	"github.com/splatbench/splatbench/internal/resample"
 	"github.com/splatbench/splatbench/pipeline/threejs/generate"
 	"github.com/splatbench/splatbench/pipeline/threejs/proxy"
 	"github.com/splatbench/splatbench/pipeline/threejs/render"
@@ -214,7 +213,5 @@ func judgeFrame(pic *image.NRGBA, size int) *image.NRGBA {
 	if side == size {
 		return sq
 	}
-	out := image.NewNRGBA(image.Rect(0, 0, size, size))
-	xdraw.BiLinear.Scale(out, out.Bounds(), sq, sq.Bounds(), draw.Src, nil)
-	return out
+	return resample.BiLinear.Scale(sq, sq.Bounds(), size, size, 0).NRGBA()
 }

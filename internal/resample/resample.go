@@ -59,6 +59,19 @@ func (m Image) Straight(x, y int) (r, g, b, a float32) {
 	return min(r/a, 1), min(g/a, 1), min(b/a, 1), a
 }
 
+// NRGBA returns the picture as 8-bit straight colour, rounded to nearest.
+func (m Image) NRGBA() *image.NRGBA {
+	out := image.NewNRGBA(image.Rect(0, 0, m.W, m.H))
+	for i := range m.W * m.H {
+		r, g, b, a := m.Straight(i%m.W, i/m.W)
+		p := out.Pix[4*i : 4*i+4]
+		if p[3] = uint8(a*255 + 0.5); p[3] != 0 {
+			p[0], p[1], p[2] = uint8(r*255+0.5), uint8(g*255+0.5), uint8(b*255+0.5)
+		}
+	}
+	return out
+}
+
 // taps is one output coordinate's source range [lo, lo+len(w)) and its
 // normalised weights.
 type taps struct {

@@ -103,6 +103,10 @@ func TestScaleEdges(t *testing.T) {
 	if r, g, b, a := m.Straight(1, 0); r != 0 || g != 0 || b != 0 || a != 0 {
 		t.Errorf("Straight(1, 0) = %v %v %v %v", r, g, b, a)
 	}
+	// NRGBA rounds straight colour to 8 bits; no colour where alpha is 0.
+	if got, want := m.NRGBA().Pix, []uint8{128, 255, 0, 128, 0, 0, 0, 0}; string(got) != string(want) {
+		t.Errorf("NRGBA() = %v, want %v", got, want)
+	}
 }
 
 // BenchmarkScale: a 1024² picture (FLUX's size) to the fit's 256², with

@@ -323,16 +323,11 @@ func frame(img *image.NRGBA, box image.Rectangle, n int, fill float64) (*image.N
 		dst.Max.Y = dst.Min.Y + 1
 	}
 	// Premultiplied scaling keeps background colour out of the edges.
-	m := resample.CatmullRom.Scale(img, src, dst.Dx(), dst.Dy(), 0)
+	m := resample.CatmullRom.Scale(img, src, dst.Dx(), dst.Dy(), 0).NRGBA()
 	vis := dst.Intersect(canvas.Bounds())
 	for y := vis.Min.Y; y < vis.Max.Y; y++ {
-		for x := vis.Min.X; x < vis.Max.X; x++ {
-			r, g, b, a := m.Straight(x-dst.Min.X, y-dst.Min.Y)
-			p := canvas.Pix[canvas.PixOffset(x, y):]
-			if p[3] = uint8(a*255 + 0.5); p[3] != 0 {
-				p[0], p[1], p[2] = uint8(r*255+0.5), uint8(g*255+0.5), uint8(b*255+0.5)
-			}
-		}
+		copy(canvas.Pix[canvas.PixOffset(vis.Min.X, y):canvas.PixOffset(vis.Max.X, y)],
+			m.Pix[m.PixOffset(vis.Min.X-dst.Min.X, y-dst.Min.Y):])
 	}
 	return canvas, k
 }

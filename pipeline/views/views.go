@@ -28,8 +28,7 @@ import (
 	"log/slog"
 	"math"
 
-	xdraw "golang.org/x/image/draw"
-
+	"github.com/splatbench/splatbench/internal/resample"
 	"github.com/splatbench/splatbench/pipeline/fit"
 	"github.com/splatbench/splatbench/pipeline/ort"
 	"github.com/splatbench/splatbench/pipeline/splat"
@@ -132,25 +131,25 @@ func (v *Views) Cameras() []splat.Camera {
 }
 
 // Run makes the K posed views of img (RGBA, straight alpha; resized to the
-// model's side with Catmull-Rom).
+// model's side with Catmull-Rom, internal/resample).
 func (v *Views) Run(ctx context.Context, img image.Image) ([]fit.View, error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, errors.New("views: no image")
 	}
-	s := v.size
-	nrgba := image.NewNRGBA(image.Rect(0, 0, s, s))
-	if b := img.Bounds(); b.Dx() == s && b.Dy() == s {
-		draw.Draw(nrgba, nrgba.Bounds(), img, b.Min, draw.Src)
-	} else {
-		xdraw.CatmullRom.Scale(nrgba, nrgba.Bounds(), img, b, draw.Src, nil)
-	}
+	s, b := v.size, img.Bounds()
+	src := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(src, src.Bounds(), img, b.Min, draw.Src)
 	in := make([]float32, 4*s*s)
-	for y := range s {
-		for x := range s {
-			p := nrgba.Pix[y*nrgba.Stride+4*x:]
+	if b.Dx() == s && b.Dy() == s { // the picture as it is
+		for i := range s * s {
 			for c := range 4 {
-				in[c*s*s+y*s+x] = float32(p[c]) / 255
+				in[c*s*s+i] = float32(src.Pix[4*i+c]) / 255
 			}
+		}
+	} else {
+		small := resample.CatmullRom.Scale(src, src.Bounds(), s, s, 0)
+		for i := range s * s {
+			in[i], in[s*s+i], in[2*s*s+i], in[3*s*s+i] = small.Straight(i%s, i/s)
 		}
 	}
 	out, err := v.sess.Run(ctx, in)
